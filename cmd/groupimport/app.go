@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/groupimport/groupimport/runner"
+)
+
+// Version is the program's version, written into context.library.version.
+var Version = "0.1.0"
+
+const exitHelp = `EXIT STATUS:
+   0  every row was delivered
+   1  failure: nothing, or not everything, was delivered (a file could not be read,
+      the destination failed, the run was interrupted or hit --max-rejects)
+   2  bad usage or configuration (flags, mapping file, a mapped column missing)
+   3  finished, but some rows were rejected (see the rejects file)
+`
+
+// exitError carries an exit code out of an action.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func exitWith(code int, err error) error {
+	if code == 0 && err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// App returns the command-line application. Tests run it in-process with
+// their own writers.
+func App(stdout, stderr io.Writer) *cli.App {
+	inputFlags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "companies", Aliases: []string{"objects"}, Usage: "company (object) exports: files, globs or directories (repeat the flag for more)"},
+		&cli.StringSliceFlag{Name: "memberships", Aliases: []string{"relationships"}, Usage: "membership (person–object) exports: files, globs or directories"},
+		&cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE` (without it, columns are mapped by name)"},
+		&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by name and content)"},
+		&cli.StringFlag{Name: "delimiter", Usage: "CSV delimiter: , ; tab | (default: detected from the header line)"},
+		&cli.StringFlag{Name: "encoding", Usage: "text encoding of the inputs, e.g. latin1, windows-1252, utf-16 (default utf-8)"},
+		&cli.StringFlag{Name: "timezone", Usage: "zone of dates written without one, an IANA name (default UTC)"},
+		&cli.StringFlag{Name: "timestamp", Usage: "event time for rows without their own (default: the run's start)"},
+		&cli.IntFlag{Name: "workers", Usage: "parallel workers (default: the number of CPUs)"},
+		&cli.Int64Flag{Name: "max-rejects", Value: -1, Usage: "stop with exit 1 once more rows than this are rejected (-1: no limit)"},
+		&cli.StringFlag{Name: "max-record-bytes", Value: "64MiB", Usage: "longest record (CSV record or NDJSON line) accepted"},
+		&cli.StringFlag{Name: "report", Usage: "where to write the JSON report (default: DIR/report.json)"},
+		&cli.StringFlag{Name: "rejects", Usage: "where to write rejected rows as NDJSON (default: DIR/rejects.ndjson)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log lines as text or json"},
+		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: auto (a bar on a terminal, log lines otherwise), bar, log, none"},
+		&cli.IntFlag{Name: "batch-rows", Value: 4096, Usage: "rows per batch", Hidden: true},
+	}
+	runFlags := append([]cli.Flag{
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write payloads as NDJSON parts into `DIR`, or - for standard output"},
+		&cli.StringFlag{Name: "endpoint", Usage: "a Segment-compatible batch API `URL`"},
+		&cli.StringFlag{Name: "region", Usage: "Customer.io region: us or eu"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "do everything except delivery and state changes"},
+		&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs"},
+		&cli.StringFlag{Name: "compress", Usage: "compress output parts: gzip or zstd"},
+		&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "largest output part on disk"},
+		&cli.BoolFlag{Name: "overwrite", Usage: "replace the parts of an earlier run in --out"},
+		&cli.BoolFlag{Name: "sent-at", Usage: "write sentAt (the time of writing) into output files"},
+	}, inputFlags...)
+
+	app := &cli.App{
+		Name:                      "groupimport",
+		Usage:                     "turn company and membership exports into Customer.io / Segment group calls",
+		Version:                   Version,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		DisableSliceFlagSeparator: true,
+		CustomAppHelpTemplate:     cli.AppHelpTemplate + "\n" + exitHelp,
+		ExitErrHandler:            func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return exitWith(runner.ExitUsage, err)
+		},
+		Commands: []*cli.Command{
+			{
+				Name:      "run",
+				Usage:     "read, map, validate and deliver",
+				ArgsUsage: "[FILE...] (with only one of --companies/--memberships: more files of that kind)",
+				Flags:     runFlags,
+				Action: func(c *cli.Context) error {
+					return runAction(c, "run", stdout, stderr)
+				},
+				OnUsageError: func(c *cli.Context, err error, _ bool) error { return exitWith(runner.ExitUsage, err) },
+			},
+			{
+				Name:      "validate",
+				Usage:     "read, map and validate everything; send and write nothing but the report",
+				ArgsUsage: "[FILE...]",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report and rejects into `DIR`"},
+				}, inputFlags...),
+				Action: func(c *cli.Context) error {
+					return runAction(c, "validate", stdout, stderr)
+				},
+				OnUsageError: func(c *cli.Context, err error, _ bool) error { return exitWith(runner.ExitUsage, err) },
+			},
+			{
+				Name:      "inspect",
+				Usage:     "show a file's format, columns, row count, sample rows and the mapping it would get",
+				ArgsUsage: "PATH...",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "kind", Usage: "companies or memberships (default: guessed from the columns)"},
+					&cli.StringFlag{Name: "format"}, &cli.StringFlag{Name: "encoding"}, &cli.StringFlag{Name: "delimiter"},
+					&cli.IntFlag{Name: "rows", Value: 3, Usage: "sample rows to show"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 0 {
+						return exitWith(runner.ExitUsage, errors.New("inspect needs a PATH"))
+					}
+					code, err := runner.Inspect(runner.InspectOptions{Paths: c.Args().Slice(), Kind: c.String("kind"),
+						Format: c.String("format"), Encoding: c.String("encoding"), Delim: c.String("delimiter"),
+						Sample: c.Int("rows"), Stdout: stdout})
+					return exitWith(code, err)
+				},
+				OnUsageError: func(c *cli.Context, err error, _ bool) error { return exitWith(runner.ExitUsage, err) },
+			},
+			{
+				Name:      "init",
+				Usage:     "write the mapping groupimport would infer, as a YAML file to edit",
+				ArgsUsage: "PATH... (the kind of each is guessed; or use --companies/--memberships)",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "companies"}, &cli.StringSliceFlag{Name: "memberships"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
+					&cli.BoolFlag{Name: "force", Usage: "replace --output if it exists"},
+					&cli.StringFlag{Name: "format"}, &cli.StringFlag{Name: "encoding"}, &cli.StringFlag{Name: "delimiter"},
+				},
+				Action: func(c *cli.Context) error {
+					code, err := runner.Init(runner.InitOptions{Companies: c.StringSlice("companies"), Memberships: c.StringSlice("memberships"),
+						Paths: c.Args().Slice(), Output: c.String("output"), Force: c.Bool("force"),
+						Format: c.String("format"), Encoding: c.String("encoding"), Delim: c.String("delimiter"), Stdout: stdout})
+					return exitWith(code, err)
+				},
+				OnUsageError: func(c *cli.Context, err error, _ bool) error { return exitWith(runner.ExitUsage, err) },
+			},
+		},
+	}
+	return app
+}
+
+func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
+	o := runner.Options{
+		Command:     command,
+		Companies:   c.StringSlice("companies"),
+		Memberships: c.StringSlice("memberships"),
+		MappingFile: c.String("mapping"),
+		Out:         c.String("out"),
+		Workers:     c.Int("workers"),
+		BatchRows:   c.Int("batch-rows"),
+		Timestamp:   c.String("timestamp"),
+		Timezone:    c.String("timezone"),
+		Delimiter:   c.String("delimiter"),
+		Encoding:    c.String("encoding"),
+		Format:      c.String("format"),
+		ReportPath:  c.String("report"),
+		RejectsPath: c.String("rejects"),
+		MaxRejects:  c.Int64("max-rejects"),
+		Quiet:       c.Bool("quiet"),
+		LogFormat:   c.String("log-format"),
+		Progress:    c.String("progress"),
+		Version:     Version,
+		Stdout:      stdout,
+		Stderr:      stderr,
+	}
+	if command == "run" {
+		o.Endpoint = c.String("endpoint")
+		o.Region = c.String("region")
+		o.DryRun = c.Bool("dry-run")
+		o.StateFile = c.String("state")
+		o.Compress = c.String("compress")
+		o.Overwrite = c.Bool("overwrite")
+		o.SentAt = c.Bool("sent-at")
+		n, err := parseSize(c.String("part-size"))
+		if err != nil {
+			return exitWith(runner.ExitUsage, fmt.Errorf("--part-size: %w", err))
+		}
+		o.PartBytes = n
+	}
+	n, err := parseSize(c.String("max-record-bytes"))
+	if err != nil {
+		return exitWith(runner.ExitUsage, fmt.Errorf("--max-record-bytes: %w", err))
+	}
+	o.MaxRecordBytes = int(n)
+	switch o.LogFormat {
+	case "text", "json":
+	default:
+		return exitWith(runner.ExitUsage, fmt.Errorf("--log-format must be text or json"))
+	}
+
+	// Files after the flags: a shell glob (--companies data/*.csv) expands
+	// into several words, and all but the first arrive here.
+	if args := c.Args().Slice(); len(args) > 0 {
+		for _, a := range args {
+			if strings.HasPrefix(a, "-") && a != "-" {
+				return exitWith(runner.ExitUsage, fmt.Errorf("%q comes after a file name, and flags must come before file names (quote globs: --companies 'data/*.csv')", a))
+			}
+		}
+		switch {
+		case len(o.Companies) > 0 && len(o.Memberships) == 0:
+			o.Companies = append(o.Companies, args...)
+		case len(o.Memberships) > 0 && len(o.Companies) == 0:
+			o.Memberships = append(o.Memberships, args...)
+		default:
+			return exitWith(runner.ExitUsage, fmt.Errorf("unexpected arguments %q: name each input with --companies or --memberships (quote globs: --companies 'data/*.csv')", args))
+		}
+	}
+	code := runner.Run(c.Context, o)
+	return exitWith(code, nil)
+}
+
+// parseSize reads 1048576, 512KiB, 64MiB, 1GB (powers of 1024 either way).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 64MiB)", s)
+	}
+	return n * mult, nil
+}
+
+// run runs the app and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := App(stdout, stderr).RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "groupimport: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "groupimport: %v\n", err)
+	return runner.ExitUsage
+}

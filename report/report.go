@@ -1,0 +1,238 @@
+// Package report builds the run report: a JSON document a scheduler or a
+// script reads (schema "groupimport.report/v1", documented in README.md),
+// and the short human summary printed at the end of a run.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/groupimport/groupimport/pipeline"
+	"github.com/groupimport/groupimport/record"
+	"github.com/groupimport/groupimport/sink"
+)
+
+// SchemaID names the report format; it changes only with incompatible edits.
+const SchemaID = "groupimport.report/v1"
+
+// Report is the JSON run report.
+type Report struct {
+	Schema     string `json:"schema"`
+	Tool       Tool   `json:"tool"`
+	Command    string `json:"command"`
+	DryRun     bool   `json:"dry_run"`
+	Status     string `json:"status"`
+	ExitCode   int    `json:"exit_code"`
+	StartedAt  string `json:"started_at"`
+	FinishedAt string `json:"finished_at"`
+	DurationMS int64  `json:"duration_ms"`
+	// Timestamp is the event time given to rows without their own.
+	DefaultTimestamp string                  `json:"default_timestamp"`
+	Totals           Counts                  `json:"totals"`
+	Kinds            map[string]*Counts      `json:"kinds"`
+	Files            []*pipeline.FileResult  `json:"files"`
+	Mapping          map[string]*MappingInfo `json:"mapping"`
+	Output           sink.Stats              `json:"output"`
+	RejectsFile      string                  `json:"rejects_file,omitempty"`
+	RejectReasons    []pipeline.ReasonCount  `json:"reject_reasons"`
+	FirstRejections  []Rejection             `json:"first_rejections"`
+	Warnings         []Warning               `json:"warnings"`
+	Errors           []string                `json:"errors"`
+	RowsPerSecond    float64                 `json:"rows_per_second"`
+}
+
+// Tool names the program.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Counts are row counts. Read = Emitted + Rejected + SkippedUnchanged always.
+type Counts struct {
+	Read             int64 `json:"read"`
+	Emitted          int64 `json:"emitted"`
+	Rejected         int64 `json:"rejected"`
+	SkippedUnchanged int64 `json:"skipped_unchanged"`
+	Deleted          int64 `json:"deleted"`
+}
+
+// MappingInfo says how one kind was mapped.
+type MappingInfo struct {
+	Source string   `json:"source"` // the mapping file, or "inferred from column names"
+	Notes  []string `json:"notes,omitempty"`
+	Fields []string `json:"fields"`
+}
+
+// Rejection is one rejected row, as in the rejects file but without the raw
+// data (the report may travel further than the data should).
+type Rejection struct {
+	Kind   string `json:"kind"`
+	File   string `json:"file"`
+	Line   int64  `json:"line,omitempty"`
+	Row    int64  `json:"row"`
+	Column string `json:"column,omitempty"`
+	Col    int    `json:"col,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Warning is a non-fatal finding and how often it occurred.
+type Warning struct {
+	Message string `json:"message"`
+	Count   int64  `json:"count"`
+}
+
+// Build fills a report from a pipeline result.
+func Build(rep *Report, res *pipeline.Result, started, finished time.Time) {
+	rep.Schema = SchemaID
+	rep.StartedAt = started.UTC().Format(time.RFC3339Nano)
+	rep.FinishedAt = finished.UTC().Format(time.RFC3339Nano)
+	rep.DurationMS = finished.Sub(started).Milliseconds()
+	rep.Kinds = map[string]*Counts{}
+	if rep.Mapping == nil {
+		rep.Mapping = map[string]*MappingInfo{}
+	}
+	rep.Warnings = []Warning{}
+	rep.FirstRejections = []Rejection{}
+	rep.RejectReasons = []pipeline.ReasonCount{}
+	if rep.Errors == nil {
+		rep.Errors = []string{}
+	}
+	if res == nil {
+		rep.Files = []*pipeline.FileResult{}
+		return
+	}
+	rep.Files = res.Files
+	for _, f := range res.Files {
+		k := rep.Kinds[string(f.Kind)]
+		if k == nil {
+			k = &Counts{}
+			rep.Kinds[string(f.Kind)] = k
+		}
+		k.Read += f.Read
+		k.Emitted += f.Emitted
+		k.Rejected += f.Rejected
+		k.SkippedUnchanged += f.Skipped
+		if f.Error != "" {
+			rep.Errors = append(rep.Errors, f.Error)
+		}
+	}
+	rep.Totals = Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped}
+	rep.RejectReasons = res.SortedReasons()
+	for _, x := range res.FirstRejects {
+		rep.FirstRejections = append(rep.FirstRejections, FromReject(x))
+	}
+	for m, n := range res.Warnings {
+		rep.Warnings = append(rep.Warnings, Warning{m, n})
+	}
+	sort.Slice(rep.Warnings, func(i, j int) bool {
+		if rep.Warnings[i].Count != rep.Warnings[j].Count {
+			return rep.Warnings[i].Count > rep.Warnings[j].Count
+		}
+		return rep.Warnings[i].Message < rep.Warnings[j].Message
+	})
+	if res.Stopped != "" {
+		rep.Errors = append(rep.Errors, res.Stopped)
+	}
+	if secs := finished.Sub(started).Seconds(); secs > 0 {
+		rep.RowsPerSecond = float64(int64(float64(res.Read)/secs*10)) / 10
+	}
+}
+
+// FromReject converts a reject for the report.
+func FromReject(x record.Reject) Rejection {
+	return Rejection{Kind: x.Kind, File: x.Pos.File, Line: x.Pos.Line, Row: x.Pos.Row, Column: x.Column, Col: x.Col, Reason: x.Reason}
+}
+
+// JSON renders the report.
+func (r *Report) JSON() []byte {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return append(b, '\n')
+}
+
+// Summary writes the human summary.
+func (r *Report) Summary(w io.Writer) {
+	t := r.Totals
+	secs := float64(r.DurationMS) / 1000
+	verb := "emitted"
+	if r.Command == "validate" {
+		verb = "valid"
+	}
+	fmt.Fprintf(w, "groupimport %s: %s rows read from %d file(s) in %.1fs: %s %s, %s rejected",
+		r.Command, comma(t.Read), len(r.Files), secs, comma(t.Emitted), verb, comma(t.Rejected))
+	if t.SkippedUnchanged > 0 {
+		fmt.Fprintf(w, ", %s unchanged", comma(t.SkippedUnchanged))
+	}
+	fmt.Fprintln(w)
+	if len(r.Kinds) > 1 {
+		kinds := make([]string, 0, len(r.Kinds))
+		for k := range r.Kinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			c := r.Kinds[k]
+			fmt.Fprintf(w, "  %-12s %s read, %s %s, %s rejected\n", k+":", comma(c.Read), comma(c.Emitted), verb, comma(c.Rejected))
+		}
+	}
+	if len(r.Output.Files) > 0 {
+		fmt.Fprintf(w, "  payloads: %d part file(s) in %s\n", len(r.Output.Files), r.Output.Destination)
+	}
+	if t.Rejected > 0 {
+		for i, rc := range r.RejectReasons {
+			if i == 5 {
+				fmt.Fprintf(w, "  … %d more reasons\n", len(r.RejectReasons)-5)
+				break
+			}
+			fmt.Fprintf(w, "  rejected %s× %s\n", comma(rc.Count), rc.Reason)
+		}
+		for i, x := range r.FirstRejections {
+			if i == 3 {
+				break
+			}
+			loc := fmt.Sprintf("%s row %d", x.File, x.Row)
+			if x.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", x.File, x.Line)
+			}
+			col := ""
+			if x.Column != "" {
+				col = fmt.Sprintf(" column %q:", x.Column)
+			}
+			fmt.Fprintf(w, "    e.g. %s:%s %s\n", loc, col, x.Reason)
+		}
+		if r.RejectsFile != "" {
+			fmt.Fprintf(w, "  every rejected row: %s\n", r.RejectsFile)
+		}
+	}
+	for i, wn := range r.Warnings {
+		if i == 5 {
+			fmt.Fprintf(w, "  … %d more warnings in the report\n", len(r.Warnings)-5)
+			break
+		}
+		fmt.Fprintf(w, "  warning (%s×): %s\n", comma(wn.Count), wn.Message)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+}
+
+// comma formats n with thousands separators.
+func comma(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

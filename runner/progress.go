@@ -1,0 +1,92 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/groupimport/groupimport/pipeline"
+)
+
+// signalContext is cancelled by the first SIGINT or SIGTERM; a second one
+// gets the default behaviour (the process ends at once).
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
+}
+
+// progress shows a bar on a terminal (rows, rows/s and an ETA from the
+// bytes read) and a plain log line every interval otherwise.
+type progress struct {
+	bar      *progressbar.ProgressBar
+	log      *slog.Logger
+	interval time.Duration
+	enabled  bool
+}
+
+func newProgress(o *Options, log *slog.Logger) *progress {
+	p := &progress{log: log, interval: 10 * time.Second}
+	mode := o.Progress
+	if o.Quiet || mode == "none" {
+		return p
+	}
+	tty := false
+	if f, ok := o.Stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	if mode == "bar" || (mode == "" || mode == "auto") && tty && o.LogFormat != "json" {
+		p.interval = 200 * time.Millisecond
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(o.Stderr),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetPredictTime(true),
+		)
+	}
+	p.enabled = true
+	return p
+}
+
+func (p *progress) update(s pipeline.Progress) {
+	if !p.enabled {
+		return
+	}
+	rate := 0.0
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		rate = float64(s.Read) / secs
+	}
+	if p.bar != nil {
+		if p.bar.GetMax64() != s.BytesTotal && s.BytesTotal > 0 {
+			p.bar.ChangeMax64(s.BytesTotal)
+		}
+		p.bar.Describe(fmt.Sprintf("%d rows (%.0f/s), %d rejected", s.Read, rate, s.Rejected))
+		p.bar.Set64(s.BytesDone)
+		return
+	}
+	pct := 0.0
+	if s.BytesTotal > 0 {
+		pct = 100 * float64(s.BytesDone) / float64(s.BytesTotal)
+	}
+	p.log.Info("progress", "read", s.Read, "emitted", s.Emitted, "rejected", s.Rejected,
+		"rows_per_s", int64(rate), "done_pct", fmt.Sprintf("%.1f", pct), "file", s.File)
+}
+
+func (p *progress) done() {
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprint(p.bar, "")
+	}
+}

@@ -1,0 +1,471 @@
+// Package runner carries out the commands (run, validate, inspect, init)
+// from plain options: it expands inputs, settles the mapping, builds the
+// sinks, runs the pipeline, writes the report and picks the exit code. The
+// command line (cmd/groupimport) only turns flags into Options.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/pipeline"
+	"github.com/groupimport/groupimport/record"
+	"github.com/groupimport/groupimport/report"
+	"github.com/groupimport/groupimport/sink"
+	"github.com/groupimport/groupimport/transform"
+)
+
+// Exit codes (a contract with users' scripts).
+const (
+	ExitOK       = 0 // every row delivered
+	ExitFailure  = 1 // nothing or not everything delivered
+	ExitUsage    = 2 // bad usage or configuration
+	ExitRejected = 3 // finished, but some rows were rejected
+)
+
+// Options are the settings of run and validate.
+type Options struct {
+	Command     string // "run" or "validate"
+	Companies   []string
+	Memberships []string
+	MappingFile string
+
+	Out       string // a directory, or "-" for standard output
+	Endpoint  string
+	Region    string
+	DryRun    bool
+	StateFile string
+
+	Workers   int
+	BatchRows int
+	Timestamp string // default event time
+	Timezone  string // zone of dates without one
+	Delimiter string
+	Encoding  string
+	Format    string
+	Compress  string // gzip | zstd | "" (none)
+	PartBytes int64
+	Overwrite bool
+	SentAt    bool // write sentAt into files
+
+	ReportPath  string
+	RejectsPath string
+	MaxRejects  int64 // < 0: no limit
+
+	MaxRecordBytes int
+	Quiet          bool
+	LogFormat      string // text | json
+	Progress       string // auto | bar | log | none
+
+	Version string
+	Stdout  io.Writer
+	Stderr  io.Writer
+	// Now is the clock (tests fix it).
+	Now func() time.Time
+}
+
+// UsageError is a mistake in the command line.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(format, args...)} }
+
+// ExitCode maps an error to the exit status.
+func ExitCode(err error) int {
+	var ue *UsageError
+	var ce *transform.ConfigError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue), errors.As(err, &ce):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+func (o *Options) defaults() {
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LogFormat == "" {
+		o.LogFormat = "text"
+	}
+}
+
+func (o *Options) logger() *slog.Logger {
+	w := o.Stderr
+	if o.Quiet {
+		w = io.Discard
+	}
+	if o.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+}
+
+func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, error) {
+	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes}
+	delim := o.Delimiter
+	if km != nil {
+		if ro.Format == "" {
+			ro.Format = importer.Format(km.Format)
+		}
+		if ro.Encoding == "" {
+			ro.Encoding = km.Encoding
+		}
+		if delim == "" {
+			delim = km.Delimiter
+		}
+	}
+	switch ro.Format {
+	case "", importer.CSV, importer.NDJSON, importer.Parquet:
+	case "jsonl", "json":
+		ro.Format = importer.NDJSON
+	default:
+		return ro, usagef("unknown format %q (csv, ndjson or parquet)", ro.Format)
+	}
+	switch strings.ToLower(delim) {
+	case "":
+	case "tab", `\t`, "\t":
+		ro.Comma = '\t'
+	case "comma":
+		ro.Comma = ','
+	case "semicolon":
+		ro.Comma = ';'
+	case "pipe":
+		ro.Comma = '|'
+	default:
+		if len(delim) != 1 || delim == `"` || delim == "\n" || delim == "\r" {
+			return ro, usagef("the delimiter must be one character (or tab), not %q", delim)
+		}
+		ro.Comma = delim[0]
+	}
+	return ro, nil
+}
+
+// prepared is one kind of input, ready to run.
+type prepared struct {
+	input   pipeline.Input
+	mapping *report.MappingInfo
+}
+
+// prepare expands a kind's inputs, settles its mapping (inferring what the
+// mapping file leaves open from the first readable file), and checks it
+// against every file's columns before any row is read.
+func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.Mapping, defTS time.Time, log *slog.Logger) (*prepared, error) {
+	files, err := importer.Expand(patterns)
+	if err != nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("--%s: %v", kind, err)}
+	}
+	km := m.For(kind)
+	ro, err := o.readOptions(km)
+	if err != nil {
+		return nil, err
+	}
+	var cols []string
+	var sample []record.Row
+	var firstErr error
+	for _, f := range files {
+		c, s, err := readSample(f, ro, 1000)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		cols, sample = c, s
+		break
+	}
+	if cols == nil && firstErr != nil {
+		return nil, fmt.Errorf("no %s input could be read: %w", kind, firstErr)
+	}
+	full, err := transform.Infer(kind, km, cols, sample)
+	if err != nil {
+		return nil, err
+	}
+	if o.Timezone != "" && full.Timezone == "" {
+		full.Timezone = o.Timezone
+	}
+	t, err := transform.New(transform.Config{
+		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
+		SentAt: o.sentAt(defTS),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Every file with a fixed set of columns must fit the mapping.
+	for _, f := range files {
+		r, src, err := importer.Open(f, ro)
+		if err != nil {
+			continue // reported as a file error when the run reaches it
+		}
+		if src.Format != importer.NDJSON {
+			if err := t.Check(r.Columns()); err != nil {
+				r.Close()
+				var ce *transform.ConfigError
+				if errors.As(err, &ce) {
+					return nil, &transform.ConfigError{File: ce.File, Line: ce.Line, Msg: f + ": " + ce.Msg}
+				}
+				return nil, err
+			}
+		}
+		r.Close()
+	}
+	fields, err := transform.Describe(kind, full, cols)
+	if err != nil {
+		return nil, err
+	}
+	info := &report.MappingInfo{Source: o.MappingFile, Notes: full.Notes, Fields: fields}
+	if km == nil {
+		info.Source = "inferred from column names"
+	}
+	if km == nil && !o.Quiet {
+		log.Info(fmt.Sprintf("no mapping for %s: mapped by column names (groupimport init writes this as a file to edit)", kind),
+			"fields", strings.Join(fields, "; "))
+	}
+	return &prepared{input: pipeline.Input{Kind: kind, Files: files, Read: ro, Transformer: t}, mapping: info}, nil
+}
+
+func (o *Options) sentAt(defTS time.Time) time.Time {
+	if o.SentAt {
+		return o.Now()
+	}
+	return time.Time{}
+}
+
+// readSample opens a file and reads its columns and up to n rows.
+func readSample(path string, ro importer.Options, n int) (cols []string, rows []record.Row, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &importer.FileError{File: path, Err: fmt.Errorf("the reader failed on this file: %v", p)}
+		}
+	}()
+	r, _, err := importer.Open(path, ro)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	b := record.NewBatch(n, 1<<20)
+	for len(b.Rows) < n {
+		before := len(b.Rows)
+		err := r.Next(b, n)
+		if err != nil || len(b.Rows) == before {
+			break
+		}
+	}
+	cols = r.Columns()
+	if cols == nil {
+		cols = []string{}
+	}
+	return cols, b.Rows, nil
+}
+
+// defaultTimestamp is --timestamp, or the run's start to the millisecond.
+func (o *Options) defaultTimestamp(start time.Time) (time.Time, error) {
+	if o.Timestamp == "" {
+		return start.UTC().Truncate(time.Millisecond), nil
+	}
+	t, err := transform.ParseTime(o.Timestamp, o.Timezone)
+	if err != nil {
+		return time.Time{}, usagef("--timestamp %q: %v", o.Timestamp, err)
+	}
+	return t, nil
+}
+
+// Run carries out run or validate and returns the exit code.
+func Run(ctx context.Context, o Options) int {
+	o.defaults()
+	log := o.logger()
+	code, err := o.run(ctx, log)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "groupimport: %v\n", err)
+	}
+	return code
+}
+
+func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
+	start := o.Now()
+	if len(o.Companies) == 0 && len(o.Memberships) == 0 {
+		return ExitUsage, usagef("no input: give --companies and/or --memberships")
+	}
+	isRun := o.Command != "validate"
+	httpDest := o.Endpoint != "" || o.Region != ""
+	if isRun {
+		switch {
+		case o.Out == "" && !httpDest:
+			return ExitUsage, usagef("no destination: give --out DIR, --out - (standard output), --endpoint URL or --region us|eu")
+		case o.Out != "" && httpDest && !o.DryRun:
+			return ExitUsage, usagef("--out and --endpoint/--region together only with --dry-run (the payloads that would be sent go to --out)")
+		case httpDest && !o.DryRun:
+			return ExitUsage, usagef("delivery to the HTTP API is not available yet; use --out DIR, or --dry-run with --out")
+		}
+	}
+	if o.StateFile != "" {
+		return ExitUsage, usagef("--state is not available yet")
+	}
+	switch o.Compress {
+	case "", "none":
+		o.Compress = ""
+	case "gzip", "gz":
+		o.Compress = sink.CompressGzip
+	case "zstd", "zst":
+		o.Compress = sink.CompressZstd
+	default:
+		return ExitUsage, usagef("--compress must be gzip, zstd or none, not %q", o.Compress)
+	}
+	if o.Out == "-" && o.Compress != "" {
+		return ExitUsage, usagef("--compress needs --out DIR; pipe standard output through a compressor instead")
+	}
+	defTS, err := o.defaultTimestamp(start)
+	if err != nil {
+		return ExitUsage, err
+	}
+	var m *transform.Mapping
+	if o.MappingFile != "" {
+		if m, err = transform.LoadMapping(o.MappingFile); err != nil {
+			return ExitUsage, err
+		}
+	}
+
+	rep := &report.Report{
+		Tool: report.Tool{Name: "groupimport", Version: o.Version}, Command: o.Command, DryRun: o.DryRun,
+		DefaultTimestamp: transform.FormatTime(defTS), Mapping: map[string]*report.MappingInfo{},
+	}
+	var inputs []pipeline.Input
+	for _, k := range []struct {
+		kind     transform.Kind
+		patterns []string
+	}{{transform.Companies, o.Companies}, {transform.Memberships, o.Memberships}} {
+		if len(k.patterns) == 0 {
+			if m.For(k.kind) != nil && o.MappingFile != "" {
+				log.Debug("mapping section without input", "kind", k.kind)
+			}
+			continue
+		}
+		p, err := o.prepare(k.kind, k.patterns, m, defTS, log)
+		if err != nil {
+			return ExitCode(err), err
+		}
+		inputs = append(inputs, p.input)
+		rep.Mapping[string(k.kind)] = p.mapping
+	}
+
+	// Destinations.
+	var out sink.Sink
+	reportPath, rejectsPath := o.ReportPath, o.RejectsPath
+	outDir := ""
+	if o.Out != "" && o.Out != "-" {
+		outDir = o.Out
+	}
+	switch {
+	case !isRun:
+		out = &sink.Discard{}
+	case o.Out == "-":
+		out = sink.NewWriterSink(o.Stdout, "standard output")
+	case outDir != "":
+		fs, err := sink.NewFileSink(sink.FileOptions{Dir: outDir, Compression: o.Compress, PartBytes: o.PartBytes, Overwrite: o.Overwrite})
+		if err != nil {
+			if errors.Is(err, sink.ErrOutputInUse) {
+				return ExitUsage, err
+			}
+			return ExitFailure, err
+		}
+		out = fs
+	default:
+		out = &sink.Discard{}
+	}
+	if outDir != "" {
+		if reportPath == "" {
+			reportPath = filepath.Join(outDir, "report.json")
+		}
+		if rejectsPath == "" {
+			rejectsPath = filepath.Join(outDir, "rejects.ndjson")
+		}
+	} else if isRun {
+		if reportPath == "" {
+			reportPath = "groupimport-report.json"
+		}
+		if rejectsPath == "" {
+			rejectsPath = "groupimport-rejects.ndjson"
+		}
+	}
+	rejects, err := sink.NewRejectsWriter(rejectsPath)
+	if err != nil {
+		return ExitFailure, err
+	}
+	rep.RejectsFile = rejectsPath
+
+	ctx, stop := signalContext(ctx)
+	defer stop()
+	prog := newProgress(o, log)
+	res, runErr := pipeline.Run(ctx, pipeline.Config{
+		Inputs: inputs, Sink: out, Rejects: rejects, Workers: o.Workers, BatchRows: o.BatchRows,
+		MaxRejects: o.MaxRejects, Progress: prog.update, ProgressInterval: prog.interval,
+	})
+	prog.done()
+	if runErr == nil {
+		runErr = out.Close(ctx)
+	}
+	if runErr != nil {
+		out.Abort()
+	}
+	if err := rejects.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	rep.Output = out.Stats()
+
+	code := ExitOK
+	switch {
+	case runErr != nil, res.FileErrors > 0:
+		code = ExitFailure
+	case res.Rejected > 0:
+		code = ExitRejected
+	}
+	rep.ExitCode = code
+	rep.Status = map[int]string{ExitOK: "ok", ExitFailure: "failed", ExitRejected: "rejected_rows"}[code]
+	if res.Stopped == "interrupted" {
+		rep.Status = "interrupted"
+	}
+	if runErr != nil && res.Stopped == "" {
+		rep.Errors = append(rep.Errors, runErr.Error())
+	}
+	report.Build(rep, res, start, o.Now())
+	if reportPath != "" {
+		if err := sink.WriteFileAtomic(reportPath, rep.JSON()); err != nil {
+			fmt.Fprintf(o.Stderr, "groupimport: writing the report: %v\n", err)
+			code = ExitFailure
+		}
+	}
+	if !o.Quiet {
+		if o.LogFormat == "json" {
+			log.Info("finished", "status", rep.Status, "exit_code", code, "read", rep.Totals.Read,
+				"emitted", rep.Totals.Emitted, "rejected", rep.Totals.Rejected, "report", reportPath)
+		} else {
+			rep.Summary(o.Stderr)
+			if reportPath != "" {
+				fmt.Fprintf(o.Stderr, "  report: %s\n", reportPath)
+			}
+		}
+	}
+	return code, nil
+}

@@ -1,0 +1,288 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression of output files.
+const (
+	CompressNone = ""
+	CompressGzip = "gzip"
+	CompressZstd = "zstd"
+)
+
+// FileOptions configure a FileSink. The zero value (plus Dir) writes
+// uncompressed parts of up to 256 MiB.
+type FileOptions struct {
+	Dir string
+	// Prefix of part names (default "payloads").
+	Prefix string
+	// Compression is "", "gzip" or "zstd".
+	Compression string
+	// PartBytes bounds a part's size on disk (default 256 MiB); a part is
+	// closed before the chunk that would take it over.
+	PartBytes int64
+	// Overwrite allows a directory that holds parts of an earlier run;
+	// those parts are removed first.
+	Overwrite bool
+}
+
+// FileSink writes NDJSON parts: each is written under a hidden temporary
+// name and renamed to payloads-NNNNN.ndjson[.gz|.zst] once complete and
+// synced, so a reader of the directory never sees a partial part.
+type FileSink struct {
+	opts  FileOptions
+	ext   string
+	part  int
+	f     *os.File
+	tmp   string
+	size  int64
+	stats Stats
+
+	zenc  *zstd.Encoder
+	gzips sync.Pool
+}
+
+// NewFileSink prepares dir (creating it) and checks it holds no other
+// run's parts.
+func NewFileSink(opts FileOptions) (*FileSink, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "payloads"
+	}
+	if opts.PartBytes <= 0 {
+		opts.PartBytes = 256 << 20
+	}
+	s := &FileSink{opts: opts, ext: ".ndjson"}
+	switch opts.Compression {
+	case CompressNone:
+	case CompressGzip:
+		s.ext += ".gz"
+		s.gzips.New = func() any {
+			w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+			return w
+		}
+	case CompressZstd:
+		s.ext += ".zst"
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+		if err != nil {
+			return nil, err
+		}
+		s.zenc = enc
+	default:
+		return nil, fmt.Errorf("unknown compression %q (gzip or zstd)", opts.Compression)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	old, err := s.existingParts()
+	if err != nil {
+		return nil, err
+	}
+	if len(old) > 0 {
+		if !opts.Overwrite {
+			return nil, fmt.Errorf("%w: %s holds %d part files (%s…); choose another --out or pass --overwrite to replace them",
+				ErrOutputInUse, opts.Dir, len(old), filepath.Base(old[0]))
+		}
+		for _, p := range old {
+			if err := os.Remove(p); err != nil {
+				return nil, fmt.Errorf("removing an old part: %w", err)
+			}
+		}
+	}
+	s.stats.Destination = opts.Dir
+	return s, nil
+}
+
+// existingParts lists part files (finished or temporary) of any run.
+func (s *FileSink) existingParts() ([]string, error) {
+	entries, err := os.ReadDir(s.opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := strings.TrimPrefix(e.Name(), ".")
+		if strings.HasPrefix(n, s.opts.Prefix+"-") && strings.Contains(n, ".ndjson") {
+			out = append(out, filepath.Join(s.opts.Dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Prepare compresses the chunk as an independent zstd frame or gzip
+// member; concatenated, they form one valid file.
+func (s *FileSink) Prepare(c *Chunk) error {
+	switch s.opts.Compression {
+	case CompressZstd:
+		c.Packed = s.zenc.EncodeAll(c.Data, c.Packed[:0])
+	case CompressGzip:
+		w := s.gzips.Get().(*gzip.Writer)
+		buf := bytes.NewBuffer(c.Packed[:0])
+		w.Reset(buf)
+		if _, err := w.Write(c.Data); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		s.gzips.Put(w)
+		c.Packed = buf.Bytes()
+	}
+	return nil
+}
+
+func (s *FileSink) partName(n int) string {
+	return fmt.Sprintf("%s-%05d%s", s.opts.Prefix, n, s.ext)
+}
+
+// Write appends the chunk to the current part, starting a new part when
+// the chunk would take this one over its size.
+func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
+	if c.Count() == 0 {
+		return nil
+	}
+	data := c.Data
+	if s.opts.Compression != CompressNone {
+		data = c.Packed
+	}
+	if s.f != nil && s.size > 0 && s.size+int64(len(data)) > s.opts.PartBytes {
+		if err := s.finishPart(); err != nil {
+			return err
+		}
+	}
+	if s.f == nil {
+		s.part++
+		s.tmp = filepath.Join(s.opts.Dir, "."+s.partName(s.part)+".tmp")
+		f, err := os.OpenFile(s.tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		s.f, s.size = f, 0
+	}
+	if _, err := s.f.Write(data); err != nil {
+		return fmt.Errorf("output %s: %w", s.tmp, err)
+	}
+	s.size += int64(len(data))
+	s.stats.Bytes += int64(len(data))
+	s.stats.Messages += int64(c.Count())
+	return nil
+}
+
+func (s *FileSink) finishPart() error {
+	f := s.f
+	s.f = nil
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("output %s: %w", s.tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("output %s: %w", s.tmp, err)
+	}
+	final := filepath.Join(s.opts.Dir, s.partName(s.part))
+	if err := os.Rename(s.tmp, final); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	syncDir(s.opts.Dir)
+	s.stats.Files = append(s.stats.Files, final)
+	return nil
+}
+
+// Close completes the last part.
+func (s *FileSink) Close(context.Context) error {
+	if s.f != nil {
+		return s.finishPart()
+	}
+	return nil
+}
+
+// Abort removes the unfinished part.
+func (s *FileSink) Abort() {
+	if s.f != nil {
+		s.f.Close()
+		os.Remove(s.tmp)
+		s.f = nil
+	}
+}
+
+// Stats implements Sink.
+func (s *FileSink) Stats() Stats { return s.stats }
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// WriterSink writes uncompressed payloads to w (standard output).
+type WriterSink struct {
+	w     *bufio.Writer
+	name  string
+	stats Stats
+}
+
+// NewWriterSink returns a sink writing to w.
+func NewWriterSink(w io.Writer, name string) *WriterSink {
+	return &WriterSink{w: bufio.NewWriterSize(w, 1<<20), name: name}
+}
+
+func (s *WriterSink) Prepare(*Chunk) error { return nil }
+func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
+	if _, err := s.w.Write(c.Data); err != nil {
+		return fmt.Errorf("writing to %s: %w", s.name, err)
+	}
+	s.stats.Messages += int64(c.Count())
+	s.stats.Bytes += int64(len(c.Data))
+	return nil
+}
+func (s *WriterSink) Close(context.Context) error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("writing to %s: %w", s.name, err)
+	}
+	return nil
+}
+func (s *WriterSink) Abort()       { s.w.Flush() }
+func (s *WriterSink) Stats() Stats { st := s.stats; st.Destination = s.name; return st }
+
+// WriteFileAtomic writes data to path through a temporary file and a
+// rename, so path holds either the old or the complete new content.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	syncDir(dir)
+	return nil
+}

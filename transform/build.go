@@ -1,0 +1,748 @@
+// Package transform turns rows into Customer.io / Segment group calls.
+//
+// A mapping section (from a YAML file, or inferred from column names) is
+// compiled per schema into a plan; a Builder then appends each row's payload
+// as one line of compact JSON into a caller's buffer, or returns a RowError
+// that names the column and the reason. It does no I/O.
+//
+// Each payload carries type, groupId, the person (memberships), traits with
+// objectTypeId first and reserved traits in their camelCase spelling,
+// timestamp, integrations, context.library and a messageId derived from the
+// rest of the payload (a SHA-256, formatted as a version-8 UUID): the same
+// row always gets the same id, and different payloads never share one.
+package transform
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/groupimport/groupimport/internal/jsonx"
+	"github.com/groupimport/groupimport/record"
+)
+
+// API and Journeys limits.
+const (
+	// MaxMessageBytes is the API's limit for one call (the official Go
+	// client counts 32 KB as 32,000 bytes; we take the smaller reading).
+	MaxMessageBytes = 32000
+	// sentAtReserve is the room kept for the sentAt an HTTP sink adds.
+	sentAtReserve = len(`,"sentAt":"2006-01-02T15:04:05.000Z"`)
+
+	maxIDBytes    = 150
+	maxValueBytes = 1000
+	maxAttributes = 300
+)
+
+// Config configures a Transformer.
+type Config struct {
+	Kind    Kind
+	Mapping *KindMapping
+	// Timestamp is the event time of rows without one of their own: the
+	// --timestamp option or the run's start.
+	Timestamp time.Time
+	// Library and Version fill context.library.
+	Library, Version string
+	// SentAt, when not zero, is written as sentAt (file output only when
+	// asked; HTTP sinks set their own at sending).
+	SentAt time.Time
+	// MaxMessageBytes defaults to MaxMessageBytes.
+	MaxMessageBytes int
+}
+
+// Transformer holds what all builders of one input kind share.
+type Transformer struct {
+	cfg      Config
+	tail     []byte // ,"integrations":…,"context":…
+	defTS    []byte // "2024-…Z" with quotes
+	sentAt   []byte // ,"sentAt":"…" or nil
+	maxBytes int
+}
+
+// New checks cfg and returns a Transformer.
+func New(cfg Config) (*Transformer, error) {
+	if cfg.Mapping == nil {
+		return nil, &ConfigError{Msg: "no mapping"}
+	}
+	if cfg.Library == "" {
+		cfg.Library = "groupimport"
+	}
+	t := &Transformer{cfg: cfg, maxBytes: cfg.MaxMessageBytes}
+	if t.maxBytes <= 0 {
+		t.maxBytes = MaxMessageBytes
+	}
+	t.tail = append(t.tail, `,"integrations":{"All":true},"context":{"library":{"name":`...)
+	t.tail = jsonx.AppendStringS(t.tail, cfg.Library)
+	t.tail = append(t.tail, `,"version":`...)
+	t.tail = jsonx.AppendStringS(t.tail, cfg.Version)
+	t.tail = append(t.tail, `}}`...)
+	ts := cfg.Timestamp
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	t.defTS = append(appendISO([]byte{'"'}, ts), '"')
+	if !cfg.SentAt.IsZero() {
+		t.sentAt = append(appendISO([]byte(`,"sentAt":"`), cfg.SentAt), '"')
+	}
+	if _, err := loadZone(cfg.Mapping.Timezone); err != nil {
+		return nil, &ConfigError{Msg: err.Error()}
+	}
+	return t, nil
+}
+
+// Kind returns the input kind.
+func (t *Transformer) Kind() Kind { return t.cfg.Kind }
+
+// Check compiles the mapping against a fixed set of columns, reporting a
+// column the mapping names that the input lacks, or two columns that would
+// fill the same trait.
+func (t *Transformer) Check(columns []string) error {
+	_, err := compile(t.cfg.Kind, t.cfg.Mapping, record.NewSchema(columns), true)
+	return err
+}
+
+// RowError is why a row was not turned into a payload.
+type RowError struct {
+	Column string
+	Reason string
+}
+
+func (e *RowError) Error() string {
+	if e.Column != "" {
+		return "column " + strconv.Quote(e.Column) + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+type planEntry struct {
+	p   *plan
+	err error
+}
+
+// Builder builds payloads; one per goroutine.
+type Builder struct {
+	t       *Transformer
+	plans   map[*record.Schema]planEntry
+	scratch []byte
+	addr    [5][]byte
+	// Warnings counts non-fatal findings by message since the last reset.
+	Warnings map[string]int64
+}
+
+// NewBuilder returns a Builder.
+func (t *Transformer) NewBuilder() *Builder {
+	return &Builder{t: t, plans: map[*record.Schema]planEntry{}, Warnings: map[string]int64{}}
+}
+
+func (b *Builder) warn(format string, args ...any) {
+	b.Warnings[fmt.Sprintf(format, args...)]++
+}
+
+func (b *Builder) plan(s *record.Schema) (*plan, error) {
+	if e, ok := b.plans[s]; ok {
+		return e.p, e.err
+	}
+	p, err := compile(b.t.cfg.Kind, b.t.cfg.Mapping, s, false)
+	if len(b.plans) > 10000 {
+		clear(b.plans)
+	}
+	b.plans[s] = planEntry{p, err}
+	return p, err
+}
+
+// value returns the cell c of row, following a nested path.
+func (b *Builder) value(row *record.Row, p *plan, c colRef) record.Value {
+	if c.idx < 0 || c.idx >= len(row.Values) {
+		return record.Value{}
+	}
+	v := row.Values[c.idx]
+	if v.Kind == record.String && len(p.nulls) > 0 {
+		for _, n := range p.nulls {
+			if bytes.Equal(v.Bytes, n) {
+				return record.Value{}
+			}
+		}
+	}
+	for _, key := range c.path {
+		v = b.member(v, key)
+	}
+	return v
+}
+
+// member returns obj[key] for a JSON object value (or text holding one).
+func (b *Builder) member(obj record.Value, key string) record.Value {
+	raw := obj.Bytes
+	if obj.Kind == record.String {
+		if len(raw) == 0 || raw[0] != '{' || jsonx.Valid(raw, jsonx.MaxDepth) != nil {
+			return record.Value{}
+		}
+	} else if obj.Kind != record.JSON || len(raw) == 0 || raw[0] != '{' {
+		return record.Value{}
+	}
+	var out record.Value
+	_ = jsonx.ObjectEach(raw, func(k, v []byte) error {
+		if !keyEquals(k, key) {
+			return nil
+		}
+		out = b.jsonValue(v)
+		return errStop
+	})
+	return out
+}
+
+type stopErr struct{}
+
+func (stopErr) Error() string { return "stop" }
+
+var errStop = stopErr{}
+
+// keyEquals compares a raw JSON key (with quotes) to name.
+func keyEquals(raw []byte, name string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1:len(raw)-1]) == name
+	}
+	return string(jsonx.Unquote(nil, raw)) == name
+}
+
+// jsonValue turns a raw JSON value into a Value (strings unescaped into a
+// fresh slice).
+func (b *Builder) jsonValue(v []byte) record.Value {
+	switch jsonx.KindOf(v[0]) {
+	case jsonx.String:
+		return record.Value{Kind: record.String, Bytes: jsonx.Unquote(nil, v)}
+	case jsonx.Number:
+		return record.Value{Kind: record.Number, Bytes: v}
+	case jsonx.True, jsonx.False:
+		return record.Value{Kind: record.Bool, Bytes: v}
+	case jsonx.Object, jsonx.Array:
+		return record.Value{Kind: record.JSON, Bytes: v}
+	}
+	return record.Value{}
+}
+
+// Append appends row's payload and a newline to dst. On a RowError dst is
+// returned unchanged.
+func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, *RowError) {
+	if row.Err != nil {
+		return dst, &RowError{Column: row.Err.Column, Reason: row.Err.Reason}
+	}
+	p, err := b.plan(row.Schema)
+	if err != nil {
+		return dst, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+	}
+	start := len(dst)
+	out, rerr := b.build(dst, row, p)
+	if rerr != nil {
+		return dst[:start], rerr
+	}
+	return out, nil
+}
+
+func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError) {
+	start := len(dst)
+	dst = append(dst, `{"type":"group","groupId":`...)
+	gid := b.value(row, p, p.group)
+	id, rerr := identifier(gid, p.group.column)
+	if rerr != nil {
+		return dst, rerr
+	}
+	if len(id) == 0 {
+		return dst, &RowError{Column: p.group.column, Reason: "groupId is empty"}
+	}
+	if len(id) > maxIDBytes {
+		if !p.warnLimits {
+			return dst, &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id), maxIDBytes)}
+		}
+		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
+	}
+	dst = jsonx.AppendString(dst, id)
+
+	if p.kind == Memberships {
+		uid, rerr := identifier(b.value(row, p, p.user), p.user.column)
+		if rerr != nil {
+			return dst, rerr
+		}
+		aid, rerr := identifier(b.value(row, p, p.anon), p.anon.column)
+		if rerr != nil {
+			return dst, rerr
+		}
+		if len(uid) == 0 && len(aid) == 0 {
+			return dst, &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "the row names no person: userId and anonymousId are both empty"}
+		}
+		if len(uid) > 0 {
+			dst = append(dst, `,"userId":`...)
+			dst = jsonx.AppendString(dst, uid)
+		}
+		if len(aid) > 0 {
+			dst = append(dst, `,"anonymousId":`...)
+			dst = jsonx.AppendString(dst, aid)
+		}
+	}
+
+	dst = append(dst, `,"traits":{"objectTypeId":`...)
+	if p.objType.present() {
+		v := b.value(row, p, p.objType)
+		n, ok := positiveInt(v)
+		if !ok {
+			if v.IsEmpty() {
+				dst = append(dst, p.objTypeConst...)
+			} else {
+				return dst, &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
+			}
+		} else {
+			dst = append(dst, n...)
+		}
+	} else {
+		dst = append(dst, p.objTypeConst...)
+	}
+	attrs := 0
+	for i := range p.traits {
+		var rerr *RowError
+		dst, rerr = b.appendSlot(dst, row, p, &p.traits[i], true, &attrs)
+		if rerr != nil {
+			return dst, rerr
+		}
+	}
+	if attrs > maxAttributes {
+		if !p.warnLimits {
+			return dst, &RowError{Reason: fmt.Sprintf("%d traits, over Journeys' limit of %d attributes per object", attrs, maxAttributes)}
+		}
+		b.warn("over Journeys' %d attributes per object", maxAttributes)
+	}
+	if p.kind == Memberships {
+		dst = append(dst, `,"relationshipAttributes":{`...)
+		mark := len(dst)
+		rels := 0
+		for i := range p.rels {
+			var rerr *RowError
+			dst, rerr = b.appendSlot(dst, row, p, &p.rels[i], len(dst) > mark, &rels)
+			if rerr != nil {
+				return dst, rerr
+			}
+		}
+		if rels > maxAttributes {
+			if !p.warnLimits {
+				return dst, &RowError{Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
+			}
+			b.warn("over Journeys' %d attributes per relationship", maxAttributes)
+		}
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `},"timestamp":`...)
+	if p.ts.present() {
+		v := b.value(row, p, p.ts)
+		if v.IsEmpty() {
+			b.warn("timestamp column %q empty: the run's default timestamp was used", p.ts.column)
+			dst = append(dst, b.t.defTS...)
+		} else {
+			var rerr *RowError
+			dst, rerr = appendTime(dst, v, p.tsSpec, p.ts.column)
+			if rerr != nil {
+				return dst, rerr
+			}
+		}
+	} else {
+		dst = append(dst, b.t.defTS...)
+	}
+	dst = append(dst, b.t.tail...)
+	sum := sha256.Sum256(dst[start:])
+	dst = append(dst, `,"messageId":"`...)
+	dst = appendUUID(dst, &sum)
+	dst = append(dst, '"')
+	dst = append(dst, b.t.sentAt...)
+	dst = append(dst, '}')
+	size := len(dst) - start
+	if b.t.sentAt == nil {
+		size += sentAtReserve
+	}
+	if size > b.t.maxBytes {
+		return dst, &RowError{Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
+	}
+	return append(dst, '\n'), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// identifier returns an id's text: strings as they are, numbers as their
+// exact digits.
+func identifier(v record.Value, column string) ([]byte, *RowError) {
+	switch v.Kind {
+	case record.Null:
+		return nil, nil
+	case record.String, record.Number, record.Time:
+		if len(bytes.TrimSpace(v.Bytes)) == 0 {
+			return nil, nil
+		}
+		return v.Bytes, nil
+	}
+	return nil, &RowError{Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+}
+
+func article(k record.Kind) string {
+	switch k {
+	case record.JSON:
+		return "JSON"
+	case record.Bool:
+		return "the boolean"
+	}
+	return k.String()
+}
+
+func positiveInt(v record.Value) ([]byte, bool) {
+	switch v.Kind {
+	case record.String, record.Number:
+		t := trimSpace(v.Bytes)
+		if n, ok := integerText(t); ok && isPositiveInt(string(n)) {
+			return n, true
+		}
+	}
+	return nil, false
+}
+
+// quoteValue shows a value in a message, shortened.
+func quoteValue(v record.Value) string {
+	s := string(v.Bytes)
+	if len(s) > 60 {
+		s = s[:57] + "…"
+	}
+	if v.Kind == record.String {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// appendSlot appends one trait or attribute (",key":value).
+func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comma bool, count *int) ([]byte, *RowError) {
+	if s.addr != nil {
+		return b.appendAddress(dst, row, p, s.addr, comma, count)
+	}
+	f := s.f
+	if f.Const != nil {
+		if comma {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, s.key...)
+		*count++
+		return append(dst, f.Const...), nil
+	}
+	v := b.value(row, p, s.col)
+	if v.IsEmpty() {
+		if f.Empty == "null" || (f.Empty == "" && p.emptyNull) {
+			if comma {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, s.key...)
+			*count++
+			return append(dst, "null"...), nil
+		}
+		return dst, nil
+	}
+	mark := len(dst)
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, s.key...)
+	vstart := len(dst)
+	dst, rerr := b.appendTyped(dst, v, s, p)
+	if rerr != nil {
+		return dst[:mark], rerr
+	}
+	if n := valueBytes(dst[vstart:]); n > maxValueBytes {
+		if !p.warnLimits {
+			return dst[:mark], &RowError{Column: s.col.column, Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", n, maxValueBytes)}
+		}
+		b.warn("column %q: a value over Journeys' %d-byte limit", s.col.column, maxValueBytes)
+	}
+	*count++
+	return dst, nil
+}
+
+// valueBytes is the size Journeys sees: a string's content, else the text.
+func valueBytes(v []byte) int {
+	if len(v) >= 2 && v[0] == '"' {
+		return len(v) - 2 // escaped length: a slight over-count for escapes
+	}
+	return len(v)
+}
+
+func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]byte, *RowError) {
+	f := s.f
+	switch f.Type {
+	case TypeAuto:
+		return appendAsRead(dst, v), nil
+	case TypeString:
+		if v.Kind == record.JSON || v.Kind == record.Number || v.Kind == record.Bool {
+			return jsonx.AppendString(dst, v.Bytes), nil
+		}
+		return jsonx.AppendString(dst, v.Bytes), nil
+	case TypeInteger:
+		if v.Kind == record.String || v.Kind == record.Number {
+			if n, ok := integerText(trimSpace(v.Bytes)); ok {
+				return append(dst, n...), nil
+			}
+		}
+		return b.misfit(dst, v, s, "an integer")
+	case TypeFloat:
+		if v.Kind == record.Number {
+			return append(dst, v.Bytes...), nil
+		}
+		if v.Kind == record.String {
+			if n, ok := floatText(trimSpace(v.Bytes)); ok {
+				return append(dst, n...), nil
+			}
+		}
+		return b.misfit(dst, v, s, "a number")
+	case TypeBoolean:
+		if v.Kind == record.Bool {
+			return append(dst, v.Bytes...), nil
+		}
+		if v.Kind == record.String || v.Kind == record.Number {
+			if t, ok := boolWord(trimSpace(v.Bytes)); ok {
+				if t {
+					return append(dst, "true"...), nil
+				}
+				return append(dst, "false"...), nil
+			}
+		}
+		return b.misfit(dst, v, s, "a boolean")
+	case TypeTimestamp:
+		out, rerr := appendTime(dst, v, s.ds, s.col.column)
+		if rerr != nil && f.soft {
+			b.warn("column %q: a value is not a date; sent as read", s.col.column)
+			return appendAsRead(dst, v), nil
+		}
+		return out, rerr
+	case TypeJSON:
+		if v.Kind == record.String {
+			t := trimSpace(v.Bytes)
+			if err := jsonx.Valid(t, jsonx.MaxDepth); err != nil {
+				return b.misfit(dst, v, s, "JSON")
+			}
+			out, _, _ := jsonx.AppendCompact(dst, t, jsonx.SkipSpace(t, 0), jsonx.MaxDepth)
+			return out, nil
+		}
+		return appendAsRead(dst, v), nil
+	}
+	return dst, &RowError{Column: s.col.column, Reason: "unknown type " + f.Type}
+}
+
+// misfit handles a value that does not fit the field's type: with an
+// inferred type it is sent as read (and counted); with a declared one the
+// row is rejected.
+func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want string) ([]byte, *RowError) {
+	if s.f.soft {
+		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
+		return appendAsRead(dst, v), nil
+	}
+	return dst, &RowError{Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
+}
+
+func appendAsRead(dst []byte, v record.Value) []byte {
+	switch v.Kind {
+	case record.String, record.Time:
+		return jsonx.AppendString(dst, v.Bytes)
+	case record.Null:
+		return append(dst, "null"...)
+	}
+	return append(dst, v.Bytes...)
+}
+
+func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte, *RowError) {
+	switch v.Kind {
+	case record.Time:
+		return jsonx.AppendString(dst, v.Bytes), nil
+	case record.String, record.Number:
+		t, err := parseTime(v.Bytes, ds)
+		if err != nil {
+			return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
+		}
+		dst = append(dst, '"')
+		dst = appendISO(dst, t)
+		return append(dst, '"'), nil
+	}
+	return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
+}
+
+// integerText returns the canonical digits of an integer written as
+// digits, with an optional sign, or as an integral decimal (12.0, 1e3).
+func integerText(b []byte) ([]byte, bool) {
+	if len(b) == 0 {
+		return nil, false
+	}
+	s := b
+	neg := false
+	if s[0] == '-' || s[0] == '+' {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	digits := true
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			digits = false
+			break
+		}
+	}
+	if digits && len(s) > 0 {
+		for len(s) > 1 && s[0] == '0' {
+			s = s[1:]
+		}
+		if neg && !(len(s) == 1 && s[0] == '0') {
+			return append([]byte{'-'}, s...), true
+		}
+		if len(s) == len(b) {
+			return b, true
+		}
+		return s, true
+	}
+	// 12.0, 1.5e3: integral values written as decimals
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
+		return nil, false
+	}
+	return strconv.AppendInt(nil, int64(f), 10), true
+}
+
+// floatText returns a JSON number for a decimal written in text.
+func floatText(b []byte) ([]byte, bool) {
+	if jsonx.IsNumber(b) {
+		return b, true
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 {
+		return nil, false
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), true
+}
+
+func boolWord(b []byte) (bool, bool) {
+	switch strings.ToLower(string(b)) {
+	case "true", "t", "yes", "y", "1":
+		return true, true
+	case "false", "f", "no", "n", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// appendAddress writes the address object from flat parts and/or a nested
+// object, keys in the order street, city, state, postalCode, country.
+func (b *Builder) appendAddress(dst []byte, row *record.Row, p *plan, a *addrSlot, comma bool, count *int) ([]byte, *RowError) {
+	vals := &b.addr
+	for k := range vals {
+		vals[k] = vals[k][:0]
+	}
+	have := false
+	for k, c := range a.parts {
+		if !c.present() {
+			continue
+		}
+		v := b.value(row, p, c)
+		if v.IsEmpty() {
+			continue
+		}
+		if v.Kind == record.JSON {
+			return dst, &RowError{Column: c.column, Reason: "an address part must be text, not JSON"}
+		}
+		vals[k] = append(vals[k], v.Bytes...)
+		have = true
+	}
+	if a.whole.present() {
+		v := b.value(row, p, a.whole)
+		obj := v.Kind == record.JSON || (v.Kind == record.String && len(trimSpace(v.Bytes)) > 0 && trimSpace(v.Bytes)[0] == '{')
+		switch {
+		case v.IsEmpty():
+		case obj:
+			raw := trimSpace(v.Bytes)
+			if raw[0] != '{' || jsonx.Valid(raw, jsonx.MaxDepth) != nil {
+				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
+			}
+			err := jsonx.ObjectEach(raw, func(k, val []byte) error {
+				key := string(jsonx.Unquote(nil, k))
+				part, ok := addressPart(key)
+				if !ok {
+					b.warn("column %q: address key %q dropped (an address has only street, city, state, postalCode, country)", a.whole.column, key)
+					return nil
+				}
+				pv := b.jsonValue(val)
+				if pv.IsEmpty() {
+					return nil
+				}
+				if pv.Kind == record.JSON {
+					return &RowError{Column: a.whole.column, Reason: fmt.Sprintf("address.%s must be text, not JSON", part)}
+				}
+				for i, name := range addressParts {
+					if name == part && len(vals[i]) == 0 {
+						vals[i] = append(vals[i], pv.Bytes...)
+						have = true
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				if re, ok := err.(*RowError); ok {
+					return dst, re
+				}
+				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
+			}
+		case v.Kind == record.String || v.Kind == record.Number:
+			if len(vals[0]) == 0 {
+				vals[0] = append(vals[0], v.Bytes...)
+				have = true
+			}
+		default:
+			return dst, &RowError{Column: a.whole.column, Reason: "the address must be an object or text"}
+		}
+	}
+	if !have {
+		return dst, nil
+	}
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"address":{`...)
+	first := true
+	for k, v := range vals {
+		if len(v) == 0 {
+			continue
+		}
+		if len(v) > maxValueBytes && !p.warnLimits {
+			return dst, &RowError{Column: "address." + addressParts[k], Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", len(v), maxValueBytes)}
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = jsonx.AppendStringS(dst, addressParts[k])
+		dst = append(dst, ':')
+		dst = jsonx.AppendString(dst, v)
+	}
+	*count++
+	return append(dst, '}'), nil
+}
+
+const hexd = "0123456789abcdef"
+
+// appendUUID formats the first 16 bytes of sum as a version-8 UUID.
+func appendUUID(dst []byte, sum *[32]byte) []byte {
+	var u [16]byte
+	copy(u[:], sum[:16])
+	u[6] = u[6]&0x0f | 0x80
+	u[8] = u[8]&0x3f | 0x80
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexd[c>>4], hexd[c&0xf])
+	}
+	return dst
+}

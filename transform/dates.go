@@ -1,0 +1,392 @@
+package transform
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dates are read from:
+//   - RFC 3339 / ISO 8601: 2024-05-01T12:00:00Z, with a space for the T,
+//     any fraction (. or ,), zones Z, ±hh:mm, ±hhmm, ±hh and a trailing
+//     " UTC"; without a zone, the field's or run's timezone (default UTC);
+//   - dates: 2024-05-01 and 2024/05/01 (midnight in that timezone);
+//   - Unix time as a number or digits: seconds, milliseconds, microseconds or
+//     nanoseconds, told apart by magnitude (|n| < 1e11 seconds, < 1e14
+//     milliseconds, < 1e17 microseconds, else nanoseconds; this reads
+//     millisecond values before March 1973 as seconds — give the unit in the
+//     mapping when that matters), fractions allowed;
+//   - RFC 1123/850, ANSIC and "2 Jan 2006"-style dates with month names;
+//   - any layout given as format: in the mapping (strftime, e.g. %d/%m/%Y).
+// Ambiguous forms such as 03/04/2024 need a format.
+//
+// They are written as ISO 8601 UTC with milliseconds (sub-millisecond
+// digits are truncated), years 0001 to 9999.
+
+var errNotDate = errors.New("not a date")
+
+// dateSpec is how one field's dates are read.
+type dateSpec struct {
+	loc    *time.Location
+	unit   int64  // nanoseconds per unit of numeric values; 0 = by magnitude
+	layout string // Go layout from the mapping's format, "" for built-ins
+}
+
+func unitScale(u string) int64 {
+	switch strings.ToLower(u) {
+	case "s", "sec", "seconds":
+		return int64(time.Second)
+	case "ms", "millis", "milliseconds":
+		return int64(time.Millisecond)
+	case "us", "µs", "micros", "microseconds":
+		return int64(time.Microsecond)
+	case "ns", "nanos", "nanoseconds":
+		return 1
+	}
+	return 0
+}
+
+// parseTime reads b as an instant.
+func parseTime(b []byte, spec *dateSpec) (time.Time, error) {
+	b = trimSpace(b)
+	if len(b) == 0 {
+		return time.Time{}, errNotDate
+	}
+	if spec.layout != "" {
+		t, err := time.ParseInLocation(spec.layout, string(b), spec.loc)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("does not match the format: %v", shortTimeErr(err))
+		}
+		return checkRange(t)
+	}
+	if t, ok, err := parseISO(b, spec.loc); ok {
+		if err != nil {
+			return time.Time{}, err
+		}
+		return checkRange(t)
+	}
+	if isNumeric(b) {
+		t, err := parseEpoch(b, spec.unit)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return checkRange(t)
+	}
+	s := string(b)
+	for _, layout := range textLayouts {
+		if t, err := time.ParseInLocation(layout, s, spec.loc); err == nil {
+			return checkRange(t)
+		}
+	}
+	return time.Time{}, errNotDate
+}
+
+var textLayouts = []string{
+	time.RFC1123Z, time.RFC1123, time.RFC850, time.ANSIC, time.UnixDate, time.RubyDate,
+	"2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006", "02-Jan-2006",
+	"2 Jan 2006 15:04:05", "Jan 2, 2006 15:04:05", "Mon, 2 Jan 2006 15:04:05 -0700",
+}
+
+func shortTimeErr(err error) string {
+	var pe *time.ParseError
+	if errors.As(err, &pe) && pe.Message != "" {
+		return strings.TrimPrefix(pe.Message, ": ")
+	}
+	return "cannot parse"
+}
+
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+func checkRange(t time.Time) (time.Time, error) {
+	if t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, fmt.Errorf("year %d is out of range (0001-9999)", t.UTC().Year())
+	}
+	return t, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isNumeric(b []byte) bool {
+	i := 0
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		i++
+	}
+	digits, dot := 0, false
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// digitsN reads n decimal digits at b[i:].
+func digitsN(b []byte, i, n int) (int, bool) {
+	if i+n > len(b) {
+		return 0, false
+	}
+	v := 0
+	for k := 0; k < n; k++ {
+		c := b[i+k]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// parseISO reads the ISO 8601 forms. ok is false when b does not start like
+// a date (so other readers may try); err is set when it does but is wrong.
+func parseISO(b []byte, loc *time.Location) (t time.Time, ok bool, err error) {
+	year, ok1 := digitsN(b, 0, 4)
+	if !ok1 || len(b) < 10 || (b[4] != '-' && b[4] != '/') || b[7] != b[4] {
+		return t, false, nil
+	}
+	month, ok2 := digitsN(b, 5, 2)
+	day, ok3 := digitsN(b, 8, 2)
+	if !ok2 || !ok3 {
+		return t, false, nil
+	}
+	bad := func(what string) (time.Time, bool, error) {
+		return time.Time{}, true, fmt.Errorf("%s is out of range", what)
+	}
+	if month < 1 || month > 12 {
+		return bad("month")
+	}
+	if day < 1 || day > daysIn(time.Month(month), year) {
+		return bad("day")
+	}
+	var hour, min, sec, nsec int
+	i := 10
+	if i < len(b) && (b[i] == 'T' || b[i] == 't' || b[i] == ' ') && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
+		var okh, okm bool
+		hour, okh = digitsN(b, i+1, 2)
+		if !okh || i+3 >= len(b) || b[i+3] != ':' {
+			return time.Time{}, true, errors.New("malformed time of day")
+		}
+		min, okm = digitsN(b, i+4, 2)
+		if !okm {
+			return time.Time{}, true, errors.New("malformed time of day")
+		}
+		i += 6
+		if i < len(b) && b[i] == ':' {
+			var oks bool
+			sec, oks = digitsN(b, i+1, 2)
+			if !oks {
+				return time.Time{}, true, errors.New("malformed seconds")
+			}
+			i += 3
+			if i < len(b) && (b[i] == '.' || b[i] == ',') {
+				i++
+				start := i
+				for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+					if i-start < 9 {
+						nsec = nsec*10 + int(b[i]-'0')
+					}
+					i++
+				}
+				if i == start {
+					return time.Time{}, true, errors.New("malformed fraction of a second")
+				}
+				for k := i - start; k < 9; k++ {
+					nsec *= 10
+				}
+			}
+		}
+		if hour > 23 {
+			return bad("hour")
+		}
+		if min > 59 {
+			return bad("minute")
+		}
+		if sec > 59 {
+			return bad("second")
+		}
+	}
+	// The zone.
+	rest := b[i:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	switch {
+	case len(rest) == 0:
+		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, loc), true, nil
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'), string(rest) == "UTC", string(rest) == "GMT":
+		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC), true, nil
+	case rest[0] == '+' || rest[0] == '-':
+		oh, okh := digitsN(rest, 1, 2)
+		om := 0
+		okm := true
+		switch len(rest) {
+		case 3:
+		case 5:
+			om, okm = digitsN(rest, 3, 2)
+		case 6:
+			om, okm = digitsN(rest, 4, 2)
+			okm = okm && rest[3] == ':'
+		default:
+			okm = false
+		}
+		if !okh || !okm || oh > 23 || om > 59 {
+			return time.Time{}, true, fmt.Errorf("malformed zone offset %q", rest)
+		}
+		off := oh*3600 + om*60
+		if rest[0] == '-' {
+			off = -off
+		}
+		t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
+		return t.Add(-time.Duration(off) * time.Second), true, nil
+	}
+	return time.Time{}, true, fmt.Errorf("unexpected %q after the date", rest)
+}
+
+func daysIn(m time.Month, year int) int {
+	switch m {
+	case time.February:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
+
+// parseEpoch reads Unix time. unit is nanoseconds per unit, or 0 to decide
+// by magnitude.
+func parseEpoch(b []byte, unit int64) (time.Time, error) {
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	intPart, frac := b, []byte(nil)
+	for k, c := range b {
+		if c == '.' {
+			intPart, frac = b[:k], b[k+1:]
+			break
+		}
+	}
+	for len(intPart) > 1 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	if len(intPart) > 19 {
+		return time.Time{}, errors.New("the number is too large for a Unix time")
+	}
+	var n uint64
+	for _, c := range intPart {
+		n = n*10 + uint64(c-'0')
+	}
+	if unit == 0 {
+		switch {
+		case n < 1e11:
+			unit = int64(time.Second)
+		case n < 1e14:
+			unit = int64(time.Millisecond)
+		case n < 1e17:
+			unit = int64(time.Microsecond)
+		default:
+			unit = 1
+		}
+	}
+	// seconds and nanoseconds, without floating point
+	perSec := uint64(time.Second) / uint64(unit)
+	sec := n / perSec
+	nsec := (n % perSec) * uint64(unit)
+	// the fraction of one unit
+	scale := uint64(unit)
+	for _, c := range frac {
+		scale /= 10
+		if scale == 0 {
+			break
+		}
+		nsec += uint64(c-'0') * scale
+	}
+	if sec > 1<<40 {
+		return time.Time{}, errors.New("the number is too large for a Unix time")
+	}
+	s, ns := int64(sec), int64(nsec)
+	if neg {
+		s, ns = -s, -ns
+	}
+	return time.Unix(s, ns).UTC(), nil
+}
+
+// appendISO writes t as 2006-01-02T15:04:05.000Z.
+func appendISO(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+min/10), byte('0'+min%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	return dst
+}
+
+// FormatTime writes t the way payloads carry instants.
+func FormatTime(t time.Time) string { return string(appendISO(nil, t)) }
+
+// strftimeLayout converts a strftime format to a Go layout. A format that
+// already holds Go's reference year is taken as a Go layout.
+func strftimeLayout(f string) (string, error) {
+	if strings.Contains(f, "2006") {
+		return f, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		if i >= len(f) {
+			return "", errors.New("format ends with %")
+		}
+		rep, ok := map[byte]string{
+			'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'e': "_2", 'H': "15", 'I': "03",
+			'M': "04", 'S': "05", 'f': "000000", 'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January",
+			'a': "Mon", 'A': "Monday", 'z': "-0700", 'Z': "MST", 'j': "002", '%': "%",
+			'L': "000", 'T': "15:04:05", 'F': "2006-01-02", 'D': "01/02/06",
+		}[f[i]]
+		if !ok {
+			return "", fmt.Errorf("%%%c is not supported in a date format", f[i])
+		}
+		b.WriteString(rep)
+	}
+	return b.String(), nil
+}
+
+// ParseTime reads s in any of the date forms fields accept, with zone
+// (an IANA name, "" for UTC) for forms without one.
+func ParseTime(s, zone string) (time.Time, error) {
+	loc, err := loadZone(zone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parseTime([]byte(s), &dateSpec{loc: loc})
+}

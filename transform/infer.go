@@ -1,0 +1,259 @@
+package transform
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/groupimport/groupimport/record"
+)
+
+// Infer completes a mapping section for an input with the given columns
+// and a sample of its first rows. km is the section from the mapping file,
+// or nil when there is none.
+//
+// Without a mapping file everything is chosen by column names: groupId,
+// userId, anonymousId, objectTypeId and timestamp by their common aliases,
+// reserved traits and address parts by theirs. With a mapping file only the
+// identifiers it leaves out are looked for. In both cases, for columns that
+// carry untyped text (CSV), a column whose sampled values are all integers
+// (without leading zeros, at most 15 digits), all decimals, or all
+// true/false is written as numbers or booleans; a later value that does not
+// fit is sent as the text it is, with a warning.
+func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*KindMapping, error) {
+	out := &KindMapping{Custom: Custom{Mode: "rest"}}
+	if km != nil {
+		c := *km
+		out = &c
+	} else {
+		out.Inferred = true
+	}
+	taken := map[string]bool{}
+	for _, c := range out.columnsUsed() {
+		taken[c] = true
+	}
+	for _, c := range out.Drop {
+		taken[c] = true
+	}
+	note := func(format string, args ...any) { out.Notes = append(out.Notes, fmt.Sprintf(format, args...)) }
+	pick := func(f **Field, name string, aliases []string) string {
+		if *f != nil {
+			return ""
+		}
+		if c := matchAlias(columns, aliases, taken); c != "" {
+			*f = &Field{Column: c}
+			taken[c] = true
+			note("%s ← column %q (by name)", name, c)
+			return c
+		}
+		return ""
+	}
+
+	pick(&out.GroupID, fieldGroupID, groupIDAliases)
+	if out.GroupID == nil && kind == Companies {
+		pick(&out.GroupID, fieldGroupID, []string{"id"})
+	}
+	if kind == Memberships {
+		pick(&out.UserID, fieldUserID, userIDAliases)
+		pick(&out.AnonymousID, fieldAnonymousID, anonymousIDAliases)
+	}
+	if km == nil {
+		pick(&out.ObjectTypeID, fieldObjectTypeID, objectTypeAliases)
+		pick(&out.Timestamp, fieldTimestamp, timestampAliases)
+	}
+	if out.GroupID == nil {
+		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file (columns: %s)",
+			kind, aliasList(groupIDAliases), columnList(columns))}
+	}
+	if kind == Memberships && out.UserID == nil && out.AnonymousID == nil {
+		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file (columns: %s)",
+			kind, aliasList(append(append([]string{}, userIDAliases...), anonymousIDAliases...)), columnList(columns))}
+	}
+	if km == nil && out.Timestamp == nil {
+		note("timestamp: no event-time column found; every call gets --timestamp or the run's start time")
+	}
+
+	// Soft types from the sample, for untyped (text) cells.
+	if len(sample) > 0 {
+		out.softTypes = map[string]string{}
+		for _, c := range columns {
+			if taken[c] {
+				continue
+			}
+			if t := sniffType(c, sample); t != "" {
+				out.softTypes[c] = t
+			}
+		}
+	}
+	return out, nil
+}
+
+func aliasList(a []string) string { return strings.Join(a, ", ") }
+
+func columnList(c []string) string {
+	if len(c) > 30 {
+		return strings.Join(c[:30], ", ") + fmt.Sprintf(", … (%d in all)", len(c))
+	}
+	return strings.Join(c, ", ")
+}
+
+// sniffType returns integer, float or boolean when every non-empty text
+// value of column in the sample is one, else "".
+func sniffType(column string, sample []record.Row) string {
+	ints, floats, bools, n := 0, 0, 0, 0
+	for i := range sample {
+		row := &sample[i]
+		if row.Err != nil || row.Schema == nil {
+			continue
+		}
+		idx := row.Schema.Index(column)
+		if idx < 0 || idx >= len(row.Values) {
+			continue
+		}
+		v := row.Values[idx]
+		if v.Kind != record.String {
+			return "" // typed input: nothing to infer
+		}
+		if len(v.Bytes) == 0 {
+			continue
+		}
+		n++
+		switch {
+		case isCanonicalInt(v.Bytes):
+			ints++
+		case isCanonicalDecimal(v.Bytes):
+			floats++
+		case isBoolWord(v.Bytes):
+			bools++
+		default:
+			return ""
+		}
+	}
+	switch {
+	case n == 0:
+		return ""
+	case ints == n:
+		return TypeInteger
+	case ints+floats == n:
+		return TypeFloat
+	case bools == n:
+		return TypeBoolean
+	}
+	return ""
+}
+
+// isCanonicalInt: -?(0|[1-9][0-9]{0,14}); leading zeros mean an identifier
+// or a code (zip 02134), more than 15 digits may not survive a float.
+func isCanonicalInt(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return false
+	}
+	if b[0] == '0' && len(b) > 1 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCanonicalDecimal: -?(0|[1-9]\d*)\.\d+ with at most 15 digits in all.
+func isCanonicalDecimal(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	dot := -1
+	for i, c := range b {
+		if c == '.' {
+			if dot >= 0 {
+				return false
+			}
+			dot = i
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if dot <= 0 || dot == len(b)-1 || len(b)-1 > 15 {
+		return false
+	}
+	if b[0] == '0' && dot != 1 {
+		return false
+	}
+	return true
+}
+
+func isBoolWord(b []byte) bool {
+	switch strings.ToLower(string(b)) {
+	case "true", "false":
+		return true
+	}
+	return false
+}
+
+// Describe lists what the plan for a schema writes, one line per output
+// field, for people ("traits.name ← company_name (string)").
+func Describe(kind Kind, km *KindMapping, columns []string) ([]string, error) {
+	p, err := compile(kind, km, record.NewSchema(columns), true)
+	if err != nil {
+		return nil, err
+	}
+	return p.describe(), nil
+}
+
+// ForInit returns the mapping section written out in full for columns: every
+// trait and attribute listed with its column and type, so a person can edit
+// it, and custom: rest kept for columns that other files may add.
+func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error) {
+	p, err := compile(kind, km, record.NewSchema(columns), true)
+	if err != nil {
+		return nil, err
+	}
+	out := *km
+	out.Traits, out.RelationshipAttributes = nil, nil
+	list := func(slots []slot) []NamedField {
+		var nf []NamedField
+		for _, s := range slots {
+			if s.addr != nil {
+				for k, part := range s.addr.parts {
+					if part.idx >= 0 {
+						nf = append(nf, NamedField{Name: "address." + addressParts[k], Field: &Field{Column: part.column}})
+					}
+				}
+				if s.addr.whole.idx >= 0 {
+					nf = append(nf, NamedField{Name: "address", Field: &Field{Column: s.addr.whole.column}})
+				}
+				continue
+			}
+			f := *s.f
+			if f.Column == "" && f.Const == nil {
+				f.Column = s.col.column
+			}
+			if typ, _ := traitType(s.name); f.soft || typ == f.Type {
+				if !f.soft {
+					f.Type = "" // the reserved trait's own type; no need to spell it out
+				}
+			}
+			f.soft = false
+			nf = append(nf, NamedField{Name: s.name, Field: &f})
+		}
+		return nf
+	}
+	out.Traits = list(p.traits)
+	out.RelationshipAttributes = list(p.rels)
+	if out.softTypes != nil {
+		var cols []string
+		for c := range out.softTypes {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		if len(cols) > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("types of %s inferred from the first rows; a value that does not fit is rejected once written here", strings.Join(cols, ", ")))
+		}
+	}
+	return &out, nil
+}

@@ -1,0 +1,610 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Kind is the kind of an input: what its rows describe.
+type Kind string
+
+const (
+	// Companies rows describe objects: a group call without a person.
+	Companies Kind = "companies"
+	// Memberships rows relate a person to an object.
+	Memberships Kind = "memberships"
+)
+
+// Field types a mapping can ask for.
+const (
+	TypeAuto      = ""
+	TypeString    = "string"
+	TypeInteger   = "integer"
+	TypeFloat     = "float"
+	TypeBoolean   = "boolean"
+	TypeTimestamp = "timestamp"
+	TypeJSON      = "json"
+)
+
+var fieldTypes = []string{TypeString, TypeInteger, TypeFloat, TypeBoolean, TypeTimestamp, TypeJSON}
+
+// Mapping is the whole mapping file: one section per input kind.
+type Mapping struct {
+	Companies   *KindMapping
+	Memberships *KindMapping
+}
+
+// For returns the section for kind (nil when the file has none).
+func (m *Mapping) For(k Kind) *KindMapping {
+	if m == nil {
+		return nil
+	}
+	if k == Memberships {
+		return m.Memberships
+	}
+	return m.Companies
+}
+
+// Custom says what happens to columns the mapping does not name.
+type Custom struct {
+	// Mode is "rest" (they become traits, or relationship attributes for
+	// memberships), "none" (they are dropped) or "list" (only Columns).
+	Mode    string
+	Columns []string
+}
+
+// Field is one mapped field: where its value comes from and how it is typed.
+type Field struct {
+	// Column names the input column ("a.b" reaches into a nested object).
+	Column string
+	// Const is the JSON text of a constant value (when Column is empty).
+	Const []byte
+	// Type is one of the Type constants; "" keeps the type as read.
+	Type string
+	// Empty is "omit" (default) or "null": what an empty cell becomes.
+	Empty string
+	// Format is a strftime-style layout for dates that no built-in format
+	// reads (e.g. "%d/%m/%Y").
+	Format string
+	// Unit is the unit of numeric timestamps: s, ms, us or ns. Without it
+	// the magnitude decides.
+	Unit string
+	// Timezone is the zone of dates written without one.
+	Timezone string
+
+	// soft marks a type that was inferred, not asked for: a value that does
+	// not fit it is sent as read, with a warning, instead of being rejected.
+	soft bool
+	line int // line in the mapping file, for messages
+}
+
+// NamedField is a field with its output name.
+type NamedField struct {
+	Name  string
+	Field *Field
+}
+
+// Limits policy values.
+const (
+	PolicyReject = "reject"
+	PolicyWarn   = "warn"
+)
+
+// KindMapping maps the columns of one kind of input.
+type KindMapping struct {
+	// Reading options (optional; command-line flags win).
+	Format    string
+	Delimiter string
+	Encoding  string
+	Timezone  string
+	// Nulls lists cell texts that mean "no value" (e.g. "\N", "NULL").
+	Nulls []string
+
+	GroupID                *Field
+	UserID                 *Field
+	AnonymousID            *Field
+	ObjectTypeID           *Field
+	Timestamp              *Field
+	Traits                 []NamedField
+	RelationshipAttributes []NamedField
+	Custom                 Custom
+	Drop                   []string
+	// Empty is the default for fields without their own: omit or null.
+	Empty string
+	// Limits is what Journeys' limits (ids over 150 bytes, values over
+	// 1,000 bytes, over 300 attributes) do to a row: reject (default) or warn.
+	Limits string
+
+	// Inferred is true when the mapping was made from column names.
+	Inferred bool
+	// softTypes are the types sniffed from a sample of text columns.
+	softTypes map[string]string
+	// Notes say what inference chose, for people.
+	Notes []string
+}
+
+// ConfigError is a problem with the mapping file or its fit to the input.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("mapping %s:%d: %s", e.File, e.Line, e.Msg)
+	case e.File != "":
+		return fmt.Sprintf("mapping %s: %s", e.File, e.Msg)
+	}
+	return "mapping: " + e.Msg
+}
+
+// LoadMapping reads and checks a mapping file.
+func LoadMapping(path string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Msg: errors.Unwrap(err).Error()}
+	}
+	m, err := ParseMapping(data)
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.File = path
+			return nil, ce
+		}
+		return nil, &ConfigError{File: path, Msg: err.Error()}
+	}
+	return m, nil
+}
+
+// ParseMapping parses mapping YAML.
+func ParseMapping(data []byte) (*Mapping, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	m := &Mapping{}
+	if len(root.Content) == 0 {
+		return m, nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, &ConfigError{Line: doc.Line, Msg: "expected a mapping with companies: and/or memberships:"}
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		km, err := parseKindMapping(v)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToLower(k.Value) {
+		case "companies", "objects", "groups":
+			m.Companies = km
+		case "memberships", "relationships":
+			m.Memberships = km
+		default:
+			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown section %q (expected companies or memberships)", k.Value)}
+		}
+	}
+	return m, nil
+}
+
+func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, &ConfigError{Line: n.Line, Msg: "a section must be a mapping of keys"}
+	}
+	km := &KindMapping{Custom: Custom{Mode: "rest"}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var err error
+		switch k.Value {
+		case "format":
+			km.Format, err = scalar(v)
+		case "delimiter":
+			km.Delimiter, err = scalar(v)
+		case "encoding":
+			km.Encoding, err = scalar(v)
+		case "timezone":
+			km.Timezone, err = scalar(v)
+		case "nulls":
+			km.Nulls, err = stringList(v)
+		case "groupId", "group_id":
+			km.GroupID, err = parseField(v)
+		case "userId", "user_id":
+			km.UserID, err = parseField(v)
+		case "anonymousId", "anonymous_id":
+			km.AnonymousID, err = parseField(v)
+		case "objectTypeId", "object_type_id":
+			km.ObjectTypeID, err = parseField(v)
+		case "timestamp":
+			km.Timestamp, err = parseField(v)
+		case "traits":
+			km.Traits, err = parseFields(v)
+		case "relationshipAttributes", "relationship_attributes":
+			km.RelationshipAttributes, err = parseFields(v)
+		case "custom":
+			km.Custom, err = parseCustom(v)
+		case "drop":
+			km.Drop, err = stringList(v)
+		case "empty":
+			km.Empty, err = scalar(v)
+			if err == nil && km.Empty != "omit" && km.Empty != "null" {
+				err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
+			}
+		case "limits":
+			km.Limits, err = scalar(v)
+			if err == nil && km.Limits != PolicyReject && km.Limits != PolicyWarn {
+				err = &ConfigError{Line: v.Line, Msg: "limits must be reject or warn"}
+			}
+		default:
+			err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q", k.Value)}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return km, nil
+}
+
+func scalar(n *yaml.Node) (string, error) {
+	if n.Kind != yaml.ScalarNode {
+		return "", &ConfigError{Line: n.Line, Msg: "expected a single value"}
+	}
+	return n.Value, nil
+}
+
+func stringList(n *yaml.Node) ([]string, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return nil, nil
+		}
+		return []string{n.Value}, nil
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return nil, &ConfigError{Line: c.Line, Msg: "expected a list of names"}
+			}
+			out = append(out, c.Value)
+		}
+		return out, nil
+	}
+	return nil, &ConfigError{Line: n.Line, Msg: "expected a list of names"}
+}
+
+func parseCustom(n *yaml.Node) (Custom, error) {
+	if n.Kind == yaml.ScalarNode {
+		switch n.Value {
+		case "rest", "none":
+			return Custom{Mode: n.Value}, nil
+		}
+		return Custom{}, &ConfigError{Line: n.Line, Msg: "custom must be rest, none, or a list of columns"}
+	}
+	cols, err := stringList(n)
+	return Custom{Mode: "list", Columns: cols}, err
+}
+
+func parseFields(n *yaml.Node) ([]NamedField, error) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, &ConfigError{Line: n.Line, Msg: "expected a mapping of name: column"}
+	}
+	var out []NamedField
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "" {
+			return nil, &ConfigError{Line: k.Line, Msg: "a name is empty"}
+		}
+		if seen[k.Value] {
+			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("%q is mapped twice", k.Value)}
+		}
+		seen[k.Value] = true
+		f, err := parseField(v)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			return nil, &ConfigError{Line: v.Line, Msg: fmt.Sprintf("%q has no column or value", k.Value)}
+		}
+		out = append(out, NamedField{Name: k.Value, Field: f})
+	}
+	return out, nil
+}
+
+// parseField reads `column`, a constant (a number or boolean, or
+// {value: …}), or {column: …, type: …, empty: …, format: …, unit: …,
+// timezone: …}.
+func parseField(n *yaml.Node) (*Field, error) {
+	f := &Field{line: n.Line}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil, nil
+		case "!!str":
+			f.Column = n.Value
+			return f, nil
+		}
+		c, err := constJSON(n)
+		f.Const = c
+		return f, err
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			var err error
+			switch k.Value {
+			case "column":
+				f.Column, err = scalar(v)
+			case "value":
+				f.Const, err = constJSON(v)
+			case "type":
+				f.Type, err = scalar(v)
+				if err == nil && !validType(f.Type) {
+					err = &ConfigError{Line: v.Line, Msg: fmt.Sprintf("unknown type %q (one of %s)", f.Type, strings.Join(fieldTypes, ", "))}
+				}
+			case "empty":
+				f.Empty, err = scalar(v)
+				if err == nil && f.Empty != "omit" && f.Empty != "null" {
+					err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
+				}
+			case "format":
+				f.Format, err = scalar(v)
+			case "unit":
+				f.Unit, err = scalar(v)
+				if err == nil && unitScale(f.Unit) == 0 {
+					err = &ConfigError{Line: v.Line, Msg: "unit must be s, ms, us or ns"}
+				}
+			case "timezone":
+				f.Timezone, err = scalar(v)
+			default:
+				err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q in a field (column, value, type, empty, format, unit, timezone)", k.Value)}
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if f.Column == "" && f.Const == nil {
+			return nil, &ConfigError{Line: n.Line, Msg: "a field needs a column or a value"}
+		}
+		if f.Column != "" && f.Const != nil {
+			return nil, &ConfigError{Line: n.Line, Msg: "a field has either a column or a value, not both"}
+		}
+		return f, nil
+	}
+	return nil, &ConfigError{Line: n.Line, Msg: "expected a column name or {column: …}"}
+}
+
+func validType(t string) bool {
+	for _, x := range fieldTypes {
+		if t == x {
+			return true
+		}
+	}
+	return false
+}
+
+// constJSON turns a YAML value into compact JSON text.
+func constJSON(n *yaml.Node) ([]byte, error) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, &ConfigError{Line: n.Line, Msg: err.Error()}
+	}
+	v = normalizeYAML(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, &ConfigError{Line: n.Line, Msg: "the value cannot be written as JSON: " + err.Error()}
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// normalizeYAML turns YAML's map[any]any-free values into JSON-encodable
+// ones, keeping map keys sorted (encoding/json sorts them).
+func normalizeYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeYAML(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeYAML(e)
+		}
+		return x
+	}
+	return v
+}
+
+// String renders the mapping as YAML that ParseMapping reads back, with a
+// comment per inferred choice. It is what `groupimport init` writes.
+func (m *Mapping) String() string {
+	var b strings.Builder
+	for _, k := range []Kind{Companies, Memberships} {
+		km := m.For(k)
+		if km == nil {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		km.write(&b, k)
+	}
+	return b.String()
+}
+
+func (km *KindMapping) write(b *strings.Builder, k Kind) {
+	fmt.Fprintf(b, "%s:\n", k)
+	for _, n := range km.Notes {
+		fmt.Fprintf(b, "  # %s\n", n)
+	}
+	opt := func(key, v string) {
+		if v != "" {
+			fmt.Fprintf(b, "  %s: %s\n", key, yamlString(v))
+		}
+	}
+	opt("format", km.Format)
+	opt("delimiter", km.Delimiter)
+	opt("encoding", km.Encoding)
+	opt("timezone", km.Timezone)
+	field := func(indent, key string, f *Field) {
+		if f == nil {
+			return
+		}
+		fmt.Fprintf(b, "%s%s: %s\n", indent, yamlString(key), f.yaml())
+	}
+	field("  ", "groupId", km.GroupID)
+	field("  ", "userId", km.UserID)
+	field("  ", "anonymousId", km.AnonymousID)
+	if km.ObjectTypeID != nil {
+		field("  ", "objectTypeId", km.ObjectTypeID)
+	} else {
+		b.WriteString("  objectTypeId: 1\n")
+	}
+	if km.Timestamp != nil {
+		field("  ", "timestamp", km.Timestamp)
+	} else {
+		b.WriteString("  # timestamp: updated_at      # the column with each row's event time (else --timestamp or the run's start)\n")
+	}
+	if len(km.Traits) > 0 {
+		b.WriteString("  traits:\n")
+		for _, nf := range km.Traits {
+			field("    ", nf.Name, nf.Field)
+		}
+	}
+	if len(km.RelationshipAttributes) > 0 {
+		b.WriteString("  relationshipAttributes:\n")
+		for _, nf := range km.RelationshipAttributes {
+			field("    ", nf.Name, nf.Field)
+		}
+	}
+	switch km.Custom.Mode {
+	case "list":
+		fmt.Fprintf(b, "  custom: [%s]\n", yamlList(km.Custom.Columns))
+	case "none":
+		b.WriteString("  custom: none\n")
+	default:
+		if k == Memberships {
+			b.WriteString("  custom: rest                 # other columns become relationship attributes (none | [col, …])\n")
+		} else {
+			b.WriteString("  custom: rest                 # other columns become traits under their own names (none | [col, …])\n")
+		}
+	}
+	if len(km.Drop) > 0 {
+		fmt.Fprintf(b, "  drop: [%s]\n", yamlList(km.Drop))
+	} else {
+		b.WriteString("  drop: []\n")
+	}
+	if len(km.Nulls) > 0 {
+		fmt.Fprintf(b, "  nulls: [%s]\n", yamlList(km.Nulls))
+	}
+	if km.Empty != "" {
+		opt("empty", km.Empty)
+	}
+	if km.Limits != "" {
+		opt("limits", km.Limits)
+	}
+}
+
+func (f *Field) yaml() string {
+	if f.Const != nil {
+		if f.Type == "" && f.Format == "" && len(f.Const) > 0 && (f.Const[0] == '-' || (f.Const[0] >= '0' && f.Const[0] <= '9')) {
+			return string(f.Const)
+		}
+		return "{value: " + string(f.Const) + "}"
+	}
+	if f.Type == "" && f.Empty == "" && f.Format == "" && f.Unit == "" && f.Timezone == "" {
+		return yamlString(f.Column)
+	}
+	parts := []string{"column: " + yamlString(f.Column)}
+	if f.Type != "" {
+		parts = append(parts, "type: "+f.Type)
+	}
+	if f.Empty != "" {
+		parts = append(parts, "empty: "+f.Empty)
+	}
+	if f.Format != "" {
+		parts = append(parts, "format: "+yamlString(f.Format))
+	}
+	if f.Unit != "" {
+		parts = append(parts, "unit: "+f.Unit)
+	}
+	if f.Timezone != "" {
+		parts = append(parts, "timezone: "+yamlString(f.Timezone))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// yamlString quotes s unless it is a plain word YAML reads back as the
+// same string.
+func yamlString(s string) string {
+	plain := s != ""
+	for i, c := range s {
+		ok := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
+			i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-' || c == '/')
+		if !ok {
+			plain = false
+			break
+		}
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "null", "y", "n":
+		plain = false
+	}
+	if plain {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func yamlList(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = yamlString(x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// columnsUsed lists the input columns a mapping names explicitly, sorted.
+func (km *KindMapping) columnsUsed() []string {
+	set := map[string]bool{}
+	add := func(f *Field) {
+		if f != nil && f.Column != "" {
+			set[f.Column] = true
+		}
+	}
+	add(km.GroupID)
+	add(km.UserID)
+	add(km.AnonymousID)
+	add(km.ObjectTypeID)
+	add(km.Timestamp)
+	for _, nf := range km.Traits {
+		add(nf.Field)
+	}
+	for _, nf := range km.RelationshipAttributes {
+		add(nf.Field)
+	}
+	for _, c := range km.Custom.Columns {
+		set[c] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
