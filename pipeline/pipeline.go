@@ -150,7 +150,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i := 0; i < inflight; i++ {
 		batches <- record.NewBatch(cfg.BatchRows, 1<<20)
 	}
-	chunks := sync.Pool{New: func() any { return &sink.Chunk{} }}
+	// Chunks are recycled through a free list (not a sync.Pool, which the
+	// GC empties): their buffers reach the size of a batch's payloads once
+	// and stay there.
+	chunks := &chunkPool{free: make(chan *sink.Chunk, 2*inflight+cfg.Workers)}
 	tokens := make(chan struct{}, inflight*2)
 	workCh := make(chan work, cfg.Workers)
 	resCh := make(chan result, cfg.Workers)
@@ -189,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		g.Go(func() error {
 			defer wg.Done()
 			for wk := range workCh {
-				r, err := build(wk, mine, &chunks, cfg.Sink)
+				r, err := build(wk, mine, chunks, cfg.Sink)
 				batches <- wk.batch
 				if err != nil {
 					return err
@@ -227,7 +230,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if err := deliver(gctx, &cfg, res, r); err != nil {
 					return err
 				}
-				chunks.Put(r.chunk)
+				chunks.put(r.chunk)
 				<-tokens
 				bytesDone = r.progress
 				if cfg.Progress != nil && time.Since(lastProgress) >= cfg.ProgressInterval {
@@ -355,15 +358,14 @@ func nextSafely(r importer.Reader, b *record.Batch, max int) (err error) {
 }
 
 // build turns a batch into a chunk of payloads and a list of rejects.
-func build(wk work, builders map[*transform.Transformer]*transform.Builder, chunks *sync.Pool, s sink.Sink) (res result, err error) {
+func build(wk work, builders map[*transform.Transformer]*transform.Builder, chunks *chunkPool, s sink.Sink) (res result, err error) {
 	t := wk.input.Transformer
 	bl := builders[t]
 	if bl == nil {
 		bl = t.NewBuilder()
 		builders[t] = bl
 	}
-	c := chunks.Get().(*sink.Chunk)
-	c.Reset()
+	c := chunks.get()
 	c.Seq = wk.seq
 	res = result{seq: wk.seq, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset}
 	kind := string(wk.input.Kind)
@@ -382,6 +384,7 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 			continue
 		}
 		c.Ends = append(c.Ends, len(c.Data))
+		c.Pos = append(c.Pos, record.Position{File: wk.batch.File, Line: row.Line, Row: row.Num, RowGroup: row.Group})
 	}
 	if len(c.Ends) > 0 {
 		if err := s.Prepare(c); err != nil {
@@ -467,4 +470,23 @@ func (r *Result) SortedReasons() []ReasonCount {
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	Count  int64  `json:"count"`
+}
+
+type chunkPool struct{ free chan *sink.Chunk }
+
+func (p *chunkPool) get() *sink.Chunk {
+	select {
+	case c := <-p.free:
+		c.Reset()
+		return c
+	default:
+		return &sink.Chunk{Data: make([]byte, 0, 4<<20)}
+	}
+}
+
+func (p *chunkPool) put(c *sink.Chunk) {
+	select {
+	case p.free <- c:
+	default:
+	}
 }

@@ -10,6 +10,8 @@ package sink
 import (
 	"context"
 	"errors"
+
+	"github.com/groupimport/groupimport/record"
 )
 
 // Chunk is the payloads of one batch of rows.
@@ -19,9 +21,20 @@ type Chunk struct {
 	Data []byte
 	// Ends are the end offsets of each line in Data (after its '\n').
 	Ends []int
+	// Pos is where each payload's row came from, parallel to Ends.
+	Pos []record.Position
 	// Packed is Data compressed as a self-contained frame or member, set
 	// by Prepare for sinks that compress.
 	Packed []byte
+}
+
+// Message returns payload i without its trailing newline.
+func (c *Chunk) Message(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = c.Ends[i-1]
+	}
+	return c.Data[start : c.Ends[i]-1]
 }
 
 // Count is the number of payloads in the chunk.
@@ -32,6 +45,7 @@ func (c *Chunk) Reset() {
 	c.Seq = 0
 	c.Data = c.Data[:0]
 	c.Ends = c.Ends[:0]
+	c.Pos = c.Pos[:0]
 	c.Packed = c.Packed[:0]
 }
 

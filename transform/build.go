@@ -8,17 +8,19 @@
 // Each payload carries type, groupId, the person (memberships), traits with
 // objectTypeId first and reserved traits in their camelCase spelling,
 // timestamp, integrations, context.library and a messageId derived from the
-// rest of the payload (a SHA-256, formatted as a version-8 UUID): the same
-// row always gets the same id, and different payloads never share one.
+// rest of the payload (its 128-bit XXH3 hash, formatted as a version-8
+// UUID): the same row always gets the same id, and different payloads share
+// one with a probability of about n²/2¹²³ — nil for any real export.
 package transform
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
@@ -348,7 +350,7 @@ func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError
 		dst = append(dst, b.t.defTS...)
 	}
 	dst = append(dst, b.t.tail...)
-	sum := sha256.Sum256(dst[start:])
+	sum := xxh3.Hash128(dst[start:]).Bytes()
 	dst = append(dst, `,"messageId":"`...)
 	dst = appendUUID(dst, &sum)
 	dst = append(dst, '"')
@@ -732,10 +734,9 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *plan, a *addrSlo
 
 const hexd = "0123456789abcdef"
 
-// appendUUID formats the first 16 bytes of sum as a version-8 UUID.
-func appendUUID(dst []byte, sum *[32]byte) []byte {
-	var u [16]byte
-	copy(u[:], sum[:16])
+// appendUUID formats a 128-bit hash as a version-8 UUID.
+func appendUUID(dst []byte, sum *[16]byte) []byte {
+	u := *sum
 	u[6] = u[6]&0x0f | 0x80
 	u[8] = u[8]&0x3f | 0x80
 	for i, c := range u {

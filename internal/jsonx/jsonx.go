@@ -6,6 +6,7 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -50,14 +51,13 @@ func AppendString(dst []byte, s []byte) []byte {
 
 // AppendEscaped appends the JSON escaping of s, without quotes.
 func AppendEscaped(dst []byte, s []byte) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !needsEscape[c] {
-			continue
+	for {
+		j := escapeIndex(s)
+		if j < 0 {
+			return append(dst, s...)
 		}
-		dst = append(dst, s[start:i]...)
-		switch c {
+		dst = append(dst, s[:j]...)
+		switch c := s[j]; c {
 		case '"':
 			dst = append(dst, '\\', '"')
 		case '\\':
@@ -71,9 +71,36 @@ func AppendEscaped(dst []byte, s []byte) []byte {
 		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		start = i + 1
+		s = s[j+1:]
 	}
-	return append(dst, s[start:]...)
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// escapeIndex returns the index of the first byte of s that JSON strings
+// must escape (a control character, '"' or '\\'), or -1. It tests eight
+// bytes at a time: most text needs no escaping at all.
+func escapeIndex(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		// bytes < 0x20, bytes == '"', bytes == '\\' (the classic
+		// has-less and has-zero-byte tricks; bytes >= 0x80 never match)
+		q := x ^ (lo8 * '"')
+		b := x ^ (lo8 * '\\')
+		if ((x-lo8*0x20)&^x|(q-lo8)&^q|(b-lo8)&^b)&hi8 != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if needsEscape[s[i]] {
+			return i
+		}
+	}
+	return -1
 }
 
 // AppendStringS is AppendString for a Go string.
