@@ -372,7 +372,16 @@ func newAsyncReader(r io.Reader, size, n int) *asyncReader {
 			case <-a.done:
 				return
 			}
-			n, err := io.ReadFull(r, b)
+			// Fill the block; keep the decompressor's own error (its
+			// io.ErrUnexpectedEOF means a truncated stream, which io.ReadFull
+			// would confuse with a short last block).
+			n := 0
+			var err error
+			for n < len(b) && err == nil {
+				var k int
+				k, err = r.Read(b[n:])
+				n += k
+			}
 			if n > 0 {
 				select {
 				case a.ch <- b[:n]:
@@ -381,9 +390,6 @@ func newAsyncReader(r io.Reader, size, n int) *asyncReader {
 				}
 			}
 			if err != nil {
-				if err == io.ErrUnexpectedEOF && n > 0 {
-					err = io.EOF // a short last block
-				}
 				a.errCh <- err
 				close(a.ch)
 				return

@@ -76,6 +76,9 @@ func (p *progress) update(s pipeline.Progress) {
 		p.bar.Set64(s.BytesDone)
 		return
 	}
+	if s.BytesDone >= s.BytesTotal && s.Elapsed < p.interval {
+		return // a short run: the summary says it all
+	}
 	pct := 0.0
 	if s.BytesTotal > 0 {
 		pct = 100 * float64(s.BytesDone) / float64(s.BytesTotal)
@@ -87,6 +90,5 @@ func (p *progress) update(s pipeline.Progress) {
 func (p *progress) done() {
 	if p.bar != nil {
 		p.bar.Finish()
-		fmt.Fprint(p.bar, "")
 	}
 }

@@ -240,8 +240,19 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 		info.Source = "inferred from column names"
 	}
 	if km == nil && !o.Quiet {
-		log.Info(fmt.Sprintf("no mapping for %s: mapped by column names (groupimport init writes this as a file to edit)", kind),
-			"fields", strings.Join(fields, "; "))
+		if o.LogFormat == "json" {
+			log.Info("mapped by column names", "kind", kind, "fields", fields)
+		} else {
+			fmt.Fprintf(o.Stderr, "groupimport: no mapping for %s; mapped by column names (groupimport init writes it as a file to edit):\n", kind)
+			for _, f := range fields {
+				fmt.Fprintf(o.Stderr, "  %s\n", f)
+			}
+			for _, n := range full.Notes {
+				if !strings.HasSuffix(n, "(by name)") {
+					fmt.Fprintf(o.Stderr, "  note: %s\n", n)
+				}
+			}
+		}
 	}
 	return &prepared{input: pipeline.Input{Kind: kind, Files: files, Read: ro, Transformer: t}, mapping: info}, nil
 }

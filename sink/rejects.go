@@ -46,6 +46,11 @@ func NewRejectsWriter(path string) (*RejectsWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rejects file: %w", err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("rejects file: %w", err)
+	}
 	r.tmp = f
 	r.w = bufio.NewWriterSize(f, 256<<10)
 	return r, nil

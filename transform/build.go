@@ -252,7 +252,7 @@ func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError
 		return dst, rerr
 	}
 	if len(id) == 0 {
-		return dst, &RowError{Column: p.group.column, Reason: "groupId is empty"}
+		return dst, &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
 	}
 	if len(id) > maxIDBytes {
 		if !p.warnLimits {

@@ -24,7 +24,7 @@ import (
 // They are written as ISO 8601 UTC with milliseconds (sub-millisecond
 // digits are truncated), years 0001 to 9999.
 
-var errNotDate = errors.New("not a date")
+var errNotDate = errors.New("no known date format matches (give the layout with format: in the mapping, e.g. %d/%m/%Y)")
 
 // dateSpec is how one field's dates are read.
 type dateSpec struct {

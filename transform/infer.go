@@ -215,6 +215,12 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 	}
 	out := *km
 	out.Traits, out.RelationshipAttributes = nil, nil
+	out.Notes = nil
+	for _, n := range km.Notes {
+		if !strings.HasSuffix(n, "(by name)") {
+			out.Notes = append(out.Notes, n)
+		}
+	}
 	list := func(slots []slot) []NamedField {
 		var nf []NamedField
 		for _, s := range slots {
@@ -233,10 +239,8 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 			if f.Column == "" && f.Const == nil {
 				f.Column = s.col.column
 			}
-			if typ, _ := traitType(s.name); f.soft || typ == f.Type {
-				if !f.soft {
-					f.Type = "" // the reserved trait's own type; no need to spell it out
-				}
+			if typ, _ := traitType(s.name); typ == f.Type {
+				f.Type = "" // the reserved trait's own type (and strictness) comes back by itself
 			}
 			f.soft = false
 			nf = append(nf, NamedField{Name: s.name, Field: &f})

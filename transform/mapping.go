@@ -144,6 +144,8 @@ func (e *ConfigError) Error() string {
 		return fmt.Sprintf("mapping %s:%d: %s", e.File, e.Line, e.Msg)
 	case e.File != "":
 		return fmt.Sprintf("mapping %s: %s", e.File, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("mapping: line %d: %s", e.Line, e.Msg)
 	}
 	return "mapping: " + e.Msg
 }

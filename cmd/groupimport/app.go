@@ -205,14 +205,9 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		return exitWith(runner.ExitUsage, fmt.Errorf("--log-format must be text or json"))
 	}
 
-	// Files after the flags: a shell glob (--companies data/*.csv) expands
-	// into several words, and all but the first arrive here.
+	// Loose file names: a shell glob (--companies data/*.csv) expands into
+	// several words, and all but the first arrive here.
 	if args := c.Args().Slice(); len(args) > 0 {
-		for _, a := range args {
-			if strings.HasPrefix(a, "-") && a != "-" {
-				return exitWith(runner.ExitUsage, fmt.Errorf("%q comes after a file name, and flags must come before file names (quote globs: --companies 'data/*.csv')", a))
-			}
-		}
 		switch {
 		case len(o.Companies) > 0 && len(o.Memberships) == 0:
 			o.Companies = append(o.Companies, args...)
@@ -246,9 +241,55 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// reorderArgs moves a subcommand's flags before its file arguments, so
+// that `init a.csv b.csv --output m.yaml` and `run --companies data/*.csv
+// --out DIR` (a glob the shell expanded) mean what they say: urfave/cli,
+// like Go's flag package, stops reading flags at the first file name.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, files []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			files = append(files, rest[i+1:]...)
+			break
+		}
+		if len(a) > 1 && a[0] == '-' {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
+				flags = append(flags, rest[i+1])
+				i++
+			}
+			continue
+		}
+		files = append(files, a)
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	if len(files) > 0 {
+		out = append(append(out, "--"), files...)
+	}
+	return out
+}
+
 // run runs the app and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := App(stdout, stderr).RunContext(ctx, args)
+	app := App(stdout, stderr)
+	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return 0
 	}

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const fixtures = "../../fixtures/"
+
+// cli runs the real command line in-process.
+func gi(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), append([]string{"groupimport"}, args...), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".zst") {
+		d, _ := zstd.NewReader(nil)
+		if data, err = d.DecodeAll(data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+type reportFile struct {
+	Status   string
+	ExitCode int `json:"exit_code"`
+	Totals   struct {
+		Read, Emitted, Rejected int64
+		Skipped                 int64 `json:"skipped_unchanged"`
+	}
+	Kinds map[string]struct{ Read, Emitted, Rejected int64 }
+	Files []struct {
+		Path                    string
+		Read, Emitted, Rejected int64
+		Error                   string
+	}
+}
+
+func readReport(t *testing.T, path string) reportFile {
+	t.Helper()
+	var r reportFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Totals.Read != r.Totals.Emitted+r.Totals.Rejected+r.Totals.Skipped {
+		t.Errorf("report: read %d != emitted %d + rejected %d + skipped %d", r.Totals.Read, r.Totals.Emitted, r.Totals.Rejected, r.Totals.Skipped)
+	}
+	return r
+}
+
+func golden(t *testing.T, name string, got []string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	text := strings.Join(got, "\n") + "\n"
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update once and review the file)", err)
+	}
+	if string(want) != text {
+		t.Errorf("%s differs from the golden file (go test -update, then review the diff):\n got:\n%s", name, text)
+	}
+}
+
+// The fixtures, mapped by column names: every good row emitted, every bad
+// row in the rejects file with its physical line, exit code 3.
+func TestFixturesCSV(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies.csv", "--memberships", fixtures+"memberships.csv",
+		"--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	golden(t, "fixtures-csv.payloads.ndjson", payloads)
+	rejects := readLines(t, filepath.Join(out, "rejects.ndjson"))
+	golden(t, "fixtures-csv.rejects.ndjson", rejects)
+	rep := readReport(t, filepath.Join(out, "report.json"))
+	if rep.Totals.Read != 18 || rep.Totals.Emitted != 13 || rep.Totals.Rejected != 5 || rep.ExitCode != 3 {
+		t.Errorf("totals %+v exit %d", rep.Totals, rep.ExitCode)
+	}
+	if c := rep.Kinds["companies"]; c.Read != 11 || c.Emitted != 8 {
+		t.Errorf("companies %+v", c)
+	}
+	// objects before relationships
+	seenPerson := false
+	for _, p := range payloads {
+		hasPerson := strings.Contains(p, `"userId"`) || strings.Contains(p, `"anonymousId"`)
+		if seenPerson && !hasPerson {
+			t.Fatal("an object call after a relationship call")
+		}
+		seenPerson = seenPerson || hasPerson
+	}
+	// each reject names its line
+	for _, want := range []string{`"line":10,"row":8,"column":"created_at"`, `"line":11,"row":9,"column":"company_id"`, `"line":12,"row":10,`} {
+		found := false
+		for _, r := range rejects {
+			found = found || strings.Contains(r, want)
+		}
+		if !found {
+			t.Errorf("no reject with %s", want)
+		}
+	}
+}
+
+func TestFixturesNDJSONAndMapping(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies.ndjson", "--memberships", fixtures+"memberships.ndjson",
+		"--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	golden(t, "fixtures-ndjson.payloads.ndjson", readLines(t, filepath.Join(out, "payloads-00001.ndjson")))
+	golden(t, "fixtures-ndjson.rejects.ndjson", readLines(t, filepath.Join(out, "rejects.ndjson")))
+
+	out2 := t.TempDir()
+	code, _, stderr = gi(t, "run", "--mapping", fixtures+"mapping.yaml", "--companies", fixtures+"companies.csv",
+		"--memberships", fixtures+"memberships.csv", "--out", out2, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	golden(t, "fixtures-mapping.payloads.ndjson", readLines(t, filepath.Join(out2, "payloads-00001.ndjson")))
+}
+
+// Two runs over the same input give byte-identical files; compressed
+// copies give the same payloads as the plain files.
+func TestDeterministicAndCompressedInputs(t *testing.T) {
+	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
+	args := []string{"run", "--timestamp", "2024-06-01T00:00:00Z", "-q"}
+	gi(t, append(args, "--companies", fixtures+"companies.csv", "--out", a)...)
+	gi(t, append(args, "--companies", fixtures+"companies.csv", "--out", b)...)
+	gi(t, append(args, "--companies", fixtures+"compressed/companies.csv.gz", "--out", c, "--compress", "zstd")...)
+	pa := readLines(t, filepath.Join(a, "payloads-00001.ndjson"))
+	pb := readLines(t, filepath.Join(b, "payloads-00001.ndjson"))
+	pc := readLines(t, filepath.Join(c, "payloads-00001.ndjson.zst"))
+	if strings.Join(pa, "\n") != strings.Join(pb, "\n") {
+		t.Error("two runs differ")
+	}
+	if strings.Join(pa, "\n") != strings.Join(pc, "\n") {
+		t.Error("gzip input / zstd output differs from plain")
+	}
+	d := t.TempDir()
+	gi(t, append(args, "--companies", fixtures+"compressed/companies.ndjson.zst", "--out", d)...)
+	e := t.TempDir()
+	gi(t, append(args, "--companies", fixtures+"companies.ndjson", "--out", e)...)
+	if strings.Join(readLines(t, filepath.Join(d, "payloads-00001.ndjson")), "\n") != strings.Join(readLines(t, filepath.Join(e, "payloads-00001.ndjson")), "\n") {
+		t.Error("zstd NDJSON input differs from plain")
+	}
+}
+
+func TestSemicolonCRLFBOM(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies_semicolon.csv", "--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	if len(lines) != 3 || !strings.Contains(lines[1], `"name":"Café de la Gare"`) || !strings.Contains(lines[2], `"name":"Atelier Müller"`) ||
+		!strings.Contains(lines[0], `"groupId":"fr-001"`) || !strings.Contains(lines[0], `"employees":12`) ||
+		!strings.Contains(lines[0], `"createdAt":"2021-06-01T00:00:00.000Z"`) {
+		t.Errorf("payloads:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.csv")
+	os.WriteFile(clean, []byte("company_id,name\nc1,One\nc2,Two\n"), 0o644)
+	badMap := filepath.Join(dir, "map.yaml")
+	os.WriteFile(badMap, []byte("companies:\n  groupId: company_id\n  traits:\n    name: company_nme\n"), 0o644)
+	cut := filepath.Join(dir, "cut.csv.gz")
+	gz, _ := os.ReadFile(fixtures + "compressed/companies.csv.gz")
+	os.WriteFile(cut, gz[:len(gz)-20], 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"clean", []string{"run", "--companies", clean, "--out", filepath.Join(dir, "o1")}, 0, ""},
+		{"rejects", []string{"run", "--companies", fixtures + "companies.csv", "--out", filepath.Join(dir, "o2")}, 3, ""},
+		{"mapping names a missing column", []string{"run", "--mapping", badMap, "--companies", clean, "--out", filepath.Join(dir, "o3")}, 2, `"company_nme" (line 4)`},
+		{"unknown flag", []string{"run", "--companies", clean, "--out", dir, "--frobnicate"}, 2, "frobnicate"},
+		{"no destination", []string{"run", "--companies", clean}, 2, "no destination"},
+		{"no input", []string{"run", "--out", dir}, 2, "no input"},
+		{"glob matches nothing", []string{"run", "--companies", filepath.Join(dir, "*.nope"), "--out", filepath.Join(dir, "o4")}, 2, "no file matches"},
+		{"bad compress", []string{"run", "--companies", clean, "--out", filepath.Join(dir, "o5"), "--compress", "lz4"}, 2, "--compress"},
+		{"truncated input", []string{"run", "--companies", cut, "--out", filepath.Join(dir, "o6")}, 1, "truncated"},
+		{"validate with rejects", []string{"validate", "--companies", fixtures + "companies.csv"}, 3, ""},
+		{"files of two kinds unnamed", []string{"run", "--companies", clean, "--memberships", clean, clean, "--out", filepath.Join(dir, "o7")}, 2, "--companies or --memberships"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := gi(t, c.args...)
+			if code != c.want {
+				t.Fatalf("exit %d, want %d\n%s", code, c.want, stderr)
+			}
+			if c.msg != "" && !strings.Contains(stderr, c.msg) {
+				t.Errorf("stderr lacks %q:\n%s", c.msg, stderr)
+			}
+		})
+	}
+}
+
+func TestShellGlobExpansionAfterFlag(t *testing.T) {
+	// `--companies data/*.csv` reaches us as --companies a.csv b.csv
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	os.WriteFile(a, []byte("company_id\nc1\n"), 0o644)
+	os.WriteFile(b, []byte("company_id\nc2\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	code, _, stderr := gi(t, "run", "--out", out, "--companies", a, b)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := len(readLines(t, filepath.Join(out, "payloads-00001.ndjson"))); n != 2 {
+		t.Errorf("%d payloads, want 2", n)
+	}
+}
+
+func TestOutputDirectoryOfAnotherRun(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"run", "--companies", fixtures + "companies_semicolon.csv", "--out", out, "-q"}
+	if code, _, _ := gi(t, args...); code != 0 {
+		t.Fatal("first run failed")
+	}
+	code, _, stderr := gi(t, args...)
+	if code != 2 || !strings.Contains(stderr, "--overwrite") {
+		t.Fatalf("second run into the same --out: exit %d\n%s", code, stderr)
+	}
+	if code, _, _ := gi(t, append(args, "--overwrite")...); code != 0 {
+		t.Fatal("--overwrite refused")
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
+func TestStdoutAndValidateWriteNoFiles(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	abs := func(p string) string { return filepath.Join(wd, p) }
+	os.Chdir(dir)
+	defer os.Chdir(wd)
+	code, stdout, _ := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-", "-q")
+	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.HasPrefix(stdout, `{"type":"group"`) {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "groupimport-report.json")); err != nil {
+		t.Errorf("no report for --out -: %v", err)
+	}
+	vdir := t.TempDir()
+	os.Chdir(vdir)
+	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q")
+	if code != 3 || stdout != "" {
+		t.Fatalf("validate: exit %d stdout %q", code, stdout)
+	}
+	if entries, _ := os.ReadDir(vdir); len(entries) != 0 {
+		t.Errorf("validate wrote files: %v", entries)
+	}
+}
+
+func TestInitThenRun(t *testing.T) {
+	dir := t.TempDir()
+	mapping := filepath.Join(dir, "mapping.yaml")
+	code, _, stderr := gi(t, "init", fixtures+"companies.csv", fixtures+"memberships.csv", "--output", mapping)
+	if code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, stderr)
+	}
+	text, _ := os.ReadFile(mapping)
+	for _, want := range []string{"companies:", "memberships:", "groupId: company_id", "userId: user_id", "createdAt: created_at", "address.city: city"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("init output lacks %q:\n%s", want, text)
+		}
+	}
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	base := []string{"run", "--companies", fixtures + "companies.csv", "--memberships", fixtures + "memberships.csv", "--timestamp", "2024-06-01T00:00:00Z", "-q"}
+	gi(t, append(base, "--out", a)...)
+	code, _, stderr = gi(t, append(base, "--out", b, "--mapping", mapping)...)
+	if code != 3 {
+		t.Fatalf("run with the init mapping: exit %d\n%s", code, stderr)
+	}
+	if strings.Join(readLines(t, filepath.Join(a, "payloads-00001.ndjson")), "\n") != strings.Join(readLines(t, filepath.Join(b, "payloads-00001.ndjson")), "\n") {
+		t.Error("the init mapping gives other payloads than inference")
+	}
+	if code, _, _ := gi(t, "init", fixtures+"companies.csv", "--output", mapping); code != 2 {
+		t.Error("init overwrote a file without --force")
+	}
+}
+
+func TestInspect(t *testing.T) {
+	code, stdout, _ := gi(t, "inspect", fixtures+"companies_semicolon.csv", fixtures+"compressed/companies.ndjson.zst")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"delimiter:    semicolon", "rows:         3", "format:       ndjson (compression: zstd", "groupId ← \"group_id\"", "mapping it would infer"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// The README's example must keep working.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Skip("no README")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(readme))
+	found := false
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "go run ./cmd/groupimport run ") {
+			found = true
+			args := strings.Fields(strings.TrimPrefix(line, "go run ./cmd/groupimport "))
+			for i, a := range args {
+				if strings.HasPrefix(a, "fixtures/") {
+					args[i] = fixtures + strings.TrimPrefix(a, "fixtures/")
+				}
+				if a == "--out" {
+					args[i+1] = filepath.Join(t.TempDir(), "out")
+				}
+			}
+			code, _, stderr := gi(t, args...)
+			if code != 0 && code != 3 {
+				t.Errorf("README example %q: exit %d\n%s", line, code, stderr)
+			}
+		}
+	}
+	if !found {
+		t.Error("README has no `go run ./cmd/groupimport run` example")
+	}
+}
+
