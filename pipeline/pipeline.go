@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
@@ -53,6 +54,14 @@ type Config struct {
 	ProgressInterval time.Duration
 	// FirstRejects is how many rejects the result keeps in full (default 20).
 	FirstRejects int
+	// Superseded lists the ordinals (sorted) of rows not to send: earlier
+	// rows of a key that a later row of the run supersedes.
+	Superseded []int64
+	// Keys, when set, logs every payload delivered (for duplicate detection).
+	Keys *dedup.Log
+	// TempDir holds the spill of deletes waiting for the end of the
+	// upserts ("" for the system's).
+	TempDir string
 }
 
 // Progress is a snapshot for progress displays.
@@ -73,10 +82,15 @@ type FileResult struct {
 	Emitted     int64          `json:"emitted"`
 	Rejected    int64          `json:"rejected"`
 	Skipped     int64          `json:"skipped_unchanged"`
+	Superseded  int64          `json:"superseded"`
+	Deleted     int64          `json:"deleted"`
 	DurationMS  int64          `json:"duration_ms"`
 	Error       string         `json:"error,omitempty"`
 
 	started time.Time
+	// the row ordinals of the file: [ordFirst, ordEnd)
+	ordFirst, ordEnd int64
+	seen             bool
 }
 
 // Result is what a run did.
@@ -86,6 +100,8 @@ type Result struct {
 	Emitted       int64
 	Rejected      int64
 	Skipped       int64
+	Superseded    int64
+	Deleted       int64
 	FileErrors    int
 	Warnings      map[string]int64
 	RejectReasons map[string]int64
@@ -98,23 +114,36 @@ type Result struct {
 var ErrTooManyRejects = errors.New("too many rejected rows")
 
 type work struct {
-	seq   int64
-	file  int
-	input *Input
-	batch *record.Batch
-	done  bool  // the last batch of the file
-	err   error // the file's fatal error, with done
+	seq    int64
+	file   int
+	input  *Input
+	batch  *record.Batch
+	first  int64 // the ordinal of the batch's first row in the run
+	done   bool  // the last batch of the file
+	err    error // the file's fatal error, with done
+	replay byte  // a marker: send the deferred deletes of this class now
 }
 
 type result struct {
-	seq      int64
-	file     int
-	chunk    *sink.Chunk
-	rejects  []record.Reject
-	read     int64
-	done     bool
-	err      error
-	progress int64
+	seq        int64
+	first      int64
+	file       int
+	chunk      *sink.Chunk
+	keys       []keyInfo // parallel to chunk.Ends
+	deferred   *deferred // deletes to send after the upserts
+	rejects    []record.Reject
+	read       int64
+	superseded int64
+	done       bool
+	err        error
+	progress   int64
+	replay     byte
+}
+
+type keyInfo struct {
+	key    [16]byte
+	row    int64
+	delete bool // a delete sent in place (from a deletion input)
 }
 
 // Run reads every input and delivers the payloads to cfg.Sink in input
@@ -163,15 +192,38 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The reader.
 	g.Go(func() error {
 		defer close(workCh)
-		var seq int64
+		var seq, ordinal int64
 		fileIdx := 0
 		var bytesBefore int64
+		replayed := map[byte]bool{}
+		replay := func(class byte) error {
+			if replayed[class] {
+				return nil
+			}
+			replayed[class] = true
+			return sendWork(gctx, work{replay: class}, &seq, tokens, workCh)
+		}
 		for ii := range cfg.Inputs {
 			in := &cfg.Inputs[ii]
+			// Deferred deletes go after every upsert: relationship deletes
+			// before the deletion inputs, object deletes last.
+			switch in.Kind {
+			case transform.RelationshipDeletes:
+				if err := replay(classRelationship); err != nil {
+					return err
+				}
+			case transform.ObjectDeletes:
+				if err := replay(classRelationship); err != nil {
+					return err
+				}
+				if err := replay(classObject); err != nil {
+					return err
+				}
+			}
 			for _, path := range in.Files {
 				fr := files[fileIdx]
 				fr.started = time.Now()
-				err := readFile(gctx, in, path, fr, fileIdx, &seq, batches, tokens, workCh, bytesBefore, cfg.BatchRows)
+				err := readFile(gctx, in, path, fr, fileIdx, &seq, &ordinal, batches, tokens, workCh, bytesBefore, cfg.BatchRows)
 				if err != nil {
 					return err // cancelled
 				}
@@ -179,7 +231,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				fileIdx++
 			}
 		}
-		return nil
+		if err := replay(classRelationship); err != nil {
+			return err
+		}
+		return replay(classObject)
 	})
 
 	// The workers.
@@ -192,8 +247,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		g.Go(func() error {
 			defer wg.Done()
 			for wk := range workCh {
-				r, err := build(wk, mine, chunks, cfg.Sink)
-				batches <- wk.batch
+				var r result
+				var err error
+				if wk.replay != 0 {
+					r = result{seq: wk.seq, replay: wk.replay, file: -1}
+				} else {
+					r, err = build(wk, mine, chunks, cfg)
+					batches <- wk.batch
+				}
 				if err != nil {
 					return err
 				}
@@ -213,6 +274,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// The writer, in order.
 	g.Go(func() error {
+		w := &writer{cfg: &cfg, res: res, chunks: chunks, spill: map[byte]*spill{}}
+		defer w.close()
 		pending := map[int64]result{}
 		var next int64
 		start := time.Now()
@@ -227,13 +290,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				delete(pending, next)
 				next++
-				if err := deliver(gctx, &cfg, res, r); err != nil {
+				var err error
+				if r.replay != 0 {
+					err = w.replay(gctx, r.replay)
+				} else {
+					err = w.deliver(gctx, r)
+					bytesDone = r.progress
+				}
+				<-tokens
+				if err != nil {
 					return err
 				}
-				chunks.put(r.chunk)
-				<-tokens
-				bytesDone = r.progress
-				if cfg.Progress != nil && time.Since(lastProgress) >= cfg.ProgressInterval {
+				if cfg.Progress != nil && time.Since(lastProgress) >= cfg.ProgressInterval && r.file >= 0 {
 					lastProgress = time.Now()
 					cfg.Progress(Progress{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected,
 						BytesDone: bytesDone, BytesTotal: total, File: files[r.file].Path, Elapsed: time.Since(start)})
@@ -268,23 +336,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, err
 }
 
+// sendWork numbers w and hands it to the workers, waiting for a token (a
+// slot among the batches in flight).
+func sendWork(ctx context.Context, w work, seq *int64, tokens chan struct{}, workCh chan<- work) error {
+	select {
+	case tokens <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w.seq = *seq
+	*seq++
+	select {
+	case workCh <- w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // readFile reads one file into numbered batches.
-func readFile(ctx context.Context, in *Input, path string, fr *FileResult, fileIdx int, seq *int64,
+func readFile(ctx context.Context, in *Input, path string, fr *FileResult, fileIdx int, seq, ordinal *int64,
 	batches chan *record.Batch, tokens chan struct{}, workCh chan<- work, bytesBefore int64, batchRows int) error {
 	send := func(w work) error {
-		select {
-		case tokens <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		w.seq = *seq
-		*seq++
-		select {
-		case workCh <- w:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		w.first = *ordinal
+		*ordinal += int64(len(w.batch.Rows))
+		return sendWork(ctx, w, seq, tokens, workCh)
 	}
 	getBatch := func() (*record.Batch, error) {
 		select {
@@ -357,8 +433,9 @@ func nextSafely(r importer.Reader, b *record.Batch, max int) (err error) {
 	return r.Next(b, max)
 }
 
-// build turns a batch into a chunk of payloads and a list of rejects.
-func build(wk work, builders map[*transform.Transformer]*transform.Builder, chunks *chunkPool, s sink.Sink) (res result, err error) {
+// build turns a batch into a chunk of payloads, deferred deletes and a list
+// of rejects.
+func build(wk work, builders map[*transform.Transformer]*transform.Builder, chunks *chunkPool, cfg Config) (res result, err error) {
 	t := wk.input.Transformer
 	bl := builders[t]
 	if bl == nil {
@@ -367,8 +444,9 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	}
 	c := chunks.get()
 	c.Seq = wk.seq
-	res = result{seq: wk.seq, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset}
+	res = result{seq: wk.seq, first: wk.first, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset}
 	kind := string(wk.input.Kind)
+	deferDeletes := wk.input.Kind == transform.Companies || wk.input.Kind == transform.Memberships
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error building payloads for %s: %v", wk.batch.File, p)
@@ -376,18 +454,39 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	}()
 	for i := range wk.batch.Rows {
 		row := &wk.batch.Rows[i]
+		ord := wk.first + int64(i)
 		res.read++
+		if len(cfg.Superseded) > 0 && dedup.Contains(cfg.Superseded, ord) {
+			res.superseded++
+			continue
+		}
+		mark := len(c.Data)
+		var out transform.Out
 		var rerr *transform.RowError
-		c.Data, rerr = bl.Append(c.Data, row)
+		c.Data, out, rerr = bl.Append(c.Data, row)
 		if rerr != nil {
 			res.rejects = append(res.rejects, newReject(kind, wk.batch.File, row, rerr))
 			continue
 		}
+		pos := record.Position{File: wk.batch.File, Line: row.Line, Row: row.Num, RowGroup: row.Group}
+		if out.Delete && deferDeletes {
+			if res.deferred == nil {
+				res.deferred = &deferred{}
+			}
+			class := classObject
+			if wk.input.Kind == transform.Memberships {
+				class = classRelationship
+			}
+			res.deferred.add(class, c.Data[mark:], pos, keyInfo{out.Key, ord, true})
+			c.Data = c.Data[:mark]
+			continue
+		}
 		c.Ends = append(c.Ends, len(c.Data))
-		c.Pos = append(c.Pos, record.Position{File: wk.batch.File, Line: row.Line, Row: row.Num, RowGroup: row.Group})
+		c.Pos = append(c.Pos, pos)
+		res.keys = append(res.keys, keyInfo{out.Key, ord, out.Delete})
 	}
 	if len(c.Ends) > 0 {
-		if err := s.Prepare(c); err != nil {
+		if err := cfg.Sink.Prepare(c); err != nil {
 			return res, err
 		}
 	}
@@ -414,41 +513,15 @@ func newReject(kind, file string, row *record.Row, e *transform.RowError) record
 	return r
 }
 
-// deliver hands one chunk to the sink and accounts for it.
-func deliver(ctx context.Context, cfg *Config, res *Result, r result) error {
-	fr := res.Files[r.file]
-	if err := cfg.Sink.Write(ctx, r.chunk); err != nil {
-		return err
-	}
-	n := int64(r.chunk.Count())
-	fr.Read += r.read
-	fr.Emitted += n
-	fr.Rejected += int64(len(r.rejects))
-	res.Read += r.read
-	res.Emitted += n
-	res.Rejected += int64(len(r.rejects))
-	for _, x := range r.rejects {
-		res.RejectReasons[ReasonClass(x.Column, x.Reason)]++
-		if len(res.FirstRejects) < cfg.FirstRejects {
-			res.FirstRejects = append(res.FirstRejects, x)
+// FileOf returns the index in Files of the file that held the row with
+// the given ordinal, or -1.
+func (r *Result) FileOf(ordinal int64) int {
+	for i, f := range r.Files {
+		if f.seen && ordinal >= f.ordFirst && ordinal < f.ordEnd {
+			return i
 		}
 	}
-	if cfg.Rejects != nil && len(r.rejects) > 0 {
-		if err := cfg.Rejects.Write(r.rejects); err != nil {
-			return err
-		}
-	}
-	if r.done {
-		fr.DurationMS = time.Since(fr.started).Milliseconds()
-		if r.err != nil {
-			fr.Error = r.err.Error()
-			res.FileErrors++
-		}
-	}
-	if cfg.MaxRejects >= 0 && res.Rejected > cfg.MaxRejects {
-		return fmt.Errorf("%w: %d rejected, more than --max-rejects %d", ErrTooManyRejects, res.Rejected, cfg.MaxRejects)
-	}
-	return nil
+	return -1
 }
 
 // SortedReasons returns reject reasons by count, most frequent first.

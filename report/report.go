@@ -51,12 +51,16 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// Counts are row counts. Read = Emitted + Rejected + SkippedUnchanged always.
+// Counts are row counts. Always: Read = Emitted + Rejected + Skipped, and
+// Skipped = SkippedUnchanged + Superseded. Deleted counts the emitted rows
+// that were delete events.
 type Counts struct {
 	Read             int64 `json:"read"`
 	Emitted          int64 `json:"emitted"`
 	Rejected         int64 `json:"rejected"`
+	Skipped          int64 `json:"skipped"`
 	SkippedUnchanged int64 `json:"skipped_unchanged"`
+	Superseded       int64 `json:"superseded"`
 	Deleted          int64 `json:"deleted"`
 }
 
@@ -116,11 +120,15 @@ func Build(rep *Report, res *pipeline.Result, started, finished time.Time) {
 		k.Emitted += f.Emitted
 		k.Rejected += f.Rejected
 		k.SkippedUnchanged += f.Skipped
+		k.Superseded += f.Superseded
+		k.Skipped += f.Skipped + f.Superseded
+		k.Deleted += f.Deleted
 		if f.Error != "" {
 			rep.Errors = append(rep.Errors, f.Error)
 		}
 	}
-	rep.Totals = Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped}
+	rep.Totals = Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped,
+		Superseded: res.Superseded, Skipped: res.Skipped + res.Superseded, Deleted: res.Deleted}
 	rep.RejectReasons = res.SortedReasons()
 	for _, x := range res.FirstRejects {
 		rep.FirstRejections = append(rep.FirstRejections, FromReject(x))
@@ -166,6 +174,12 @@ func (r *Report) Summary(w io.Writer) {
 	if t.SkippedUnchanged > 0 {
 		fmt.Fprintf(w, ", %s unchanged", comma(t.SkippedUnchanged))
 	}
+	if t.Superseded > 0 {
+		fmt.Fprintf(w, ", %s superseded by a later row of the same key", comma(t.Superseded))
+	}
+	if t.Deleted > 0 {
+		fmt.Fprintf(w, " (%s of the emitted are deletes)", comma(t.Deleted))
+	}
 	fmt.Fprintln(w)
 	if len(r.Kinds) > 1 {
 		kinds := make([]string, 0, len(r.Kinds))
@@ -175,7 +189,14 @@ func (r *Report) Summary(w io.Writer) {
 		sort.Strings(kinds)
 		for _, k := range kinds {
 			c := r.Kinds[k]
-			fmt.Fprintf(w, "  %-12s %s read, %s %s, %s rejected\n", k+":", comma(c.Read), comma(c.Emitted), verb, comma(c.Rejected))
+			fmt.Fprintf(w, "  %-21s %s read, %s %s, %s rejected", k+":", comma(c.Read), comma(c.Emitted), verb, comma(c.Rejected))
+			if c.Superseded > 0 {
+				fmt.Fprintf(w, ", %s superseded", comma(c.Superseded))
+			}
+			if c.Deleted > 0 {
+				fmt.Fprintf(w, ", %s deletes", comma(c.Deleted))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	if len(r.Output.Files) > 0 {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
@@ -36,7 +37,14 @@ type Options struct {
 	Command     string // "run" or "validate"
 	Companies   []string
 	Memberships []string
-	MappingFile string
+	// Deletion inputs: files naming objects / relationships to delete.
+	DeleteObjects       []string
+	DeleteRelationships []string
+	MappingFile         string
+	// Duplicates is what happens to rows of one run with the same key:
+	// "last" (default: the last row wins, the others are superseded) or
+	// "keep" (all are sent, in input order).
+	Duplicates string
 
 	Out       string // a directory, or "-" for standard output
 	Endpoint  string
@@ -257,6 +265,40 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	return &prepared{input: pipeline.Input{Kind: kind, Files: files, Read: ro, Transformer: t}, mapping: info}, nil
 }
 
+// dropSuperseded finds the payloads of this run that a later row of the
+// same key superseded, removes them from the output files (when there are
+// files) and moves them from emitted to superseded in the counts.
+func dropSuperseded(keys *dedup.Log, res *pipeline.Result, files *sink.FileSink) error {
+	dups, err := keys.Resolve()
+	if err != nil {
+		return err
+	}
+	if len(dups.Superseded) == 0 {
+		return nil
+	}
+	if files != nil {
+		if err := files.RemoveMessages(dups.Msgs); err != nil {
+			return err
+		}
+	}
+	for _, e := range dups.Superseded {
+		res.Emitted--
+		res.Superseded++
+		if e.Delete {
+			res.Deleted--
+		}
+		if i := res.FileOf(e.Row); i >= 0 {
+			f := res.Files[i]
+			f.Emitted--
+			f.Superseded++
+			if e.Delete {
+				f.Deleted--
+			}
+		}
+	}
+	return nil
+}
+
 func (o *Options) sentAt(defTS time.Time) time.Time {
 	if o.SentAt {
 		return o.Now()
@@ -316,8 +358,15 @@ func Run(ctx context.Context, o Options) int {
 
 func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	start := o.Now()
-	if len(o.Companies) == 0 && len(o.Memberships) == 0 {
-		return ExitUsage, usagef("no input: give --companies and/or --memberships")
+	if len(o.Companies)+len(o.Memberships)+len(o.DeleteObjects)+len(o.DeleteRelationships) == 0 {
+		return ExitUsage, usagef("no input: give --companies and/or --memberships (or --delete-objects / --delete-relationships)")
+	}
+	switch o.Duplicates {
+	case "":
+		o.Duplicates = "last"
+	case "last", "keep":
+	default:
+		return ExitUsage, usagef("--duplicates must be last or keep, not %q", o.Duplicates)
 	}
 	isRun := o.Command != "validate"
 	httpDest := o.Endpoint != "" || o.Region != ""
@@ -366,7 +415,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	for _, k := range []struct {
 		kind     transform.Kind
 		patterns []string
-	}{{transform.Companies, o.Companies}, {transform.Memberships, o.Memberships}} {
+	}{{transform.Companies, o.Companies}, {transform.Memberships, o.Memberships},
+		{transform.RelationshipDeletes, o.DeleteRelationships}, {transform.ObjectDeletes, o.DeleteObjects}} {
 		if len(k.patterns) == 0 {
 			if m.For(k.kind) != nil && o.MappingFile != "" {
 				log.Debug("mapping section without input", "kind", k.kind)
@@ -428,14 +478,47 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 
 	ctx, stop := signalContext(ctx)
 	defer stop()
+
+	// Duplicate keys: the last row of a key wins. Files in --out are
+	// written in one pass and the superseded payloads removed afterwards
+	// (nothing has left the machine yet); validate only counts them; any
+	// other destination first reads everything once to learn which rows
+	// lose, so that they are never sent.
+	fileOut, _ := out.(*sink.FileSink)
+	var keys *dedup.Log
+	var superseded []int64
+	if o.Duplicates == "last" {
+		keys = dedup.NewLog("", 0)
+		defer keys.Close()
+		if isRun && fileOut == nil {
+			pre, err := pipeline.Run(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
+				BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys})
+			if err != nil {
+				return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
+			}
+			_ = pre
+			dups, err := keys.Resolve()
+			if err != nil {
+				return ExitFailure, err
+			}
+			superseded = dups.Rows
+			keys.Close()
+			keys = nil
+		}
+	}
+
 	prog := newProgress(o, log)
 	res, runErr := pipeline.Run(ctx, pipeline.Config{
 		Inputs: inputs, Sink: out, Rejects: rejects, Workers: o.Workers, BatchRows: o.BatchRows,
 		MaxRejects: o.MaxRejects, Progress: prog.update, ProgressInterval: prog.interval,
+		Keys: keys, Superseded: superseded,
 	})
 	prog.done()
 	if runErr == nil {
 		runErr = out.Close(ctx)
+	}
+	if runErr == nil && keys != nil {
+		runErr = dropSuperseded(keys, res, fileOut)
 	}
 	if runErr != nil {
 		out.Abort()

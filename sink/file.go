@@ -51,6 +51,9 @@ type FileSink struct {
 	tmp   string
 	size  int64
 	stats Stats
+	// messages per finished part, and in the part being written
+	partMsgs []int64
+	curMsgs  int64
 
 	zenc  *zstd.Encoder
 	gzips sync.Pool
@@ -177,6 +180,7 @@ func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
 		return fmt.Errorf("output %s: %w", s.tmp, err)
 	}
 	s.size += int64(len(data))
+	s.curMsgs += int64(c.Count())
 	s.stats.Bytes += int64(len(data))
 	s.stats.Messages += int64(c.Count())
 	return nil
@@ -198,6 +202,8 @@ func (s *FileSink) finishPart() error {
 	}
 	syncDir(s.opts.Dir)
 	s.stats.Files = append(s.stats.Files, final)
+	s.partMsgs = append(s.partMsgs, s.curMsgs)
+	s.curMsgs = 0
 	return nil
 }
 

@@ -130,6 +130,7 @@ type Builder struct {
 	plans   map[*record.Schema]planEntry
 	scratch []byte
 	addr    [5][]byte
+	keyBuf  []byte
 	// Warnings counts non-fatal findings by message since the last reset.
 	Warnings map[string]int64
 }
@@ -225,81 +226,169 @@ func (b *Builder) jsonValue(v []byte) record.Value {
 	return record.Value{}
 }
 
+// Out describes a payload Append wrote.
+type Out struct {
+	// Delete is set for a delete event (a track call), which a run sends
+	// after every upsert.
+	Delete bool
+	// Key identifies the object or relationship the payload is about
+	// (object type, groupId and, for relationships, the person): two rows
+	// with the same Key in one run are duplicates.
+	Key [16]byte
+}
+
 // Append appends row's payload and a newline to dst. On a RowError dst is
 // returned unchanged.
-func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, *RowError) {
+func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
-		return dst, &RowError{Column: row.Err.Column, Reason: row.Err.Reason}
+		return dst, Out{}, &RowError{Column: row.Err.Column, Reason: row.Err.Reason}
 	}
 	p, err := b.plan(row.Schema)
 	if err != nil {
-		return dst, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+		return dst, Out{}, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
 	start := len(dst)
-	out, rerr := b.build(dst, row, p)
-	if rerr != nil {
-		return dst[:start], rerr
+	var id identity
+	if rerr := b.identify(row, p, &id); rerr != nil {
+		return dst, Out{}, rerr
 	}
-	return out, nil
+	b.keyBuf = id.appendKey(b.keyBuf[:0])
+	out := Out{Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes()}
+	var rerr *RowError
+	if id.deleted {
+		dst, rerr = b.buildDelete(dst, row, p, &id)
+	} else {
+		dst, rerr = b.buildGroup(dst, row, p, &id)
+	}
+	if rerr == nil {
+		dst, rerr = b.finish(dst, start, row, p)
+	}
+	if rerr != nil {
+		return dst[:start], Out{}, rerr
+	}
+	return dst, out, nil
 }
 
-func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError) {
-	start := len(dst)
-	dst = append(dst, `{"type":"group","groupId":`...)
-	gid := b.value(row, p, p.group)
-	id, rerr := identifier(gid, p.group.column)
-	if rerr != nil {
-		return dst, rerr
+// identity is who and what a row is about.
+type identity struct {
+	relationship  bool
+	gid, uid, aid []byte
+	objType       []byte
+	deleted       bool
+}
+
+// appendKey appends the identity's key bytes.
+func (id *identity) appendKey(k []byte) []byte {
+	if id.relationship {
+		k = append(k, 'r')
+	} else {
+		k = append(k, 'o')
 	}
-	if len(id) == 0 {
-		return dst, &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
+	k = append(k, id.objType...)
+	k = append(k, 0)
+	k = append(k, id.gid...)
+	if id.relationship {
+		k = append(k, 0)
+		k = append(k, id.uid...)
+		k = append(k, 0)
+		k = append(k, id.aid...)
 	}
-	if len(id) > maxIDBytes {
+	return k
+}
+
+func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
+	id.relationship = relationshipKind(p.kind)
+	var rerr *RowError
+	if id.gid, rerr = identifier(b.value(row, p, p.group), p.group.column); rerr != nil {
+		return rerr
+	}
+	if len(id.gid) == 0 {
+		return &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
+	}
+	if len(id.gid) > maxIDBytes {
 		if !p.warnLimits {
-			return dst, &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id), maxIDBytes)}
+			return &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.gid), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
 	}
-	dst = jsonx.AppendString(dst, id)
-
-	if p.kind == Memberships {
-		uid, rerr := identifier(b.value(row, p, p.user), p.user.column)
-		if rerr != nil {
-			return dst, rerr
+	if id.relationship {
+		if id.uid, rerr = identifier(b.value(row, p, p.user), p.user.column); rerr != nil {
+			return rerr
 		}
-		aid, rerr := identifier(b.value(row, p, p.anon), p.anon.column)
-		if rerr != nil {
-			return dst, rerr
+		if id.aid, rerr = identifier(b.value(row, p, p.anon), p.anon.column); rerr != nil {
+			return rerr
 		}
-		if len(uid) == 0 && len(aid) == 0 {
-			return dst, &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "the row names no person: userId and anonymousId are both empty"}
-		}
-		if len(uid) > 0 {
-			dst = append(dst, `,"userId":`...)
-			dst = jsonx.AppendString(dst, uid)
-		}
-		if len(aid) > 0 {
-			dst = append(dst, `,"anonymousId":`...)
-			dst = jsonx.AppendString(dst, aid)
+		if len(id.uid) == 0 && len(id.aid) == 0 {
+			return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "the row names no person: userId and anonymousId are both empty"}
 		}
 	}
-
-	dst = append(dst, `,"traits":{"objectTypeId":`...)
+	id.objType = p.objTypeConst
 	if p.objType.present() {
 		v := b.value(row, p, p.objType)
-		n, ok := positiveInt(v)
-		if !ok {
-			if v.IsEmpty() {
-				dst = append(dst, p.objTypeConst...)
-			} else {
-				return dst, &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
-			}
-		} else {
-			dst = append(dst, n...)
+		if n, ok := positiveInt(v); ok {
+			id.objType = n
+		} else if !v.IsEmpty() {
+			return &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
 		}
-	} else {
-		dst = append(dst, p.objTypeConst...)
 	}
+	id.deleted = deleteKind(p.kind)
+	if p.deleted.present() {
+		v := b.value(row, p, p.deleted)
+		switch {
+		case v.IsEmpty():
+		case v.Kind == record.Bool:
+			id.deleted = v.Bytes[0] == 't'
+		case v.Kind == record.String || v.Kind == record.Number:
+			d, ok := boolWord(trimSpace(v.Bytes))
+			if !ok {
+				return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+			}
+			id.deleted = d
+		default:
+			return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+		}
+	}
+	if id.deleted && id.relationship && len(id.uid) == 0 {
+		return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
+	}
+	return nil
+}
+
+// buildDelete writes the semantic track event that deletes the object or
+// the relationship.
+func (b *Builder) buildDelete(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+	dst = append(dst, `{"type":"track","event":`...)
+	if id.relationship {
+		dst = jsonx.AppendStringS(dst, p.relDeletedEvent)
+		dst = append(dst, `,"userId":`...)
+		dst = jsonx.AppendString(dst, id.uid)
+	} else {
+		dst = jsonx.AppendStringS(dst, p.objDeletedEvent)
+		dst = append(dst, `,"anonymousId":`...)
+		dst = jsonx.AppendStringS(dst, p.deleteAnonID)
+	}
+	dst = append(dst, `,"properties":{"objectId":`...)
+	dst = jsonx.AppendString(dst, id.gid)
+	dst = append(dst, `,"objectTypeId":`...)
+	dst = append(dst, id.objType...)
+	dst = append(dst, '}')
+	return dst, nil
+}
+
+// buildGroup writes the group call, up to the timestamp.
+func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+	dst = append(dst, `{"type":"group","groupId":`...)
+	dst = jsonx.AppendString(dst, id.gid)
+	if len(id.uid) > 0 {
+		dst = append(dst, `,"userId":`...)
+		dst = jsonx.AppendString(dst, id.uid)
+	}
+	if len(id.aid) > 0 {
+		dst = append(dst, `,"anonymousId":`...)
+		dst = jsonx.AppendString(dst, id.aid)
+	}
+	dst = append(dst, `,"traits":{"objectTypeId":`...)
+	dst = append(dst, id.objType...)
 	attrs := 0
 	for i := range p.traits {
 		var rerr *RowError
@@ -314,7 +403,7 @@ func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError
 		}
 		b.warn("over Journeys' %d attributes per object", maxAttributes)
 	}
-	if p.kind == Memberships {
+	if id.relationship {
 		dst = append(dst, `,"relationshipAttributes":{`...)
 		mark := len(dst)
 		rels := 0
@@ -333,7 +422,13 @@ func (b *Builder) build(dst []byte, row *record.Row, p *plan) ([]byte, *RowError
 		}
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `},"timestamp":`...)
+	return append(dst, '}'), nil
+}
+
+// finish writes timestamp, integrations, context and messageId, and checks
+// the size of the message that starts at dst[start].
+func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byte, *RowError) {
+	dst = append(dst, `,"timestamp":`...)
 	if p.ts.present() {
 		v := b.value(row, p, p.ts)
 		if v.IsEmpty() {

@@ -70,7 +70,7 @@ func buildOne(t *testing.T, tr *Transformer, cols []string, vals ...record.Value
 	t.Helper()
 	b := tr.NewBuilder()
 	row := &record.Row{Line: 2, Num: 1, Schema: record.NewSchema(cols), Values: vals}
-	out, rerr := b.Append(nil, row)
+	out, _, rerr := b.Append(nil, row)
 	if rerr != nil {
 		if len(out) != 0 {
 			t.Fatalf("a rejected row left %q in the buffer", out)
@@ -276,7 +276,7 @@ func TestInferredTypesAreSoft(t *testing.T) {
 	}
 	tr := fixture{kind: Companies, cols: cols, sample: sample}.transformer(t)
 	b := tr.NewBuilder()
-	out, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g3"), str("7"), str("02134"), str("0.25"), str("FALSE"), str("2")}})
+	out, _, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g3"), str("7"), str("02134"), str("0.25"), str("FALSE"), str("2")}})
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -286,7 +286,7 @@ func TestInferredTypesAreSoft(t *testing.T) {
 		}
 	}
 	// a later value that does not fit an inferred type is sent as read, with a warning
-	out, rerr = b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g4"), str("n/a"), str(""), str(""), str(""), str("")}})
+	out, _, rerr = b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g4"), str("n/a"), str(""), str(""), str(""), str("")}})
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -335,7 +335,7 @@ func TestTimestampBackfill(t *testing.T) {
 	}
 	// an empty cell falls back to the run's timestamp, with a warning
 	b := tr.NewBuilder()
-	out, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g1"), str("")}})
+	out, _, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g1"), str("")}})
 	if rerr != nil || !bytes.Contains(out, []byte(`"timestamp":"2024-06-01T00:00:00.000Z"`)) || len(b.Warnings) != 1 {
 		t.Errorf("empty timestamp: %s %v %v", out, rerr, b.Warnings)
 	}
@@ -445,7 +445,7 @@ func TestLimits(t *testing.T) {
 	mustBuild(t, tr, cols, str("g1"), str(strings.Repeat("a", 1000)))
 	trw := fixture{kind: Companies, cols: cols, mapping: "groupId: group_id\nlimits: warn\n"}.transformer(t)
 	b := trw.NewBuilder()
-	if _, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g1"), str(strings.Repeat("a", 1001))}}); rerr != nil || len(b.Warnings) != 1 {
+	if _, _, rerr := b.Append(nil, &record.Row{Schema: record.NewSchema(cols), Values: []record.Value{str("g1"), str(strings.Repeat("a", 1001))}}); rerr != nil || len(b.Warnings) != 1 {
 		t.Errorf("limits: warn: %v %v", rerr, b.Warnings)
 	}
 	// the API's 32,000-byte message limit rejects, whatever the policy

@@ -22,10 +22,29 @@ import (
 // fit is sent as the text it is, with a warning.
 func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*KindMapping, error) {
 	out := &KindMapping{Custom: Custom{Mode: "rest"}}
-	if km != nil {
+	switch {
+	case km != nil && deleteKind(kind):
+		// A deletion file carries keys only: take the section's identifiers
+		// that the file has, and its event settings.
+		has := map[string]bool{}
+		for _, c := range columns {
+			has[c] = true
+		}
+		keep := func(f *Field) *Field {
+			if f != nil && (f.Const != nil || has[f.Column]) {
+				return f
+			}
+			return nil
+		}
+		out = &KindMapping{Custom: Custom{Mode: "none"}, Timezone: km.Timezone, Nulls: km.Nulls, Limits: km.Limits,
+			GroupID: keep(km.GroupID), UserID: keep(km.UserID), AnonymousID: keep(km.AnonymousID),
+			ObjectTypeID: keep(km.ObjectTypeID), Timestamp: keep(km.Timestamp),
+			ObjectDeletedEvent: km.ObjectDeletedEvent, RelationshipDeletedEvent: km.RelationshipDeletedEvent,
+			DeleteAnonymousID: km.DeleteAnonymousID}
+	case km != nil:
 		c := *km
 		out = &c
-	} else {
+	default:
 		out.Inferred = true
 	}
 	taken := map[string]bool{}
@@ -50,26 +69,33 @@ func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*
 	}
 
 	pick(&out.GroupID, fieldGroupID, groupIDAliases)
-	if out.GroupID == nil && kind == Companies {
+	if out.GroupID == nil && !relationshipKind(kind) {
 		pick(&out.GroupID, fieldGroupID, []string{"id"})
 	}
-	if kind == Memberships {
+	if relationshipKind(kind) {
 		pick(&out.UserID, fieldUserID, userIDAliases)
 		pick(&out.AnonymousID, fieldAnonymousID, anonymousIDAliases)
 	}
-	if km == nil {
+	if km == nil || deleteKind(kind) {
 		pick(&out.ObjectTypeID, fieldObjectTypeID, objectTypeAliases)
 		pick(&out.Timestamp, fieldTimestamp, timestampAliases)
+	}
+	if km == nil && !deleteKind(kind) {
+		pick(&out.Deleted, "deleted (a true value sends a delete event)", deletedAliases)
+	}
+	if deleteKind(kind) {
+		// a deletion file carries keys only: nothing else is sent
+		out.Traits, out.RelationshipAttributes, out.Custom = nil, nil, Custom{Mode: "none"}
 	}
 	if out.GroupID == nil {
 		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file (columns: %s)",
 			kind, aliasList(groupIDAliases), columnList(columns))}
 	}
-	if kind == Memberships && out.UserID == nil && out.AnonymousID == nil {
+	if relationshipKind(kind) && out.UserID == nil && out.AnonymousID == nil {
 		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file (columns: %s)",
 			kind, aliasList(append(append([]string{}, userIDAliases...), anonymousIDAliases...)), columnList(columns))}
 	}
-	if km == nil && out.Timestamp == nil {
+	if km == nil && out.Timestamp == nil && !deleteKind(kind) {
 		note("timestamp: no event-time column found; every call gets --timestamp or the run's start time")
 	}
 

@@ -21,7 +21,28 @@ const (
 	Companies Kind = "companies"
 	// Memberships rows relate a person to an object.
 	Memberships Kind = "memberships"
+	// ObjectDeletes rows name objects to delete (an Object Deleted event each).
+	ObjectDeletes Kind = "object_deletes"
+	// RelationshipDeletes rows name person–object relationships to delete.
+	RelationshipDeletes Kind = "relationship_deletes"
 )
+
+// Default names of the semantic delete events (the API schema's names; the
+// prose docs call them "Delete Object" and "Delete Relationship", which are
+// the schema's titles).
+const (
+	EventObjectDeleted       = "Object Deleted"
+	EventRelationshipDeleted = "Relationship Deleted"
+	// DefaultDeleteAnonymousID is the anonymousId of Object Deleted events,
+	// which the API schema requires although no person is involved.
+	DefaultDeleteAnonymousID = "groupimport-deletes"
+)
+
+// relationshipKind reports whether rows of kind name a person.
+func relationshipKind(k Kind) bool { return k == Memberships || k == RelationshipDeletes }
+
+// deleteKind reports whether every row of kind is a delete.
+func deleteKind(k Kind) bool { return k == ObjectDeletes || k == RelationshipDeletes }
 
 // Field types a mapping can ask for.
 const (
@@ -42,12 +63,13 @@ type Mapping struct {
 	Memberships *KindMapping
 }
 
-// For returns the section for kind (nil when the file has none).
+// For returns the section for kind (nil when the file has none). Deletion
+// inputs use the identifiers of their entity's section.
 func (m *Mapping) For(k Kind) *KindMapping {
 	if m == nil {
 		return nil
 	}
-	if k == Memberships {
+	if relationshipKind(k) {
 		return m.Memberships
 	}
 	return m.Companies
@@ -122,6 +144,14 @@ type KindMapping struct {
 	// Limits is what Journeys' limits (ids over 150 bytes, values over
 	// 1,000 bytes, over 300 attributes) do to a row: reject (default) or warn.
 	Limits string
+
+	// Deleted is a boolean column: a true value turns the row into a delete
+	// event (sent after every upsert of the run).
+	Deleted *Field
+	// Event names of deletes, and the anonymousId Object Deleted carries.
+	ObjectDeletedEvent       string
+	RelationshipDeletedEvent string
+	DeleteAnonymousID        string
 
 	// Inferred is true when the mapping was made from column names.
 	Inferred bool
@@ -242,6 +272,12 @@ func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
 			if err == nil && km.Empty != "omit" && km.Empty != "null" {
 				err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
 			}
+		case "deleted":
+			km.Deleted, err = parseField(v)
+		case "events":
+			err = parseEvents(v, km)
+		case "deleteAnonymousId", "delete_anonymous_id":
+			km.DeleteAnonymousID, err = scalar(v)
 		case "limits":
 			km.Limits, err = scalar(v)
 			if err == nil && km.Limits != PolicyReject && km.Limits != PolicyWarn {
@@ -255,6 +291,32 @@ func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
 		}
 	}
 	return km, nil
+}
+
+// parseEvents reads events: {objectDeleted: …, relationshipDeleted: …}.
+func parseEvents(n *yaml.Node, km *KindMapping) error {
+	if n.Kind != yaml.MappingNode {
+		return &ConfigError{Line: n.Line, Msg: "events must be a mapping: {objectDeleted: …, relationshipDeleted: …}"}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name, err := scalar(v)
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			return &ConfigError{Line: v.Line, Msg: "an event name is empty"}
+		}
+		switch k.Value {
+		case "objectDeleted", "object_deleted":
+			km.ObjectDeletedEvent = name
+		case "relationshipDeleted", "relationship_deleted":
+			km.RelationshipDeletedEvent = name
+		default:
+			return &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown event %q (objectDeleted or relationshipDeleted)", k.Value)}
+		}
+	}
+	return nil
 }
 
 func scalar(n *yaml.Node) (string, error) {
@@ -477,6 +539,15 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 	} else {
 		b.WriteString("  objectTypeId: 1\n")
 	}
+	if km.Deleted != nil {
+		field("  ", "deleted", km.Deleted)
+	}
+	if km.ObjectDeletedEvent != "" || km.RelationshipDeletedEvent != "" {
+		b.WriteString("  events:\n")
+		opt("  objectDeleted", km.ObjectDeletedEvent)
+		opt("  relationshipDeleted", km.RelationshipDeletedEvent)
+	}
+	opt("deleteAnonymousId", km.DeleteAnonymousID)
 	if km.Timestamp != nil {
 		field("  ", "timestamp", km.Timestamp)
 	} else {
@@ -594,6 +665,7 @@ func (km *KindMapping) columnsUsed() []string {
 	add(km.AnonymousID)
 	add(km.ObjectTypeID)
 	add(km.Timestamp)
+	add(km.Deleted)
 	for _, nf := range km.Traits {
 		add(nf.Field)
 	}

@@ -94,6 +94,7 @@ var (
 	userIDAliases      = []string{"userid", "personid", "customerid", "memberid", "contactid"}
 	anonymousIDAliases = []string{"anonymousid", "anonid"}
 	objectTypeAliases  = []string{"objecttypeid"}
+	deletedAliases     = []string{"deleted", "isdeleted", "fivetrandeleted", "deletedflag", "isremoved", "removed"}
 	timestampAliases   = []string{"timestamp", "updatedat", "updatedtime", "modifiedat", "lastmodified", "lastmodifiedat", "lastupdated", "lastupdatedat"}
 
 	// trait aliases for companies; the reserved names themselves match too

@@ -41,6 +41,10 @@ type plan struct {
 	ts                          colRef
 	groupF, userF, anonF, objTF *Field
 	tsF                         *Field
+	deleted                     colRef
+	objDeletedEvent             string
+	relDeletedEvent             string
+	deleteAnonID                string
 	objTypeConst                []byte
 	tsSpec                      *dateSpec
 	traits                      []slot
@@ -131,6 +135,10 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*plan, 
 	p.anon, p.anonF = ref(km.AnonymousID), km.AnonymousID
 	p.objType, p.objTF = ref(km.ObjectTypeID), km.ObjectTypeID
 	p.ts, p.tsF = ref(km.Timestamp), km.Timestamp
+	p.deleted = ref(km.Deleted)
+	p.objDeletedEvent = firstNonEmpty(km.ObjectDeletedEvent, EventObjectDeleted)
+	p.relDeletedEvent = firstNonEmpty(km.RelationshipDeletedEvent, EventRelationshipDeleted)
+	p.deleteAnonID = firstNonEmpty(km.DeleteAnonymousID, DefaultDeleteAnonymousID)
 	if p.tsSpec, err = newDateSpec(km.Timestamp, zone); err != nil {
 		return nil, &ConfigError{Msg: "timestamp: " + err.Error()}
 	}
@@ -238,7 +246,7 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*plan, 
 	if err := explicit(&p.traits, "traits", km.Traits); err != nil {
 		return nil, err
 	}
-	if len(km.RelationshipAttributes) > 0 && kind != Memberships {
+	if len(km.RelationshipAttributes) > 0 && !relationshipKind(kind) {
 		return nil, &ConfigError{Msg: "relationshipAttributes belong in the memberships section"}
 	}
 	if err := explicit(&p.rels, "relationshipAttributes", km.RelationshipAttributes); err != nil {
@@ -280,7 +288,7 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*plan, 
 		if t, ok := km.softTypes[col]; ok {
 			f.Type, f.soft = t, true
 		}
-		if kind == Memberships {
+		if relationshipKind(kind) {
 			if err := addSlot(&p.rels, "relationshipAttributes", col, f, c); err != nil {
 				return nil, err
 			}
@@ -358,6 +366,9 @@ func (p *plan) describe() []string {
 	}
 	if p.ts.present() {
 		id(fieldTimestamp, p.ts, p.tsF)
+	}
+	if p.deleted.present() {
+		out = append(out, fmt.Sprintf("deleted ← %q (a true value sends %q / %q after the upserts)", p.deleted.column, p.objDeletedEvent, p.relDeletedEvent))
 	}
 	list := func(prefix string, slots []slot) {
 		for _, s := range slots {

@@ -50,7 +50,7 @@ type reportFile struct {
 	ExitCode int `json:"exit_code"`
 	Totals   struct {
 		Read, Emitted, Rejected int64
-		Skipped                 int64 `json:"skipped_unchanged"`
+		Skipped                 int64 `json:"skipped"`
 	}
 	Kinds map[string]struct{ Read, Emitted, Rejected int64 }
 	Files []struct {
@@ -369,3 +369,85 @@ func TestReadmeExample(t *testing.T) {
 	}
 }
 
+// Companies, memberships and deletions of both kinds in one run: objects
+// first, then relationships, then relationship deletes, then object
+// deletes; duplicates resolved (the last row wins); counts per kind.
+func TestMembershipsAndDeletes(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--memberships", fixtures+"memberships.ndjson",
+		"--delete-objects", fixtures+"deletes/objects_to_delete.csv", "--delete-relationships", fixtures+"deletes/relationships_to_delete.csv",
+		"--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	golden(t, "deletes.payloads.ndjson", payloads)
+	golden(t, "deletes.rejects.ndjson", readLines(t, filepath.Join(out, "rejects.ndjson")))
+	// the order of kinds
+	stage := func(p string) int {
+		switch {
+		case strings.Contains(p, `"event":"Object Deleted"`):
+			return 3
+		case strings.Contains(p, `"event":"Relationship Deleted"`):
+			return 2
+		case strings.Contains(p, `"userId"`) || strings.Contains(p, `"anonymousId"`):
+			return 1
+		}
+		return 0
+	}
+	last := 0
+	for _, p := range payloads {
+		if s := stage(p); s < last {
+			t.Fatalf("out of order: %s", p)
+		} else {
+			last = s
+		}
+	}
+	rep := readReport(t, filepath.Join(out, "report.json"))
+	want := map[string][3]int64{ // read, emitted, rejected
+		"companies": {6, 4, 1}, "memberships": {5, 2, 2}, "object_deletes": {4, 2, 2}, "relationship_deletes": {3, 1, 2},
+	}
+	for k, w := range want {
+		c := rep.Kinds[k]
+		if c.Read != w[0] || c.Emitted != w[1] || c.Rejected != w[2] {
+			t.Errorf("%s: %+v, want read/emitted/rejected %v", k, c, w)
+		}
+	}
+	// acc-001 appears twice: only the later row (plan enterprise) is sent
+	n := 0
+	for _, p := range payloads {
+		if strings.Contains(p, `"groupId":"acc-001"`) {
+			n++
+			if !strings.Contains(p, `"plan":"enterprise"`) {
+				t.Errorf("the earlier row of acc-001 won: %s", p)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("acc-001 sent %d times", n)
+	}
+	// keep sends both, in input order
+	out2 := t.TempDir()
+	gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", out2, "--duplicates", "keep", "-q")
+	both := 0
+	for _, p := range readLines(t, filepath.Join(out2, "payloads-00001.ndjson")) {
+		if strings.Contains(p, `"groupId":"acc-001"`) {
+			both++
+		}
+	}
+	if both != 2 {
+		t.Errorf("--duplicates keep sent acc-001 %d times", both)
+	}
+}
+
+// On standard output (as for the HTTP API), superseded rows must never be
+// written: a first pass finds them.
+func TestDuplicatesOnStdout(t *testing.T) {
+	code, stdout, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", "-", "-q", "--report", filepath.Join(t.TempDir(), "r.json"), "--rejects", filepath.Join(t.TempDir(), "x.ndjson"))
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.Count(stdout, `"groupId":"acc-001"`) != 1 || !strings.Contains(stdout, `"plan":"enterprise"`) {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}

@@ -1,0 +1,284 @@
+// Package dedup finds rows of one run that are about the same object or
+// relationship, in bounded memory.
+//
+// Every payload of a run is logged as an Entry: the hash of its key (object
+// type, groupId and, for relationships, the person), the row's ordinal in
+// the run (its position across all inputs) and the payload's index in the
+// output. Resolve sorts the log (in memory up to a limit, else in sorted runs
+// spilled to temporary files and merged) and, for each key seen more than
+// once, reports every entry but the one with the highest row ordinal as
+// superseded: the last row wins.
+package dedup
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// Entry is one logged payload.
+type Entry struct {
+	Key    [16]byte
+	Row    int64 // the row's ordinal in the run
+	Msg    int64 // the payload's index in the output, or -1
+	Delete bool  // the payload is a delete event
+}
+
+const entrySize = 16 + 8 + 8 + 1
+
+// Log collects entries.
+type Log struct {
+	dir   string
+	max   int // entries kept in memory before a sorted run is spilled
+	buf   []Entry
+	runs  []string
+	count int64
+}
+
+// NewLog returns a log that spills to dir ("" for the system temporary
+// directory) once it holds maxInMemory entries (default 512 Ki, 20 MB):
+// memory stays flat whatever the number of rows.
+func NewLog(dir string, maxInMemory int) *Log {
+	if maxInMemory <= 0 {
+		maxInMemory = 512 << 10
+	}
+	return &Log{dir: dir, max: maxInMemory}
+}
+
+// Len is the number of entries logged.
+func (l *Log) Len() int64 { return l.count }
+
+// Add logs an entry.
+func (l *Log) Add(e Entry) error {
+	if l.buf == nil {
+		l.buf = make([]Entry, 0, min(l.max, 64<<10))
+	}
+	l.buf = append(l.buf, e)
+	l.count++
+	if len(l.buf) >= l.max {
+		return l.spill()
+	}
+	return nil
+}
+
+func less(a, b Entry) int {
+	if c := compareKey(a.Key, b.Key); c != 0 {
+		return c
+	}
+	switch {
+	case a.Row < b.Row:
+		return -1
+	case a.Row > b.Row:
+		return 1
+	}
+	return 0
+}
+
+func compareKey(a, b [16]byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func (l *Log) spill() error {
+	slices.SortFunc(l.buf, less)
+	f, err := os.CreateTemp(l.dir, "groupimport-dedup-*.run")
+	if err != nil {
+		return fmt.Errorf("duplicate detection: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var rec [entrySize]byte
+	for _, e := range l.buf {
+		encode(&rec, e)
+		w.Write(rec[:])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("duplicate detection: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("duplicate detection: %w", err)
+	}
+	l.runs = append(l.runs, f.Name())
+	l.buf = l.buf[:0]
+	return nil
+}
+
+func encode(rec *[entrySize]byte, e Entry) {
+	copy(rec[:16], e.Key[:])
+	binary.LittleEndian.PutUint64(rec[16:], uint64(e.Row))
+	binary.LittleEndian.PutUint64(rec[24:], uint64(e.Msg))
+	rec[32] = 0
+	if e.Delete {
+		rec[32] = 1
+	}
+}
+
+func decode(rec []byte) Entry {
+	var e Entry
+	copy(e.Key[:], rec[:16])
+	e.Row = int64(binary.LittleEndian.Uint64(rec[16:]))
+	e.Msg = int64(binary.LittleEndian.Uint64(rec[24:]))
+	e.Delete = rec[32] == 1
+	return e
+}
+
+// Result lists the superseded entries.
+type Result struct {
+	// Superseded are the entries that lost to a later row of their key,
+	// sorted by row ordinal.
+	Superseded []Entry
+	// Rows and Msgs are the superseded rows' ordinals and payload indexes,
+	// each sorted ascending (Msgs leaves out entries logged with Msg -1).
+	Rows []int64
+	Msgs []int64
+	// Keys is the number of keys that had duplicates.
+	Keys int64
+}
+
+// Resolve finds the superseded entries.
+func (l *Log) Resolve() (*Result, error) {
+	res := &Result{}
+	var group []Entry
+	flush := func() {
+		if len(group) > 1 {
+			res.Keys++
+			for _, e := range group[:len(group)-1] { // sorted by row: the last wins
+				res.Superseded = append(res.Superseded, e)
+				res.Rows = append(res.Rows, e.Row)
+				if e.Msg >= 0 {
+					res.Msgs = append(res.Msgs, e.Msg)
+				}
+			}
+		}
+		group = group[:0]
+	}
+	visit := func(e Entry) {
+		if len(group) > 0 && group[0].Key != e.Key {
+			flush()
+		}
+		group = append(group, e)
+	}
+	if len(l.runs) == 0 {
+		slices.SortFunc(l.buf, less)
+		for _, e := range l.buf {
+			visit(e)
+		}
+	} else {
+		if len(l.buf) > 0 {
+			if err := l.spill(); err != nil {
+				return nil, err
+			}
+		}
+		if err := l.merge(visit); err != nil {
+			return nil, err
+		}
+	}
+	flush()
+	slices.Sort(res.Rows)
+	slices.Sort(res.Msgs)
+	slices.SortFunc(res.Superseded, func(a, b Entry) int { return int(max(-1, min(1, a.Row-b.Row))) })
+	return res, nil
+}
+
+type runReader struct {
+	r   *bufio.Reader
+	f   *os.File
+	cur Entry
+}
+
+type runHeap []*runReader
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return less(h[i].cur, h[j].cur) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*runReader)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (rr *runReader) next() (bool, error) {
+	var rec [entrySize]byte
+	if _, err := io.ReadFull(rr.r, rec[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, fmt.Errorf("duplicate detection: reading a sorted run: %w", err)
+	}
+	rr.cur = decode(rec[:])
+	return true, nil
+}
+
+// merge visits all spilled entries in order.
+func (l *Log) merge(visit func(Entry)) error {
+	h := &runHeap{}
+	defer func() {
+		for _, rr := range *h {
+			rr.f.Close()
+		}
+	}()
+	for _, name := range l.runs {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("duplicate detection: %w", err)
+		}
+		rr := &runReader{r: bufio.NewReaderSize(f, 256<<10), f: f}
+		ok, err := rr.next()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if ok {
+			*h = append(*h, rr)
+		} else {
+			f.Close()
+		}
+	}
+	heap.Init(h)
+	for h.Len() > 0 {
+		rr := (*h)[0]
+		visit(rr.cur)
+		ok, err := rr.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+		} else {
+			rr.f.Close()
+			heap.Pop(h)
+		}
+	}
+	return nil
+}
+
+// Close removes the temporary files.
+func (l *Log) Close() {
+	for _, r := range l.runs {
+		os.Remove(r)
+	}
+	l.runs = nil
+	l.buf = nil
+}
+
+// Contains reports whether sorted holds x.
+func Contains(sorted []int64, x int64) bool {
+	_, ok := slices.BinarySearch(sorted, x)
+	return ok
+}

@@ -1,0 +1,144 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// RemoveMessages deletes payloads from the finished parts, by their index
+// in the output (sorted ascending): the earlier rows of a key that a later
+// row of the same run superseded. Each affected part is rewritten under a
+// temporary name and renamed over the old one, so a part is always either
+// the old or the new whole. Call it after Close.
+func (s *FileSink) RemoveMessages(msgs []int64) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	var first int64
+	for i, n := range s.partMsgs {
+		end := first + n
+		// the indexes that fall in this part
+		lo := 0
+		for lo < len(msgs) && msgs[lo] < first {
+			lo++
+		}
+		hi := lo
+		for hi < len(msgs) && msgs[hi] < end {
+			hi++
+		}
+		if hi > lo {
+			if err := s.rewritePart(s.stats.Files[i], first, msgs[lo:hi]); err != nil {
+				return err
+			}
+			s.partMsgs[i] -= int64(hi - lo)
+			s.stats.Messages -= int64(hi - lo)
+		}
+		first = end
+	}
+	return nil
+}
+
+func (s *FileSink) rewritePart(path string, first int64, drop []int64) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("removing superseded payloads: %w", err)
+	}
+	defer in.Close()
+	var r io.Reader = in
+	switch s.opts.Compression {
+	case CompressGzip:
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return fmt.Errorf("removing superseded payloads from %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	case CompressZstd:
+		zr, err := zstd.NewReader(in)
+		if err != nil {
+			return fmt.Errorf("removing superseded payloads from %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("removing superseded payloads: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	var w io.Writer = tmp
+	var closer io.Closer
+	switch s.opts.Compression {
+	case CompressGzip:
+		zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
+		w, closer = zw, zw
+	case CompressZstd:
+		zw, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true))
+		if err != nil {
+			tmp.Close()
+			return err
+		}
+		w, closer = zw, zw
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	br := bufio.NewReaderSize(r, 1<<20)
+	idx := first
+	var size int64
+	for {
+		line, err := br.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			more, err2 := br.ReadSlice('\n')
+			line = append(bytes.Clone(line), more...)
+			err = err2
+		}
+		if len(line) > 0 {
+			if len(drop) > 0 && drop[0] == idx {
+				drop = drop[1:]
+			} else {
+				bw.Write(line)
+				size += int64(len(line))
+			}
+			idx++
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tmp.Close()
+			return fmt.Errorf("removing superseded payloads from %s: %w", path, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("removing superseded payloads: %w", err)
+	}
+	if closer != nil {
+		if err := closer.Close(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("removing superseded payloads: %w", err)
+		}
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("removing superseded payloads: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
