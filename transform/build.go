@@ -288,10 +288,13 @@ func (id *identity) appendKey(k []byte) []byte {
 	k = append(k, 0)
 	k = append(k, id.gid...)
 	if id.relationship {
-		k = append(k, 0)
-		k = append(k, id.uid...)
-		k = append(k, 0)
-		k = append(k, id.aid...)
+		if len(id.uid) > 0 {
+			k = append(k, 0, 'u')
+			k = append(k, id.uid...)
+		} else {
+			k = append(k, 0, 'a')
+			k = append(k, id.aid...)
+		}
 	}
 	return k
 }
@@ -379,11 +382,11 @@ func (b *Builder) buildDelete(dst []byte, row *record.Row, p *plan, id *identity
 func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"group","groupId":`...)
 	dst = jsonx.AppendString(dst, id.gid)
+	// The person: userId, or anonymousId when there is no userId (SPEC).
 	if len(id.uid) > 0 {
 		dst = append(dst, `,"userId":`...)
 		dst = jsonx.AppendString(dst, id.uid)
-	}
-	if len(id.aid) > 0 {
+	} else if len(id.aid) > 0 {
 		dst = append(dst, `,"anonymousId":`...)
 		dst = jsonx.AppendString(dst, id.aid)
 	}

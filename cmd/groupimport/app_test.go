@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/groupimport/groupimport/internal/speccheck"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -24,6 +26,20 @@ func gi(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	code = run(context.Background(), append([]string{"groupimport"}, args...), &o, &e)
 	return code, o.String(), e.String()
+}
+
+// specCheck runs the independent SPEC checker over a run's payloads, in
+// order (objects, relationships, deletes), with messageIds unique.
+func specCheck(t *testing.T, lines []string, opts speccheck.Options) {
+	t.Helper()
+	opts.CheckOrder = true
+	rep := speccheck.CheckStream(strings.NewReader(strings.Join(lines, "\n")+"\n"), opts)
+	for _, p := range rep.Problems {
+		t.Errorf("speccheck: %v", p)
+	}
+	if rep.Messages != len(lines) {
+		t.Errorf("speccheck saw %d messages, want %d", rep.Messages, len(lines))
+	}
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -105,6 +121,7 @@ func TestFixturesCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 3\n%s", code, stderr)
 	}
 	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	specCheck(t, payloads, speccheck.Options{})
 	golden(t, "fixtures-csv.payloads.ndjson", payloads)
 	rejects := readLines(t, filepath.Join(out, "rejects.ndjson"))
 	golden(t, "fixtures-csv.rejects.ndjson", rejects)
@@ -143,7 +160,9 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	golden(t, "fixtures-ndjson.payloads.ndjson", readLines(t, filepath.Join(out, "payloads-00001.ndjson")))
+	ndjsonPayloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	specCheck(t, ndjsonPayloads, speccheck.Options{})
+	golden(t, "fixtures-ndjson.payloads.ndjson", ndjsonPayloads)
 	golden(t, "fixtures-ndjson.rejects.ndjson", readLines(t, filepath.Join(out, "rejects.ndjson")))
 
 	out2 := t.TempDir()
@@ -152,7 +171,9 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	golden(t, "fixtures-mapping.payloads.ndjson", readLines(t, filepath.Join(out2, "payloads-00001.ndjson")))
+	mapped := readLines(t, filepath.Join(out2, "payloads-00001.ndjson"))
+	specCheck(t, mapped, speccheck.Options{})
+	golden(t, "fixtures-mapping.payloads.ndjson", mapped)
 }
 
 // Two runs over the same input give byte-identical files; compressed
@@ -188,6 +209,7 @@ func TestSemicolonCRLFBOM(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	lines := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	specCheck(t, lines, speccheck.Options{})
 	if len(lines) != 3 || !strings.Contains(lines[1], `"name":"Café de la Gare"`) || !strings.Contains(lines[2], `"name":"Atelier Müller"`) ||
 		!strings.Contains(lines[0], `"groupId":"fr-001"`) || !strings.Contains(lines[0], `"employees":12`) ||
 		!strings.Contains(lines[0], `"createdAt":"2021-06-01T00:00:00.000Z"`) {
@@ -381,6 +403,7 @@ func TestMembershipsAndDeletes(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+	specCheck(t, payloads, speccheck.Options{})
 	golden(t, "deletes.payloads.ndjson", payloads)
 	golden(t, "deletes.rejects.ndjson", readLines(t, filepath.Join(out, "rejects.ndjson")))
 	// the order of kinds
