@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"slices"
 )
@@ -24,12 +25,13 @@ import (
 // Entry is one logged payload.
 type Entry struct {
 	Key    [16]byte
-	Row    int64 // the row's ordinal in the run
-	Msg    int64 // the payload's index in the output, or -1
-	Delete bool  // the payload is a delete event
+	Row    int64  // the row's ordinal in the run
+	Msg    int64  // the payload's index in the output, or -1
+	Hash   uint64 // the hash of the payload's content (for incremental runs)
+	Delete bool   // the payload is a delete event
 }
 
-const entrySize = 16 + 8 + 8 + 1
+const entrySize = 16 + 8 + 8 + 8 + 1
 
 // Log collects entries.
 type Log struct {
@@ -121,9 +123,10 @@ func encode(rec *[entrySize]byte, e Entry) {
 	copy(rec[:16], e.Key[:])
 	binary.LittleEndian.PutUint64(rec[16:], uint64(e.Row))
 	binary.LittleEndian.PutUint64(rec[24:], uint64(e.Msg))
-	rec[32] = 0
+	binary.LittleEndian.PutUint64(rec[32:], e.Hash)
+	rec[40] = 0
 	if e.Delete {
-		rec[32] = 1
+		rec[40] = 1
 	}
 }
 
@@ -132,7 +135,8 @@ func decode(rec []byte) Entry {
 	copy(e.Key[:], rec[:16])
 	e.Row = int64(binary.LittleEndian.Uint64(rec[16:]))
 	e.Msg = int64(binary.LittleEndian.Uint64(rec[24:]))
-	e.Delete = rec[32] == 1
+	e.Hash = binary.LittleEndian.Uint64(rec[32:])
+	e.Delete = rec[40] == 1
 	return e
 }
 
@@ -149,26 +153,19 @@ type Result struct {
 	Keys int64
 }
 
-// Resolve finds the superseded entries.
-func (l *Log) Resolve() (*Result, error) {
-	res := &Result{}
+// Groups calls fn with the entries of each key, keys in ascending byte
+// order, each group's entries by ascending row ordinal. The slice is reused
+// between calls.
+func (l *Log) Groups(fn func(group []Entry) error) error {
 	var group []Entry
-	flush := func() {
-		if len(group) > 1 {
-			res.Keys++
-			for _, e := range group[:len(group)-1] { // sorted by row: the last wins
-				res.Superseded = append(res.Superseded, e)
-				res.Rows = append(res.Rows, e.Row)
-				if e.Msg >= 0 {
-					res.Msgs = append(res.Msgs, e.Msg)
-				}
-			}
-		}
-		group = group[:0]
-	}
+	var ferr error
 	visit := func(e Entry) {
+		if ferr != nil {
+			return
+		}
 		if len(group) > 0 && group[0].Key != e.Key {
-			flush()
+			ferr = fn(group)
+			group = group[:0]
 		}
 		group = append(group, e)
 	}
@@ -180,14 +177,40 @@ func (l *Log) Resolve() (*Result, error) {
 	} else {
 		if len(l.buf) > 0 {
 			if err := l.spill(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := l.merge(visit); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	flush()
+	if ferr == nil && len(group) > 0 {
+		ferr = fn(group)
+	}
+	return ferr
+}
+
+// Resolve finds the superseded entries: in each group, all but the one
+// with the highest row ordinal.
+func (l *Log) Resolve() (*Result, error) {
+	res := &Result{}
+	err := l.Groups(func(group []Entry) error {
+		if len(group) < 2 {
+			return nil
+		}
+		res.Keys++
+		for _, e := range group[:len(group)-1] {
+			res.Superseded = append(res.Superseded, e)
+			res.Rows = append(res.Rows, e.Row)
+			if e.Msg >= 0 {
+				res.Msgs = append(res.Msgs, e.Msg)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	slices.Sort(res.Rows)
 	slices.Sort(res.Msgs)
 	slices.SortFunc(res.Superseded, func(a, b Entry) int { return int(max(-1, min(1, a.Row-b.Row))) })
@@ -277,8 +300,35 @@ func (l *Log) Close() {
 	l.buf = nil
 }
 
-// Contains reports whether sorted holds x.
-func Contains(sorted []int64, x int64) bool {
-	_, ok := slices.BinarySearch(sorted, x)
-	return ok
+// Set is a set of row ordinals, as a bitmap: 10 M rows take 1.25 MB.
+type Set struct{ bits []uint64 }
+
+// Add puts x in the set.
+func (s *Set) Add(x int64) {
+	i := int(x >> 6)
+	if i >= len(s.bits) {
+		s.bits = append(s.bits, make([]uint64, i+1-len(s.bits))...)
+	}
+	s.bits[i] |= 1 << (x & 63)
+}
+
+// Has reports whether x is in the set; a nil set is empty.
+func (s *Set) Has(x int64) bool {
+	if s == nil {
+		return false
+	}
+	i := int(x >> 6)
+	return i < len(s.bits) && s.bits[i]&(1<<(x&63)) != 0
+}
+
+// Len counts the members.
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	n := 0
+	for _, w := range s.bits {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }

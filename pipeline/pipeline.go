@@ -27,6 +27,7 @@ import (
 	"github.com/groupimport/groupimport/importer"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
+	"github.com/groupimport/groupimport/state"
 	"github.com/groupimport/groupimport/transform"
 )
 
@@ -36,6 +37,10 @@ type Input struct {
 	Files       []string
 	Read        importer.Options
 	Transformer *transform.Transformer
+	// Open, when set, supplies the reader for each of Files instead of
+	// opening them as files (rows that come from elsewhere, such as the
+	// keys an incremental run found missing).
+	Open func(name string) (importer.Reader, error)
 }
 
 // Config configures a run.
@@ -54,14 +59,28 @@ type Config struct {
 	ProgressInterval time.Duration
 	// FirstRejects is how many rejects the result keeps in full (default 20).
 	FirstRejects int
-	// Superseded lists the ordinals (sorted) of rows not to send: earlier
-	// rows of a key that a later row of the run supersedes.
-	Superseded []int64
+	// Superseded holds the ordinals of rows not to send: earlier rows of a
+	// key that a later row of the run supersedes. Unchanged holds those the
+	// destination already has (an incremental run's state says so).
+	Superseded, Unchanged *dedup.Set
 	// Keys, when set, logs every payload delivered (for duplicate detection).
 	Keys *dedup.Log
 	// TempDir holds the spill of deletes waiting for the end of the
 	// upserts ("" for the system's).
 	TempDir string
+	// Tracker, when set, is told what each chunk handed to the sink holds,
+	// so that an incremental run can remember it once acknowledged.
+	Tracker Tracker
+	// Scope, when set, makes the result list the object types seen per
+	// kind (Result.Scope).
+	Scope bool
+}
+
+// Tracker follows deliveries for the state of incremental runs.
+type Tracker interface {
+	// Delivered is called in order for each chunk handed to the sink
+	// (chunk.Seq numbers them from 0), with a record per payload.
+	Delivered(seq int64, recs []state.Record) error
 }
 
 // Progress is a snapshot for progress displays.
@@ -103,6 +122,9 @@ type Result struct {
 	Superseded    int64
 	Deleted       int64
 	FileErrors    int
+	// Scope lists, per kind of key ('o' objects, 'r' relationships), the
+	// object types seen (with Config.Scope).
+	Scope map[byte]map[string]bool
 	Warnings      map[string]int64
 	RejectReasons map[string]int64
 	FirstRejects  []record.Reject
@@ -132,8 +154,11 @@ type result struct {
 	keys       []keyInfo // parallel to chunk.Ends
 	deferred   *deferred // deletes to send after the upserts
 	rejects    []record.Reject
+	recs       []state.Record // with a Tracker: parallel to chunk.Ends
+	scope      map[string]bool
 	read       int64
 	superseded int64
+	unchanged  int64
 	done       bool
 	err        error
 	progress   int64
@@ -143,6 +168,7 @@ type result struct {
 type keyInfo struct {
 	key    [16]byte
 	row    int64
+	hash   uint64
 	delete bool // a delete sent in place (from a deletion input)
 }
 
@@ -169,7 +195,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i := range cfg.Inputs {
 		for _, f := range cfg.Inputs[i].Files {
 			files = append(files, &FileResult{Path: f, Kind: cfg.Inputs[i].Kind})
-			total += fileSize(f)
+			if cfg.Inputs[i].Open == nil {
+				total += fileSize(f)
+			}
 		}
 	}
 	res.Files = files
@@ -372,7 +400,19 @@ func readFile(ctx context.Context, in *Input, path string, fr *FileResult, fileI
 			return nil, ctx.Err()
 		}
 	}
-	r, src, err := openSafely(path, in.Read)
+	var r importer.Reader
+	var err error
+	format := importer.Format("")
+	if in.Open != nil {
+		r, err = in.Open(path)
+		format = "internal"
+	} else {
+		var src *importer.Source
+		if r, src, err = openSafely(path, in.Read); err == nil {
+			format = src.Format
+			fr.Compression = string(src.Compression)
+		}
+	}
 	if err != nil {
 		b, gerr := getBatch()
 		if gerr != nil {
@@ -380,10 +420,9 @@ func readFile(ctx context.Context, in *Input, path string, fr *FileResult, fileI
 		}
 		return send(work{file: fileIdx, input: in, batch: b, done: true, err: err})
 	}
-	fr.Format = string(src.Format)
-	fr.Compression = string(src.Compression)
+	fr.Format = string(format)
 	defer r.Close()
-	if err := in.Transformer.Check(r.Columns()); err != nil && src.Format != importer.NDJSON {
+	if err := in.Transformer.Check(r.Columns()); err != nil && format != importer.NDJSON {
 		b, gerr := getBatch()
 		if gerr != nil {
 			return gerr
@@ -456,8 +495,12 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 		row := &wk.batch.Rows[i]
 		ord := wk.first + int64(i)
 		res.read++
-		if len(cfg.Superseded) > 0 && dedup.Contains(cfg.Superseded, ord) {
+		if cfg.Superseded.Has(ord) {
 			res.superseded++
+			continue
+		}
+		if cfg.Unchanged.Has(ord) {
+			res.unchanged++
 			continue
 		}
 		mark := len(c.Data)
@@ -469,6 +512,18 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 			continue
 		}
 		pos := record.Position{File: wk.batch.File, Line: row.Line, Row: row.Num, RowGroup: row.Group}
+		if cfg.Scope {
+			class := "o"
+			if out.Relationship {
+				class = "r"
+			}
+			if sk := class + string(out.ObjType); !res.scope[sk] {
+				if res.scope == nil {
+					res.scope = map[string]bool{}
+				}
+				res.scope[sk] = true
+			}
+		}
 		if out.Delete && deferDeletes {
 			if res.deferred == nil {
 				res.deferred = &deferred{}
@@ -477,13 +532,17 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 			if wk.input.Kind == transform.Memberships {
 				class = classRelationship
 			}
-			res.deferred.add(class, c.Data[mark:], pos, keyInfo{out.Key, ord, true})
+			res.deferred.add(class, c.Data[mark:], pos, keyInfo{out.Key, ord, out.Hash, true})
 			c.Data = c.Data[:mark]
 			continue
 		}
 		c.Ends = append(c.Ends, len(c.Data))
 		c.Pos = append(c.Pos, pos)
-		res.keys = append(res.keys, keyInfo{out.Key, ord, out.Delete})
+		res.keys = append(res.keys, keyInfo{out.Key, ord, out.Hash, out.Delete})
+		if cfg.Tracker != nil {
+			res.recs = append(res.recs, state.Record{Key: out.Key, Hash: out.Hash, Deleted: out.Delete, Relationship: out.Relationship,
+				ObjType: string(out.ObjType), GroupID: string(out.GroupID), UserID: string(out.UserID), AnonymousID: string(out.AnonymousID)})
+		}
 	}
 	if len(c.Ends) > 0 {
 		if err := cfg.Sink.Prepare(c); err != nil {

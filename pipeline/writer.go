@@ -11,6 +11,8 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/record"
+	"github.com/groupimport/groupimport/sink"
+	"github.com/groupimport/groupimport/state"
 )
 
 // Classes of deferred deletes, in the order they are sent: relationships
@@ -49,6 +51,21 @@ type writer struct {
 	chunks *chunkPool
 	spill  map[byte]*spill
 	msgs   int64 // payloads delivered so far: the index of the next one
+	seq    int64 // chunks handed to the sink so far
+}
+
+// write hands a chunk to the sink with the next sequence number, and tells
+// the tracker what it holds.
+func (w *writer) write(ctx context.Context, c *sink.Chunk, recs []state.Record) error {
+	c.Seq = w.seq
+	w.seq++
+	if err := w.cfg.Sink.Write(ctx, c); err != nil {
+		return err
+	}
+	if w.cfg.Tracker != nil {
+		return w.cfg.Tracker.Delivered(c.Seq, recs)
+	}
+	return nil
 }
 
 // spill is a temporary file of deferred deletes of one class:
@@ -65,8 +82,17 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	res := w.res
 	fr := res.Files[r.file]
 	defer w.chunks.put(r.chunk)
-	if err := w.cfg.Sink.Write(ctx, r.chunk); err != nil {
+	if err := w.write(ctx, r.chunk, r.recs); err != nil {
 		return err
+	}
+	for sk := range r.scope {
+		if res.Scope == nil {
+			res.Scope = map[byte]map[string]bool{}
+		}
+		if res.Scope[sk[0]] == nil {
+			res.Scope[sk[0]] = map[string]bool{}
+		}
+		res.Scope[sk[0]][sk[1:]] = true
 	}
 	n := int64(r.chunk.Count())
 	if !fr.seen {
@@ -83,6 +109,8 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	fr.Emitted += n
 	fr.Rejected += int64(len(r.rejects))
 	fr.Superseded += r.superseded
+	fr.Skipped += r.unchanged
+	res.Skipped += r.unchanged
 	res.Read += r.read
 	res.Emitted += n
 	res.Rejected += int64(len(r.rejects))
@@ -125,7 +153,7 @@ func (w *writer) logKeys(keys []keyInfo, deletes bool) error {
 		return nil
 	}
 	for _, k := range keys {
-		if err := w.cfg.Keys.Add(dedup.Entry{Key: k.key, Row: k.row, Msg: w.msgs, Delete: deletes || k.delete}); err != nil {
+		if err := w.cfg.Keys.Add(dedup.Entry{Key: k.key, Row: k.row, Msg: w.msgs, Hash: k.hash, Delete: deletes || k.delete}); err != nil {
 			return err
 		}
 		w.msgs++
@@ -183,6 +211,7 @@ func (w *writer) replay(ctx context.Context, class byte) error {
 	c := w.chunks.get()
 	var keys []keyInfo
 	var files []int
+	var recs []state.Record
 	flush := func() error {
 		if c.Count() == 0 {
 			return nil
@@ -190,7 +219,13 @@ func (w *writer) replay(ctx context.Context, class byte) error {
 		if err := w.cfg.Sink.Prepare(c); err != nil {
 			return err
 		}
-		if err := w.cfg.Sink.Write(ctx, c); err != nil {
+		if w.cfg.Tracker != nil {
+			recs = recs[:0]
+			for _, k := range keys {
+				recs = append(recs, state.Record{Key: k.key, Deleted: true, Relationship: class == classRelationship})
+			}
+		}
+		if err := w.write(ctx, c, recs); err != nil {
 			return err
 		}
 		for _, f := range files {

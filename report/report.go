@@ -43,6 +43,43 @@ type Report struct {
 	Warnings         []Warning               `json:"warnings"`
 	Errors           []string                `json:"errors"`
 	RowsPerSecond    float64                 `json:"rows_per_second"`
+	// Plan is what an incremental run (--state) found to do.
+	Plan *Plan `json:"plan,omitempty"`
+}
+
+// Plan is an incremental run's comparison of the export with the state.
+type Plan struct {
+	Creates               int64   `json:"creates"`
+	Updates               int64   `json:"updates"`
+	Unchanged             int64   `json:"unchanged"`
+	Deletes               int64   `json:"deletes"`
+	Superseded            int64   `json:"superseded"`
+	VanishedObjects       int64   `json:"deletes_of_missing_objects"`
+	VanishedRelationships int64   `json:"deletes_of_missing_relationships"`
+	KnownObjects          int64   `json:"known_objects"`
+	KnownRelationships    int64   `json:"known_relationships"`
+	DeleteMissing         bool    `json:"delete_missing"`
+	Full                  bool    `json:"full"`
+	Requests              int64   `json:"estimated_requests"`
+	SecondsAtRateLimit    float64 `json:"estimated_seconds_at_rate_limit"`
+}
+
+// Write prints the plan for people.
+func (p *Plan) Write(w io.Writer) {
+	fmt.Fprintf(w, "groupimport plan (compared with the state): %s new, %s changed, %s unchanged (skipped), %s deletes in the export",
+		comma(p.Creates), comma(p.Updates), comma(p.Unchanged), comma(p.Deletes))
+	if p.Superseded > 0 {
+		fmt.Fprintf(w, ", %s superseded", comma(p.Superseded))
+	}
+	fmt.Fprintln(w)
+	if p.DeleteMissing {
+		fmt.Fprintf(w, "  missing from the export, to delete: %s of %s known objects, %s of %s known relationships\n",
+			comma(p.VanishedObjects), comma(p.KnownObjects), comma(p.VanishedRelationships), comma(p.KnownRelationships))
+	}
+	if p.Full {
+		fmt.Fprintln(w, "  --full: everything is sent again")
+	}
+	fmt.Fprintf(w, "  about %s API requests, %.1fs at the API's rate limit\n", comma(p.Requests), p.SecondsAtRateLimit)
 }
 
 // Tool names the program.

@@ -21,6 +21,7 @@ import (
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/report"
 	"github.com/groupimport/groupimport/sink"
+	"github.com/groupimport/groupimport/state"
 	"github.com/groupimport/groupimport/transform"
 )
 
@@ -41,6 +42,14 @@ type Options struct {
 	DeleteObjects       []string
 	DeleteRelationships []string
 	MappingFile         string
+	// Incremental runs (with StateFile): send only new and changed keys;
+	// DeleteMissing deletes remembered keys absent from this run, refused
+	// above MassDeletePercent of the known keys unless AllowMassDelete;
+	// Full re-sends everything.
+	DeleteMissing     bool
+	AllowMassDelete   bool
+	MassDeletePercent float64
+	Full              bool
 	// Duplicates is what happens to rows of one run with the same key:
 	// "last" (default: the last row wins, the others are superseded) or
 	// "keep" (all are sent, in input order).
@@ -380,8 +389,11 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			return ExitUsage, usagef("delivery to the HTTP API is not available yet; use --out DIR, or --dry-run with --out")
 		}
 	}
-	if o.StateFile != "" {
-		return ExitUsage, usagef("--state is not available yet")
+	if o.StateFile == "" && (o.DeleteMissing || o.Full) {
+		return ExitUsage, usagef("--delete-missing and --full need --state FILE")
+	}
+	if o.MassDeletePercent <= 0 {
+		o.MassDeletePercent = 10
 	}
 	switch o.Compress {
 	case "", "none":
@@ -399,6 +411,24 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	defTS, err := o.defaultTimestamp(start)
 	if err != nil {
 		return ExitUsage, err
+	}
+	var store *state.Store
+	if o.StateFile != "" && isRun {
+		if store, err = state.Open(o.StateFile); err != nil {
+			return ExitFailure, err
+		}
+		defer store.Close()
+		// Fold in what a killed run acknowledged, and resume its event time.
+		if err := store.Consolidate("", nil); err != nil {
+			return ExitFailure, err
+		}
+		if last, err := store.LastRun(); err == nil && last != nil && last.Status != "finished" &&
+			last.Fingerprint == o.fingerprint() && o.Timestamp == "" {
+			if t, err := transform.ParseTime(last.DefaultTimestamp, ""); err == nil {
+				defTS = t
+				log.Info("resuming an unfinished run: its event time is kept", "timestamp", last.DefaultTimestamp, "started_at", last.StartedAt)
+			}
+		}
 	}
 	var m *transform.Mapping
 	if o.MappingFile != "" {
@@ -479,40 +509,70 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	ctx, stop := signalContext(ctx)
 	defer stop()
 
-	// Duplicate keys: the last row of a key wins. Files in --out are
-	// written in one pass and the superseded payloads removed afterwards
-	// (nothing has left the machine yet); validate only counts them; any
-	// other destination first reads everything once to learn which rows
-	// lose, so that they are never sent.
 	fileOut, _ := out.(*sink.FileSink)
+	cfg := pipeline.Config{Inputs: inputs, Sink: out, Rejects: rejects, Workers: o.Workers, BatchRows: o.BatchRows,
+		MaxRejects: o.MaxRejects}
 	var keys *dedup.Log
-	var superseded []int64
-	if o.Duplicates == "last" {
-		keys = dedup.NewLog("", 0)
-		defer keys.Close()
-		if isRun && fileOut == nil {
-			pre, err := pipeline.Run(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
-				BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys})
-			if err != nil {
-				return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
+	var tracker *stateTracker
+	switch {
+	case store != nil:
+		// An incremental run reads everything once first, to compare with
+		// the state: what is unchanged, new, changed, superseded, gone.
+		pl, err := o.planIncremental(ctx, store, &cfg, m, defTS, log)
+		if err != nil {
+			return ExitCode(err), err
+		}
+		defer pl.close()
+		cfg.Superseded, cfg.Unchanged = pl.superseded, pl.unchanged
+		rep.Plan = &pl.Plan
+		if !o.Quiet {
+			pl.Plan.Write(o.Stderr)
+		}
+		if o.DryRun {
+			if fileOut == nil {
+				// nothing to write: the plan is the output
+				out = &sink.Discard{}
+				cfg.Sink = out
 			}
-			_ = pre
-			dups, err := keys.Resolve()
-			if err != nil {
+		} else {
+			tracker = &stateTracker{sorter: state.NewSorter("")}
+			defer tracker.sorter.Close()
+			cfg.Tracker = tracker
+			if err := store.SaveRun(&state.RunInfo{Fingerprint: o.fingerprint(), DefaultTimestamp: transform.FormatTime(defTS),
+				StartedAt: start.UTC().Format(time.RFC3339), Status: "running"}); err != nil {
 				return ExitFailure, err
 			}
-			superseded = dups.Rows
-			keys.Close()
-			keys = nil
+		}
+	case o.Duplicates == "last" && (!isRun || fileOut != nil):
+		// Duplicate keys: the last row of a key wins. Files in --out are
+		// written in one pass and the superseded payloads removed
+		// afterwards (nothing has left the machine yet); validate only
+		// counts them.
+		keys = dedup.NewLog("", 0)
+		defer keys.Close()
+		cfg.Keys = keys
+	case o.Duplicates == "last":
+		// Any other destination: read everything once to learn which rows
+		// lose, so that they are never sent.
+		keys := dedup.NewLog("", 0)
+		defer keys.Close()
+		if _, err := pipeline.Run(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
+			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys}); err != nil {
+			return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
+		}
+		dups, err := keys.Resolve()
+		if err != nil {
+			return ExitFailure, err
+		}
+		cfg.Superseded = &dedup.Set{}
+		for _, r := range dups.Rows {
+			cfg.Superseded.Add(r)
 		}
 	}
 
 	prog := newProgress(o, log)
-	res, runErr := pipeline.Run(ctx, pipeline.Config{
-		Inputs: inputs, Sink: out, Rejects: rejects, Workers: o.Workers, BatchRows: o.BatchRows,
-		MaxRejects: o.MaxRejects, Progress: prog.update, ProgressInterval: prog.interval,
-		Keys: keys, Superseded: superseded,
-	})
+	cfg.Progress, cfg.ProgressInterval = prog.update, prog.interval
+	res, runErr := pipeline.Run(ctx, cfg)
 	prog.done()
 	if runErr == nil {
 		runErr = out.Close(ctx)
@@ -525,6 +585,23 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	}
 	if err := rejects.Close(); err != nil && runErr == nil {
 		runErr = err
+	}
+	if store != nil && tracker != nil {
+		// Remember what was delivered: everything, once the files are
+		// complete (a failed file run remembers nothing).
+		status := "finished"
+		if runErr == nil {
+			if err := store.Consolidate("", tracker.sorter); err != nil {
+				runErr = err
+			}
+		}
+		if runErr != nil || res.FileErrors > 0 {
+			status = "failed"
+		}
+		if err := store.SaveRun(&state.RunInfo{Fingerprint: o.fingerprint(), DefaultTimestamp: transform.FormatTime(defTS),
+			StartedAt: start.UTC().Format(time.RFC3339), FinishedAt: o.Now().UTC().Format(time.RFC3339), Status: status}); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	rep.Output = out.Stats()
 

@@ -235,6 +235,14 @@ type Out struct {
 	// (object type, groupId and, for relationships, the person): two rows
 	// with the same Key in one run are duplicates.
 	Key [16]byte
+	// Hash is a hash of the content that matters to the destination (type,
+	// ids, traits; not timestamp, messageId or sentAt): an incremental run
+	// sends a key again only when it changes.
+	Hash uint64
+	// Relationship is set for a relationship (a person and an object).
+	Relationship bool
+	// The ids, valid until the row's batch is reused.
+	ObjType, GroupID, UserID, AnonymousID []byte
 }
 
 // Append appends row's payload and a newline to dst. On a RowError dst is
@@ -253,7 +261,8 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		return dst, Out{}, rerr
 	}
 	b.keyBuf = id.appendKey(b.keyBuf[:0])
-	out := Out{Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes()}
+	out := Out{Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
+		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
 	var rerr *RowError
 	if id.deleted {
 		dst, rerr = b.buildDelete(dst, row, p, &id)
@@ -261,6 +270,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		dst, rerr = b.buildGroup(dst, row, p, &id)
 	}
 	if rerr == nil {
+		out.Hash = xxh3.Hash(dst[start:])
 		dst, rerr = b.finish(dst, start, row, p)
 	}
 	if rerr != nil {

@@ -74,7 +74,11 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "endpoint", Usage: "a Segment-compatible batch API `URL`"},
 		&cli.StringFlag{Name: "region", Usage: "Customer.io region: us or eu"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "do everything except delivery and state changes"},
-		&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs"},
+		&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs: only new and changed rows are sent"},
+		&cli.BoolFlag{Name: "delete-missing", Usage: "with --state: delete the objects and relationships delivered before but absent from this export"},
+		&cli.BoolFlag{Name: "allow-mass-delete", Usage: "with --delete-missing: allow deleting more than --mass-delete-percent of the known keys"},
+		&cli.Float64Flag{Name: "mass-delete-percent", Value: 10, Usage: "the share of known keys --delete-missing may delete without --allow-mass-delete"},
+		&cli.BoolFlag{Name: "full", Usage: "with --state: send everything again (and refresh the state)"},
 		&cli.StringFlag{Name: "compress", Usage: "compress output parts: gzip or zstd"},
 		&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "largest output part on disk"},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace the parts of an earlier run in --out"},
@@ -192,6 +196,10 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		o.Region = c.String("region")
 		o.DryRun = c.Bool("dry-run")
 		o.StateFile = c.String("state")
+		o.DeleteMissing = c.Bool("delete-missing")
+		o.AllowMassDelete = c.Bool("allow-mass-delete")
+		o.MassDeletePercent = c.Float64("mass-delete-percent")
+		o.Full = c.Bool("full")
 		o.Compress = c.String("compress")
 		o.Overwrite = c.Bool("overwrite")
 		o.SentAt = c.Bool("sent-at")

@@ -1,0 +1,386 @@
+package state
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrLocked is returned when another process holds the state file.
+var ErrLocked = errors.New("another groupimport run is using this state file (its lock is held); if no run is going on, check for a stuck process")
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketJournal = []byte("journal")
+	keyGen        = []byte("generation")
+	keyRun        = []byte("run")
+	keyVersion    = []byte("version")
+)
+
+const formatVersion = "1"
+
+// Store is an open state file. It is used by one goroutine at a time.
+type Store struct {
+	db   *bolt.DB
+	path string
+	gen  uint64
+}
+
+// Open opens (creating it if needed) the state file at path and takes its
+// lock. A second process opening the same file gets ErrLocked.
+func Open(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 300 * time.Millisecond, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("state %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if v := meta.Get(keyVersion); v == nil {
+			if err := meta.Put(keyVersion, []byte(formatVersion)); err != nil {
+				return err
+			}
+		} else if string(v) != formatVersion {
+			return fmt.Errorf("the state file has format %s; this groupimport reads format %s", v, formatVersion)
+		}
+		if v := meta.Get(keyGen); v != nil {
+			s.gen, _ = strconv.ParseUint(string(v), 10, 64)
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketJournal); err != nil {
+			return err
+		}
+		_, err = tx.CreateBucketIfNotExists(genBucket(s.gen))
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func genBucket(g uint64) []byte { return []byte("keys." + strconv.FormatUint(g, 10)) }
+
+// Path is the file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the file and its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Iter walks the records of the current generation in key order.
+type Iter struct {
+	c *bolt.Cursor
+	k []byte
+	v []byte
+}
+
+// Next returns the next record, or false at the end.
+func (it *Iter) Next() (Record, bool, error) {
+	if it.k == nil {
+		return Record{}, false, nil
+	}
+	r, err := decodeRecord(it.k, it.v)
+	it.k, it.v = it.c.Next()
+	return r, err == nil, err
+}
+
+// View calls fn with an iterator over the current generation, inside one
+// read transaction (a consistent snapshot).
+func (s *Store) View(fn func(it *Iter) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(genBucket(s.gen))
+		if b == nil {
+			return fn(&Iter{})
+		}
+		c := b.Cursor()
+		it := &Iter{c: c}
+		it.k, it.v = c.First()
+		return fn(it)
+	})
+}
+
+// Journal durably appends acknowledged records, in one transaction.
+func (s *Store) Journal(recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJournal)
+		b.FillPercent = 1 // keys only ever grow
+		for i := range recs {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			// bbolt keeps the slices until the commit: fresh ones per put
+			k := binary.BigEndian.AppendUint64(nil, seq)
+			v := recs[i].appendValue(append(make([]byte, 0, 64), recs[i].Key[:]...))
+			if err := b.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// JournalLen is the number of journalled records not yet folded in.
+func (s *Store) JournalLen() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketJournal).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Consolidate folds the journal, then extra (records acknowledged by a
+// file destination, may be nil), into a new generation: a sequential merge
+// of the current generation with the sorted new records, written in
+// transactions of bounded size into a fresh bucket; a last transaction
+// makes it current and drops the old one and the journal. A crash before
+// that last transaction changes nothing: the journal is still there.
+func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
+	srt := NewSorter(tmpDir)
+	defer srt.Close()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketJournal).ForEach(func(k, v []byte) error {
+			if len(v) < 16 {
+				return errCorrupt
+			}
+			r, err := decodeRecord(v[:16], v[16:])
+			if err != nil {
+				return err
+			}
+			return srt.Add(&r)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("state: reading the journal: %w", err)
+	}
+	if extra != nil {
+		err := extra.Each(func(r Record) error { return srt.Add(&r) })
+		if err != nil {
+			return err
+		}
+	}
+	if srt.Len() == 0 {
+		return nil
+	}
+	next := s.gen + 1
+	// A leftover bucket of an interrupted consolidation goes first.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(genBucket(next)) != nil {
+			if err := tx.DeleteBucket(genBucket(next)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.CreateBucket(genBucket(next))
+		return err
+	}); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+
+	// Merge the old generation (read in its own snapshot) with the sorted
+	// new records; write batches of puts in key order.
+	const batch = 50000
+	type kv struct{ k, v []byte }
+	var pending []kv
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(genBucket(next))
+			b.FillPercent = 1 // appended in key order
+			for _, p := range pending {
+				if err := b.Put(p.k, p.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		pending = pending[:0]
+		return err
+	}
+	put := func(r *Record) error {
+		pending = append(pending, kv{append([]byte(nil), r.Key[:]...), r.appendValue(nil)})
+		if len(pending) >= batch {
+			return flush()
+		}
+		return nil
+	}
+	// bbolt must not hold a read transaction while this goroutine writes
+	// (a write may need to remap the file): the old generation is read in
+	// batches, each in its own short read transaction.
+	oldGen := &batchReader{s: s, bucket: genBucket(s.gen)}
+	old, okOld, err := oldGen.next()
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	err = srt.Each(func(r Record) error {
+		for okOld && compareKeys(old.Key, r.Key) < 0 {
+			if err := put(&old); err != nil {
+				return err
+			}
+			if old, okOld, err = oldGen.next(); err != nil {
+				return err
+			}
+		}
+		if okOld && old.Key == r.Key {
+			if old, okOld, err = oldGen.next(); err != nil { // replaced by r
+				return err
+			}
+		}
+		return put(&r)
+	})
+	for err == nil && okOld {
+		if err = put(&old); err == nil {
+			old, okOld, err = oldGen.next()
+		}
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("state: writing a new generation: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(keyGen, []byte(strconv.FormatUint(next, 10))); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(genBucket(s.gen)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketJournal); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketJournal)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("state: switching generations: %w", err)
+	}
+	s.gen = next
+	return nil
+}
+
+// batchReader reads a bucket in key order, a batch per read transaction.
+type batchReader struct {
+	s      *Store
+	bucket []byte
+	buf    []Record
+	last   []byte
+	done   bool
+}
+
+func (br *batchReader) next() (Record, bool, error) {
+	if len(br.buf) == 0 && !br.done {
+		err := br.s.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(br.bucket)
+			if b == nil {
+				br.done = true
+				return nil
+			}
+			c := b.Cursor()
+			var k, v []byte
+			if br.last == nil {
+				k, v = c.First()
+			} else {
+				k, v = c.Seek(br.last)
+				if k != nil && string(k) == string(br.last) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil && len(br.buf) < 20000; k, v = c.Next() {
+				r, err := decodeRecord(k, v)
+				if err != nil {
+					return err
+				}
+				br.buf = append(br.buf, r)
+			}
+			if k == nil {
+				br.done = true
+			}
+			return nil
+		})
+		if err != nil {
+			return Record{}, false, err
+		}
+		if n := len(br.buf); n > 0 {
+			br.last = append(br.last[:0], br.buf[n-1].Key[:]...)
+		}
+	}
+	if len(br.buf) == 0 {
+		return Record{}, false, nil
+	}
+	r := br.buf[0]
+	br.buf = br.buf[1:]
+	return r, true, nil
+}
+
+func compareKeys(a, b [16]byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// RunInfo is the record of a run, kept so that a run started again after a
+// crash (the same inputs and mapping) reuses the event time of the first
+// attempt: re-sent payloads then carry the same messageIds.
+type RunInfo struct {
+	Fingerprint      string `json:"fingerprint"`
+	DefaultTimestamp string `json:"default_timestamp"`
+	StartedAt        string `json:"started_at"`
+	FinishedAt       string `json:"finished_at,omitempty"`
+	Status           string `json:"status"`
+}
+
+// LastRun returns the record of the last run (nil if none).
+func (s *Store) LastRun() (*RunInfo, error) {
+	var ri *RunInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyRun)
+		if v == nil {
+			return nil
+		}
+		ri = &RunInfo{}
+		return json.Unmarshal(v, ri)
+	})
+	return ri, err
+}
+
+// SaveRun records ri.
+func (s *Store) SaveRun(ri *RunInfo) error {
+	data, err := json.Marshal(ri)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyRun, data) })
+}
+
+// Size is the state file's size in bytes.
+func (s *Store) Size() int64 {
+	st, err := os.Stat(s.path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
