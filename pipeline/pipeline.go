@@ -114,17 +114,17 @@ type FileResult struct {
 
 // Result is what a run did.
 type Result struct {
-	Files         []*FileResult
-	Read          int64
-	Emitted       int64
-	Rejected      int64
-	Skipped       int64
-	Superseded    int64
-	Deleted       int64
-	FileErrors    int
+	Files      []*FileResult
+	Read       int64
+	Emitted    int64
+	Rejected   int64
+	Skipped    int64
+	Superseded int64
+	Deleted    int64
+	FileErrors int
 	// Scope lists, per kind of key ('o' objects, 'r' relationships), the
 	// object types seen (with Config.Scope).
-	Scope map[byte]map[string]bool
+	Scope         map[byte]map[string]bool
 	Warnings      map[string]int64
 	RejectReasons map[string]int64
 	FirstRejects  []record.Reject

@@ -167,7 +167,10 @@ func TestBrokenFileDoesNotStopTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.FileErrors != 2 {
-		for _, f := range res.Files { t.Logf("%+v", *f) }; t.Fatalf("file errors = %d, want 2", res.FileErrors)
+		for _, f := range res.Files {
+			t.Logf("%+v", *f)
+		}
+		t.Fatalf("file errors = %d, want 2", res.FileErrors)
 	}
 	if !strings.Contains(res.Files[1].Error, "cut.csv.gz") || !strings.Contains(res.Files[1].Error, "truncated") {
 		t.Errorf("truncated gzip error: %q", res.Files[1].Error)
