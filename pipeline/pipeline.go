@@ -124,7 +124,10 @@ type Result struct {
 	FileErrors int
 	// Scope lists, per kind of key ('o' objects, 'r' relationships), the
 	// object types seen (with Config.Scope).
-	Scope         map[byte]map[string]bool
+	Scope map[byte]map[string]bool
+	// Stats describes the payloads per kind, when the transformers collect
+	// statistics.
+	Stats         map[transform.Kind]*transform.Stats
 	Warnings      map[string]int64
 	RejectReasons map[string]int64
 	FirstRejects  []record.Reject
@@ -345,9 +348,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	err := g.Wait()
 	for _, m := range builders {
-		for _, b := range m {
+		for t, b := range m {
 			for k, v := range b.Warnings {
 				res.Warnings[k] += v
+			}
+			if b.Stats != nil {
+				if res.Stats == nil {
+					res.Stats = map[transform.Kind]*transform.Stats{}
+				}
+				if res.Stats[t.Kind()] == nil {
+					res.Stats[t.Kind()] = &transform.Stats{Kind: t.Kind(), Fields: map[string]*transform.FieldStats{}}
+				}
+				res.Stats[t.Kind()].Merge(b.Stats)
 			}
 		}
 	}

@@ -45,6 +45,51 @@ type Report struct {
 	RowsPerSecond    float64                 `json:"rows_per_second"`
 	// Plan is what an incremental run (--state) found to do.
 	Plan *Plan `json:"plan,omitempty"`
+	// Review describes the payloads field by field (dry runs and --review).
+	Review      *Review  `json:"review,omitempty"`
+	ReviewFiles []string `json:"review_files,omitempty"`
+}
+
+// Prometheus renders the run's figures in the Prometheus text format, for
+// node_exporter's textfile collector (a cron import can be alerted on).
+func (r *Report) Prometheus() []byte {
+	var b strings.Builder
+	metric := func(name, help, typ string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	metric("groupimport_rows", "Rows of the last run, by kind and outcome.", "gauge")
+	kinds := make([]string, 0, len(r.Kinds))
+	for k := range r.Kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		c := r.Kinds[k]
+		for _, o := range []struct {
+			name string
+			n    int64
+		}{{"read", c.Read}, {"emitted", c.Emitted}, {"rejected", c.Rejected}, {"superseded", c.Superseded},
+			{"unchanged", c.SkippedUnchanged}, {"deleted", c.Deleted}} {
+			fmt.Fprintf(&b, "groupimport_rows{kind=%q,outcome=%q} %d\n", k, o.name, o.n)
+		}
+	}
+	metric("groupimport_last_run_exit_code", "Exit code of the last run (0 ok, 1 failed, 2 usage, 3 rejected rows).", "gauge")
+	fmt.Fprintf(&b, "groupimport_last_run_exit_code %d\n", r.ExitCode)
+	metric("groupimport_last_run_success", "1 when the last run delivered every row.", "gauge")
+	ok := 0
+	if r.ExitCode == 0 {
+		ok = 1
+	}
+	fmt.Fprintf(&b, "groupimport_last_run_success %d\n", ok)
+	metric("groupimport_last_run_duration_seconds", "Duration of the last run.", "gauge")
+	fmt.Fprintf(&b, "groupimport_last_run_duration_seconds %.3f\n", float64(r.DurationMS)/1000)
+	if t, err := time.Parse(time.RFC3339Nano, r.FinishedAt); err == nil {
+		metric("groupimport_last_run_finished_timestamp_seconds", "When the last run finished (Unix time).", "gauge")
+		fmt.Fprintf(&b, "groupimport_last_run_finished_timestamp_seconds %d\n", t.Unix())
+	}
+	metric("groupimport_file_errors", "Input files of the last run that could not be read completely.", "gauge")
+	fmt.Fprintf(&b, "groupimport_file_errors %d\n", len(r.Errors))
+	return []byte(b.String())
 }
 
 // Plan is an incremental run's comparison of the export with the state.

@@ -50,6 +50,12 @@ type Options struct {
 	AllowMassDelete   bool
 	MassDeletePercent float64
 	Full              bool
+	// Review writes the review report (review.md, review.html) beside the
+	// JSON report; dry runs and validate --out always do.
+	Review bool
+	// MetricsFile, when set, receives Prometheus text-format metrics of the
+	// run (for node_exporter's textfile collector).
+	MetricsFile string
 	// Duplicates is what happens to rows of one run with the same key:
 	// "last" (default: the last row wins, the others are superseded) or
 	// "keep" (all are sent, in input order).
@@ -75,7 +81,10 @@ type Options struct {
 
 	ReportPath  string
 	RejectsPath string
-	MaxRejects  int64 // < 0: no limit
+	// With LimitRejects, the run stops (exit 1) once more than MaxRejects
+	// rows are rejected; the zero value sets no limit.
+	LimitRejects bool
+	MaxRejects   int64
 
 	MaxRecordBytes int
 	Quiet          bool
@@ -225,7 +234,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	}
 	t, err := transform.New(transform.Config{
 		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
-		SentAt: o.sentAt(defTS),
+		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(),
 	})
 	if err != nil {
 		return nil, err
@@ -306,6 +315,11 @@ func dropSuperseded(keys *dedup.Log, res *pipeline.Result, files *sink.FileSink)
 		}
 	}
 	return nil
+}
+
+// reviewing says whether payload statistics are collected for the review.
+func (o *Options) reviewing() bool {
+	return o.DryRun || o.Review || (o.Command == "validate" && (o.Out != "" || o.ReportPath != ""))
 }
 
 func (o *Options) sentAt(defTS time.Time) time.Time {
@@ -482,6 +496,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			return ExitFailure, err
 		}
 		out = fs
+	case o.DryRun:
+		out = &sink.Sample{W: o.Stdout, N: 5}
 	default:
 		out = &sink.Discard{}
 	}
@@ -511,7 +527,10 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 
 	fileOut, _ := out.(*sink.FileSink)
 	cfg := pipeline.Config{Inputs: inputs, Sink: out, Rejects: rejects, Workers: o.Workers, BatchRows: o.BatchRows,
-		MaxRejects: o.MaxRejects}
+		MaxRejects: -1}
+	if o.LimitRejects {
+		cfg.MaxRejects = o.MaxRejects
+	}
 	var keys *dedup.Log
 	var tracker *stateTracker
 	switch {
@@ -621,6 +640,30 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		rep.Errors = append(rep.Errors, runErr.Error())
 	}
 	report.Build(rep, res, start, o.Now())
+	if res.Stats != nil {
+		rep.Review = report.BuildReview(rep, res.Stats)
+	}
+	// The report last: its presence says the run is over.
+	if rep.Review != nil {
+		base := strings.TrimSuffix(reportPath, ".json")
+		if base == "" {
+			base = "groupimport-report"
+		}
+		base = strings.TrimSuffix(base, "report") + "review"
+		for ext, data := range map[string][]byte{".md": rep.Markdown(), ".html": rep.HTML()} {
+			if err := sink.WriteFileAtomic(base+ext, data); err != nil {
+				fmt.Fprintf(o.Stderr, "groupimport: writing the review: %v\n", err)
+				code = ExitFailure
+			}
+		}
+		rep.ReviewFiles = []string{base + ".md", base + ".html"}
+	}
+	if o.MetricsFile != "" {
+		if err := sink.WriteFileAtomic(o.MetricsFile, rep.Prometheus()); err != nil {
+			fmt.Fprintf(o.Stderr, "groupimport: writing the metrics file: %v\n", err)
+			code = ExitFailure
+		}
+	}
 	if reportPath != "" {
 		if err := sink.WriteFileAtomic(reportPath, rep.JSON()); err != nil {
 			fmt.Fprintf(o.Stderr, "groupimport: writing the report: %v\n", err)

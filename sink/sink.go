@@ -10,6 +10,8 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/groupimport/groupimport/record"
 )
@@ -87,3 +89,30 @@ func (d *Discard) Write(_ context.Context, c *Chunk) error {
 func (d *Discard) Close(context.Context) error { return nil }
 func (d *Discard) Abort()                      {}
 func (d *Discard) Stats() Stats                { s := d.stats; s.Destination = "none"; return s }
+
+// Sample writes the first N payloads to W and only counts the rest: what a
+// dry run without --out shows.
+type Sample struct {
+	W     io.Writer
+	N     int
+	stats Stats
+}
+
+func (s *Sample) Prepare(*Chunk) error { return nil }
+func (s *Sample) Write(_ context.Context, c *Chunk) error {
+	for i := 0; i < c.Count() && s.stats.Messages < int64(s.N); i++ {
+		if _, err := fmt.Fprintf(s.W, "%s\n", c.Message(i)); err != nil {
+			return err
+		}
+		s.stats.Messages++
+	}
+	s.stats.Bytes += int64(len(c.Data))
+	return nil
+}
+func (s *Sample) Close(context.Context) error { return nil }
+func (s *Sample) Abort()                      {}
+func (s *Sample) Stats() Stats {
+	st := s.stats
+	st.Destination = fmt.Sprintf("a sample of %d on standard output", s.N)
+	return st
+}

@@ -53,6 +53,9 @@ type Config struct {
 	SentAt time.Time
 	// MaxMessageBytes defaults to MaxMessageBytes.
 	MaxMessageBytes int
+	// CollectStats makes builders describe the payloads (Builder.Stats) for
+	// the review report.
+	CollectStats bool
 }
 
 // Transformer holds what all builders of one input kind share.
@@ -120,8 +123,9 @@ func (e *RowError) Error() string {
 }
 
 type planEntry struct {
-	p   *plan
-	err error
+	p     *plan
+	err   error
+	stats []*FieldStats
 }
 
 // Builder builds payloads; one per goroutine.
@@ -133,11 +137,69 @@ type Builder struct {
 	keyBuf  []byte
 	// Warnings counts non-fatal findings by message since the last reset.
 	Warnings map[string]int64
+	// Stats describes the payloads built (with Config.CollectStats).
+	Stats *Stats
+
+	curStats []*FieldStats
+	obs      []observation
 }
+
+// observation is a value written into the payload being built, counted
+// in the statistics once the payload is complete.
+type observation struct{ idx, start, end int }
+
+// Fixed statistics slots; traits and attributes follow.
+const (
+	statGroupID = iota
+	statUserID
+	statAnonymousID
+	statTimestamp
+	statAddress // five: street … country
+	statFirstSlot = statAddress + 5
+)
 
 // NewBuilder returns a Builder.
 func (t *Transformer) NewBuilder() *Builder {
-	return &Builder{t: t, plans: map[*record.Schema]planEntry{}, Warnings: map[string]int64{}}
+	b := &Builder{t: t, plans: map[*record.Schema]planEntry{}, Warnings: map[string]int64{}}
+	if t.cfg.CollectStats {
+		b.Stats = newStats(t.cfg.Kind, time.Now())
+	}
+	return b
+}
+
+// statsFor resolves the statistics slots of a plan.
+func (b *Builder) statsFor(p *plan) []*FieldStats {
+	st := b.Stats
+	out := make([]*FieldStats, statFirstSlot+len(p.traits)+len(p.rels))
+	out[statGroupID] = st.field(fieldGroupID, p.group.column, false)
+	out[statUserID] = st.field(fieldUserID, p.user.column, false)
+	out[statAnonymousID] = st.field(fieldAnonymousID, p.anon.column, false)
+	out[statTimestamp] = st.field(fieldTimestamp, p.ts.column, true)
+	for _, sl := range p.traits {
+		if sl.addr != nil {
+			for k, part := range addressParts {
+				src := sl.addr.parts[k].column
+				if src == "" {
+					src = sl.addr.whole.column
+				}
+				if src != "" {
+					out[statAddress+k] = st.field("traits.address."+part, src, false)
+				}
+			}
+			continue
+		}
+		out[sl.stat] = st.field("traits."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+	}
+	for _, sl := range p.rels {
+		out[sl.stat] = st.field("traits.relationshipAttributes."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+	}
+	return out
+}
+
+func (b *Builder) observe(idx, start, end int) {
+	if b.Stats != nil {
+		b.obs = append(b.obs, observation{idx, start, end})
+	}
 }
 
 func (b *Builder) warn(format string, args ...any) {
@@ -146,13 +208,19 @@ func (b *Builder) warn(format string, args ...any) {
 
 func (b *Builder) plan(s *record.Schema) (*plan, error) {
 	if e, ok := b.plans[s]; ok {
+		b.curStats = e.stats
 		return e.p, e.err
 	}
 	p, err := compile(b.t.cfg.Kind, b.t.cfg.Mapping, s, false)
 	if len(b.plans) > 10000 {
 		clear(b.plans)
 	}
-	b.plans[s] = planEntry{p, err}
+	e := planEntry{p: p, err: err}
+	if err == nil && b.Stats != nil {
+		e.stats = b.statsFor(p)
+	}
+	b.plans[s] = e
+	b.curStats = e.stats
 	return p, err
 }
 
@@ -274,7 +342,21 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		dst, rerr = b.finish(dst, start, row, p)
 	}
 	if rerr != nil {
+		b.obs = b.obs[:0]
 		return dst[:start], Out{}, rerr
+	}
+	if st := b.Stats; st != nil {
+		st.Messages++
+		if out.Delete {
+			st.Deletes++
+		}
+		st.size(len(dst) - start - 1)
+		for _, o := range b.obs {
+			if f := b.curStats[o.idx]; f != nil {
+				st.observe(f, dst[o.start:o.end])
+			}
+		}
+		b.obs = b.obs[:0]
 	}
 	return dst, out, nil
 }
@@ -391,14 +473,20 @@ func (b *Builder) buildDelete(dst []byte, row *record.Row, p *plan, id *identity
 // buildGroup writes the group call, up to the timestamp.
 func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"group","groupId":`...)
+	mark := len(dst)
 	dst = jsonx.AppendString(dst, id.gid)
+	b.observe(statGroupID, mark, len(dst))
 	// The person: userId, or anonymousId when there is no userId (SPEC).
 	if len(id.uid) > 0 {
 		dst = append(dst, `,"userId":`...)
+		mark = len(dst)
 		dst = jsonx.AppendString(dst, id.uid)
+		b.observe(statUserID, mark, len(dst))
 	} else if len(id.aid) > 0 {
 		dst = append(dst, `,"anonymousId":`...)
+		mark = len(dst)
 		dst = jsonx.AppendString(dst, id.aid)
+		b.observe(statAnonymousID, mark, len(dst))
 	}
 	dst = append(dst, `,"traits":{"objectTypeId":`...)
 	dst = append(dst, id.objType...)
@@ -442,6 +530,7 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 // the size of the message that starts at dst[start].
 func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byte, *RowError) {
 	dst = append(dst, `,"timestamp":`...)
+	tsStart := len(dst)
 	if p.ts.present() {
 		v := b.value(row, p, p.ts)
 		if v.IsEmpty() {
@@ -457,6 +546,7 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byt
 	} else {
 		dst = append(dst, b.t.defTS...)
 	}
+	b.observe(statTimestamp, tsStart, len(dst))
 	dst = append(dst, b.t.tail...)
 	sum := xxh3.Hash128(dst[start:]).Bytes()
 	dst = append(dst, `,"messageId":"`...)
@@ -543,6 +633,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comm
 		}
 		dst = append(dst, s.key...)
 		*count++
+		b.observe(s.stat, len(dst), len(dst)+len(f.Const))
 		return append(dst, f.Const...), nil
 	}
 	v := b.value(row, p, s.col)
@@ -553,6 +644,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comm
 			}
 			dst = append(dst, s.key...)
 			*count++
+			b.observe(s.stat, len(dst), len(dst)+4)
 			return append(dst, "null"...), nil
 		}
 		return dst, nil
@@ -574,6 +666,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comm
 		b.warn("column %q: a value over Journeys' %d-byte limit", s.col.column, maxValueBytes)
 	}
 	*count++
+	b.observe(s.stat, vstart, len(dst))
 	return dst, nil
 }
 
@@ -834,7 +927,9 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *plan, a *addrSlo
 		first = false
 		dst = jsonx.AppendStringS(dst, addressParts[k])
 		dst = append(dst, ':')
+		mark := len(dst)
 		dst = jsonx.AppendString(dst, v)
+		b.observe(statAddress+k, mark, len(dst))
 	}
 	*count++
 	return append(dst, '}'), nil

@@ -27,6 +27,7 @@ type addrSlot struct {
 }
 
 type slot struct {
+	stat int // index of the slot's statistics (see statNames)
 	name string
 	key  []byte // "name":
 	col  colRef
@@ -304,6 +305,12 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*plan, 
 		if err := addSlot(&p.traits, "traits", name, f, c); err != nil {
 			return nil, err
 		}
+	}
+	for i := range p.traits {
+		p.traits[i].stat = statFirstSlot + i
+	}
+	for i := range p.rels {
+		p.rels[i].stat = statFirstSlot + len(p.traits) + i
 	}
 	return p, nil
 }

@@ -1,0 +1,335 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+
+	"github.com/groupimport/groupimport/transform"
+)
+
+// Review is the part of the report a person reads before a backfill is
+// sent: per kind, what each field received, the dates, the sizes, and what
+// looks wrong.
+type Review struct {
+	Kinds    []*KindReview `json:"kinds"`
+	Findings []string      `json:"findings"`
+}
+
+// KindReview describes the payloads of one kind.
+type KindReview struct {
+	Kind     string        `json:"kind"`
+	Messages int64         `json:"messages"`
+	Deletes  int64         `json:"deletes"`
+	Fields   []FieldReview `json:"fields"`
+	Sizes    []SizeBucket  `json:"sizes"`
+	MaxSize  int           `json:"max_size"`
+}
+
+// FieldReview describes one output field.
+type FieldReview struct {
+	Name       string           `json:"name"`
+	Source     string           `json:"source,omitempty"`
+	FillPct    float64          `json:"fill_pct"`
+	Types      map[string]int64 `json:"types"`
+	Examples   []string         `json:"examples"`
+	MinDate    string           `json:"min_date,omitempty"`
+	MaxDate    string           `json:"max_date,omitempty"`
+	Before1990 int64            `json:"before_1990,omitempty"`
+	Future     int64            `json:"future,omitempty"`
+}
+
+// SizeBucket is a count of messages of a size range.
+type SizeBucket struct {
+	Range string `json:"range"`
+	Count int64  `json:"count"`
+}
+
+// BuildReview turns payload statistics into the review, with findings.
+func BuildReview(rep *Report, stats map[transform.Kind]*transform.Stats) *Review {
+	rv := &Review{Findings: []string{}}
+	kinds := make([]string, 0, len(stats))
+	for k := range stats {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		st := stats[transform.Kind(k)]
+		kr := &KindReview{Kind: k, Messages: st.Messages, Deletes: st.Deletes, MaxSize: st.MaxSize}
+		for i, n := range st.Sizes {
+			kr.Sizes = append(kr.Sizes, SizeBucket{transform.SizeBuckets[i], n})
+		}
+		upserts := st.Messages - st.Deletes
+		for _, f := range st.Sorted() {
+			if f.Filled == 0 && (f.Name == "userId" || f.Name == "anonymousId") {
+				continue
+			}
+			fr := FieldReview{Name: f.Name, Source: f.Source, Types: map[string]int64{}, Examples: f.Examples,
+				MinDate: f.MinDate, MaxDate: f.MaxDate, Before1990: f.Before1990, Future: f.Future}
+			base := upserts
+			if f.Name == "groupId" || f.Name == "timestamp" || f.Name == "userId" || f.Name == "anonymousId" {
+				base = st.Messages
+			}
+			if base > 0 {
+				fr.FillPct = round1(100 * float64(f.Filled) / float64(base))
+			}
+			var present []string
+			for t, n := range f.Types {
+				if n > 0 {
+					fr.Types[transform.JSONTypeNames[t]] = n
+					if transform.JSONTypeNames[t] != "null" {
+						present = append(present, fmt.Sprintf("%.1f%% %s (e.g. %s)", 100*float64(n)/float64(f.Filled), transform.JSONTypeNames[t], f.TypeExamples[t]))
+					}
+				}
+			}
+			if fr.Examples == nil {
+				fr.Examples = []string{}
+			}
+			kr.Fields = append(kr.Fields, fr)
+			// findings
+			if len(present) > 1 {
+				sort.Strings(present)
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s (column %q) has mixed types: %s",
+					k, f.Name, f.Source, strings.Join(present, ", ")))
+			}
+			if strings.HasPrefix(f.Name, "traits.") && upserts >= 20 && f.Filled*50 < upserts {
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s (column %q) is empty in %.1f%% of the calls", k, f.Name, f.Source, 100-fr.FillPct))
+			}
+			if f.UnixEpochDay > 0 {
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) fall on 1970-01-01 — a zero or an empty date read as Unix time?", k, f.Name, f.UnixEpochDay))
+			}
+			if n := f.Before1990 - f.UnixEpochDay; n > 0 {
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) before 1990 (earliest %s)", k, f.Name, n, f.MinDate))
+			}
+			if f.Future > 0 {
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) in the future (latest %s)", k, f.Name, f.Future, f.MaxDate))
+			}
+			if f.Name == "timestamp" && f.Source != "" && f.Filled > 0 {
+				rv.Findings = append(rv.Findings, fmt.Sprintf("%s timestamps run from %s to %s: Customer.io ignores an update older than the object's latest change (and still answers 200)", k, f.MinDate, f.MaxDate))
+			}
+		}
+		rv.Kinds = append(rv.Kinds, kr)
+	}
+	if rep.Totals.Superseded > 0 {
+		rv.Findings = append(rv.Findings, fmt.Sprintf("%d row(s) repeat a key of a later row: only the last row of each key is sent", rep.Totals.Superseded))
+	}
+	for _, w := range rep.Warnings {
+		rv.Findings = append(rv.Findings, fmt.Sprintf("%s (%d×)", w.Message, w.Count))
+	}
+	return rv
+}
+
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+
+// Markdown renders the review report: the run, the plan, the mapping, the
+// fields, the sizes, the rejections and the findings.
+func (r *Report) Markdown() []byte {
+	var b bytes.Buffer
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	title := "groupimport review"
+	if r.DryRun {
+		title += " (dry run: nothing was sent)"
+	}
+	w("# %s\n\n", title)
+	w("- status: **%s** (exit code %d)\n", r.Status, r.ExitCode)
+	w("- started %s, %.1f s, %s rows/s\n", r.StartedAt, float64(r.DurationMS)/1000, comma(int64(r.RowsPerSecond)))
+	w("- default event time (rows without their own): %s\n", r.DefaultTimestamp)
+	if r.Output.Destination != "" {
+		w("- payloads: %s message(s), %s bytes → %s\n", comma(r.Output.Messages), comma(r.Output.Bytes), r.Output.Destination)
+	}
+	w("\n## Rows\n\n| kind | read | emitted | rejected | superseded | unchanged | deletes |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	kinds := make([]string, 0, len(r.Kinds))
+	for k := range r.Kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		c := r.Kinds[k]
+		w("| %s | %s | %s | %s | %s | %s | %s |\n", k, comma(c.Read), comma(c.Emitted), comma(c.Rejected), comma(c.Superseded), comma(c.SkippedUnchanged), comma(c.Deleted))
+	}
+	t := r.Totals
+	w("| **all** | **%s** | **%s** | **%s** | **%s** | **%s** | **%s** |\n\n", comma(t.Read), comma(t.Emitted), comma(t.Rejected), comma(t.Superseded), comma(t.SkippedUnchanged), comma(t.Deleted))
+	w("Every row is accounted for: read = emitted + rejected + superseded + unchanged.\n")
+	if len(r.Files) > 0 {
+		w("\n| file | kind | format | read | emitted | rejected | error |\n|---|---|---|---:|---:|---:|---|\n")
+		for _, f := range r.Files {
+			w("| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(f.Path), f.Kind, strings.TrimSpace(f.Format+" "+f.Compression),
+				comma(f.Read), comma(f.Emitted), comma(f.Rejected), mdCell(f.Error))
+		}
+	}
+	if p := r.Plan; p != nil {
+		w("\n## Plan (compared with the state)\n\n| new | changed | unchanged | deletes in the export | deletes of missing keys | requests | time at the rate limit |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| %s | %s | %s | %s | %s | %s | %.1f s |\n", comma(p.Creates), comma(p.Updates), comma(p.Unchanged), comma(p.Deletes),
+			comma(p.VanishedObjects+p.VanishedRelationships), comma(p.Requests), p.SecondsAtRateLimit)
+	}
+	if rv := r.Review; rv != nil {
+		w("\n## Findings\n\n")
+		if len(rv.Findings) == 0 {
+			w("Nothing looks wrong.\n")
+		}
+		for _, f := range rv.Findings {
+			w("- %s\n", mdCell(f))
+		}
+	}
+	if len(r.RejectReasons) > 0 {
+		w("\n## Rejections\n\n| count | reason |\n|---:|---|\n")
+		for _, rc := range r.RejectReasons {
+			w("| %s | %s |\n", comma(rc.Count), mdCell(rc.Reason))
+		}
+		w("\nFirst rejected rows (all of them are in %s):\n\n", r.RejectsFile)
+		for _, x := range r.FirstRejections {
+			loc := fmt.Sprintf("%s row %d", x.File, x.Row)
+			if x.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", x.File, x.Line)
+			}
+			col := ""
+			if x.Column != "" {
+				col = fmt.Sprintf(" column `%s`:", x.Column)
+			}
+			w("- `%s`%s %s\n", loc, col, mdCell(x.Reason))
+		}
+	}
+	kindsM := make([]string, 0, len(r.Mapping))
+	for k := range r.Mapping {
+		kindsM = append(kindsM, k)
+	}
+	sort.Strings(kindsM)
+	if len(kindsM) > 0 {
+		w("\n## Mapping\n")
+		for _, k := range kindsM {
+			m := r.Mapping[k]
+			w("\n**%s** — %s\n\n", k, m.Source)
+			for _, f := range m.Fields {
+				w("- `%s`\n", f)
+			}
+			for _, n := range m.Notes {
+				w("- note: %s\n", n)
+			}
+		}
+	}
+	if rv := r.Review; rv != nil {
+		for _, kr := range rv.Kinds {
+			w("\n## Fields of %s (%s calls)\n\n| field | column | filled | types | examples | dates |\n|---|---|---:|---|---|---|\n", kr.Kind, comma(kr.Messages))
+			for _, f := range kr.Fields {
+				dates := ""
+				if f.MinDate != "" {
+					dates = f.MinDate + " … " + f.MaxDate
+				}
+				w("| %s | %s | %.1f%% | %s | %s | %s |\n", f.Name, mdCell(f.Source), f.FillPct, typeList(f.Types), mdCell(strings.Join(f.Examples, ", ")), dates)
+			}
+			w("\nMessage sizes (largest %s bytes; the API's limit is 32,000):\n\n| size | calls |\n|---|---:|\n", comma(int64(kr.MaxSize)))
+			for _, sb := range kr.Sizes {
+				if sb.Count > 0 {
+					w("| %s | %s |\n", sb.Range, comma(sb.Count))
+				}
+			}
+		}
+	}
+	if len(r.Errors) > 0 {
+		w("\n## Errors\n\n")
+		for _, e := range r.Errors {
+			w("- %s\n", mdCell(e))
+		}
+	}
+	return b.Bytes()
+}
+
+func typeList(types map[string]int64) string {
+	var parts []string
+	for _, name := range transform.JSONTypeNames {
+		if n := types[name]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", name, comma(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mdCell keeps text inside one Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// HTML renders the review as one self-contained page (no network needed).
+func (r *Report) HTML() []byte {
+	var b bytes.Buffer
+	if err := reviewPage.Execute(&b, r); err != nil {
+		fmt.Fprintf(&b, "<p>rendering failed: %s</p>", template.HTMLEscapeString(err.Error()))
+	}
+	return b.Bytes()
+}
+
+var reviewPage = template.Must(template.New("review").Funcs(template.FuncMap{
+	"comma":    comma,
+	"typeList": typeList,
+	"join":     strings.Join,
+	"secs":     func(ms int64) string { return fmt.Sprintf("%.1f", float64(ms)/1000) },
+	"pct": func(n, total int64) float64 {
+		if total == 0 {
+			return 0
+		}
+		return float64(int64(1000*float64(n)/float64(total))) / 10
+	},
+	"kinds": func(m map[string]*Counts) []string {
+		out := make([]string, 0, len(m))
+		for k := range m {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	},
+	"i64": func(n int) int64 { return int64(n) },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>groupimport review</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;color:#1d2330;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #dde2ea;padding-bottom:.3rem}
+.status{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600}
+.ok{background:#dcf5e3;color:#145c2a}.rejected_rows{background:#fff1cc;color:#6b4b00}.failed,.interrupted{background:#fde0e0;color:#7d1414}
+table{border-collapse:collapse;margin:.6rem 0;width:100%} th,td{border-bottom:1px solid #e7eaf0;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f6f9;font-weight:600} td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+code{background:#f4f6f9;padding:0 .25rem;border-radius:3px} .muted{color:#6b7385}
+ul.findings li{margin:.25rem 0} .bar{background:#5b7cfa;height:.8rem;border-radius:2px}
+.fill{background:#e7eaf0;width:6rem;height:.6rem;border-radius:2px;display:inline-block;margin-right:.4rem;vertical-align:middle}
+.fill>span{display:block;height:100%;background:#3aa76d;border-radius:2px}
+</style></head><body>
+<h1>groupimport review{{if .DryRun}} <span class="muted">— dry run: nothing was sent</span>{{end}}</h1>
+<p><span class="status {{.Status}}">{{.Status}}</span> exit code {{.ExitCode}} · started {{.StartedAt}} · {{secs .DurationMS}} s ·
+default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .Output.Messages}} payloads → <code>{{.Output.Destination}}</code>{{end}}</p>
+
+<h2>Rows</h2>
+<table><tr><th>kind</th><th class="n">read</th><th class="n">emitted</th><th class="n">rejected</th><th class="n">superseded</th><th class="n">unchanged</th><th class="n">deletes</th></tr>
+{{range $k := kinds .Kinds}}{{with index $.Kinds $k}}<tr><td>{{$k}}</td><td class="n">{{comma .Read}}</td><td class="n">{{comma .Emitted}}</td><td class="n">{{comma .Rejected}}</td><td class="n">{{comma .Superseded}}</td><td class="n">{{comma .SkippedUnchanged}}</td><td class="n">{{comma .Deleted}}</td></tr>{{end}}{{end}}
+<tr><th>all</th><th class="n">{{comma .Totals.Read}}</th><th class="n">{{comma .Totals.Emitted}}</th><th class="n">{{comma .Totals.Rejected}}</th><th class="n">{{comma .Totals.Superseded}}</th><th class="n">{{comma .Totals.SkippedUnchanged}}</th><th class="n">{{comma .Totals.Deleted}}</th></tr></table>
+<table><tr><th>file</th><th>kind</th><th>format</th><th class="n">read</th><th class="n">emitted</th><th class="n">rejected</th><th>error</th></tr>
+{{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{.Kind}}</td><td>{{.Format}} {{.Compression}}</td><td class="n">{{comma .Read}}</td><td class="n">{{comma .Emitted}}</td><td class="n">{{comma .Rejected}}</td><td>{{.Error}}</td></tr>{{end}}</table>
+
+{{with .Plan}}<h2>Plan (compared with the state)</h2>
+<table><tr><th class="n">new</th><th class="n">changed</th><th class="n">unchanged</th><th class="n">deletes in the export</th><th class="n">objects missing, to delete</th><th class="n">relationships missing, to delete</th><th class="n">requests</th><th class="n">time at the rate limit</th></tr>
+<tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>{{end}}
+
+{{with .Review}}<h2>Findings</h2>
+{{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}{{end}}
+
+{{if .RejectReasons}}<h2>Rejections</h2>
+<table><tr><th class="n">count</th><th>reason</th></tr>{{range .RejectReasons}}<tr><td class="n">{{comma .Count}}</td><td>{{.Reason}}</td></tr>{{end}}</table>
+<p class="muted">First rejected rows (all of them are in <code>{{.RejectsFile}}</code>):</p>
+<table><tr><th>where</th><th>column</th><th>reason</th></tr>{{range .FirstRejections}}<tr><td><code>{{.File}}{{if .Line}}:{{.Line}}{{else}} row {{.Row}}{{end}}</code></td><td>{{.Column}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+
+<h2>Mapping</h2>
+{{range $k, $m := .Mapping}}<p><b>{{$k}}</b> — {{$m.Source}}</p><ul>{{range $m.Fields}}<li><code>{{.}}</code></li>{{end}}{{range $m.Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}
+
+{{with .Review}}{{range .Kinds}}{{$kr := .}}<h2>Fields of {{.Kind}} <span class="muted">({{comma .Messages}} calls)</span></h2>
+<table><tr><th>field</th><th>column</th><th>filled</th><th>types</th><th>examples</th><th>dates</th></tr>
+{{range .Fields}}<tr><td><code>{{.Name}}</code></td><td>{{.Source}}</td><td><span class="fill"><span style="width:{{.FillPct}}%"></span></span>{{.FillPct}}%</td><td>{{typeList .Types}}</td><td><code>{{join .Examples ", "}}</code></td><td>{{if .MinDate}}{{.MinDate}} … {{.MaxDate}}{{end}}</td></tr>{{end}}</table>
+<p class="muted">Message sizes (largest {{comma (i64 .MaxSize)}} bytes; the API's limit is 32,000):</p>
+<table>{{range .Sizes}}{{if .Count}}<tr><td style="width:9rem">{{.Range}}</td><td class="n" style="width:7rem">{{comma .Count}}</td><td><div class="bar" style="width:{{pct .Count $kr.Messages}}%"></div></td></tr>{{end}}{{end}}</table>
+{{end}}{{end}}
+
+{{if .Errors}}<h2>Errors</h2><ul>{{range .Errors}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p class="muted">{{.Tool.Name}} {{.Tool.Version}} · report schema {{.Schema}}</p>
+</body></html>
+`))
