@@ -78,9 +78,11 @@ type Config struct {
 
 // Tracker follows deliveries for the state of incremental runs.
 type Tracker interface {
-	// Delivered is called in order for each chunk handed to the sink
-	// (chunk.Seq numbers them from 0), with a record per payload.
-	Delivered(seq int64, recs []state.Record) error
+	// Delivered is called in order for each chunk just before it is
+	// handed to the sink (chunk.Seq numbers them from 0), with a record and
+	// the source position of each payload. The slices are valid only
+	// during the call.
+	Delivered(seq int64, recs []state.Record, pos []record.Position) error
 }
 
 // Progress is a snapshot for progress displays.

@@ -59,13 +59,13 @@ type writer struct {
 func (w *writer) write(ctx context.Context, c *sink.Chunk, recs []state.Record) error {
 	c.Seq = w.seq
 	w.seq++
-	if err := w.cfg.Sink.Write(ctx, c); err != nil {
-		return err
-	}
 	if w.cfg.Tracker != nil {
-		return w.cfg.Tracker.Delivered(c.Seq, recs)
+		// first: the sink may acknowledge the chunk before Write returns
+		if err := w.cfg.Tracker.Delivered(c.Seq, recs, c.Pos); err != nil {
+			return err
+		}
 	}
-	return nil
+	return w.cfg.Sink.Write(ctx, c)
 }
 
 // spill is a temporary file of deferred deletes of one class:

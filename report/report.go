@@ -45,6 +45,9 @@ type Report struct {
 	RowsPerSecond    float64                 `json:"rows_per_second"`
 	// Plan is what an incremental run (--state) found to do.
 	Plan *Plan `json:"plan,omitempty"`
+	// HTTP is what delivery to the API did: requests, bytes, retries by
+	// cause, refusals, time waiting on the rate limit.
+	HTTP *sink.HTTPStats `json:"http,omitempty"`
 	// Review describes the payloads field by field (dry runs and --review).
 	Review      *Review  `json:"review,omitempty"`
 	ReviewFiles []string `json:"review_files,omitempty"`

@@ -227,7 +227,7 @@ func (o *Options) fingerprint() string {
 // once the files are complete.
 type stateTracker struct{ sorter *state.Sorter }
 
-func (t *stateTracker) Delivered(_ int64, recs []state.Record) error {
+func (t *stateTracker) Delivered(_ int64, recs []state.Record, _ []record.Position) error {
 	for i := range recs {
 		if err := t.sorter.Add(&recs[i]); err != nil {
 			return err

@@ -64,6 +64,7 @@ type Options struct {
 	Out       string // a directory, or "-" for standard output
 	Endpoint  string
 	Region    string
+	HTTP      HTTPSettings
 	DryRun    bool
 	StateFile string
 
@@ -96,6 +97,8 @@ type Options struct {
 	Stderr  io.Writer
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+	// Getenv reads the environment (tests replace it).
+	Getenv func(string) string
 }
 
 // UsageError is a mistake in the command line.
@@ -127,6 +130,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	if o.LogFormat == "" {
 		o.LogFormat = "text"
@@ -399,8 +405,6 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			return ExitUsage, usagef("no destination: give --out DIR, --out - (standard output), --endpoint URL or --region us|eu")
 		case o.Out != "" && httpDest && !o.DryRun:
 			return ExitUsage, usagef("--out and --endpoint/--region together only with --dry-run (the payloads that would be sent go to --out)")
-		case httpDest && !o.DryRun:
-			return ExitUsage, usagef("delivery to the HTTP API is not available yet; use --out DIR, or --dry-run with --out")
 		}
 	}
 	if o.StateFile == "" && (o.DeleteMissing || o.Full) {
@@ -482,9 +486,42 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	if o.Out != "" && o.Out != "-" {
 		outDir = o.Out
 	}
+	var refused *refusals
+	var httpSink *sink.HTTPSink
+	var acks *ackJournal
 	switch {
 	case !isRun:
 		out = &sink.Discard{}
+	case httpDest && !o.DryRun:
+		url, err := o.endpoint()
+		if err != nil {
+			return ExitUsage, err
+		}
+		key, err := o.apiKey(log)
+		if err != nil {
+			return ExitUsage, err
+		}
+		refused = &refusals{kinds: map[string]string{}}
+		for _, in := range inputs {
+			for _, f := range in.Files {
+				refused.kinds[f] = string(in.Kind)
+			}
+		}
+		h := o.HTTP
+		hs, err := sink.NewHTTPSink(sink.HTTPOptions{Endpoint: url, APIKey: key, AllowInsecure: h.AllowInsecure,
+			DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
+			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
+			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
+			OnRefused: func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			OnAck: func(seq int64) {
+				if acks != nil {
+					acks.ack(seq)
+				}
+			}})
+		if err != nil {
+			return ExitUsage, err
+		}
+		httpSink, out = hs, hs
 	case o.Out == "-":
 		out = sink.NewWriterSink(o.Stdout, "standard output")
 	case outDir != "":
@@ -521,6 +558,9 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		return ExitFailure, err
 	}
 	rep.RejectsFile = rejectsPath
+	if refused != nil {
+		refused.rejects = rejects
+	}
 
 	ctx, stop := signalContext(ctx)
 	defer stop()
@@ -553,10 +593,15 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 				out = &sink.Discard{}
 				cfg.Sink = out
 			}
+		} else if httpSink != nil {
+			acks = newAckJournal(store, refused)
+			cfg.Tracker = acks
 		} else {
 			tracker = &stateTracker{sorter: state.NewSorter("")}
 			defer tracker.sorter.Close()
 			cfg.Tracker = tracker
+		}
+		if !o.DryRun {
 			if err := store.SaveRun(&state.RunInfo{Fingerprint: o.fingerprint(), DefaultTimestamp: transform.FormatTime(defTS),
 				StartedAt: start.UTC().Format(time.RFC3339), Status: "running"}); err != nil {
 				return ExitFailure, err
@@ -602,14 +647,32 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	if runErr != nil {
 		out.Abort()
 	}
+	if httpSink != nil {
+		hst := httpSink.HTTPStats()
+		rep.HTTP = &hst
+		refused.apply(res, hst)
+		if refused.err != nil && runErr == nil {
+			runErr = refused.err
+		}
+	}
 	if err := rejects.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if store != nil && tracker != nil {
-		// Remember what was delivered: everything, once the files are
-		// complete (a failed file run remembers nothing).
+	if acks != nil {
+		// what the API acknowledged is in the journal, whatever happened
+		if err := acks.close(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := store.Consolidate("", nil); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if store != nil && (tracker != nil || acks != nil) {
+		// Remember what was delivered: for files everything once they are
+		// complete (a failed file run remembers nothing); for the API what
+		// it acknowledged.
 		status := "finished"
-		if runErr == nil {
+		if runErr == nil && tracker != nil {
 			if err := store.Consolidate("", tracker.sorter); err != nil {
 				runErr = err
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,6 +76,17 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write payloads as NDJSON parts into `DIR`, or - for standard output"},
 		&cli.StringFlag{Name: "endpoint", Usage: "a Segment-compatible batch API `URL`"},
 		&cli.StringFlag{Name: "region", Usage: "Customer.io region: us or eu"},
+		&cli.StringFlag{Name: "api-key-file", Usage: "read the API key from `FILE` (default: the CIO_API_KEY environment variable; never a flag value, which ps shows)"},
+		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "API requests in flight (lowered automatically under 429s)"},
+		&cli.Float64Flag{Name: "rate-limit", Value: 1000, Usage: "API requests per second (the API documents 3000 per 3 s)"},
+		&cli.StringFlag{Name: "batch-bytes", Value: "500000", Usage: "largest request body (JSON, before gzip); at most 500000"},
+		&cli.IntFlag{Name: "batch-messages", Value: 2500, Usage: "most messages per request"},
+		&cli.IntFlag{Name: "max-attempts", Value: 10, Usage: "failed attempts at one request before giving up (429s do not count)"},
+		&cli.DurationFlag{Name: "max-retry-time", Value: 5 * time.Minute, Usage: "time spent retrying one request before giving up"},
+		&cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "time allowed for one request"},
+		&cli.BoolFlag{Name: "no-gzip", Usage: "send uncompressed request bodies"},
+		&cli.BoolFlag{Name: "no-strict-mode", Usage: "leave out X-Strict-Mode: 1 (the API then drops invalid calls silently): not recommended"},
+		&cli.BoolFlag{Name: "allow-insecure-http", Usage: "allow plain http to an --endpoint that is not on this machine"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "do everything except delivery and state changes"},
 		&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs: only new and changed rows are sent"},
 		&cli.BoolFlag{Name: "delete-missing", Usage: "with --state: delete the objects and relationships delivered before but absent from this export"},
@@ -199,6 +211,14 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		o.Region = c.String("region")
 		o.DryRun = c.Bool("dry-run")
 		o.StateFile = c.String("state")
+		bb, err := parseSize(c.String("batch-bytes"))
+		if err != nil {
+			return exitWith(runner.ExitUsage, fmt.Errorf("--batch-bytes: %w", err))
+		}
+		o.HTTP = runner.HTTPSettings{APIKeyFile: c.String("api-key-file"), AllowInsecure: c.Bool("allow-insecure-http"),
+			NoStrictMode: c.Bool("no-strict-mode"), NoGzip: c.Bool("no-gzip"), Concurrency: c.Int("concurrency"),
+			RateLimit: c.Float64("rate-limit"), BatchBytes: int(bb), BatchMessages: c.Int("batch-messages"),
+			MaxAttempts: c.Int("max-attempts"), MaxElapsed: c.Duration("max-retry-time"), RequestTimeout: c.Duration("request-timeout")}
 		o.DeleteMissing = c.Bool("delete-missing")
 		o.AllowMassDelete = c.Bool("allow-mass-delete")
 		o.MassDeletePercent = c.Float64("mass-delete-percent")

@@ -1,0 +1,231 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/groupimport/groupimport/pipeline"
+	"github.com/groupimport/groupimport/record"
+	"github.com/groupimport/groupimport/sink"
+	"github.com/groupimport/groupimport/state"
+)
+
+// APIKeyEnv is the environment variable that holds the API key.
+const APIKeyEnv = "CIO_API_KEY"
+
+// HTTPSettings are the options of delivery to the batch API.
+type HTTPSettings struct {
+	APIKeyFile     string // a file holding the key (else $CIO_API_KEY)
+	AllowInsecure  bool   // plain http to a host other than loopback
+	NoStrictMode   bool
+	NoGzip         bool
+	Concurrency    int
+	RateLimit      float64 // requests/s; 0 = the API's 1000
+	BatchBytes     int
+	BatchMessages  int
+	MaxAttempts    int
+	MaxElapsed     time.Duration
+	RequestTimeout time.Duration
+}
+
+// apiKey reads the key from the key file or the environment, never from a
+// flag (a flag's value shows in ps). A key file others can read is worth a
+// warning.
+func (o *Options) apiKey(log *slog.Logger) (string, error) {
+	if f := o.HTTP.APIKeyFile; f != "" {
+		st, err := os.Stat(f)
+		if err != nil {
+			return "", usagef("--api-key-file: %v", errors.Unwrap(err))
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			log.Warn("the API key file can be read by other users; chmod 600 it", "file", f, "mode", fmt.Sprintf("%04o", st.Mode().Perm()))
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", usagef("--api-key-file: %v", errors.Unwrap(err))
+		}
+		key := strings.TrimSpace(string(data))
+		if key == "" {
+			return "", usagef("--api-key-file %s is empty", f)
+		}
+		return key, nil
+	}
+	if key := strings.TrimSpace(o.Getenv(APIKeyEnv)); key != "" {
+		return key, nil
+	}
+	return "", usagef("no API key: set %s in the environment, or give --api-key-file FILE (never a flag: flags show in ps)", APIKeyEnv)
+}
+
+// endpoint is the batch URL of --endpoint or --region.
+func (o *Options) endpoint() (string, error) {
+	switch {
+	case o.Endpoint != "" && o.Region != "":
+		return "", usagef("give --endpoint or --region, not both")
+	case o.Endpoint != "":
+		return o.Endpoint, nil
+	}
+	switch strings.ToLower(o.Region) {
+	case "us":
+		return sink.EndpointUS, nil
+	case "eu":
+		return sink.EndpointEU, nil
+	}
+	return "", usagef("--region must be us or eu, not %q", o.Region)
+}
+
+// refusals collects the messages the API refused, for the rejects file
+// and the counts. Its methods are safe for concurrent use.
+type refusals struct {
+	mu      sync.Mutex
+	rejects *sink.RejectsWriter
+	kinds   map[string]string // file → kind
+	list    []record.Reject
+	byPos   map[record.Position]bool
+	err     error
+}
+
+func (r *refusals) add(pos record.Position, payload []byte, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := record.Reject{Kind: r.kinds[pos.File], Pos: pos, Reason: "the API refused the call: " + reason,
+		Raw: append([]byte(nil), payload...), RawJSON: true}
+	if len(r.list) < 1000 {
+		r.list = append(r.list, x)
+	}
+	if r.byPos == nil {
+		r.byPos = map[record.Position]bool{}
+	}
+	r.byPos[pos] = true
+	if err := r.rejects.Write([]record.Reject{x}); err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *refusals) refused(pos record.Position) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byPos[pos]
+}
+
+// apply moves refused messages from emitted to rejected in the result.
+func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := int64(len(r.byPos))
+	if n == 0 {
+		return
+	}
+	res.Emitted -= n
+	res.Rejected += n
+	for pos := range r.byPos {
+		for _, f := range res.Files {
+			if f.Path == pos.File {
+				f.Emitted--
+				f.Rejected++
+				break
+			}
+		}
+	}
+	for _, x := range r.list {
+		res.RejectReasons[pipeline.ReasonClass(x.Column, x.Reason)]++
+		if len(res.FirstRejects) < 20 {
+			res.FirstRejects = append(res.FirstRejects, x)
+		}
+	}
+}
+
+// ackJournal records what the API acknowledged into the state's journal:
+// the records of each chunk are held from the moment it is handed to the
+// sink until the sink acknowledges it, then committed in groups (every
+// 200 ms or 20,000 records), so a run killed at any moment re-sends at
+// most what was in flight or in the last fraction of a second.
+type ackJournal struct {
+	store    *state.Store
+	refused  *refusals
+	mu       sync.Mutex
+	pending  map[int64]ackEntry
+	ready    chan []state.Record
+	done     chan error
+	failures error
+}
+
+type ackEntry struct {
+	recs []state.Record
+	pos  []record.Position
+}
+
+func newAckJournal(store *state.Store, refused *refusals) *ackJournal {
+	j := &ackJournal{store: store, refused: refused, pending: map[int64]ackEntry{},
+		ready: make(chan []state.Record, 64), done: make(chan error, 1)}
+	go j.loop()
+	return j
+}
+
+// Delivered implements pipeline.Tracker: called before the chunk reaches
+// the sink.
+func (j *ackJournal) Delivered(seq int64, recs []state.Record, pos []record.Position) error {
+	e := ackEntry{recs: append([]state.Record(nil), recs...), pos: append([]record.Position(nil), pos...)}
+	j.mu.Lock()
+	j.pending[seq] = e
+	j.mu.Unlock()
+	return nil
+}
+
+// ack is the sink's OnAck.
+func (j *ackJournal) ack(seq int64) {
+	j.mu.Lock()
+	e, ok := j.pending[seq]
+	delete(j.pending, seq)
+	j.mu.Unlock()
+	if !ok || len(e.recs) == 0 {
+		return
+	}
+	out := e.recs[:0]
+	for i, r := range e.recs {
+		if i < len(e.pos) && j.refused.refused(e.pos[i]) {
+			continue // refused: not delivered, not remembered
+		}
+		out = append(out, r)
+	}
+	j.ready <- out
+}
+
+func (j *ackJournal) loop() {
+	var batch []state.Record
+	var err error
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	flush := func() {
+		if len(batch) > 0 && err == nil {
+			err = j.store.Journal(batch)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case recs, ok := <-j.ready:
+			if !ok {
+				flush()
+				j.done <- err
+				return
+			}
+			batch = append(batch, recs...)
+			if len(batch) >= 20000 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// close commits what is acknowledged and stops.
+func (j *ackJournal) close() error {
+	close(j.ready)
+	return <-j.done
+}
