@@ -141,9 +141,10 @@ func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
 
 // ackJournal records what the API acknowledged into the state's journal:
 // the records of each chunk are held from the moment it is handed to the
-// sink until the sink acknowledges it, then committed in groups (every
-// 200 ms or 20,000 records), so a run killed at any moment re-sends at
-// most what was in flight or in the last fraction of a second.
+// sink until the sink acknowledges it, then committed at once (together
+// with any acknowledgements that arrived meanwhile), so a run killed at any
+// moment re-sends at most what was in flight: the chunks not yet
+// acknowledged, and one commit's worth.
 type ackJournal struct {
 	store    *state.Store
 	refused  *refusals
@@ -198,28 +199,36 @@ func (j *ackJournal) ack(seq int64) {
 func (j *ackJournal) loop() {
 	var batch []state.Record
 	var err error
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	flush := func() {
-		if len(batch) > 0 && err == nil {
+	for {
+		// Wait for an acknowledgement, take every other one already
+		// waiting, and commit them together: one commit per burst keeps
+		// the journal at most one commit behind the API.
+		recs, ok := <-j.ready
+		if !ok {
+			j.done <- err
+			return
+		}
+		batch = append(batch[:0], recs...)
+		open := true
+	drain:
+		for len(batch) < 50000 {
+			select {
+			case more, ok := <-j.ready:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, more...)
+			default:
+				break drain
+			}
+		}
+		if err == nil {
 			err = j.store.Journal(batch)
 		}
-		batch = batch[:0]
-	}
-	for {
-		select {
-		case recs, ok := <-j.ready:
-			if !ok {
-				flush()
-				j.done <- err
-				return
-			}
-			batch = append(batch, recs...)
-			if len(batch) >= 20000 {
-				flush()
-			}
-		case <-tick.C:
-			flush()
+		if !open {
+			j.done <- err
+			return
 		}
 	}
 }

@@ -522,6 +522,11 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			return ExitUsage, err
 		}
 		httpSink, out = hs, hs
+		if o.BatchRows <= 0 {
+			// acknowledgements come per batch of rows: smaller ones bound
+			// what a killed run sends again (the network is the bottleneck)
+			o.BatchRows = 512
+		}
 	case o.Out == "-":
 		out = sink.NewWriterSink(o.Stdout, "standard output")
 	case outDir != "":

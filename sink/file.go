@@ -268,7 +268,9 @@ func (s *WriterSink) Stats() Stats { st := s.stats; st.Destination = s.name; ret
 // rename, so path holds either the old or the complete new content.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	// A fixed temporary name: a run killed here leaves one file that the
+	// next run overwrites, not a new one each time.
+	tmp, err := os.OpenFile(filepath.Join(dir, "."+filepath.Base(path)+".tmp"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
