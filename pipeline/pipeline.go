@@ -500,11 +500,6 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	res = result{seq: wk.seq, first: wk.first, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset}
 	kind := string(wk.input.Kind)
 	deferDeletes := wk.input.Kind == transform.Companies || wk.input.Kind == transform.Memberships
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error building payloads for %s: %v", wk.batch.File, p)
-		}
-	}()
 	for i := range wk.batch.Rows {
 		row := &wk.batch.Rows[i]
 		ord := wk.first + int64(i)
@@ -520,8 +515,11 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 		mark := len(c.Data)
 		var out transform.Out
 		var rerr *transform.RowError
-		c.Data, out, rerr = bl.Append(c.Data, row)
+		c.Data, out, rerr = safeAppend(bl, c.Data, row)
 		if rerr != nil {
+			if rerr.Column == internalError && res.err == nil {
+				res.err = fmt.Errorf("%s row %d: %s (the row is in the rejects file; please report this)", wk.batch.File, row.Num, rerr.Reason)
+			}
 			res.rejects = append(res.rejects, newReject(kind, wk.batch.File, row, rerr))
 			continue
 		}
@@ -566,7 +564,26 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	return res, nil
 }
 
+// internalError marks the RowError of a row whose building panicked.
+const internalError = "\x00internal"
+
+// safeAppend builds one row; a panic (a bug) rejects that row and marks
+// its file as failed instead of crashing the run.
+func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte, o transform.Out, rerr *transform.RowError) {
+	n := len(dst)
+	defer func() {
+		if p := recover(); p != nil {
+			out, o = dst[:n], transform.Out{}
+			rerr = &transform.RowError{Column: internalError, Reason: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	return bl.Append(dst, row)
+}
+
 func newReject(kind, file string, row *record.Row, e *transform.RowError) record.Reject {
+	if e.Column == internalError {
+		e = &transform.RowError{Reason: e.Reason}
+	}
 	r := record.Reject{
 		Kind:   kind,
 		Pos:    record.Position{File: file, Line: row.Line, Row: row.Num, RowGroup: row.Group},

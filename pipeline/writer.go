@@ -134,12 +134,13 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 			return err
 		}
 	}
+	if r.err != nil && fr.Error == "" {
+		// the file's fatal error, or a row that could not be built
+		fr.Error = r.err.Error()
+		res.FileErrors++
+	}
 	if r.done {
 		fr.DurationMS = time.Since(fr.started).Milliseconds()
-		if r.err != nil {
-			fr.Error = r.err.Error()
-			res.FileErrors++
-		}
 	}
 	if w.cfg.MaxRejects >= 0 && res.Rejected > w.cfg.MaxRejects {
 		return fmt.Errorf("%w: %d rejected, more than --max-rejects %d", ErrTooManyRejects, res.Rejected, w.cfg.MaxRejects)

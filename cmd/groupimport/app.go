@@ -70,7 +70,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `FILE` (node_exporter textfile collector)"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log lines as text or json"},
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: auto (a bar on a terminal, log lines otherwise), bar, log, none"},
-		&cli.IntFlag{Name: "batch-rows", Value: 4096, Usage: "rows per batch", Hidden: true},
+		&cli.IntFlag{Name: "batch-rows", Usage: "rows per batch (default 4096; 512 when sending to the API)", Hidden: true},
 	}
 	runFlags := append([]cli.Flag{
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write payloads as NDJSON parts into `DIR`, or - for standard output"},

@@ -143,9 +143,10 @@ func TestKillAndResumeDelivery(t *testing.T) {
 		t.Fatalf("%d distinct messages arrived, want %d", distinct, rows)
 	}
 	dup := len(srv.Received()) - distinct
-	// per kill: the requests in flight, plus up to 200 ms of
-	// acknowledgements not yet journalled
-	bound := 3 * (conc + conc*200/40 + 1) * batch
+	// per kill, what was in flight: the requests being sent, the batch
+	// being filled, the rest of the 512-row chunk being delivered, and one
+	// journal commit's worth of acknowledgements
+	bound := 3 * ((conc+1)*batch + 512 + batch)
 	t.Logf("%d messages sent twice over 3 kills (bound %d)", dup, bound)
 	if dup > bound {
 		t.Fatalf("%d duplicates, more than the bound %d", dup, bound)
