@@ -205,7 +205,8 @@ func (r RetryCounts) Total() int64 {
 // HTTPSink delivers chunks to the batch API. See HTTPOptions.
 type HTTPSink struct {
 	opts     HTTPOptions
-	endpoint string // the URL as given (no credentials)
+	url      string // the URL requests go to (no credentials)
+	endpoint string // the URL shown in errors and Stats: no query either
 	auth     string // the Authorization header value
 	secrets  []string
 	client   *http.Client
@@ -257,13 +258,13 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 		// mistake: say only what is wrong.
 		return nil, fmt.Errorf("endpoint: not a valid URL")
 	}
-	if err := checkEndpoint(u, opts.AllowInsecure); err != nil {
-		return nil, err
-	}
 	if opts.APIKey != "" && strings.Contains(opts.Endpoint, opts.APIKey) {
 		return nil, errors.New("endpoint: the URL must not contain the API key (it is sent as Basic auth)")
 	}
-	s := &HTTPSink{opts: opts, endpoint: u.String()}
+	if err := checkEndpoint(u, opts.AllowInsecure); err != nil {
+		return nil, err
+	}
+	s := &HTTPSink{opts: opts, url: u.String(), endpoint: displayURL(u)}
 	s.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.APIKey+":"))
 	if opts.APIKey != "" {
 		s.secrets = []string{opts.APIKey, base64.StdEncoding.EncodeToString([]byte(opts.APIKey + ":")),
@@ -389,10 +390,10 @@ func (o *HTTPOptions) normalize() error {
 // anywhere with allowInsecure).
 func checkEndpoint(u *url.URL, allowInsecure bool) error {
 	if u.User != nil {
-		return fmt.Errorf("endpoint %s: credentials in the URL are not allowed (the API key is sent as Basic auth)", u.Redacted())
+		return fmt.Errorf("endpoint %s: credentials in the URL are not allowed (the API key is sent as Basic auth)", displayURL(u))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("endpoint %s: no host", u.Redacted())
+		return fmt.Errorf("endpoint %s: no host", displayURL(u))
 	}
 	switch u.Scheme {
 	case "https":
@@ -401,9 +402,16 @@ func checkEndpoint(u *url.URL, allowInsecure bool) error {
 		if allowInsecure || isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("endpoint %s: plain http would send the API key unencrypted; use https (plain http is allowed only for loopback addresses unless insecure delivery is asked for)", u.Redacted())
+		return fmt.Errorf("endpoint %s: plain http would send the API key unencrypted; use https (plain http is allowed only for loopback addresses unless insecure delivery is asked for)", displayURL(u))
 	}
-	return fmt.Errorf("endpoint %s: the scheme must be https", u.Redacted())
+	return fmt.Errorf("endpoint %s: the scheme must be https", displayURL(u))
+}
+
+// displayURL is u without user info, query or fragment: what errors and
+// Stats show.
+func displayURL(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	return v.String()
 }
 
 func isLoopback(host string) bool {

@@ -232,7 +232,7 @@ func (s *HTTPSink) post(ctx context.Context, b *httpBatch, msgs []batchMsg) atte
 
 	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.endpoint, rd)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.url, rd)
 	if err != nil {
 		return attemptResult{kind: outFatal, err: fmt.Errorf("building a request: %s", s.redact(err.Error()))}
 	}
@@ -300,7 +300,7 @@ func (s *HTTPSink) classify(resp *http.Response, body []byte, n int) attemptResu
 	case code >= 300 && code < 400:
 		loc := resp.Header.Get("Location")
 		if u, err := url.Parse(loc); err == nil {
-			loc = u.Redacted()
+			loc = displayURL(u)
 		} else {
 			loc = "?"
 		}

@@ -828,7 +828,8 @@ func TestHTTPKeyNeverLeaks(t *testing.T) {
 	}
 	leak("404 error", fmt.Sprint(err))
 
-	for _, ep := range []string{"https://x.example/v1/batch?key=" + key, "https://u:" + key + "@x.example/v1/batch"} {
+	for _, ep := range []string{"https://x.example/v1/batch?key=" + key, "https://u:" + key + "@x.example/v1/batch",
+		"http://x.example/v1/batch?key=" + url.QueryEscape(key), "https://u:p@x.example/v1/batch?k=" + url.QueryEscape(key)} {
 		_, err := NewHTTPSink(HTTPOptions{Endpoint: ep, APIKey: key})
 		if err == nil {
 			t.Errorf("%s accepted", ep)

@@ -101,16 +101,18 @@ func TestDeliveryToTheAPI(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("second run: exit %d\n%s", code, stderr)
 	}
-	var changed int
+	// distinct messageIds: faults that store a batch and then fail make
+	// the sink send it again, legitimately
+	changed := map[string]bool{}
 	for _, m := range srv.Received()[before:] {
 		if strings.Contains(string(m.Raw), `"plan":"enterprise"`) {
-			changed++
+			changed[m.ID] = true
 		} else if !strings.Contains(string(m.Raw), `"plan":"forbidden"`) {
 			t.Errorf("an unchanged row was sent again: %s", m.Raw)
 		}
 	}
-	if changed != 10 {
-		t.Errorf("second run sent %d changed rows, want 10", changed)
+	if len(changed) != 10 {
+		t.Errorf("second run sent %d changed rows, want 10", len(changed))
 	}
 }
 
