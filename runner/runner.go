@@ -641,7 +641,19 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 
 	prog := newProgress(o, log)
 	cfg.Progress, cfg.ProgressInterval = prog.update, prog.interval
-	res, runErr := pipeline.Run(ctx, cfg)
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	if refused != nil {
+		refused.stop = func() {
+			if httpSink.HTTPStats().Messages == 0 {
+				cancelRun(errAllRefused)
+			}
+		}
+	}
+	res, runErr := pipeline.Run(runCtx, cfg)
+	if cause := context.Cause(runCtx); errors.Is(cause, errAllRefused) {
+		runErr, res.Stopped = cause, cause.Error()
+	}
 	prog.done()
 	if runErr == nil {
 		runErr = out.Close(ctx)

@@ -148,3 +148,21 @@ func TestNoKey(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
+
+// When the API refuses every call (a systematic problem, not bad rows),
+// the run stops instead of bisecting through the whole export.
+func TestEverythingRefusedStops(t *testing.T) {
+	srv := fakeapi.New(fakeapi.Options{Key: testKey, Validate: func(json.RawMessage) error { return errors.New("objectTypeId 1 does not exist") }})
+	defer srv.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 20000, func(int) string { return "pro" })
+	code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--batch-messages", "50",
+		"--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson"))
+	if code != 1 || !strings.Contains(stderr, "refused the first 100 calls") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := len(srv.Requests()); n > 2000 {
+		t.Errorf("%d requests before stopping", n)
+	}
+}
