@@ -74,6 +74,10 @@ type Config struct {
 	// Scope, when set, makes the result list the object types seen per
 	// kind (Result.Scope).
 	Scope bool
+	// Join, when set, collects the traits of every company payload; it is
+	// built (Lookup.Build) after the last company and before the first
+	// membership is read, for memberships that join object traits in.
+	Join *state.Lookup
 }
 
 // Tracker follows deliveries for the state of incremental runs.
@@ -149,6 +153,8 @@ type work struct {
 	done   bool  // the last batch of the file
 	err    error // the file's fatal error, with done
 	replay byte  // a marker: send the deferred deletes of this class now
+	// barrier is a marker: build cfg.Join, then let the reader go on
+	barrier bool
 }
 
 type result struct {
@@ -159,6 +165,8 @@ type result struct {
 	keys       []keyInfo // parallel to chunk.Ends
 	deferred   *deferred // deletes to send after the upserts
 	rejects    []record.Reject
+	joins      []joinRec
+	barrier    bool
 	recs       []state.Record // with a Tracker: parallel to chunk.Ends
 	scope      map[string]bool
 	read       int64
@@ -168,6 +176,12 @@ type result struct {
 	err        error
 	progress   int64
 	replay     byte
+}
+
+// joinRec is a company's traits, for memberships that join them in.
+type joinRec struct {
+	key    [16]byte
+	traits []byte
 }
 
 type keyInfo struct {
@@ -221,6 +235,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	resCh := make(chan result, cfg.Workers)
 
 	g, gctx := errgroup.WithContext(ctx)
+	joined := make(chan error, 1)
 
 	// The reader.
 	g.Go(func() error {
@@ -236,8 +251,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			replayed[class] = true
 			return sendWork(gctx, work{replay: class}, &seq, tokens, workCh)
 		}
+		barrierDone := false
 		for ii := range cfg.Inputs {
 			in := &cfg.Inputs[ii]
+			if cfg.Join != nil && in.Kind == transform.Memberships && !barrierDone {
+				// Every company must be in the join table before a
+				// membership is built.
+				barrierDone = true
+				if err := sendWork(gctx, work{barrier: true}, &seq, tokens, workCh); err != nil {
+					return err
+				}
+				select {
+				case err := <-joined:
+					if err != nil {
+						return err
+					}
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
 			// Deferred deletes go after every upsert: relationship deletes
 			// before the deletion inputs, object deletes last.
 			switch in.Kind {
@@ -282,8 +314,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			for wk := range workCh {
 				var r result
 				var err error
-				if wk.replay != 0 {
-					r = result{seq: wk.seq, replay: wk.replay, file: -1}
+				if wk.replay != 0 || wk.barrier {
+					r = result{seq: wk.seq, replay: wk.replay, barrier: wk.barrier, file: -1}
 				} else {
 					r, err = build(wk, mine, chunks, cfg)
 					batches <- wk.batch
@@ -324,9 +356,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				delete(pending, next)
 				next++
 				var err error
-				if r.replay != 0 {
+				switch {
+				case r.barrier:
+					err = cfg.Join.Build()
+					joined <- err
+				case r.replay != 0:
 					err = w.replay(gctx, r.replay)
-				} else {
+				default:
 					err = w.deliver(gctx, r)
 					bytesDone = r.progress
 				}
@@ -551,6 +587,9 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 		c.Ends = append(c.Ends, len(c.Data))
 		c.Pos = append(c.Pos, pos)
 		res.keys = append(res.keys, keyInfo{out.Key, ord, out.Hash, out.Delete})
+		if cfg.Join != nil && wk.input.Kind == transform.Companies && !out.Delete {
+			res.joins = append(res.joins, joinRec{out.Key, append([]byte(nil), c.Data[out.Traits[0]:out.Traits[1]]...)})
+		}
 		if cfg.Tracker != nil {
 			res.recs = append(res.recs, state.Record{Key: out.Key, Hash: out.Hash, Deleted: out.Delete, Relationship: out.Relationship,
 				ObjType: string(out.ObjType), GroupID: string(out.GroupID), UserID: string(out.UserID), AnonymousID: string(out.AnonymousID)})

@@ -118,6 +118,11 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	if err := w.logKeys(r.keys, false); err != nil {
 		return err
 	}
+	for _, j := range r.joins {
+		if err := w.cfg.Join.Add(j.key, j.traits); err != nil {
+			return err
+		}
+	}
 	for _, x := range r.rejects {
 		res.RejectReasons[ReasonClass(x.Column, x.Reason)]++
 		if len(res.FirstRejects) < w.cfg.FirstRejects {

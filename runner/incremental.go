@@ -244,7 +244,7 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 	keys := dedup.NewLog("", 0)
 	defer keys.Close()
 	discard := &sink.Discard{}
-	pre, err := pipeline.Run(ctx, pipeline.Config{Inputs: cfg.Inputs, Sink: discard, Workers: o.Workers, BatchRows: o.BatchRows,
+	pre, err := o.runPass(ctx, pipeline.Config{Inputs: cfg.Inputs, Sink: discard, Workers: o.Workers, BatchRows: o.BatchRows,
 		MaxRejects: -1, Keys: keys, Scope: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)

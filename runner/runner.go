@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/groupimport/groupimport/dedup"
@@ -99,6 +100,34 @@ type Options struct {
 	Now func() time.Time
 	// Getenv reads the environment (tests replace it).
 	Getenv func(string) string
+
+	join *joinHolder
+}
+
+// joinHolder points the membership transformers at the object-traits table
+// of the pass being run (each pass over the inputs builds its own).
+type joinHolder struct{ l atomic.Pointer[state.Lookup] }
+
+func (h *joinHolder) get(dst []byte, key [16]byte) ([]byte, bool) {
+	if l := h.l.Load(); l != nil {
+		return l.Get(dst, key)
+	}
+	return dst, false
+}
+
+// runPass runs the pipeline once, with a fresh object-traits table when a
+// membership mapping joins them in.
+func (o *Options) runPass(ctx context.Context, cfg pipeline.Config) (*pipeline.Result, error) {
+	for _, in := range cfg.Inputs {
+		if in.Kind == transform.Memberships && in.Transformer.JoinsObjectTraits() {
+			l := state.NewLookup("")
+			defer l.Close()
+			o.join.l.Store(l)
+			cfg.Join = l
+			break
+		}
+	}
+	return pipeline.Run(ctx, cfg)
 }
 
 // UsageError is a mistake in the command line.
@@ -133,6 +162,9 @@ func (o *Options) defaults() {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+	}
+	if o.join == nil {
+		o.join = &joinHolder{}
 	}
 	if o.LogFormat == "" {
 		o.LogFormat = "text"
@@ -238,10 +270,17 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	if o.Timezone != "" && full.Timezone == "" {
 		full.Timezone = o.Timezone
 	}
-	t, err := transform.New(transform.Config{
+	tc := transform.Config{
 		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
 		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(),
-	})
+	}
+	if full.IncludeObjectTraits && kind == transform.Memberships {
+		if len(o.Companies) == 0 {
+			return nil, &transform.ConfigError{Msg: "memberships: include_object_traits needs the companies input in the same run (--companies)"}
+		}
+		tc.ObjectTraits = o.join.get
+	}
+	t, err := transform.New(tc)
 	if err != nil {
 		return nil, err
 	}
@@ -625,7 +664,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		// lose, so that they are never sent.
 		keys := dedup.NewLog("", 0)
 		defer keys.Close()
-		if _, err := pipeline.Run(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
+		if _, err := o.runPass(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
 			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys}); err != nil {
 			return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
 		}
@@ -650,7 +689,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			}
 		}
 	}
-	res, runErr := pipeline.Run(runCtx, cfg)
+	res, runErr := o.runPass(runCtx, cfg)
 	if cause := context.Cause(runCtx); errors.Is(cause, errAllRefused) {
 		runErr, res.Stopped = cause, cause.Error()
 	}

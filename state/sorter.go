@@ -32,15 +32,25 @@ func NewSorter(dir string) *Sorter { return &Sorter{dir: dir, limit: 64 << 20} }
 // Len is the number of records added.
 func (s *Sorter) Len() int64 { return s.n }
 
-// entry layout: key(16) seq(8, big endian) len(4) value
+// Add adds a record.
 func (s *Sorter) Add(r *Record) error {
+	return s.add(r.Key, func(dst []byte) []byte { return r.appendValue(dst) })
+}
+
+// AddRaw adds any value under a key (see EachRaw).
+func (s *Sorter) AddRaw(key [16]byte, value []byte) error {
+	return s.add(key, func(dst []byte) []byte { return append(dst, value...) })
+}
+
+// entry layout: key(16) seq(8, big endian) len(4) value
+func (s *Sorter) add(key [16]byte, appendValue func([]byte) []byte) error {
 	off := len(s.data)
-	s.data = append(s.data, r.Key[:]...)
+	s.data = append(s.data, key[:]...)
 	s.data = binary.BigEndian.AppendUint64(s.data, s.seq)
 	s.seq++
 	s.data = append(s.data, 0, 0, 0, 0)
 	vstart := len(s.data)
-	s.data = r.appendValue(s.data)
+	s.data = appendValue(s.data)
 	binary.LittleEndian.PutUint32(s.data[vstart-4:], uint32(len(s.data)-vstart))
 	s.index = append(s.index, off)
 	s.n++
@@ -86,6 +96,19 @@ func (s *Sorter) spill() error {
 // Each calls fn with the records in key order, one per key (the last
 // added), and empties the sorter.
 func (s *Sorter) Each(fn func(Record) error) error {
+	return s.EachRaw(func(key, value []byte) error {
+		r, err := decodeRecord(key, value)
+		if err != nil {
+			return err
+		}
+		return fn(r)
+	})
+}
+
+// EachRaw calls fn with the keys and values in key order, one per key (the
+// last added), and empties the sorter. The slices are valid only during
+// the call.
+func (s *Sorter) EachRaw(fn func(key, value []byte) error) error {
 	defer s.Close()
 	var last []byte
 	var pending []byte
@@ -94,11 +117,7 @@ func (s *Sorter) Each(fn func(Record) error) error {
 			return nil
 		}
 		n := int(binary.LittleEndian.Uint32(pending[24:]))
-		r, err := decodeRecord(pending[:16], pending[28:28+n])
-		if err != nil {
-			return err
-		}
-		return fn(r)
+		return fn(pending[:16], pending[28:28+n])
 	}
 	visit := func(e []byte) error {
 		if last != nil && !bytes.Equal(last, e[:16]) {

@@ -56,6 +56,11 @@ type Config struct {
 	// CollectStats makes builders describe the payloads (Builder.Stats) for
 	// the review report.
 	CollectStats bool
+	// ObjectTraits (memberships with include_object_traits) appends the
+	// traits of the object with the given key (Out.Key of its company
+	// payload) to dst, as written in that payload after objectTypeId
+	// (",\"name\":…"); false when the run has no such object.
+	ObjectTraits func(dst []byte, key [16]byte) ([]byte, bool)
 }
 
 // Transformer holds what all builders of one input kind share.
@@ -96,6 +101,11 @@ func New(cfg Config) (*Transformer, error) {
 		return nil, &ConfigError{Msg: err.Error()}
 	}
 	return t, nil
+}
+
+// JoinsObjectTraits reports whether payloads join in object traits.
+func (t *Transformer) JoinsObjectTraits() bool {
+	return t.cfg.ObjectTraits != nil && t.cfg.Mapping.IncludeObjectTraits
 }
 
 // Kind returns the input kind.
@@ -142,6 +152,47 @@ type Builder struct {
 
 	curStats []*FieldStats
 	obs      []observation
+
+	traitsStart, traitsEnd int
+	joinKey                []byte
+	joined                 []byte
+}
+
+// appendObjectTraits joins in the traits of the membership's object,
+// leaving out names the membership's own traits (or the mapping's list)
+// exclude.
+func (b *Builder) appendObjectTraits(dst []byte, p *plan, id *identity) []byte {
+	k := append(b.joinKey[:0], 'o')
+	k = append(k, id.objType...)
+	k = append(k, 0)
+	k = append(k, id.gid...)
+	b.joinKey = k
+	var ok bool
+	b.joined, ok = b.t.cfg.ObjectTraits(append(b.joined[:0], '{'), xxh3.Hash128(k).Bytes())
+	if ok && len(b.joined) == 1 {
+		return dst // the object has no traits but objectTypeId
+	}
+	if !ok {
+		b.warn("memberships: no object in this run's companies input for some rows (their object traits could not be joined in)")
+		return dst
+	}
+	if len(p.joinNames) == 0 && len(p.traits) == 0 {
+		return append(dst, b.joined[1:]...)
+	}
+	obj := append(b.joined, '}')
+	obj[1] = ' ' // the leading comma
+	_ = jsonx.ObjectEach(obj, func(key, value []byte) error {
+		name := string(key[1 : len(key)-1])
+		if (len(p.joinNames) > 0 && !p.joinNames[name]) || p.hasTrait(name) {
+			return nil
+		}
+		dst = append(dst, ',')
+		dst = append(dst, key...)
+		dst = append(dst, ':')
+		dst = append(dst, value...)
+		return nil
+	})
+	return dst
 }
 
 // observation is a value written into the payload being built, counted
@@ -154,7 +205,7 @@ const (
 	statUserID
 	statAnonymousID
 	statTimestamp
-	statAddress // five: street … country
+	statAddress   // five: street … country
 	statFirstSlot = statAddress + 5
 )
 
@@ -311,6 +362,9 @@ type Out struct {
 	Relationship bool
 	// The ids, valid until the row's batch is reused.
 	ObjType, GroupID, UserID, AnonymousID []byte
+	// Traits is where a company payload's traits (after objectTypeId,
+	// from the comma) lie in the buffer Append wrote: dst[Traits[0]:Traits[1]].
+	Traits [2]int
 }
 
 // Append appends row's payload and a newline to dst. On a RowError dst is
@@ -331,6 +385,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	b.keyBuf = id.appendKey(b.keyBuf[:0])
 	out := Out{Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
 		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
+	b.traitsStart, b.traitsEnd = 0, 0
 	var rerr *RowError
 	if id.deleted {
 		dst, rerr = b.buildDelete(dst, row, p, &id)
@@ -339,6 +394,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	}
 	if rerr == nil {
 		out.Hash = xxh3.Hash(dst[start:])
+		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
 		dst, rerr = b.finish(dst, start, row, p)
 	}
 	if rerr != nil {
@@ -490,6 +546,10 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 	}
 	dst = append(dst, `,"traits":{"objectTypeId":`...)
 	dst = append(dst, id.objType...)
+	b.traitsStart = len(dst)
+	if id.relationship && b.t.cfg.ObjectTraits != nil && p.joinObjectTraits {
+		dst = b.appendObjectTraits(dst, p, id)
+	}
 	attrs := 0
 	for i := range p.traits {
 		var rerr *RowError
@@ -504,6 +564,7 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 		}
 		b.warn("over Journeys' %d attributes per object", maxAttributes)
 	}
+	b.traitsEnd = len(dst)
 	if id.relationship {
 		dst = append(dst, `,"relationshipAttributes":{`...)
 		mark := len(dst)

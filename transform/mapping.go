@@ -145,6 +145,12 @@ type KindMapping struct {
 	// 1,000 bytes, over 300 attributes) do to a row: reject (default) or warn.
 	Limits string
 
+	// IncludeObjectTraits (memberships): join in the traits of the
+	// object each row points at, from this run's companies input; with
+	// ObjectTraitNames, only those traits.
+	IncludeObjectTraits bool
+	ObjectTraitNames    []string
+
 	// Deleted is a boolean column: a true value turns the row into a delete
 	// event (sent after every upsert of the run).
 	Deleted *Field
@@ -271,6 +277,13 @@ func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
 			km.Empty, err = scalar(v)
 			if err == nil && km.Empty != "omit" && km.Empty != "null" {
 				err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
+			}
+		case "include_object_traits", "includeObjectTraits":
+			if v.Kind == yaml.ScalarNode && (v.Tag == "!!bool") {
+				km.IncludeObjectTraits = v.Value == "true"
+			} else {
+				km.ObjectTraitNames, err = stringList(v)
+				km.IncludeObjectTraits = err == nil && len(km.ObjectTraitNames) > 0
 			}
 		case "deleted":
 			km.Deleted, err = parseField(v)
@@ -541,6 +554,12 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 	}
 	if km.Deleted != nil {
 		field("  ", "deleted", km.Deleted)
+	}
+	switch {
+	case len(km.ObjectTraitNames) > 0:
+		fmt.Fprintf(b, "  include_object_traits: [%s]\n", yamlList(km.ObjectTraitNames))
+	case km.IncludeObjectTraits:
+		b.WriteString("  include_object_traits: true\n")
 	}
 	if km.ObjectDeletedEvent != "" || km.RelationshipDeletedEvent != "" {
 		b.WriteString("  events:\n")

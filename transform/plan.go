@@ -53,6 +53,18 @@ type plan struct {
 	nulls                       [][]byte
 	emptyNull                   bool
 	warnLimits                  bool
+	joinObjectTraits            bool
+	joinNames                   map[string]bool
+}
+
+// hasTrait reports whether the plan writes an object trait called name.
+func (p *plan) hasTrait(name string) bool {
+	for i := range p.traits {
+		if p.traits[i].name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func resolve(s *record.Schema, name string) (colRef, bool) {
@@ -137,6 +149,15 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*plan, 
 	p.objType, p.objTF = ref(km.ObjectTypeID), km.ObjectTypeID
 	p.ts, p.tsF = ref(km.Timestamp), km.Timestamp
 	p.deleted = ref(km.Deleted)
+	if km.IncludeObjectTraits && relationshipKind(kind) {
+		p.joinObjectTraits = true
+		for _, n := range km.ObjectTraitNames {
+			if p.joinNames == nil {
+				p.joinNames = map[string]bool{}
+			}
+			p.joinNames[canonicalTrait(n)] = true
+		}
+	}
 	p.objDeletedEvent = firstNonEmpty(km.ObjectDeletedEvent, EventObjectDeleted)
 	p.relDeletedEvent = firstNonEmpty(km.RelationshipDeletedEvent, EventRelationshipDeleted)
 	p.deleteAnonID = firstNonEmpty(km.DeleteAnonymousID, DefaultDeleteAnonymousID)

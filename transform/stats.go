@@ -43,7 +43,7 @@ type Stats struct {
 	Deletes  int64
 	Fields   map[string]*FieldStats
 	// Sizes counts messages by size: < 256 B, < 512 B, … < 32 KiB.
-	Sizes    [8]int64
+	Sizes   [8]int64
 	MaxSize int
 	future  string // timestamps after this (ISO) are in the future
 }

@@ -474,3 +474,55 @@ func TestDuplicatesOnStdout(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }
+
+// Memberships can carry their object's traits, joined from the companies
+// input of the same run (all of them, or the listed ones).
+func TestIncludeObjectTraits(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		include string
+		want    []string
+		not     []string
+	}{
+		{"true", []string{`"name":"Acme Corp"`, `"address":{"city":"Phoenix"`, `"employees":329`}, nil},
+		{"[name, plan]", []string{`"name":"Acme Corp","plan":"enterprise","relationshipAttributes"`}, []string{`"industry"`}},
+	} {
+		mapping := filepath.Join(dir, "m.yaml")
+		os.WriteFile(mapping, []byte("memberships:\n  groupId: company_id\n  userId: user_id\n  anonymousId: anonymous_id\n  include_object_traits: "+c.include+"\n"), 0o644)
+		for _, dest := range []string{"dir", "-"} {
+			out := filepath.Join(t.TempDir(), "out")
+			args := []string{"run", "--mapping", mapping, "--companies", fixtures + "companies.csv", "--memberships", fixtures + "memberships.csv",
+				"--timestamp", "2024-06-01T00:00:00Z", "-q", "--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson")}
+			if dest == "dir" {
+				args = append(args, "--out", out)
+			} else {
+				args = append(args, "--out", "-")
+			}
+			code, stdout, stderr := gi(t, args...)
+			if code != 3 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			if dest == "dir" {
+				lines = readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
+			}
+			specCheck(t, lines, speccheck.Options{})
+			var acme string
+			for _, l := range lines {
+				if strings.Contains(l, `"userId":"u-1001"`) {
+					acme = l
+				}
+			}
+			for _, w := range c.want {
+				if !strings.Contains(acme, w) {
+					t.Errorf("include %s (%s): %s lacks %s", c.include, dest, acme, w)
+				}
+			}
+			for _, w := range c.not {
+				if strings.Contains(acme, w) {
+					t.Errorf("include %s (%s): %s has %s", c.include, dest, acme, w)
+				}
+			}
+		}
+	}
+}
