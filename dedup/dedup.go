@@ -40,14 +40,22 @@ type Log struct {
 	buf   []Entry
 	runs  []string
 	count int64
+
+	// Full buffers are sorted and written by a goroutine, so that the
+	// caller (the pipeline's in-order writer) never waits for a sort; one
+	// buffer is spilling while the other fills.
+	spilling chan []Entry
+	spare    chan []Entry
+	spillErr chan error
+	pending  int
 }
 
 // NewLog returns a log that spills to dir ("" for the system temporary
-// directory) once it holds maxInMemory entries (default 512 Ki, 20 MB):
-// memory stays flat whatever the number of rows.
+// directory) once it holds maxInMemory entries (default 256 Ki, 12 MB; two
+// such buffers at most): memory stays flat whatever the number of rows.
 func NewLog(dir string, maxInMemory int) *Log {
 	if maxInMemory <= 0 {
-		maxInMemory = 512 << 10
+		maxInMemory = 256 << 10
 	}
 	return &Log{dir: dir, max: maxInMemory}
 }
@@ -63,12 +71,69 @@ func (l *Log) Add(e Entry) error {
 	l.buf = append(l.buf, e)
 	l.count++
 	if len(l.buf) >= l.max {
-		return l.spill()
+		return l.spillAsync()
 	}
 	return nil
 }
 
+// spillAsync hands the full buffer to the spilling goroutine and goes on
+// with the spare one (waiting for it when the goroutine is behind).
+func (l *Log) spillAsync() error {
+	if l.spilling == nil {
+		l.spilling, l.spare, l.spillErr = make(chan []Entry), make(chan []Entry, 1), make(chan error, 64)
+		l.spare <- make([]Entry, 0, l.max)
+		go func() {
+			for buf := range l.spilling {
+				name, err := writeRun(l.dir, buf)
+				if err == nil {
+					// before the report below: the caller reads runs only
+					// after receiving every report
+					l.runs = append(l.runs, name)
+				}
+				l.spare <- buf[:0]
+				l.spillErr <- err
+			}
+		}()
+	}
+	// collect finished spills (their errors)
+	for l.pending > 0 {
+		select {
+		case err := <-l.spillErr:
+			l.pending--
+			if err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		break
+	}
+	full := l.buf
+	l.buf = <-l.spare
+	l.pending++
+	l.spilling <- full
+	return nil
+}
+
+// drain waits for the spilling goroutine to finish every handed buffer.
+func (l *Log) drain() error {
+	var first error
+	for ; l.pending > 0; l.pending-- {
+		if err := <-l.spillErr; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 func less(a, b Entry) int {
+	// the first eight bytes as an integer decide almost every comparison
+	if ah, bh := binary.BigEndian.Uint64(a.Key[:8]), binary.BigEndian.Uint64(b.Key[:8]); ah != bh {
+		if ah < bh {
+			return -1
+		}
+		return 1
+	}
 	if c := compareKey(a.Key, b.Key); c != 0 {
 		return c
 	}
@@ -94,29 +159,38 @@ func compareKey(a, b [16]byte) int {
 }
 
 func (l *Log) spill() error {
-	slices.SortFunc(l.buf, less)
-	f, err := os.CreateTemp(l.dir, "groupimport-dedup-*.run")
+	name, err := writeRun(l.dir, l.buf)
 	if err != nil {
-		return fmt.Errorf("duplicate detection: %w", err)
+		return err
+	}
+	l.runs = append(l.runs, name)
+	l.buf = l.buf[:0]
+	return nil
+}
+
+// writeRun sorts buf and writes it to a temporary file.
+func writeRun(dir string, buf []Entry) (string, error) {
+	slices.SortFunc(buf, less)
+	f, err := os.CreateTemp(dir, "groupimport-dedup-*.run")
+	if err != nil {
+		return "", fmt.Errorf("duplicate detection: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var rec [entrySize]byte
-	for _, e := range l.buf {
+	for _, e := range buf {
 		encode(&rec, e)
 		w.Write(rec[:])
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return fmt.Errorf("duplicate detection: %w", err)
+		return "", fmt.Errorf("duplicate detection: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("duplicate detection: %w", err)
+		return "", fmt.Errorf("duplicate detection: %w", err)
 	}
-	l.runs = append(l.runs, f.Name())
-	l.buf = l.buf[:0]
-	return nil
+	return f.Name(), nil
 }
 
 func encode(rec *[entrySize]byte, e Entry) {
@@ -168,6 +242,13 @@ func (l *Log) Groups(fn func(group []Entry) error) error {
 			group = group[:0]
 		}
 		group = append(group, e)
+	}
+	if err := l.drain(); err != nil {
+		return err
+	}
+	if l.spilling != nil {
+		close(l.spilling)
+		l.spilling = nil
 	}
 	if len(l.runs) == 0 {
 		slices.SortFunc(l.buf, less)
@@ -293,6 +374,11 @@ func (l *Log) merge(visit func(Entry)) error {
 
 // Close removes the temporary files.
 func (l *Log) Close() {
+	l.drain()
+	if l.spilling != nil {
+		close(l.spilling)
+		l.spilling = nil
+	}
 	for _, r := range l.runs {
 		os.Remove(r)
 	}

@@ -80,3 +80,42 @@ func TestNoDuplicates(t *testing.T) {
 	}
 	l.Close()
 }
+
+func TestDetector(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxCand int
+		dups    bool
+	}{{"candidates", maxCandidates, true}, {"overflow", 10, true}, {"none", maxCandidates, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(9, 9))
+			var entries []Entry
+			for row := int64(0); row < 20000; row++ {
+				k := int(row)
+				if tc.dups && r.IntN(4) == 0 {
+					k = r.IntN(int(row) + 1)
+				}
+				entries = append(entries, Entry{Key: key(k), Row: row, Msg: row})
+			}
+			d := NewDetector(t.TempDir(), 100)
+			d.maxCand = tc.maxCand
+			for _, e := range entries {
+				if err := d.Add(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := d.Resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Close()
+			wantRows, wantMsgs := naive(entries)
+			if !slices.Equal(res.Rows, wantRows) || !slices.Equal(res.Msgs, wantMsgs) {
+				t.Fatalf("%d rows superseded, want %d", len(res.Rows), len(wantRows))
+			}
+			if tc.dups == (len(res.Rows) == 0) {
+				t.Fatalf("dups %v but %d superseded", tc.dups, len(res.Rows))
+			}
+		})
+	}
+}

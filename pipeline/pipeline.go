@@ -64,7 +64,7 @@ type Config struct {
 	// destination already has (an incremental run's state says so).
 	Superseded, Unchanged *dedup.Set
 	// Keys, when set, logs every payload delivered (for duplicate detection).
-	Keys *dedup.Log
+	Keys KeyLog
 	// TempDir holds the spill of deletes waiting for the end of the
 	// upserts ("" for the system's).
 	TempDir string
@@ -78,6 +78,11 @@ type Config struct {
 	// built (Lookup.Build) after the last company and before the first
 	// membership is read, for memberships that join object traits in.
 	Join *state.Lookup
+}
+
+// KeyLog receives an entry per payload delivered (dedup.Log, dedup.Detector).
+type KeyLog interface {
+	Add(dedup.Entry) error
 }
 
 // Tracker follows deliveries for the state of incremental runs.
@@ -229,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// Chunks are recycled through a free list (not a sync.Pool, which the
 	// GC empties): their buffers reach the size of a batch's payloads once
 	// and stay there.
-	chunks := &chunkPool{free: make(chan *sink.Chunk, 2*inflight+cfg.Workers)}
+	chunks := &chunkPool{free: make(chan *sink.Chunk, 2*inflight+cfg.Workers), keys: make(chan []keyInfo, 2*inflight+cfg.Workers)}
 	tokens := make(chan struct{}, inflight*2)
 	workCh := make(chan work, cfg.Workers)
 	resCh := make(chan result, cfg.Workers)
@@ -533,7 +538,8 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	}
 	c := chunks.get()
 	c.Seq = wk.seq
-	res = result{seq: wk.seq, first: wk.first, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset}
+	res = result{seq: wk.seq, first: wk.first, file: wk.file, chunk: c, done: wk.done, err: wk.err, progress: wk.batch.Offset,
+		keys: chunks.getKeys()}
 	kind := string(wk.input.Kind)
 	deferDeletes := wk.input.Kind == transform.Companies || wk.input.Kind == transform.Memberships
 	for i := range wk.batch.Rows {
@@ -674,7 +680,29 @@ type ReasonCount struct {
 	Count  int64  `json:"count"`
 }
 
-type chunkPool struct{ free chan *sink.Chunk }
+type chunkPool struct {
+	free chan *sink.Chunk
+	keys chan []keyInfo
+}
+
+func (p *chunkPool) getKeys() []keyInfo {
+	select {
+	case k := <-p.keys:
+		return k[:0]
+	default:
+		return nil
+	}
+}
+
+func (p *chunkPool) putKeys(k []keyInfo) {
+	if cap(k) == 0 {
+		return
+	}
+	select {
+	case p.keys <- k:
+	default:
+	}
+}
 
 func (p *chunkPool) get() *sink.Chunk {
 	select {

@@ -82,6 +82,7 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	res := w.res
 	fr := res.Files[r.file]
 	defer w.chunks.put(r.chunk)
+	defer w.chunks.putKeys(r.keys)
 	if err := w.write(ctx, r.chunk, r.recs); err != nil {
 		return err
 	}

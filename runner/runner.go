@@ -331,7 +331,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 // dropSuperseded finds the payloads of this run that a later row of the
 // same key superseded, removes them from the output files (when there are
 // files) and moves them from emitted to superseded in the counts.
-func dropSuperseded(keys *dedup.Log, res *pipeline.Result, files *sink.FileSink) error {
+func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.FileSink) error {
 	dups, err := keys.Resolve()
 	if err != nil {
 		return err
@@ -360,6 +360,20 @@ func dropSuperseded(keys *dedup.Log, res *pipeline.Result, files *sink.FileSink)
 		}
 	}
 	return nil
+}
+
+// expectedRows guesses the rows of the inputs from their size (about 100
+// bytes a row), to size the duplicate detector's filter.
+func (o *Options) expectedRows(inputs []pipeline.Input) int64 {
+	var n int64
+	for _, in := range inputs {
+		for _, f := range in.Files {
+			if st, err := os.Stat(f); err == nil {
+				n += st.Size() / 100
+			}
+		}
+	}
+	return n
 }
 
 // reviewing says whether payload statistics are collected for the review.
@@ -615,7 +629,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	if o.LimitRejects {
 		cfg.MaxRejects = o.MaxRejects
 	}
-	var keys *dedup.Log
+	var keys *dedup.Detector
 	var tracker *stateTracker
 	switch {
 	case store != nil:
@@ -656,13 +670,13 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		// written in one pass and the superseded payloads removed
 		// afterwards (nothing has left the machine yet); validate only
 		// counts them.
-		keys = dedup.NewLog("", 0)
+		keys = dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
 		cfg.Keys = keys
 	case o.Duplicates == "last":
 		// Any other destination: read everything once to learn which rows
 		// lose, so that they are never sent.
-		keys := dedup.NewLog("", 0)
+		keys := dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
 		if _, err := o.runPass(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
 			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys}); err != nil {

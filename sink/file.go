@@ -79,7 +79,8 @@ func NewFileSink(opts FileOptions) (*FileSink, error) {
 		}
 	case CompressZstd:
 		s.ext += ".zst"
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderCRC(true))
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return nil, err
 		}

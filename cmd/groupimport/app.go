@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +72,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `FILE` (node_exporter textfile collector)"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log lines as text or json"},
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: auto (a bar on a terminal, log lines otherwise), bar, log, none"},
+		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile to `FILE` (for performance reports)", Hidden: true},
 		&cli.IntFlag{Name: "batch-rows", Usage: "rows per batch (default 4096; 512 when sending to the API)", Hidden: true},
 	}
 	runFlags := append([]cli.Flag{
@@ -254,6 +257,15 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		default:
 			return exitWith(runner.ExitUsage, fmt.Errorf("unexpected arguments %q: name each input with --companies or --memberships (quote globs: --companies 'data/*.csv')", args))
 		}
+	}
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return exitWith(runner.ExitUsage, err)
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	code := runner.Run(c.Context, o)
 	return exitWith(code, nil)
