@@ -33,11 +33,12 @@ type Detector struct {
 const maxCandidates = 1 << 20
 
 // NewDetector returns a detector whose filter is sized for about
-// expectedRows keys (12 bits a key, between 1 MiB and 32 MiB).
+// expectedRows keys (12 bits a key, between 1 MiB and 16 MiB: past about
+// 11 M keys false candidates grow, and cost a map entry each).
 func NewDetector(dir string, expectedRows int64) *Detector {
 	bits := uint64(max(expectedRows, 1)) * 12
 	words := uint64(1 << 17) // 1 MiB
-	for words*64 < bits && words < 1<<22 {
+	for words*64 < bits && words < 1<<21 {
 		words <<= 1
 	}
 	return &Detector{dir: dir, bloom: make([]uint64, words), mask: words/8 - 1, candidates: map[[16]byte]struct{}{}, maxCand: maxCandidates}
