@@ -12,6 +12,7 @@ package dedup
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -134,7 +135,7 @@ func less(a, b Entry) int {
 		}
 		return 1
 	}
-	if c := compareKey(a.Key, b.Key); c != 0 {
+	if c := bytes.Compare(a.Key[:], b.Key[:]); c != 0 {
 		return c
 	}
 	switch {
@@ -142,18 +143,6 @@ func less(a, b Entry) int {
 		return -1
 	case a.Row > b.Row:
 		return 1
-	}
-	return 0
-}
-
-func compareKey(a, b [16]byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
 	}
 	return 0
 }

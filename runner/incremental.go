@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -91,7 +92,7 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 				p.superseded.Add(e.Row)
 				p.Superseded++
 			}
-			for ok && compare(cur.Key, last.Key) < 0 {
+			for ok && bytes.Compare(cur.Key[:], last.Key[:]) < 0 {
 				count(&cur)
 				if err := vanish(&cur); err != nil {
 					return err
@@ -139,18 +140,6 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 		return nil, fmt.Errorf("comparing with the state: %w", err)
 	}
 	return p, nil
-}
-
-func compare(a, b [16]byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
 
 // vanishedReader serves remembered keys as rows of groupId, objectTypeId,

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -29,7 +30,7 @@ func all(t *testing.T, s *Store) map[[16]byte]Record {
 			if err != nil || !ok {
 				return err
 			}
-			if prev != nil && compareKeys(*prev, r.Key) >= 0 {
+			if prev != nil && bytes.Compare(prev[:], r.Key[:]) >= 0 {
 				t.Fatalf("keys out of order")
 			}
 			k := r.Key

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -230,7 +231,7 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
 		return fmt.Errorf("state: %w", err)
 	}
 	err = srt.Each(func(r Record) error {
-		for okOld && compareKeys(old.Key, r.Key) < 0 {
+		for okOld && bytes.Compare(old.Key[:], r.Key[:]) < 0 {
 			if err := put(&old); err != nil {
 				return err
 			}
@@ -328,18 +329,6 @@ func (br *batchReader) next() (Record, bool, error) {
 	r := br.buf[0]
 	br.buf = br.buf[1:]
 	return r, true, nil
-}
-
-func compareKeys(a, b [16]byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
 
 // RunInfo is the record of a run, kept so that a run started again after a
