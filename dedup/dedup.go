@@ -11,16 +11,13 @@
 package dedup
 
 import (
-	"bufio"
 	"bytes"
-	"container/heap"
+	"cmp"
 	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
 	"math/bits"
-	"os"
 	"slices"
+
+	"github.com/groupimport/groupimport/internal/extsort"
 )
 
 // Entry is one logged payload.
@@ -34,154 +31,121 @@ type Entry struct {
 
 const entrySize = 16 + 8 + 8 + 8 + 1
 
-// Log collects entries.
+// Log collects entries and gives them back grouped by key, in bounded
+// memory (package extsort).
 type Log struct {
-	dir   string
-	max   int // entries kept in memory before a sorted run is spilled
-	buf   []Entry
-	runs  []string
-	count int64
-
-	// Full buffers are sorted and written by a goroutine, so that the
-	// caller (the pipeline's in-order writer) never waits for a sort; one
-	// buffer is spilling while the other fills.
-	spilling chan []Entry
-	spare    chan []Entry
-	spillErr chan error
-	pending  int
+	s   *extsort.Sorter
+	buf []byte
 }
 
 // NewLog returns a log that spills to dir ("" for the system temporary
-// directory) once it holds maxInMemory entries (default 256 Ki, 12 MB; two
+// directory) past maxInMemory entries (default 256 Ki, about 13 MB; two
 // such buffers at most): memory stays flat whatever the number of rows.
 func NewLog(dir string, maxInMemory int) *Log {
 	if maxInMemory <= 0 {
 		maxInMemory = 256 << 10
 	}
-	return &Log{dir: dir, max: maxInMemory}
+	return &Log{s: extsort.New(dir, maxInMemory*(28+valueSize))}
 }
 
 // Len is the number of entries logged.
-func (l *Log) Len() int64 { return l.count }
+func (l *Log) Len() int64 { return l.s.Len() }
+
+// value layout: msg(8) hash(8) delete(1); the row is the sort order
+const valueSize = 17
 
 // Add logs an entry.
 func (l *Log) Add(e Entry) error {
-	if l.buf == nil {
-		l.buf = make([]Entry, 0, min(l.max, 64<<10))
+	l.buf = binary.LittleEndian.AppendUint64(l.buf[:0], uint64(e.Msg))
+	l.buf = binary.LittleEndian.AppendUint64(l.buf, e.Hash)
+	if e.Delete {
+		l.buf = append(l.buf, 1)
+	} else {
+		l.buf = append(l.buf, 0)
 	}
-	l.buf = append(l.buf, e)
-	l.count++
-	if len(l.buf) >= l.max {
-		return l.spillAsync()
-	}
-	return nil
+	return l.s.Add(e.Key, uint64(e.Row), l.buf)
 }
 
-// spillAsync hands the full buffer to the spilling goroutine and goes on
-// with the spare one (waiting for it when the goroutine is behind).
-func (l *Log) spillAsync() error {
-	if l.spilling == nil {
-		l.spilling, l.spare, l.spillErr = make(chan []Entry), make(chan []Entry, 1), make(chan error, 64)
-		l.spare <- make([]Entry, 0, l.max)
-		go func() {
-			for buf := range l.spilling {
-				name, err := writeRun(l.dir, buf)
-				if err == nil {
-					// before the report below: the caller reads runs only
-					// after receiving every report
-					l.runs = append(l.runs, name)
-				}
-				l.spare <- buf[:0]
-				l.spillErr <- err
-			}
-		}()
-	}
-	// collect finished spills (their errors)
-	for l.pending > 0 {
-		select {
-		case err := <-l.spillErr:
-			l.pending--
-			if err != nil {
+// Groups calls fn with the entries of each key, keys in ascending byte
+// order, each group's entries by ascending row ordinal. The slice is reused
+// between calls.
+func (l *Log) Groups(fn func(group []Entry) error) error {
+	var group []Entry
+	err := l.s.Each(func(key []byte, order uint64, v []byte) error {
+		var e Entry
+		copy(e.Key[:], key)
+		e.Row = int64(order)
+		e.Msg = int64(binary.LittleEndian.Uint64(v))
+		e.Hash = binary.LittleEndian.Uint64(v[8:])
+		e.Delete = v[16] == 1
+		if len(group) > 0 && group[0].Key != e.Key {
+			if err := fn(group); err != nil {
 				return err
 			}
-			continue
-		default:
+			group = group[:0]
 		}
-		break
+		group = append(group, e)
+		return nil
+	})
+	if err == nil && len(group) > 0 {
+		err = fn(group)
 	}
-	full := l.buf
-	l.buf = <-l.spare
-	l.pending++
-	l.spilling <- full
-	return nil
+	return err
 }
 
-// drain waits for the spilling goroutine to finish every handed buffer.
-func (l *Log) drain() error {
-	var first error
-	for ; l.pending > 0; l.pending-- {
-		if err := <-l.spillErr; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-func less(a, b Entry) int {
-	// the first eight bytes as an integer decide almost every comparison
-	if ah, bh := binary.BigEndian.Uint64(a.Key[:8]), binary.BigEndian.Uint64(b.Key[:8]); ah != bh {
-		if ah < bh {
-			return -1
-		}
-		return 1
-	}
-	if c := bytes.Compare(a.Key[:], b.Key[:]); c != 0 {
-		return c
-	}
-	switch {
-	case a.Row < b.Row:
-		return -1
-	case a.Row > b.Row:
-		return 1
-	}
-	return 0
-}
-
-func (l *Log) spill() error {
-	name, err := writeRun(l.dir, l.buf)
+// Resolve finds the superseded entries: in each group, all but the one
+// with the highest row ordinal.
+func (l *Log) Resolve() (*Result, error) {
+	res := &Result{}
+	err := l.Groups(func(group []Entry) error {
+		res.add(group)
+		return nil
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l.runs = append(l.runs, name)
-	l.buf = l.buf[:0]
-	return nil
+	res.sort()
+	return res, nil
 }
 
-// writeRun sorts buf and writes it to a temporary file.
-func writeRun(dir string, buf []Entry) (string, error) {
-	slices.SortFunc(buf, less)
-	f, err := os.CreateTemp(dir, "groupimport-dedup-*.run")
-	if err != nil {
-		return "", fmt.Errorf("duplicate detection: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var rec [entrySize]byte
-	for _, e := range buf {
-		encode(&rec, e)
-		w.Write(rec[:])
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", fmt.Errorf("duplicate detection: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("duplicate detection: %w", err)
-	}
-	return f.Name(), nil
+// Close removes the temporary files.
+func (l *Log) Close() { l.s.Close() }
+
+// Result lists the superseded entries.
+type Result struct {
+	// Superseded are the entries that lost to a later row of their key,
+	// sorted by row ordinal.
+	Superseded []Entry
+	// Rows and Msgs are the superseded rows' ordinals and payload indexes,
+	// each sorted ascending (Msgs leaves out entries logged with Msg -1).
+	Rows []int64
+	Msgs []int64
+	// Keys is the number of keys that had duplicates.
+	Keys int64
 }
 
+// add records a key's entries (sorted by row): all but the last lose.
+func (r *Result) add(group []Entry) {
+	if len(group) < 2 {
+		return
+	}
+	r.Keys++
+	for _, e := range group[:len(group)-1] {
+		r.Superseded = append(r.Superseded, e)
+		r.Rows = append(r.Rows, e.Row)
+		if e.Msg >= 0 {
+			r.Msgs = append(r.Msgs, e.Msg)
+		}
+	}
+}
+
+func (r *Result) sort() {
+	slices.Sort(r.Rows)
+	slices.Sort(r.Msgs)
+	slices.SortFunc(r.Superseded, func(a, b Entry) int { return cmp.Compare(a.Row, b.Row) })
+}
+
+// entry layout in the detector's key log
 func encode(rec *[entrySize]byte, e Entry) {
 	copy(rec[:16], e.Key[:])
 	binary.LittleEndian.PutUint64(rec[16:], uint64(e.Row))
@@ -203,176 +167,12 @@ func decode(rec []byte) Entry {
 	return e
 }
 
-// Result lists the superseded entries.
-type Result struct {
-	// Superseded are the entries that lost to a later row of their key,
-	// sorted by row ordinal.
-	Superseded []Entry
-	// Rows and Msgs are the superseded rows' ordinals and payload indexes,
-	// each sorted ascending (Msgs leaves out entries logged with Msg -1).
-	Rows []int64
-	Msgs []int64
-	// Keys is the number of keys that had duplicates.
-	Keys int64
-}
-
-// Groups calls fn with the entries of each key, keys in ascending byte
-// order, each group's entries by ascending row ordinal. The slice is reused
-// between calls.
-func (l *Log) Groups(fn func(group []Entry) error) error {
-	var group []Entry
-	var ferr error
-	visit := func(e Entry) {
-		if ferr != nil {
-			return
-		}
-		if len(group) > 0 && group[0].Key != e.Key {
-			ferr = fn(group)
-			group = group[:0]
-		}
-		group = append(group, e)
+// less orders entries by key, then row.
+func less(a, b Entry) int {
+	if c := bytes.Compare(a.Key[:], b.Key[:]); c != 0 {
+		return c
 	}
-	if err := l.drain(); err != nil {
-		return err
-	}
-	if l.spilling != nil {
-		close(l.spilling)
-		l.spilling = nil
-	}
-	if len(l.runs) == 0 {
-		slices.SortFunc(l.buf, less)
-		for _, e := range l.buf {
-			visit(e)
-		}
-	} else {
-		if len(l.buf) > 0 {
-			if err := l.spill(); err != nil {
-				return err
-			}
-		}
-		if err := l.merge(visit); err != nil {
-			return err
-		}
-	}
-	if ferr == nil && len(group) > 0 {
-		ferr = fn(group)
-	}
-	return ferr
-}
-
-// Resolve finds the superseded entries: in each group, all but the one
-// with the highest row ordinal.
-func (l *Log) Resolve() (*Result, error) {
-	res := &Result{}
-	err := l.Groups(func(group []Entry) error {
-		if len(group) < 2 {
-			return nil
-		}
-		res.Keys++
-		for _, e := range group[:len(group)-1] {
-			res.Superseded = append(res.Superseded, e)
-			res.Rows = append(res.Rows, e.Row)
-			if e.Msg >= 0 {
-				res.Msgs = append(res.Msgs, e.Msg)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(res.Rows)
-	slices.Sort(res.Msgs)
-	slices.SortFunc(res.Superseded, func(a, b Entry) int { return int(max(-1, min(1, a.Row-b.Row))) })
-	return res, nil
-}
-
-type runReader struct {
-	r   *bufio.Reader
-	f   *os.File
-	cur Entry
-}
-
-type runHeap []*runReader
-
-func (h runHeap) Len() int           { return len(h) }
-func (h runHeap) Less(i, j int) bool { return less(h[i].cur, h[j].cur) < 0 }
-func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(x any)        { *h = append(*h, x.(*runReader)) }
-func (h *runHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-func (rr *runReader) next() (bool, error) {
-	var rec [entrySize]byte
-	if _, err := io.ReadFull(rr.r, rec[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		return false, fmt.Errorf("duplicate detection: reading a sorted run: %w", err)
-	}
-	rr.cur = decode(rec[:])
-	return true, nil
-}
-
-// merge visits all spilled entries in order.
-func (l *Log) merge(visit func(Entry)) error {
-	h := &runHeap{}
-	defer func() {
-		for _, rr := range *h {
-			rr.f.Close()
-		}
-	}()
-	for _, name := range l.runs {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("duplicate detection: %w", err)
-		}
-		rr := &runReader{r: bufio.NewReaderSize(f, 256<<10), f: f}
-		ok, err := rr.next()
-		if err != nil {
-			f.Close()
-			return err
-		}
-		if ok {
-			*h = append(*h, rr)
-		} else {
-			f.Close()
-		}
-	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		rr := (*h)[0]
-		visit(rr.cur)
-		ok, err := rr.next()
-		if err != nil {
-			return err
-		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			rr.f.Close()
-			heap.Pop(h)
-		}
-	}
-	return nil
-}
-
-// Close removes the temporary files.
-func (l *Log) Close() {
-	l.drain()
-	if l.spilling != nil {
-		close(l.spilling)
-		l.spilling = nil
-	}
-	for _, r := range l.runs {
-		os.Remove(r)
-	}
-	l.runs = nil
-	l.buf = nil
+	return cmp.Compare(a.Row, b.Row)
 }
 
 // Set is a set of row ordinals, as a bitmap: 10 M rows take 1.25 MB.

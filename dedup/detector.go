@@ -140,21 +140,10 @@ func (d *Detector) Resolve() (*Result, error) {
 		for j < len(entries) && entries[j].Key == entries[i].Key {
 			j++
 		}
-		if j-i > 1 {
-			res.Keys++
-			for _, e := range entries[i : j-1] {
-				res.Superseded = append(res.Superseded, e)
-				res.Rows = append(res.Rows, e.Row)
-				if e.Msg >= 0 {
-					res.Msgs = append(res.Msgs, e.Msg)
-				}
-			}
-		}
+		res.add(entries[i:j])
 		i = j
 	}
-	slices.Sort(res.Rows)
-	slices.Sort(res.Msgs)
-	slices.SortFunc(res.Superseded, func(a, b Entry) int { return int(max(-1, min(1, a.Row-b.Row))) })
+	res.sort()
 	return res, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
+	"github.com/groupimport/groupimport/internal/extsort"
 )
 
 func rec(i int, hash uint64) Record {
@@ -70,7 +72,7 @@ func TestJournalConsolidate(t *testing.T) {
 	// destination (a sorter), part journalled; then a "crash" before
 	// consolidation: reopen and consolidate.
 	extra := NewSorter(t.TempDir())
-	extra.limit = 4096 // force spills
+	extra.s = extsort.New(t.TempDir(), 4096) // force spills
 	for i := 0; i < 500; i++ {
 		r := rec(i, 2)
 		extra.Add(&r)

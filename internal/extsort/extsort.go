@@ -1,0 +1,275 @@
+// Package extsort sorts records larger than memory: each record is a
+// 16-byte key, a 64-bit order and a value; records come back sorted by key,
+// then order. Past a memory limit the buffer is sorted and written to a
+// temporary file by a background goroutine (one buffer spills while the
+// next fills), and the sorted runs are merged at the end.
+package extsort
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// header: key(16) order(8, big endian: bytes compare as numbers) len(4)
+const hdr = 16 + 8 + 4
+
+// Sorter collects records. Not safe for concurrent use.
+type Sorter struct {
+	dir   string
+	limit int
+	cur   *buffer
+	runs  []string
+	n     int64
+
+	spilling chan *buffer
+	spare    chan *buffer
+	done     chan error
+	pending  int
+}
+
+type buffer struct {
+	data  []byte
+	index []int // offsets of records in data
+}
+
+// New returns a sorter spilling to dir ("" for the system's temporary
+// directory) once a buffer holds limit bytes (default 32 MiB; two buffers
+// at most).
+func New(dir string, limit int) *Sorter {
+	if limit <= 0 {
+		limit = 32 << 20
+	}
+	return &Sorter{dir: dir, limit: limit, cur: &buffer{}}
+}
+
+// Len is the number of records added.
+func (s *Sorter) Len() int64 { return s.n }
+
+// Add adds a record; value is copied.
+func (s *Sorter) Add(key [16]byte, order uint64, value []byte) error {
+	b := s.cur
+	off := len(b.data)
+	b.data = append(b.data, key[:]...)
+	b.data = binary.BigEndian.AppendUint64(b.data, order)
+	b.data = binary.LittleEndian.AppendUint32(b.data, uint32(len(value)))
+	b.data = append(b.data, value...)
+	b.index = append(b.index, off)
+	s.n++
+	if len(b.data) >= s.limit {
+		return s.spillAsync()
+	}
+	return nil
+}
+
+func (b *buffer) record(off int) []byte {
+	n := int(binary.LittleEndian.Uint32(b.data[off+24:]))
+	return b.data[off : off+hdr+n]
+}
+
+func (b *buffer) sort() {
+	sort.Slice(b.index, func(i, j int) bool {
+		x, y := b.index[i], b.index[j]
+		return bytes.Compare(b.data[x:x+24], b.data[y:y+24]) < 0
+	})
+}
+
+func (s *Sorter) spillAsync() error {
+	if s.spilling == nil {
+		s.spilling, s.spare, s.done = make(chan *buffer), make(chan *buffer, 1), make(chan error, 64)
+		s.spare <- &buffer{}
+		go func() {
+			for b := range s.spilling {
+				name, err := writeRun(s.dir, b)
+				if err == nil {
+					s.runs = append(s.runs, name) // read only after every report below is received
+				}
+				b.data, b.index = b.data[:0], b.index[:0]
+				s.spare <- b
+				s.done <- err
+			}
+		}()
+	}
+	full := s.cur
+	s.cur = <-s.spare
+	s.pending++
+	s.spilling <- full
+	return s.collect(false)
+}
+
+// collect takes the reports of finished spills (waiting for all of them
+// with wait); it returns the first error.
+func (s *Sorter) collect(wait bool) error {
+	var first error
+	for s.pending > 0 {
+		var err error
+		if wait {
+			err = <-s.done
+		} else {
+			select {
+			case err = <-s.done:
+			default:
+				return first
+			}
+		}
+		s.pending--
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func writeRun(dir string, b *buffer) (string, error) {
+	b.sort()
+	f, err := os.CreateTemp(dir, "groupimport-sort-*.run")
+	if err != nil {
+		return "", fmt.Errorf("sorting: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, off := range b.index {
+		w.Write(b.record(off))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sorting: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sorting: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// Each calls fn with every record, sorted by key then order; the slices
+// are valid only during the call. It may be called once.
+func (s *Sorter) Each(fn func(key []byte, order uint64, value []byte) error) error {
+	if err := s.collect(true); err != nil {
+		return err
+	}
+	if s.spilling != nil {
+		close(s.spilling)
+		s.spilling = nil
+	}
+	visit := func(r []byte) error {
+		return fn(r[:16], binary.BigEndian.Uint64(r[16:24]), r[hdr:])
+	}
+	if len(s.runs) == 0 {
+		s.cur.sort()
+		for _, off := range s.cur.index {
+			if err := visit(s.cur.record(off)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(s.cur.index) > 0 {
+		name, err := writeRun(s.dir, s.cur)
+		if err != nil {
+			return err
+		}
+		s.runs = append(s.runs, name)
+		s.cur = &buffer{}
+	}
+	return s.merge(visit)
+}
+
+type run struct {
+	r   *bufio.Reader
+	f   *os.File
+	cur []byte
+}
+
+func (r *run) next() (bool, error) {
+	var h [hdr]byte
+	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
+	}
+	n := int(binary.LittleEndian.Uint32(h[24:]))
+	r.cur = append(append(r.cur[:0], h[:]...), make([]byte, n)...)
+	if _, err := io.ReadFull(r.r, r.cur[hdr:]); err != nil {
+		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
+	}
+	return true, nil
+}
+
+type runHeap []*run
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return bytes.Compare(h[i].cur[:24], h[j].cur[:24]) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*run)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (s *Sorter) merge(visit func([]byte) error) error {
+	h := &runHeap{}
+	defer func() {
+		for _, r := range *h {
+			r.f.Close()
+		}
+	}()
+	for _, name := range s.runs {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("sorting: %w", err)
+		}
+		r := &run{r: bufio.NewReaderSize(f, 256<<10), f: f}
+		ok, err := r.next()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if ok {
+			*h = append(*h, r)
+		} else {
+			f.Close()
+		}
+	}
+	heap.Init(h)
+	for h.Len() > 0 {
+		r := (*h)[0]
+		if err := visit(r.cur); err != nil {
+			return err
+		}
+		ok, err := r.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+		} else {
+			r.f.Close()
+			heap.Pop(h)
+		}
+	}
+	return nil
+}
+
+// Close removes the temporary files.
+func (s *Sorter) Close() {
+	s.collect(true)
+	if s.spilling != nil {
+		close(s.spilling)
+		s.spilling = nil
+	}
+	for _, r := range s.runs {
+		os.Remove(r)
+	}
+	s.runs = nil
+	s.cur = &buffer{}
+}
