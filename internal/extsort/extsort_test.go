@@ -9,7 +9,7 @@ import (
 )
 
 func TestSortSpillsAndMerges(t *testing.T) {
-	for _, limit := range []int{64, 4096, 1 << 30} {
+	for _, limit := range []int{8192, 65536, 1 << 30} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(limit)))
 			type rec struct {
