@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,7 +22,11 @@ import (
 //   - blank lines are skipped; a row with more or fewer fields than the
 //     header is rejected; invalid UTF-8 is rejected with its line and column;
 //   - a UTF-8 byte-order mark is dropped; the delimiter (, ; tab |) is the
-//     one that occurs most often outside quotes in the header line.
+//     one that occurs most often outside quotes in the header line;
+//   - a record longer than Options.MaxRecordBytes stops the file with a
+//     FileError wrapping ErrRecordLimit (naming where a quoted field that is
+//     still open starts); a file with no header is a FileError wrapping
+//     ErrHeader.
 
 const arenaLimit = 1 << 20 // a batch is full when its arena holds this much
 
@@ -48,12 +53,26 @@ type csvReader struct {
 	header []string
 	schema *record.Schema
 	spans  []span
+	// maxSpans bounds r.spans: fields past it are counted in dropped, not
+	// kept, so a record of a million delimiters costs no memory (it is
+	// rejected anyway).
+	maxSpans int
+	dropped  int
 }
 
 func newCSVReader(src *Source, opts Options) (*csvReader, error) {
-	r := &csvReader{src: src, opts: opts, r: src.r, buf: make([]byte, 1<<20), line: 1}
-	if err := r.fill(); err != nil && r.end == 0 {
-		return nil, r.fileErr(0, err)
+	return newCSVReaderSize(src, opts, 1<<20)
+}
+
+// newCSVReaderSize is newCSVReader with an initial buffer of size bytes
+// (tests use tiny buffers to put buffer boundaries everywhere).
+func newCSVReaderSize(src *Source, opts Options, size int) (*csvReader, error) {
+	r := &csvReader{src: src, opts: opts, r: src.r, buf: make([]byte, max(size, 1)), line: 1, maxSpans: opts.MaxColumns + 1}
+	// Enough bytes to see a byte-order mark (reads may be short).
+	for r.end-r.pos < 3 && !r.eof {
+		if err := r.fill(); err != nil && err != io.EOF {
+			return nil, r.fileErr(0, err)
+		}
 	}
 	if bytes.HasPrefix(r.buf[r.pos:r.end], []byte("\xef\xbb\xbf")) {
 		r.pos += 3
@@ -86,8 +105,11 @@ func (r *csvReader) Close() error      { return r.src.Close() }
 func (r *csvReader) Comma() byte { return r.comma }
 
 // fill reads more input into the buffer, growing it when a record does not
-// fit. It returns io.EOF at the end of input and any other error as is; the
-// bytes read before an error stay in the buffer.
+// fit, and reads until the buffer is full: a record that needs several
+// fills is parsed again after each, so each must at least double what it
+// has (a record of n bytes then costs O(n), not O(n²)). It returns io.EOF
+// at the end of input and any other error as is; the bytes read before an
+// error stay in the buffer.
 func (r *csvReader) fill() error {
 	if r.eof {
 		return io.EOF
@@ -95,33 +117,60 @@ func (r *csvReader) fill() error {
 	if r.rerr != nil {
 		return r.rerr
 	}
-	if r.pos > 0 {
-		n := copy(r.buf, r.buf[r.pos:r.end])
-		r.pos, r.end = 0, n
+	var err error
+	r.buf, r.pos, r.end, r.eof, err = fillBuffer(r.r, r.buf, r.pos, r.end, r.opts.MaxRecordBytes)
+	if err != nil && err != io.EOF && err != errBufferLimit {
+		err = decompressErr(r.src, err)
+		r.rerr = err
 	}
-	if r.end == len(r.buf) {
-		if len(r.buf) >= r.opts.MaxRecordBytes {
-			return fmt.Errorf("%w (%d bytes; raise --max-record-bytes if the file is right)", ErrRecordLimit, r.opts.MaxRecordBytes)
+	if err == errBufferLimit {
+		err = recordLimitErr(r.opts.MaxRecordBytes)
+	}
+	return err
+}
+
+// errBufferLimit is fillBuffer's way of saying that the buffer is full and
+// may not grow.
+var errBufferLimit = errors.New("buffer limit")
+
+// fillBuffer moves buf[pos:end] to the front of buf, grows buf when that
+// leaves no room (up to maxRecord+2 bytes, a record and its CRLF), and reads
+// from rd until buf is full, the input ends (io.EOF, eof true) or a read
+// fails (the error, which the caller keeps).
+func fillBuffer(rd io.Reader, buf []byte, pos, end, maxRecord int) (_ []byte, _, _ int, eof bool, err error) {
+	if pos > 0 {
+		end = copy(buf, buf[pos:end])
+		pos = 0
+	}
+	if end == len(buf) {
+		limit := maxRecord + 2
+		if len(buf) >= limit {
+			return buf, pos, end, false, errBufferLimit
 		}
-		nb := make([]byte, min(2*len(r.buf), r.opts.MaxRecordBytes+1))
-		copy(nb, r.buf[:r.end])
-		r.buf = nb
+		nb := make([]byte, min(max(2*len(buf), 1), limit))
+		copy(nb, buf[:end])
+		buf = nb
 	}
-	for {
-		n, err := r.r.Read(r.buf[r.end:])
-		r.end += n
+	for zeros := 0; end < len(buf); {
+		n, err := rd.Read(buf[end:])
+		end += n
 		if err == io.EOF {
-			r.eof = true
-			return io.EOF
+			return buf, pos, end, true, io.EOF
 		}
 		if err != nil {
-			r.rerr = decompressErr(r.src, err)
-			return r.rerr
+			return buf, pos, end, false, err
 		}
-		if n > 0 {
-			return nil
+		if n == 0 {
+			if zeros++; zeros > 100 {
+				return buf, pos, end, false, io.ErrNoProgress
+			}
 		}
 	}
+	return buf, pos, end, false, nil
+}
+
+func recordLimitErr(limit int) error {
+	return fmt.Errorf("%w (%d bytes; raise --max-record-bytes if the file is right)", ErrRecordLimit, limit)
 }
 
 func (r *csvReader) fileErr(col int, err error) error {
@@ -130,28 +179,21 @@ func (r *csvReader) fileErr(col int, err error) error {
 
 // sniffComma picks the delimiter from the first non-blank line: the
 // candidate that occurs most often outside quotes, a comma on a tie or when
-// none occurs (a one-column file).
+// none occurs (a one-column file). It looks at no more of the line than a
+// record may hold, so the choice does not depend on how much the buffer
+// happens to hold.
 func (r *csvReader) sniffComma() (byte, error) {
+	if err := r.skipBlankLines(); err != nil {
+		return 0, err
+	}
+	limit := r.opts.MaxRecordBytes + 1
 	for {
-		var counts [256]int
-		inQuote, nonBlank, found := false, false, false
-		for _, c := range r.buf[r.pos:r.end] {
-			switch {
-			case c == '"':
-				inQuote = !inQuote
-				nonBlank = true
-			case inQuote:
-			case c == '\n' || c == '\r':
-				found = nonBlank
-			default:
-				counts[c]++
-				nonBlank = true
-			}
-			if found {
-				break
-			}
+		w := r.buf[r.pos:r.end]
+		if len(w) > limit {
+			w = w[:limit]
 		}
-		if found || r.eof {
+		counts, found := sniffLine(w)
+		if found || r.eof || len(w) == limit {
 			best, n := byte(','), 0
 			for _, c := range []byte{',', ';', '\t', '|'} {
 				if counts[c] > n {
@@ -166,18 +208,88 @@ func (r *csvReader) sniffComma() (byte, error) {
 	}
 }
 
+// sniffLine counts the bytes of the first line of w outside quoted fields
+// (a quote opens one at the start of the line or after a candidate
+// delimiter) and reports whether the line ends within w.
+func sniffLine(w []byte) (counts [256]int, found bool) {
+	inQuote, fieldStart := false, true
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		switch {
+		case inQuote:
+			if c == '"' {
+				if k+1 < len(w) && w[k+1] == '"' {
+					k++
+				} else {
+					inQuote = false
+				}
+			}
+			continue
+		case c == '"' && fieldStart:
+			inQuote = true
+		case c == '\n' || c == '\r':
+			return counts, true
+		default:
+			counts[c]++
+		}
+		fieldStart = c == ',' || c == ';' || c == '\t' || c == '|'
+	}
+	return counts, false
+}
+
+// skipBlankLines consumes the line ends before the header, counting them.
+func (r *csvReader) skipBlankLines() error {
+	for {
+		d := r.buf[r.pos:r.end]
+		k := 0
+		for k < len(d) && (d[k] == '\n' || d[k] == '\r') {
+			k++
+		}
+		if k == len(d) && k > 0 && d[k-1] == '\r' && !r.eof {
+			k-- // its \n may come with the next read
+		}
+		r.line += int64(countLines(d[:k]))
+		r.pos += k
+		if r.pos < r.end && r.buf[r.pos] != '\r' || r.eof {
+			return nil
+		}
+		if err := r.fill(); err != nil && err != io.EOF {
+			return r.fileErr(0, err)
+		}
+	}
+}
+
 // record is the result of parsing one record from the buffer.
 type csvRecord struct {
 	n      int // bytes consumed, terminator included
 	length int // bytes of the record, terminator excluded
 	lines  int // line ends consumed (inside quotes and the terminator)
-	rowErr *record.Error
+	// open is 1 + the offset of a quoted field still open when the data
+	// ran out (ok=false), 0 otherwise; limitQuote is 1 + the offset of the
+	// quoted field holding byte MaxRecordBytes of the record, if any.
+	open       int
+	limitQuote int
+	rowErr     *record.Error
+	errField   int // the field rowErr is about
+}
+
+// fields is the number of fields of the last record parsed.
+func (r *csvReader) fields() int { return len(r.spans) + r.dropped }
+
+// addSpan records a field, or only counts it past r.maxSpans.
+func (r *csvReader) addSpan(sp span) {
+	if len(r.spans) < r.maxSpans {
+		r.spans = append(r.spans, sp)
+	} else {
+		r.dropped++
+	}
 }
 
 // parse reads one record at the start of data into r.spans. It returns
 // ok=false when data does not hold a whole record and more input may come.
 func (r *csvReader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fatal error) {
 	r.spans = r.spans[:0]
+	r.dropped = 0
 	i := 0
 	for {
 		if i < len(data) && data[i] == '"' {
@@ -187,6 +299,7 @@ func (r *csvReader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fata
 			for {
 				k := bytes.IndexByte(data[j:], '"')
 				if k < 0 {
+					rec.open = i + 1
 					if atEOF {
 						return rec, false, r.recordErr(data, i, ErrQuote)
 					}
@@ -199,12 +312,16 @@ func (r *csvReader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fata
 					continue
 				}
 				if j+1 == len(data) && !atEOF {
+					rec.open = i + 1
 					return rec, false, nil // "" may continue in the next read
 				}
 				break
 			}
 			rec.lines += countLines(data[i+1 : j])
-			r.spans = append(r.spans, span{i + 1, j, esc})
+			if i <= r.opts.MaxRecordBytes && r.opts.MaxRecordBytes <= j {
+				rec.limitQuote = i + 1
+			}
+			r.addSpan(span{i + 1, j, esc})
 			j++
 			if j >= len(data) {
 				rec.n, rec.length = j, j
@@ -223,11 +340,17 @@ func (r *csvReader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fata
 						Col:    colOf(data, j),
 						Reason: fmt.Sprintf("unexpected %q after the closing quote of a quoted field (a quote inside a quoted field must be doubled)", c),
 					}
+					rec.errField = r.fields() - 1
+					if n := countLines(data[:j]); n > 0 {
+						rec.rowErr.Line = r.line + int64(n)
+					}
 				}
 				for j < len(data) && !r.stop[data[j]] {
 					j++
 				}
-				r.spans[len(r.spans)-1].e = j
+				if r.dropped == 0 {
+					r.spans[len(r.spans)-1].e = j
+				}
 				if j >= len(data) {
 					if !atEOF {
 						return rec, false, nil
@@ -247,7 +370,7 @@ func (r *csvReader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fata
 		for j < len(data) && !r.stop[data[j]] {
 			j++
 		}
-		r.spans = append(r.spans, span{i, j, false})
+		r.addSpan(span{i, j, false})
 		if j >= len(data) {
 			if !atEOF {
 				return rec, false, nil
@@ -278,6 +401,24 @@ func (r *csvReader) terminate(data []byte, j int, rec csvRecord, atEOF bool) (cs
 	}
 	rec.n = j + 1
 	return rec, true, nil
+}
+
+// limitErr is the error for a record longer than MaxRecordBytes that starts
+// at buf[pos]. When the byte just past the limit is inside a quoted field,
+// it names where that field opens (a stray quote makes the rest of the
+// file one field); otherwise the record's line.
+func (r *csvReader) limitErr(rec csvRecord) error {
+	data, limit := r.buf[r.pos:r.end], r.opts.MaxRecordBytes
+	quote := rec.limitQuote - 1
+	if quote < 0 && rec.open > 0 && rec.open-1 <= limit {
+		quote = rec.open - 1
+	}
+	if quote < 0 {
+		return r.fileErr(0, recordLimitErr(limit))
+	}
+	return &FileError{File: r.src.Path, Line: r.line + int64(countLines(data[:quote])), Col: colOf(data, quote), Row: r.rows,
+		Err: fmt.Errorf("%w: the quoted field that opens here is still open after %d bytes (%w, or a stray quote?); raise --max-record-bytes if the file is right",
+			ErrRecordLimit, limit, ErrQuote)}
 }
 
 func (r *csvReader) recordErr(data []byte, off int, err error) error {
@@ -321,13 +462,25 @@ func (r *csvReader) next() (data []byte, rec csvRecord, startLine int64, err err
 		}
 		rec, ok, fatal := r.parse(r.buf[r.pos:r.end], r.eof)
 		if fatal != nil {
+			if r.end-r.pos > r.opts.MaxRecordBytes+1 {
+				// What a smaller buffer would have met first.
+				return nil, rec, 0, r.limitErr(rec)
+			}
 			return nil, rec, 0, fatal
 		}
 		if !ok {
+			// All of buf[pos:end] is this record (and perhaps the CR of its
+			// CRLF).
+			if r.end-r.pos > r.opts.MaxRecordBytes+1 {
+				return nil, rec, 0, r.limitErr(rec)
+			}
 			if err := r.fill(); err != nil && err != io.EOF {
 				return nil, rec, 0, r.fileErr(0, err)
 			}
 			continue
+		}
+		if rec.length > r.opts.MaxRecordBytes {
+			return nil, rec, 0, r.limitErr(rec)
 		}
 		data = r.buf[r.pos : r.pos+rec.length]
 		startLine = r.line
@@ -358,8 +511,8 @@ func (r *csvReader) readHeader() error {
 		off := invalidUTF8At(data)
 		return bad(off, "invalid UTF-8 (byte 0x%02x); name the file's encoding with --encoding", data[off])
 	}
-	if len(r.spans) > r.opts.MaxColumns {
-		return bad(0, "%d columns, more than the limit of %d", len(r.spans), r.opts.MaxColumns)
+	if n := r.fields(); n > r.opts.MaxColumns {
+		return bad(0, "%d columns, more than the limit of %d", n, r.opts.MaxColumns)
 	}
 	names := make([]string, len(r.spans))
 	seen := map[string]int{}
@@ -401,13 +554,18 @@ func (r *csvReader) Next(b *record.Batch, max int) error {
 			row.Err = &record.Error{
 				Column: r.columnAt(off),
 				Col:    colOf(raw, off),
-				Line:   line + int64(countLines(raw[:off])),
 				Reason: fmt.Sprintf("invalid UTF-8 (byte 0x%02x); if the file is not UTF-8, name its encoding with --encoding", raw[off]),
+			}
+			if n := countLines(raw[:off]); n > 0 {
+				row.Err.Line = line + int64(n) // the line of the bad byte, when not the first
 			}
 		case rec.rowErr != nil:
 			row.Err = rec.rowErr
-		case len(r.spans) != ncol:
-			row.Err = &record.Error{Reason: fmt.Sprintf("the row has %d fields, the header has %d", len(r.spans), ncol)}
+			if rec.errField < ncol {
+				row.Err.Column = r.header[rec.errField]
+			}
+		case r.fields() != ncol:
+			row.Err = &record.Error{Reason: fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)}
 		default:
 			vals := b.Values(ncol)
 			for k, sp := range r.spans {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,11 @@ import (
 // they appear; strings are unescaped, numbers kept as their exact text,
 // nested objects and arrays kept as compact JSON. A key that appears twice
 // in one object is a rejected row (JSON parsers disagree on which one wins).
+// Options.MaxDepth bounds the nesting of a line, its own object included.
+// A line longer than Options.MaxRecordBytes stops the file (a FileError
+// wrapping ErrRecordLimit). A file that is one JSON array, or objects
+// spread over several lines, is refused with a FileError wrapping
+// ErrNotNDJSON.
 
 type ndjsonReader struct {
 	src  *Source
@@ -41,9 +47,18 @@ type ndjsonReader struct {
 }
 
 func newNDJSONReader(src *Source, opts Options) (*ndjsonReader, error) {
-	r := &ndjsonReader{src: src, opts: opts, r: src.r, buf: make([]byte, 1<<20), line: 1, schemas: map[string]*record.Schema{}}
-	if err := r.fill(); err != nil && r.end == 0 && err != io.EOF {
-		return nil, &FileError{File: src.Path, Err: err}
+	return newNDJSONReaderSize(src, opts, 1<<20)
+}
+
+// newNDJSONReaderSize is newNDJSONReader with an initial buffer of size
+// bytes (tests use tiny buffers to put buffer boundaries everywhere).
+func newNDJSONReaderSize(src *Source, opts Options, size int) (*ndjsonReader, error) {
+	r := &ndjsonReader{src: src, opts: opts, r: src.r, buf: make([]byte, max(size, 1)), line: 1, schemas: map[string]*record.Schema{}}
+	// Enough bytes to see a byte-order mark (reads may be short).
+	for r.end-r.pos < 3 && !r.eof {
+		if err := r.fill(); err != nil && err != io.EOF {
+			return nil, &FileError{File: src.Path, Line: 1, Err: err}
+		}
 	}
 	if bytes.HasPrefix(r.buf[r.pos:r.end], []byte("\xef\xbb\xbf")) {
 		r.pos += 3
@@ -57,15 +72,67 @@ func newNDJSONReader(src *Source, opts Options) (*ndjsonReader, error) {
 // sniff refuses a JSON array or a pretty-printed document, and collects
 // the keys of the first lines for Columns.
 func (r *ndjsonReader) sniff() error {
+	// Have the first two non-blank lines in the buffer, if they fit.
+	for !r.eof && r.end-r.pos <= r.opts.MaxRecordBytes && !hasLines(r.buf[r.pos:r.end], 2) {
+		if err := r.fill(); err != nil {
+			if err == io.EOF || errors.Is(err, ErrRecordLimit) {
+				break // nextLine reports a line over the limit
+			}
+			return &FileError{File: r.src.Path, Line: 1, Err: err}
+		}
+	}
+	// The decision looks at no more than a record's worth of bytes, so it
+	// does not depend on how much the buffer happens to hold.
 	head := r.buf[r.pos:r.end]
-	trimmed := bytes.TrimLeft(head, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		return &FileError{File: r.src.Path, Line: 1, Err: fmt.Errorf("%w: the file is a JSON array, not one object per line (convert it with: jq -c '.[]')", ErrNotNDJSON)}
+	window := head[:min(len(head), r.opts.MaxRecordBytes+1)]
+	atEnd := r.eof && len(window) == len(head)
+
+	// The first two non-blank lines: where they start and end, their
+	// line numbers, and whether they are whole.
+	type lineAt struct {
+		start, end int
+		num        int64
+		whole      bool
 	}
-	lineEnd := bytes.IndexByte(trimmed, '\n')
-	if lineEnd >= 0 && len(bytes.TrimSpace(trimmed[:lineEnd])) == 1 && trimmed[0] == '{' {
-		return &FileError{File: r.src.Path, Line: 1, Err: fmt.Errorf("%w: the first object spans several lines; write one object per line (jq -c .)", ErrNotNDJSON)}
+	var found []lineAt
+	for off, num := 0, int64(1); off < len(window) && len(found) < 2; num++ {
+		end := off + bytes.IndexByte(window[off:], '\n')
+		whole := end >= off
+		if !whole {
+			end = len(window)
+			whole = atEnd
+		}
+		if s := jsonx.SkipSpace(window[:end], off); s < end {
+			found = append(found, lineAt{s, end, num, whole})
+		}
+		off = end + 1
 	}
+	if len(found) > 0 {
+		first := found[0]
+		line := window[first.start:first.end]
+		refuse := func(msg string) error {
+			return &FileError{File: r.src.Path, Line: first.num, Err: fmt.Errorf("%w: %s", ErrNotNDJSON, msg)}
+		}
+		// Nesting far past any limit still only decides the format here.
+		alone := first.whole && jsonx.Valid(line, 10000) == nil
+		switch line[0] {
+		case '[':
+			// One array on the first line, then objects: an NDJSON file whose
+			// first line is a rejected row. Anything else is a JSON array.
+			if !alone || len(found) < 2 || window[found[1].start] != '{' {
+				return refuse("the file is a JSON array, not one object per line (convert it with: jq -c '.[]')")
+			}
+		case '{':
+			// An object that goes on over the next lines: "{" alone (as jq .
+			// and every pretty-printer write it), or one object in the
+			// first two lines.
+			if !alone && (bytes.Equal(bytes.TrimRight(line, " \t\r"), []byte("{")) ||
+				len(found) == 2 && found[1].whole && jsonx.Valid(window[first.start:found[1].end], 10000) == nil) {
+				return refuse("the first object spans several lines; write one object per line (jq -c .)")
+			}
+		}
+	}
+
 	seen := map[string]bool{}
 	lines := 0
 	for len(head) > 0 && lines < r.opts.SampleLines {
@@ -93,10 +160,27 @@ func (r *ndjsonReader) sniff() error {
 	return nil
 }
 
+// hasLines reports whether p holds n lines that end with '\n' and are not
+// blank.
+func hasLines(p []byte, n int) bool {
+	for n > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			return false
+		}
+		if jsonx.SkipSpace(p[:nl], 0) < nl {
+			n--
+		}
+		p = p[nl+1:]
+	}
+	return true
+}
+
 func (r *ndjsonReader) Columns() []string { return r.columns }
 func (r *ndjsonReader) Offset() int64     { return r.src.Offset() }
 func (r *ndjsonReader) Close() error      { return r.src.Close() }
 
+// fill reads more input into the buffer (see csvReader.fill).
 func (r *ndjsonReader) fill() error {
 	if r.eof {
 		return io.EOF
@@ -104,33 +188,16 @@ func (r *ndjsonReader) fill() error {
 	if r.rerr != nil {
 		return r.rerr
 	}
-	if r.pos > 0 {
-		n := copy(r.buf, r.buf[r.pos:r.end])
-		r.pos, r.end = 0, n
+	var err error
+	r.buf, r.pos, r.end, r.eof, err = fillBuffer(r.r, r.buf, r.pos, r.end, r.opts.MaxRecordBytes)
+	if err != nil && err != io.EOF && err != errBufferLimit {
+		err = decompressErr(r.src, err)
+		r.rerr = err
 	}
-	if r.end == len(r.buf) {
-		if len(r.buf) >= r.opts.MaxRecordBytes {
-			return fmt.Errorf("%w (%d bytes; raise --max-record-bytes if the file is right)", ErrRecordLimit, r.opts.MaxRecordBytes)
-		}
-		nb := make([]byte, min(2*len(r.buf), r.opts.MaxRecordBytes+1))
-		copy(nb, r.buf[:r.end])
-		r.buf = nb
+	if err == errBufferLimit {
+		err = recordLimitErr(r.opts.MaxRecordBytes)
 	}
-	for {
-		n, err := r.r.Read(r.buf[r.end:])
-		r.end += n
-		if err == io.EOF {
-			r.eof = true
-			return io.EOF
-		}
-		if err != nil {
-			r.rerr = decompressErr(r.src, err)
-			return r.rerr
-		}
-		if n > 0 {
-			return nil
-		}
-	}
+	return err
 }
 
 // nextLine returns the next line without its line end, and io.EOF at the
@@ -138,27 +205,34 @@ func (r *ndjsonReader) fill() error {
 func (r *ndjsonReader) nextLine() ([]byte, int64, error) {
 	for {
 		nl := bytes.IndexByte(r.buf[r.pos:r.end], '\n')
-		if nl >= 0 {
-			line := r.buf[r.pos : r.pos+nl]
-			r.pos += nl + 1
-			n := r.line
-			r.line++
-			return bytes.TrimSuffix(line, []byte{'\r'}), n, nil
-		}
-		if r.eof {
+		if nl < 0 && r.eof {
 			if r.pos == r.end {
 				return nil, 0, io.EOF
 			}
-			line := r.buf[r.pos:r.end]
-			r.pos = r.end
+			nl = r.end - r.pos
+		}
+		if nl >= 0 {
+			line := bytes.TrimSuffix(r.buf[r.pos:r.pos+nl], []byte{'\r'})
+			if len(line) > r.opts.MaxRecordBytes {
+				return nil, 0, r.limitErr()
+			}
+			r.pos = min(r.pos+nl+1, r.end)
 			n := r.line
 			r.line++
-			return bytes.TrimSuffix(line, []byte{'\r'}), n, nil
+			return line, n, nil
+		}
+		// All of buf[pos:end] is this line (and perhaps the CR of its CRLF).
+		if r.end-r.pos > r.opts.MaxRecordBytes+1 {
+			return nil, 0, r.limitErr()
 		}
 		if err := r.fill(); err != nil && err != io.EOF {
 			return nil, 0, &FileError{File: r.src.Path, Line: r.line, Row: r.rows, Err: err}
 		}
 	}
+}
+
+func (r *ndjsonReader) limitErr() error {
+	return &FileError{File: r.src.Path, Line: r.line, Row: r.rows, Err: recordLimitErr(r.opts.MaxRecordBytes)}
 }
 
 // Next implements Reader.
@@ -169,8 +243,8 @@ func (r *ndjsonReader) Next(b *record.Batch, max int) error {
 			b.Offset = r.src.Offset()
 			return err
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+		if jsonx.SkipSpace(line, 0) == len(line) {
+			continue // blank (JSON whitespace only: a line of U+00A0 is not blank but not JSON)
 		}
 		r.rows++
 		raw := b.Copy(line)
@@ -190,6 +264,9 @@ var errDupKey = errors.New("duplicate key")
 func (r *ndjsonReader) parseRow(b *record.Batch, row *record.Row, raw []byte) *record.Error {
 	i := jsonx.SkipSpace(raw, 0)
 	if raw[i] != '{' {
+		if err := jsonx.Valid(raw, r.opts.MaxDepth); err != nil {
+			return r.syntaxErr(raw, err)
+		}
 		what := "a JSON value"
 		switch jsonx.KindOf(raw[i]) {
 		case jsonx.Array:
@@ -198,8 +275,10 @@ func (r *ndjsonReader) parseRow(b *record.Batch, row *record.Row, raw []byte) *r
 			what = "a string"
 		case jsonx.Number:
 			what = "a number"
-		case jsonx.Invalid:
-			what = "not JSON"
+		case jsonx.True, jsonx.False:
+			what = "a boolean"
+		case jsonx.NullV:
+			what = "null"
 		}
 		return &record.Error{Col: colOf(raw, i), Reason: "the line is " + what + ", not a JSON object"}
 	}
@@ -210,7 +289,7 @@ func (r *ndjsonReader) parseRow(b *record.Batch, row *record.Row, raw []byte) *r
 	if err != nil {
 		var se *jsonx.SyntaxError
 		if errors.As(err, &se) {
-			return &record.Error{Col: colOf(raw, se.Offset), Reason: "malformed JSON: " + se.Msg}
+			return r.syntaxErr(raw, err)
 		}
 		if errors.Is(err, errDupKey) {
 			return &record.Error{Column: string(dup), Reason: "the key appears twice in the object"}
@@ -226,6 +305,22 @@ func (r *ndjsonReader) parseRow(b *record.Batch, row *record.Row, raw []byte) *r
 	row.Values = vals
 	return nil
 }
+
+// syntaxErr describes the *jsonx.SyntaxError err found in raw.
+func (r *ndjsonReader) syntaxErr(raw []byte, err error) *record.Error {
+	var se *jsonx.SyntaxError
+	if !errors.As(err, &se) {
+		return &record.Error{Reason: "malformed JSON: " + err.Error()}
+	}
+	if errors.Is(err, jsonx.ErrTooDeep) {
+		return &record.Error{Col: colOf(raw, se.Offset), Reason: fmt.Sprintf("JSON nested deeper than the limit of %d levels", r.opts.MaxDepth)}
+	}
+	return &record.Error{Col: colOf(raw, se.Offset), Reason: "malformed JSON: " + se.Msg}
+}
+
+// nestedDepth is the nesting allowed inside a line's object, which is
+// itself one level.
+func (r *ndjsonReader) nestedDepth() int { return r.opts.MaxDepth - 1 }
 
 // parseObject walks the top-level keys of the object at data[i] (for the
 // column sample), calling fn with each unescaped key.
@@ -252,7 +347,7 @@ func (r *ndjsonReader) parseObject(data []byte, i int, fn func(key []byte, valSt
 		}
 		i = jsonx.SkipSpace(data, i+1)
 		fn(key, i)
-		vend, err := jsonx.Skip(data, i, r.opts.MaxDepth)
+		vend, err := jsonx.Skip(data, i, r.nestedDepth())
 		if err != nil {
 			return err
 		}
@@ -332,7 +427,7 @@ func (r *ndjsonReader) parseObjectValues(b *record.Batch, raw []byte, i int, dup
 			i = end
 		case jsonx.Object, jsonx.Array:
 			var end int
-			r.scratch, end, err = jsonx.AppendCompact(r.scratch[:0], raw, i, r.opts.MaxDepth)
+			r.scratch, end, err = jsonx.AppendCompact(r.scratch[:0], raw, i, r.nestedDepth())
 			if err != nil {
 				return 0, err
 			}
@@ -374,10 +469,12 @@ func (r *ndjsonReader) intern() *record.Schema {
 			return s
 		}
 	}
+	// Each key with its length first: keys may hold any byte, NUL
+	// included ("a\u0000b" must not look like "a" and "b").
 	r.joined = r.joined[:0]
 	for _, k := range r.keys {
+		r.joined = binary.AppendUvarint(r.joined, uint64(len(k)))
 		r.joined = append(r.joined, k...)
-		r.joined = append(r.joined, 0)
 	}
 	s, ok := r.schemas[string(r.joined)]
 	if !ok {

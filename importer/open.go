@@ -49,8 +49,8 @@ func Expand(patterns []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
+		if key := filepath.Clean(p); !seen[key] {
+			seen[key] = true
 			out = append(out, p)
 		}
 	}
@@ -60,12 +60,16 @@ func Expand(patterns []string) ([]string, error) {
 		}
 		var matches []string
 		if strings.ContainsAny(pat, "*?[") {
-			m, err := filepath.Glob(pat)
-			if err != nil {
-				return nil, fmt.Errorf("bad glob %q: %w", pat, err)
-			}
-			if len(m) == 0 {
-				return nil, fmt.Errorf("no file matches %q", pat)
+			m, gerr := filepath.Glob(pat)
+			if gerr != nil || len(m) == 0 {
+				switch _, err := os.Stat(pat); {
+				case err == nil:
+					m = []string{pat} // a name with [ or * in it
+				case gerr != nil:
+					return nil, fmt.Errorf("bad glob %q: %w", pat, gerr)
+				default:
+					return nil, fmt.Errorf("no file matches %q", pat)
+				}
 			}
 			sortNatural(m)
 			matches = m
@@ -239,6 +243,15 @@ func OpenSource(path string, opts Options) (*Source, error) {
 	s.counter = &countingReader{r: f}
 	raw := bufio.NewReaderSize(s.counter, 64<<10)
 	head, _ := raw.Peek(4)
+	if n := len(head); n > 0 && int64(n) == s.Size && (bytes.Equal(head, magicGzip[:1]) || n >= 2 && bytes.HasPrefix(magicZstd, head)) {
+		// The whole file is the start of a compression magic number.
+		f.Close()
+		comp := Gzip
+		if head[0] == magicZstd[0] {
+			comp = Zstd
+		}
+		return nil, &FileError{File: path, Err: fmt.Errorf("%w (the file is only the first %d bytes of a %s stream)", ErrTruncated, n, comp)}
+	}
 	var body io.Reader = raw
 	switch {
 	case bytes.HasPrefix(head, magicParquet):
@@ -253,13 +266,16 @@ func OpenSource(path string, opts Options) (*Source, error) {
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
 			f.Close()
-			return nil, &FileError{File: path, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, &FileError{File: path, Err: decompressErr(s, err)}
 		}
 		s.decomp = zr
 		body = zr
 	case bytes.HasPrefix(head, magicZstd):
 		s.Compression = Zstd
-		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		// The window a frame asks for is allocated up front, so it is
+		// bounded like the zstd command's default (--memory=128MB): a
+		// 10-byte file must not cost a gigabyte.
+		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
 			f.Close()
 			return nil, &FileError{File: path, Err: fmt.Errorf("zstd: %w", err)}
@@ -456,6 +472,9 @@ func Open(path string, opts Options) (Reader, *Source, error) {
 	return r, src, nil
 }
 
+// zstdMaxWindow bounds the zstd window (and so the decoder's memory).
+const zstdMaxWindow = 128 << 20
+
 // decompressErr turns an error from a decompressor into a clear cause.
 func decompressErr(src *Source, err error) error {
 	if src.Compression == None {
@@ -463,6 +482,12 @@ func decompressErr(src *Source, err error) error {
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w (%s stream ends early; the file is incomplete)", ErrTruncated, src.Compression)
+	}
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		return fmt.Errorf("zstd: %w: the file needs more than %d MiB of memory to decompress (written with zstd --long=28 or more?); decompress it first", err, zstdMaxWindow>>20)
+	}
+	if strings.HasPrefix(err.Error(), string(src.Compression)+":") {
+		return err // "gzip: invalid header" says it already
 	}
 	return fmt.Errorf("%s: %w", src.Compression, err)
 }

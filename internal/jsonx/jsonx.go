@@ -19,9 +19,13 @@ const MaxDepth = 64
 type SyntaxError struct {
 	Offset int
 	Msg    string
+	// Err is the cause when there is a sentinel for it (ErrTooDeep).
+	Err error
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("offset %d: %s", e.Offset, e.Msg) }
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
 
 func errAt(off int, format string, args ...any) error {
 	return &SyntaxError{Offset: off, Msg: fmt.Sprintf(format, args...)}
@@ -415,7 +419,7 @@ func appendCompact(dst []byte, data []byte, i int, depth, maxDepth int, emit boo
 		return dst, end, nil
 	case Object, Array:
 		if depth >= maxDepth {
-			return dst, 0, &SyntaxError{Offset: i, Msg: fmt.Sprintf("%v (limit %d)", ErrTooDeep, maxDepth)}
+			return dst, 0, &SyntaxError{Offset: i, Msg: fmt.Sprintf("%v (limit %d)", ErrTooDeep, maxDepth), Err: ErrTooDeep}
 		}
 		obj := data[i] == '{'
 		closer := byte(']')

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# End-to-end figures of the built command on synthetic exports: median
+# wall time, rows/s and peak RSS over N interleaved runs (interleaving
+# spreads the machine's noise over every configuration).
+#
+#   bench/bench.sh [runs] [data-dir]     (default 5 runs, /dev/shm/groupimport-bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+data=${2:-/dev/shm/groupimport-bench}
+mkdir -p "$data"
+bin="$data/groupimport"
+go build -o "$bin" ./cmd/groupimport
+gen() { [ -s "$data/$1" ] || go run ./bench/gen -rows "$2" -kind "$3" -format "$4" > "$data/$1"; }
+gen c1m.csv 1000000 companies csv
+gen c1m.ndjson 1000000 companies ndjson
+gen m3m.csv 3000000 memberships csv
+declare -A rows=([c1m.csv]=1000000 [c1m.ndjson]=1000000 [m3m.csv]=3000000)
+configs=(
+  "csv|c1m.csv|--companies|"
+  "csv-zstd|c1m.csv|--companies|--compress zstd"
+  "csv-gzip|c1m.csv|--companies|--compress gzip"
+  "csv-keep-dups|c1m.csv|--companies|--duplicates keep"
+  "ndjson|c1m.ndjson|--companies|"
+  "memberships-csv|m3m.csv|--memberships|"
+)
+for ((i = 0; i < runs; i++)); do
+  for c in "${configs[@]}"; do
+    IFS='|' read -r name file flag extra <<<"$c"
+    rm -rf "$data/out"
+    /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run $flag "$data/$file" --out "$data/out" -q $extra || true
+    echo "$name $(cat "$data/time")" >> "$data/results.$$"
+  done
+done
+printf "%-16s %9s %11s %10s\n" config "median s" "rows/s" "peak RSS"
+for c in "${configs[@]}"; do
+  IFS='|' read -r name file _ _ <<<"$c"
+  t=$(awk -v n="$name" '$1 == n {print $2}' "$data/results.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  m=$(awk -v n="$name" '$1 == n {print $3}' "$data/results.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  awk -v n="$name" -v t="$t" -v m="$m" -v rows="${rows[$file]}" 'BEGIN {printf "%-16s %9.2f %11.0f %7.0f MB\n", n, t, rows/t, m/1024}'
+done
+rm -f "$data/results.$$"
