@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run every fuzz target of the readers and of internal/jsonx for a while.
+# Run every fuzz target (readers, jsonx, dates, payload building, the SPEC
+# checker's tokenizer) for a while.
 #
 #   bench/fuzz.sh            # 60s per target
 #   bench/fuzz.sh 10s        # a short pass (CI)
@@ -21,7 +22,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 [ $# -gt 0 ] && shift
 targets="importer:FuzzCSV importer:FuzzCSVRoundTrip importer:FuzzNDJSON importer:FuzzDecompress
-internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote"
+internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote
+transform:FuzzParseTime transform:FuzzBuild internal/speccheck:FuzzScanObject"
 for t in $targets; do
 	pkg=${t%%:*}
 	name=${t#*:}
