@@ -96,8 +96,12 @@ type Options struct {
 	MaxRecordBytes int
 	// MaxDepth bounds JSON nesting. Default 64.
 	MaxDepth int
-	// MaxColumns bounds the number of columns of a file. Default 10,000.
+	// MaxColumns bounds the number of columns of a file (or keys of an
+	// NDJSON object). Default 10,000.
 	MaxColumns int
+	// MaxRatio bounds decompressed bytes to this many times the compressed
+	// bytes read (default 1000; negative: no limit).
+	MaxRatio int
 	// SampleLines is how many NDJSON lines Columns looks at. Default 1,000.
 	SampleLines int
 }

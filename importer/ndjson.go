@@ -442,6 +442,9 @@ func (r *ndjsonReader) parseObjectValues(b *record.Batch, raw []byte, i int, dup
 		}
 		r.keys = append(r.keys, key)
 		r.vals = append(r.vals, v)
+		if len(r.keys) > r.opts.MaxColumns {
+			return 0, &jsonx.SyntaxError{Offset: i, Msg: fmt.Sprintf("more than %d keys in the object (the column limit)", r.opts.MaxColumns)}
+		}
 		i = jsonx.SkipSpace(raw, i)
 		if i < len(raw) && raw[i] == ',' {
 			i = jsonx.SkipSpace(raw, i+1)

@@ -284,7 +284,7 @@ func OpenSource(path string, opts Options) (*Source, error) {
 		body = zr
 	}
 	if s.Compression != None {
-		s.async = newAsyncReader(body, 256<<10, 4)
+		s.async = newAsyncReader(body, 256<<10, 4, ratioGuard(opts.MaxRatio, s.counter))
 		body = s.async
 	}
 	br := bufio.NewReaderSize(body, 64<<10)
@@ -358,6 +358,7 @@ func detectFormat(path string, br *bufio.Reader) Format {
 // asyncReader decompresses ahead of the consumer in its own goroutine, so
 // that decompression and parsing use two cores.
 type asyncReader struct {
+	guard   func(decoded int64) error
 	ch      chan []byte
 	free    chan []byte
 	done    chan struct{}
@@ -368,8 +369,31 @@ type asyncReader struct {
 	errCh   chan error
 }
 
-func newAsyncReader(r io.Reader, size, n int) *asyncReader {
+// ErrBomb is wrapped by the error for input that decompresses to far more
+// than real exports do.
+var ErrBomb = errors.New("the data decompresses to more than the limit allows (a decompression bomb?)")
+
+// ratioGuard returns a check of the decompressed size against the bytes of
+// the file read so far: past 1 MiB, more than ratio times (default 1000;
+// real CSV and NDJSON compress 5 to 50 times) is refused.
+func ratioGuard(ratio int, counter *countingReader) func(decoded int64) error {
+	if ratio < 0 {
+		return nil
+	}
+	if ratio == 0 {
+		ratio = 1000
+	}
+	return func(decoded int64) error {
+		if read := counter.n.Load(); decoded > 1<<20 && decoded > int64(ratio)*read {
+			return fmt.Errorf("%w: %d bytes from %d compressed, more than %d times (raise --max-ratio if the file is right)", ErrBomb, decoded, read, ratio)
+		}
+		return nil
+	}
+}
+
+func newAsyncReader(r io.Reader, size, n int, guard func(decoded int64) error) *asyncReader {
 	a := &asyncReader{
+		guard:   guard,
 		ch:      make(chan []byte, n),
 		free:    make(chan []byte, n+2),
 		done:    make(chan struct{}),
@@ -381,6 +405,7 @@ func newAsyncReader(r io.Reader, size, n int) *asyncReader {
 	}
 	go func() {
 		defer close(a.stopped)
+		var decoded int64
 		for {
 			var b []byte
 			select {
@@ -397,6 +422,12 @@ func newAsyncReader(r io.Reader, size, n int) *asyncReader {
 				var k int
 				k, err = r.Read(b[n:])
 				n += k
+			}
+			decoded += int64(n)
+			if err == nil && a.guard != nil {
+				if gerr := a.guard(decoded); gerr != nil {
+					n, err = 0, gerr
+				}
 			}
 			if n > 0 {
 				select {

@@ -375,3 +375,57 @@ func TestNaturalLess(t *testing.T) {
 		t.Errorf("got %q\nwant %q", in, want)
 	}
 }
+
+// A small file that decompresses to gigabytes is refused early, naming the
+// file, instead of being read for minutes.
+func TestDecompressionBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("company_id\n"))
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 64; i++ { // 64 MiB of one long line
+		zw.Write(zeros)
+	}
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "bomb.csv.gz")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	r, _, err := Open(path, Options{})
+	if err == nil {
+		b := record.NewBatch(16, 1024)
+		for err == nil {
+			err = r.Next(b, 16)
+		}
+		r.Close()
+	}
+	var fe *FileError
+	if !errors.Is(err, ErrBomb) || !errors.As(err, &fe) || fe.File != path {
+		t.Fatalf("err = %v, want ErrBomb naming the file", err)
+	}
+	// the limit can be lifted
+	r, _, err = Open(path, Options{MaxRatio: -1, MaxRecordBytes: 128 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}
+
+func TestNDJSONKeyLimit(t *testing.T) {
+	var line strings.Builder
+	line.WriteString(`{"group_id":"g"`)
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&line, `,"k%d":1`, i)
+	}
+	line.WriteString("}\n{\"group_id\":\"ok\"}\n")
+	path := filepath.Join(t.TempDir(), "wide.ndjson")
+	os.WriteFile(path, []byte(line.String()), 0o644)
+	r, _, err := Open(path, Options{MaxColumns: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b := record.NewBatch(16, 1024)
+	r.Next(b, 16)
+	if len(b.Rows) != 2 || b.Rows[0].Err == nil || !strings.Contains(b.Rows[0].Err.Reason, "more than 10 keys") || b.Rows[1].Err != nil {
+		t.Fatalf("rows: %+v", b.Rows)
+	}
+}

@@ -89,6 +89,7 @@ type Options struct {
 	MaxRejects   int64
 
 	MaxRecordBytes int
+	MaxRatio       int
 	Quiet          bool
 	LogFormat      string // text | json
 	Progress       string // auto | bar | log | none
@@ -188,7 +189,7 @@ func (o *Options) logger() *slog.Logger {
 }
 
 func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, error) {
-	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes}
+	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes, MaxRatio: o.MaxRatio}
 	delim := o.Delimiter
 	if km != nil {
 		if ro.Format == "" {

@@ -65,6 +65,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.IntFlag{Name: "workers", Usage: "parallel workers (default: the number of CPUs)"},
 		&cli.Int64Flag{Name: "max-rejects", Value: -1, Usage: "stop with exit 1 once more rows than this are rejected (-1: no limit)"},
 		&cli.StringFlag{Name: "max-record-bytes", Value: "64MiB", Usage: "longest record (CSV record or NDJSON line) accepted"},
+		&cli.IntFlag{Name: "max-ratio", Value: 1000, Usage: "refuse compressed input that decompresses to more than this many times its size (-1: no limit)"},
 		&cli.StringFlag{Name: "report", Usage: "where to write the JSON report (default: DIR/report.json)"},
 		&cli.StringFlag{Name: "rejects", Usage: "where to write rejected rows as NDJSON (default: DIR/rejects.ndjson)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
@@ -240,6 +241,7 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		return exitWith(runner.ExitUsage, fmt.Errorf("--max-record-bytes: %w", err))
 	}
 	o.MaxRecordBytes = int(n)
+	o.MaxRatio = c.Int("max-ratio")
 	switch o.LogFormat {
 	case "text", "json":
 	default:
