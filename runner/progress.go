@@ -29,6 +29,9 @@ func signalContext(parent context.Context) (context.Context, context.CancelFunc)
 // progress shows a bar on a terminal (rows, rows/s and an ETA from the
 // bytes read) and a plain log line every interval otherwise.
 type progress struct {
+	// extra describes delivery (the API sink's acknowledged messages and
+	// retries), when there is more to say than rows read.
+	extra    func() string
 	bar      *progressbar.ProgressBar
 	log      *slog.Logger
 	interval time.Duration
@@ -72,7 +75,11 @@ func (p *progress) update(s pipeline.Progress) {
 		if p.bar.GetMax64() != s.BytesTotal && s.BytesTotal > 0 {
 			p.bar.ChangeMax64(s.BytesTotal)
 		}
-		p.bar.Describe(fmt.Sprintf("%d rows (%.0f/s), %d rejected", s.Read, rate, s.Rejected))
+		desc := fmt.Sprintf("%d rows (%.0f/s), %d rejected", s.Read, rate, s.Rejected)
+		if p.extra != nil {
+			desc += ", " + p.extra()
+		}
+		p.bar.Describe(desc)
 		p.bar.Set64(s.BytesDone)
 		return
 	}
@@ -83,8 +90,12 @@ func (p *progress) update(s pipeline.Progress) {
 	if s.BytesTotal > 0 {
 		pct = 100 * float64(s.BytesDone) / float64(s.BytesTotal)
 	}
-	p.log.Info("progress", "read", s.Read, "emitted", s.Emitted, "rejected", s.Rejected,
-		"rows_per_s", int64(rate), "done_pct", fmt.Sprintf("%.1f", pct), "file", s.File)
+	args := []any{"read", s.Read, "emitted", s.Emitted, "rejected", s.Rejected,
+		"rows_per_s", int64(rate), "done_pct", fmt.Sprintf("%.1f", pct), "file", s.File}
+	if p.extra != nil {
+		args = append(args, "delivery", p.extra())
+	}
+	p.log.Info("progress", args...)
 }
 
 func (p *progress) done() {

@@ -694,6 +694,12 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	}
 
 	prog := newProgress(o, log)
+	if httpSink != nil {
+		prog.extra = func() string {
+			st := httpSink.HTTPStats()
+			return fmt.Sprintf("%d delivered, %d requests, %d retries, %d refused", st.Messages, st.Requests, st.Retries.Total(), st.Refused)
+		}
+	}
 	cfg.Progress, cfg.ProgressInterval = prog.update, prog.interval
 	runCtx, cancelRun := context.WithCancelCause(ctx)
 	defer cancelRun(nil)
