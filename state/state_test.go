@@ -47,11 +47,18 @@ func all(t *testing.T, s *Store) map[[16]byte]Record {
 }
 
 func TestJournalConsolidate(t *testing.T) {
+	for _, inPlace := range []int{0, inPlaceLimit} {
+		t.Run(fmt.Sprint("in place up to ", inPlace), func(t *testing.T) { testJournalConsolidate(t, inPlace) })
+	}
+}
+
+func testJournalConsolidate(t *testing.T, inPlace int) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.inPlace = inPlace
 	// a first run: 30,000 records acknowledged in small batches
 	for i := 0; i < 30000; i += 1000 {
 		var recs []Record
@@ -96,6 +103,7 @@ func TestJournalConsolidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.inPlace = inPlace
 	defer s.Close()
 	if n, _ := s.JournalLen(); n != 101 {
 		t.Fatalf("journal has %d records after a reopen, want 101", n)

@@ -28,9 +28,10 @@ const formatVersion = "1"
 
 // Store is an open state file. It is used by one goroutine at a time.
 type Store struct {
-	db   *bolt.DB
-	path string
-	gen  uint64
+	db      *bolt.DB
+	path    string
+	gen     uint64
+	inPlace int // see inPlaceLimit
 }
 
 // Open opens (creating it if needed) the state file at path and takes its
@@ -43,7 +44,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, inPlace: inPlaceLimit}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -179,6 +180,9 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
 	if srt.Len() == 0 {
 		return nil
 	}
+	if srt.Len() <= int64(s.inPlace) {
+		return s.updateInPlace(srt)
+	}
 	next := s.gen + 1
 	// A leftover bucket of an interrupted consolidation goes first.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
@@ -274,6 +278,60 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
 		return fmt.Errorf("state: switching generations: %w", err)
 	}
 	s.gen = next
+	return nil
+}
+
+// inPlaceLimit is the number of new records up to which Consolidate
+// updates the current generation in place (sorted puts touch only the
+// pages of those keys) rather than writing a new one (which costs as much
+// for ten changes as for ten million).
+const inPlaceLimit = 200000
+
+// updateInPlace writes the sorted records into the current generation in
+// transactions of bounded size, then empties the journal. A crash in
+// between leaves the journal, whose records are put again by the next
+// consolidation: putting a record twice changes nothing.
+func (s *Store) updateInPlace(srt *Sorter) error {
+	type kv struct{ k, v []byte }
+	var pending []kv
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(genBucket(s.gen))
+			for _, p := range pending {
+				if err := b.Put(p.k, p.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		pending = pending[:0]
+		return err
+	}
+	err := srt.EachRaw(func(k, v []byte) error {
+		pending = append(pending, kv{append([]byte(nil), k...), append([]byte(nil), v...)})
+		if len(pending) >= 50000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			if err := tx.DeleteBucket(bucketJournal); err != nil {
+				return err
+			}
+			_, err := tx.CreateBucket(bucketJournal)
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("state: updating: %w", err)
+	}
 	return nil
 }
 

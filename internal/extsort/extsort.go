@@ -8,13 +8,14 @@ package extsort
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 )
 
 // header: key(16) order(8, big endian: bytes compare as numbers) len(4)
@@ -40,13 +41,19 @@ type buffer struct {
 }
 
 // New returns a sorter spilling to dir ("" for the system's temporary
-// directory) once a buffer holds limit bytes (default 32 MiB; two buffers
+// directory) once a buffer holds limit bytes (default 16 MiB; two buffers
 // at most).
 func New(dir string, limit int) *Sorter {
 	if limit <= 0 {
-		limit = 32 << 20
+		limit = 16 << 20
 	}
 	return &Sorter{dir: dir, limit: limit, cur: &buffer{}}
+}
+
+// newBuffer makes a buffer that holds a run without growing (growing a
+// multi-megabyte slice by 1.25 each time copied it over and over).
+func (s *Sorter) newBuffer() *buffer {
+	return &buffer{data: make([]byte, 0, s.limit+64<<10), index: make([]int, 0, s.limit/32)}
 }
 
 // Len is the number of records added.
@@ -55,6 +62,17 @@ func (s *Sorter) Len() int64 { return s.n }
 // Add adds a record; value is copied.
 func (s *Sorter) Add(key [16]byte, order uint64, value []byte) error {
 	b := s.cur
+	if b.data == nil {
+		if s.n == 0 && s.limit > 1<<20 {
+			b.data = make([]byte, 0, 1<<20) // small sorts stay small
+		}
+	} else if cap(b.data)-len(b.data) < hdr+len(value) && len(b.data) >= 1<<20 && cap(b.data) < s.limit && s.limit <= 256<<20 {
+		// past the first megabyte: one allocation for the whole run
+		nb := s.newBuffer()
+		nb.data = append(nb.data, b.data...)
+		nb.index = append(nb.index, b.index...)
+		s.cur, b = nb, nb
+	}
 	off := len(b.data)
 	b.data = append(b.data, key[:]...)
 	b.data = binary.BigEndian.AppendUint64(b.data, order)
@@ -74,16 +92,27 @@ func (b *buffer) record(off int) []byte {
 }
 
 func (b *buffer) sort() {
-	sort.Slice(b.index, func(i, j int) bool {
-		x, y := b.index[i], b.index[j]
-		return bytes.Compare(b.data[x:x+24], b.data[y:y+24]) < 0
+	d := b.data
+	// key and order are 24 big-endian bytes: three integer comparisons
+	slices.SortFunc(b.index, func(x, y int) int {
+		for i := 0; i < 24; i += 8 {
+			a, c := binary.BigEndian.Uint64(d[x+i:]), binary.BigEndian.Uint64(d[y+i:])
+			if a != c {
+				return cmp.Compare(a, c)
+			}
+		}
+		return 0
 	})
 }
 
 func (s *Sorter) spillAsync() error {
 	if s.spilling == nil {
 		s.spilling, s.spare, s.done = make(chan *buffer), make(chan *buffer, 1), make(chan error, 64)
-		s.spare <- &buffer{}
+		if s.limit <= 256<<20 {
+			s.spare <- s.newBuffer()
+		} else {
+			s.spare <- &buffer{}
+		}
 		go func() {
 			for b := range s.spilling {
 				name, err := writeRun(s.dir, b)
