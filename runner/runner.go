@@ -103,6 +103,8 @@ type Options struct {
 	Getenv func(string) string
 
 	join *joinHolder
+	// rowBytes is the average size of a row in each kind's first file.
+	rowBytes map[transform.Kind]float64
 }
 
 // joinHolder points the membership transformers at the object-traits table
@@ -259,6 +261,17 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 			continue
 		}
 		cols, sample = c, s
+		// the rows' size in the file, for sizing the duplicate filter
+		var raw int
+		for i := range s {
+			raw += len(s[i].Raw) + 1
+		}
+		if len(s) > 0 && raw > len(s) {
+			if o.rowBytes == nil {
+				o.rowBytes = map[transform.Kind]float64{}
+			}
+			o.rowBytes[kind] = float64(raw) / float64(len(s))
+		}
 		break
 	}
 	if cols == nil && firstErr != nil {
@@ -363,18 +376,29 @@ func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.File
 	return nil
 }
 
-// expectedRows guesses the rows of the inputs from their size (about 100
-// bytes a row), to size the duplicate detector's filter.
+// expectedRows guesses the rows of the inputs from their size and the
+// size of the rows sampled (100 bytes when unknown; compressed files are
+// taken to hold five times their size), to size the duplicate filter.
 func (o *Options) expectedRows(inputs []pipeline.Input) int64 {
-	var n int64
+	var n float64
 	for _, in := range inputs {
+		per := o.rowBytes[in.Kind]
+		if per <= 0 {
+			per = 100
+		}
 		for _, f := range in.Files {
-			if st, err := os.Stat(f); err == nil {
-				n += st.Size() / 100
+			st, err := os.Stat(f)
+			if err != nil {
+				continue
 			}
+			size := float64(st.Size())
+			if strings.HasSuffix(f, ".gz") || strings.HasSuffix(f, ".zst") || strings.HasSuffix(f, ".parquet") {
+				size *= 5
+			}
+			n += size / per
 		}
 	}
-	return n
+	return int64(n)
 }
 
 // reviewing says whether payload statistics are collected for the review.
