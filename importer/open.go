@@ -306,6 +306,9 @@ func OpenSource(path string, opts Options) (*Source, error) {
 	}
 	if s.Format == Parquet {
 		s.Close()
+		if s.Compression == None {
+			return nil, &FileError{File: path, Err: errors.New("the file does not start with the Parquet magic bytes PAR1: it is not Parquet (or it is damaged)")}
+		}
 		return nil, &FileError{File: path, Err: errors.New("Parquet files cannot be read from a compressed stream; decompress it first")}
 	}
 	return s, nil
