@@ -21,7 +21,8 @@ import (
 //
 // raw is the record's text; when that text is not valid UTF-8, raw holds it
 // with U+FFFD for the bad bytes and raw_base64 holds the exact bytes. Rows
-// from formats without a text form carry "row": the row as a JSON object.
+// from formats without a text form (and calls the API refused) carry
+// "record": the row (or the call) as a JSON object.
 // The file is written under a temporary name and renamed on Close.
 type RejectsWriter struct {
 	path  string
@@ -103,7 +104,7 @@ func AppendReject(dst []byte, x *record.Reject) []byte {
 	dst = jsonx.AppendStringS(dst, x.Reason)
 	switch {
 	case x.RawJSON:
-		dst = append(dst, `,"row":`...)
+		dst = append(dst, `,"record":`...)
 		dst = append(dst, x.Raw...)
 	case x.Raw != nil:
 		dst = append(dst, `,"raw":`...)
