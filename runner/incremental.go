@@ -288,7 +288,7 @@ func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform
 		if rf == nil {
 			return nil
 		}
-		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: defTS, Version: o.Version})
+		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: defTS, Version: o.Version, ContentHash: true})
 		if err != nil {
 			return nil // cannot happen: a fixed, valid mapping
 		}

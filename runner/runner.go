@@ -286,7 +286,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	}
 	tc := transform.Config{
 		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
-		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(),
+		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(), ContentHash: o.StateFile != "",
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(o.Companies) == 0 {

@@ -56,6 +56,9 @@ type Config struct {
 	// CollectStats makes builders describe the payloads (Builder.Stats) for
 	// the review report.
 	CollectStats bool
+	// ContentHash fills Out.Hash (incremental runs compare it with the
+	// state); without it Out.Hash is 0.
+	ContentHash bool
 	// ObjectTraits (memberships with include_object_traits) appends the
 	// traits of the object with the given key (Out.Key of its company
 	// payload) to dst, as written in that payload after objectTypeId
@@ -393,7 +396,9 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		dst, rerr = b.buildGroup(dst, row, p, &id)
 	}
 	if rerr == nil {
-		out.Hash = xxh3.Hash(dst[start:])
+		if b.t.cfg.ContentHash {
+			out.Hash = xxh3.Hash(dst[start:])
+		}
 		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
 		dst, rerr = b.finish(dst, start, row, p)
 	}
