@@ -36,14 +36,7 @@ type span struct {
 }
 
 type csvReader struct {
-	src  *Source
-	opts Options
-	r    io.Reader
-
-	buf      []byte
-	pos, end int
-	eof      bool
-	rerr     error
+	input
 
 	comma byte
 	stop  [256]bool
@@ -67,7 +60,7 @@ func newCSVReader(src *Source, opts Options) (*csvReader, error) {
 // newCSVReaderSize is newCSVReader with an initial buffer of size bytes
 // (tests use tiny buffers to put buffer boundaries everywhere).
 func newCSVReaderSize(src *Source, opts Options, size int) (*csvReader, error) {
-	r := &csvReader{src: src, opts: opts, r: src.r, buf: make([]byte, max(size, 1)), line: 1, maxSpans: opts.MaxColumns + 1}
+	r := &csvReader{input: newInput(src, opts, size), line: 1, maxSpans: opts.MaxColumns + 1}
 	// Enough bytes to see a byte-order mark (reads may be short).
 	for r.end-r.pos < 3 && !r.eof {
 		if err := r.fill(); err != nil && err != io.EOF {
@@ -110,7 +103,7 @@ func (r *csvReader) Comma() byte { return r.comma }
 // has (a record of n bytes then costs O(n), not O(n²)). It returns io.EOF
 // at the end of input and any other error as is; the bytes read before an
 // error stay in the buffer.
-func (r *csvReader) fill() error {
+func (r *input) fill() error {
 	if r.eof {
 		return io.EOF
 	}
@@ -127,6 +120,23 @@ func (r *csvReader) fill() error {
 		err = recordLimitErr(r.opts.MaxRecordBytes)
 	}
 	return err
+}
+
+// input is a line-oriented reader's buffered view of a file's decompressed
+// bytes: buf[pos:end] is read and not yet consumed.
+type input struct {
+	src  *Source
+	opts Options
+	r    io.Reader
+
+	buf      []byte
+	pos, end int
+	eof      bool
+	rerr     error
+}
+
+func newInput(src *Source, opts Options, size int) input {
+	return input{src: src, opts: opts, r: src.r, buf: make([]byte, max(size, 1))}
 }
 
 // errBufferLimit is fillBuffer's way of saying that the buffer is full and

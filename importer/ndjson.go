@@ -24,14 +24,7 @@ import (
 // ErrNotNDJSON.
 
 type ndjsonReader struct {
-	src  *Source
-	opts Options
-	r    io.Reader
-
-	buf      []byte
-	pos, end int
-	eof      bool
-	rerr     error
+	input
 
 	line    int64
 	rows    int64
@@ -53,7 +46,7 @@ func newNDJSONReader(src *Source, opts Options) (*ndjsonReader, error) {
 // newNDJSONReaderSize is newNDJSONReader with an initial buffer of size
 // bytes (tests use tiny buffers to put buffer boundaries everywhere).
 func newNDJSONReaderSize(src *Source, opts Options, size int) (*ndjsonReader, error) {
-	r := &ndjsonReader{src: src, opts: opts, r: src.r, buf: make([]byte, max(size, 1)), line: 1, schemas: map[string]*record.Schema{}}
+	r := &ndjsonReader{input: newInput(src, opts, size), line: 1, schemas: map[string]*record.Schema{}}
 	// Enough bytes to see a byte-order mark (reads may be short).
 	for r.end-r.pos < 3 && !r.eof {
 		if err := r.fill(); err != nil && err != io.EOF {
@@ -179,26 +172,6 @@ func hasLines(p []byte, n int) bool {
 func (r *ndjsonReader) Columns() []string { return r.columns }
 func (r *ndjsonReader) Offset() int64     { return r.src.Offset() }
 func (r *ndjsonReader) Close() error      { return r.src.Close() }
-
-// fill reads more input into the buffer (see csvReader.fill).
-func (r *ndjsonReader) fill() error {
-	if r.eof {
-		return io.EOF
-	}
-	if r.rerr != nil {
-		return r.rerr
-	}
-	var err error
-	r.buf, r.pos, r.end, r.eof, err = fillBuffer(r.r, r.buf, r.pos, r.end, r.opts.MaxRecordBytes)
-	if err != nil && err != io.EOF && err != errBufferLimit {
-		err = decompressErr(r.src, err)
-		r.rerr = err
-	}
-	if err == errBufferLimit {
-		err = recordLimitErr(r.opts.MaxRecordBytes)
-	}
-	return err
-}
 
 // nextLine returns the next line without its line end, and io.EOF at the
 // end. A line cut short by a read error is not returned.

@@ -42,38 +42,13 @@ func (l *Lookup) Build() error {
 		return fmt.Errorf("joining object traits: %w", err)
 	}
 	l.db = db
-	type kv struct{ k, v []byte }
-	var pending []kv
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		err := db.Update(func(tx *bolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists(lookupBucket)
-			if err != nil {
-				return err
-			}
-			b.FillPercent = 1
-			for _, p := range pending {
-				if err := b.Put(p.k, p.v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		pending = pending[:0]
-		return err
-	}
+	out := &putter{db: db, bucket: lookupBucket, fill: 1} // appended in key order
 	err = l.sorter.EachRaw(func(k, v []byte) error {
-		pending = append(pending, kv{append([]byte(nil), k...), append([]byte(nil), v...)})
 		l.n++
-		if len(pending) >= 50000 {
-			return flush()
-		}
-		return nil
+		return out.put(k, v)
 	})
 	if err == nil {
-		err = flush()
+		err = out.flush()
 	}
 	if err != nil {
 		return fmt.Errorf("joining object traits: %w", err)

@@ -199,33 +199,8 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
 
 	// Merge the old generation (read in its own snapshot) with the sorted
 	// new records; write batches of puts in key order.
-	const batch = 50000
-	type kv struct{ k, v []byte }
-	var pending []kv
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(genBucket(next))
-			b.FillPercent = 1 // appended in key order
-			for _, p := range pending {
-				if err := b.Put(p.k, p.v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		pending = pending[:0]
-		return err
-	}
-	put := func(r *Record) error {
-		pending = append(pending, kv{append([]byte(nil), r.Key[:]...), r.appendValue(nil)})
-		if len(pending) >= batch {
-			return flush()
-		}
-		return nil
-	}
+	out := &putter{db: s.db, bucket: genBucket(next), fill: 1} // appended in key order
+	put := func(r *Record) error { return out.put(r.Key[:], r.appendValue(nil)) }
 	// bbolt must not hold a read transaction while this goroutine writes
 	// (a write may need to remap the file): the old generation is read in
 	// batches, each in its own short read transaction.
@@ -256,7 +231,7 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
 		}
 	}
 	if err == nil {
-		err = flush()
+		err = out.flush()
 	}
 	if err != nil {
 		return fmt.Errorf("state: writing a new generation: %w", err)
@@ -292,33 +267,10 @@ const inPlaceLimit = 200000
 // between leaves the journal, whose records are put again by the next
 // consolidation: putting a record twice changes nothing.
 func (s *Store) updateInPlace(srt *Sorter) error {
-	type kv struct{ k, v []byte }
-	var pending []kv
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(genBucket(s.gen))
-			for _, p := range pending {
-				if err := b.Put(p.k, p.v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		pending = pending[:0]
-		return err
-	}
-	err := srt.EachRaw(func(k, v []byte) error {
-		pending = append(pending, kv{append([]byte(nil), k...), append([]byte(nil), v...)})
-		if len(pending) >= 50000 {
-			return flush()
-		}
-		return nil
-	})
+	out := &putter{db: s.db, bucket: genBucket(s.gen)}
+	err := srt.EachRaw(out.put)
 	if err == nil {
-		err = flush()
+		err = out.flush()
 	}
 	if err == nil {
 		err = s.db.Update(func(tx *bolt.Tx) error {
@@ -333,6 +285,48 @@ func (s *Store) updateInPlace(srt *Sorter) error {
 		return fmt.Errorf("state: updating: %w", err)
 	}
 	return nil
+}
+
+// putter writes key-value pairs into a bucket (created if missing) in
+// transactions of 50,000 puts: bbolt keeps a transaction's dirty pages in
+// memory until it commits.
+type putter struct {
+	db      *bolt.DB
+	bucket  []byte
+	fill    float64 // the bucket's FillPercent; 0 keeps bbolt's default
+	pending []struct{ k, v []byte }
+}
+
+// put copies k and v (bbolt needs them until the commit).
+func (p *putter) put(k, v []byte) error {
+	p.pending = append(p.pending, struct{ k, v []byte }{append([]byte(nil), k...), append([]byte(nil), v...)})
+	if len(p.pending) >= 50000 {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *putter) flush() error {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(p.bucket)
+		if err != nil {
+			return err
+		}
+		if p.fill > 0 {
+			b.FillPercent = p.fill
+		}
+		for _, kv := range p.pending {
+			if err := b.Put(kv.k, kv.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	p.pending = p.pending[:0]
+	return err
 }
 
 // batchReader reads a bucket in key order, a batch per read transaction.
