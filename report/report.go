@@ -61,12 +61,7 @@ func (r *Report) Prometheus() []byte {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 	}
 	metric("groupimport_rows", "Rows of the last run, by kind and outcome.", "gauge")
-	kinds := make([]string, 0, len(r.Kinds))
-	for k := range r.Kinds {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range sortedKinds(r.Kinds) {
 		c := r.Kinds[k]
 		for _, o := range []struct {
 			name string
@@ -267,12 +262,7 @@ func (r *Report) Summary(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if len(r.Kinds) > 1 {
-		kinds := make([]string, 0, len(r.Kinds))
-		for k := range r.Kinds {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
+		for _, k := range sortedKinds(r.Kinds) {
 			c := r.Kinds[k]
 			fmt.Fprintf(w, "  %-21s %s read, %s %s, %s rejected", k+":", comma(c.Read), comma(c.Emitted), verb, comma(c.Rejected))
 			if c.Superseded > 0 {
@@ -323,6 +313,16 @@ func (r *Report) Summary(w io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
+}
+
+// sortedKinds lists the kinds of a count map in name order.
+func sortedKinds[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // comma formats n with thousands separators.

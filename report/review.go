@@ -50,13 +50,12 @@ type SizeBucket struct {
 // BuildReview turns payload statistics into the review, with findings.
 func BuildReview(rep *Report, stats map[transform.Kind]*transform.Stats) *Review {
 	rv := &Review{Findings: []string{}}
-	kinds := make([]string, 0, len(stats))
-	for k := range stats {
-		kinds = append(kinds, string(k))
+	byName := map[string]*transform.Stats{}
+	for k, st := range stats {
+		byName[string(k)] = st
 	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		st := stats[transform.Kind(k)]
+	for _, k := range sortedKinds(byName) {
+		st := byName[k]
 		kr := &KindReview{Kind: k, Messages: st.Messages, Deletes: st.Deletes, MaxSize: st.MaxSize}
 		for i, n := range st.Sizes {
 			kr.Sizes = append(kr.Sizes, SizeBucket{transform.SizeBuckets[i], n})
@@ -140,12 +139,7 @@ func (r *Report) Markdown() []byte {
 		w("- payloads: %s message(s), %s bytes → %s\n", comma(r.Output.Messages), comma(r.Output.Bytes), r.Output.Destination)
 	}
 	w("\n## Rows\n\n| kind | read | emitted | rejected | superseded | unchanged | deletes |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	kinds := make([]string, 0, len(r.Kinds))
-	for k := range r.Kinds {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range sortedKinds(r.Kinds) {
 		c := r.Kinds[k]
 		w("| %s | %s | %s | %s | %s | %s | %s |\n", k, comma(c.Read), comma(c.Emitted), comma(c.Rejected), comma(c.Superseded), comma(c.SkippedUnchanged), comma(c.Deleted))
 	}
@@ -191,14 +185,9 @@ func (r *Report) Markdown() []byte {
 			w("- `%s`%s %s\n", loc, col, mdCell(x.Reason))
 		}
 	}
-	kindsM := make([]string, 0, len(r.Mapping))
-	for k := range r.Mapping {
-		kindsM = append(kindsM, k)
-	}
-	sort.Strings(kindsM)
-	if len(kindsM) > 0 {
+	if len(r.Mapping) > 0 {
 		w("\n## Mapping\n")
-		for _, k := range kindsM {
+		for _, k := range sortedKinds(r.Mapping) {
 			m := r.Mapping[k]
 			w("\n**%s** — %s\n\n", k, m.Source)
 			for _, f := range m.Fields {
@@ -272,15 +261,8 @@ var reviewPage = template.Must(template.New("review").Funcs(template.FuncMap{
 		}
 		return float64(int64(1000*float64(n)/float64(total))) / 10
 	},
-	"kinds": func(m map[string]*Counts) []string {
-		out := make([]string, 0, len(m))
-		for k := range m {
-			out = append(out, k)
-		}
-		sort.Strings(out)
-		return out
-	},
-	"i64": func(n int) int64 { return int64(n) },
+	"kinds": sortedKinds[*Counts],
+	"i64":   func(n int) int64 { return int64(n) },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>groupimport review</title>
