@@ -559,7 +559,7 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 		var rerr *transform.RowError
 		c.Data, out, rerr = safeAppend(bl, c.Data, row)
 		if rerr != nil {
-			if rerr.Column == internalError && res.err == nil {
+			if rerr.Internal && res.err == nil {
 				res.err = fmt.Errorf("%s row %d: %s (the row is in the rejects file; please report this)", wk.batch.File, row.Num, rerr.Reason)
 			}
 			res.rejects = append(res.rejects, newReject(kind, wk.batch.File, row, rerr))
@@ -609,9 +609,6 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 	return res, nil
 }
 
-// internalError marks the RowError of a row whose building panicked.
-const internalError = "\x00internal"
-
 // safeAppend builds one row; a panic (a bug) rejects that row and marks
 // its file as failed instead of crashing the run.
 func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte, o transform.Out, rerr *transform.RowError) {
@@ -619,16 +616,13 @@ func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte,
 	defer func() {
 		if p := recover(); p != nil {
 			out, o = dst[:n], transform.Out{}
-			rerr = &transform.RowError{Column: internalError, Reason: fmt.Sprintf("internal error: %v", p)}
+			rerr = &transform.RowError{Internal: true, Reason: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
 	return bl.Append(dst, row)
 }
 
 func newReject(kind, file string, row *record.Row, e *transform.RowError) record.Reject {
-	if e.Column == internalError {
-		e = &transform.RowError{Reason: e.Reason}
-	}
 	r := record.Reject{
 		Kind:   kind,
 		Pos:    record.Position{File: file, Line: row.Line, Row: row.Num, RowGroup: row.Group},

@@ -251,3 +251,34 @@ func TestReasonClass(t *testing.T) {
 		t.Error(ReasonClass("", "the row has 12 fields, the header has 15"))
 	}
 }
+
+// A panic while building a row (a bug) rejects that row and fails its file;
+// the run goes on with the other rows and files.
+func TestPanicInABuilderFailsTheFileNotTheRun(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "m.csv")
+	os.WriteFile(p, []byte("user_id,company_id\nu1,c1\nu2,boom\nu3,c3\n"), 0o644)
+	km, err := transform.Infer(transform.Memberships, nil, []string{"user_id", "company_id"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	km.IncludeObjectTraits = true
+	tr, err := transform.New(transform.Config{Kind: transform.Memberships, Mapping: km,
+		ObjectTraits: func([]byte, [16]byte) ([]byte, bool) { panic("a bug") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := writeCSV(t, dir, "c.csv", 0, 10, nil)
+	ms := &memSink{}
+	res, err := Run(context.Background(), Config{Inputs: []Input{
+		{Kind: transform.Memberships, Files: []string{p}, Transformer: tr}, companies(t, good)}, Sink: ms, MaxRejects: -1})
+	if err != nil {
+		t.Fatalf("the run failed: %v", err)
+	}
+	if res.FileErrors != 1 || !strings.Contains(res.Files[0].Error, "internal error") || res.Files[0].Rejected != 3 {
+		t.Fatalf("file results: %+v", *res.Files[0])
+	}
+	if res.Files[1].Emitted != 10 {
+		t.Fatalf("the other file: %+v", *res.Files[1])
+	}
+}

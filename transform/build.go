@@ -126,6 +126,8 @@ func (t *Transformer) Check(columns []string) error {
 type RowError struct {
 	Column string
 	Reason string
+	// Internal marks a failure of the tool itself (a bug), not of the row.
+	Internal bool
 }
 
 func (e *RowError) Error() string {
