@@ -350,7 +350,7 @@ func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.File
 	if err != nil {
 		return err
 	}
-	if len(dups.Superseded) == 0 {
+	if dups.Superseded == 0 {
 		return nil
 	}
 	if files != nil {
@@ -358,19 +358,16 @@ func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.File
 			return err
 		}
 	}
-	for _, e := range dups.Superseded {
-		res.Emitted--
-		res.Superseded++
-		if e.Delete {
-			res.Deleted--
-		}
-		if i := res.FileOf(e.Row); i >= 0 {
-			f := res.Files[i]
-			f.Emitted--
-			f.Superseded++
-			if e.Delete {
-				f.Deleted--
-			}
+	deletes := dups.Deletes.Len()
+	res.Emitted -= dups.Superseded
+	res.Superseded += dups.Superseded
+	res.Deleted -= int64(deletes)
+	for i, f := range res.Files {
+		if first, end, ok := res.Ordinals(i); ok {
+			n, d := dups.Rows.CountRange(first, end), dups.Deletes.CountRange(first, end)
+			f.Emitted -= n
+			f.Superseded += n
+			f.Deleted -= d
 		}
 	}
 	return nil
@@ -711,10 +708,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		if err != nil {
 			return ExitFailure, err
 		}
-		cfg.Superseded = &dedup.Set{}
-		for _, r := range dups.Rows {
-			cfg.Superseded.Add(r)
-		}
+		cfg.Superseded = dups.Rows
 	}
 
 	prog := newProgress(o, log)
