@@ -12,10 +12,12 @@ import (
 // row winning) at a small cost when there are none, which is the common
 // case: each entry is appended to a temporary file, and its key set in a
 // blocked Bloom filter of fixed size (one cache line per key). A key the
-// filter has probably seen before becomes a candidate. At the end only the
-// candidates' entries are read back and grouped; with no candidate there is
-// nothing to do. Past maxCandidates (a filter too small for the input) it
-// falls back to sorting the whole file, in bounded memory, like Log.
+// filter has probably seen before becomes a candidate. At the end the file
+// is read back twice, for the last row of each candidate key and then for
+// the entries that lose to it; with no candidate there is nothing to do.
+// Memory follows the number of candidate keys, never the rows of a key.
+// Past maxCandidates (a filter too small for the input) it falls back to
+// sorting the whole file, in bounded memory, like Log.
 type Detector struct {
 	dir        string
 	f          *os.File

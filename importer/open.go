@@ -359,7 +359,7 @@ func newSource(path string, in io.Reader, file *os.File, watch *watchedFile, opt
 		return fail(decompressErr(s, perr))
 	}
 	whole := perr == io.EOF // head is all of the input
-	if n := len(head); n > 0 && n < 4 && whole && (bytes.Equal(head, magicGzip[:1]) || n >= 2 && bytes.HasPrefix(magicZstd, head) || bytes.HasPrefix(magicBzip2, head) && n == 3) {
+	if n := len(head); n > 0 && n <= 4 && whole && (bytes.Equal(head, magicGzip[:1]) || n >= 2 && bytes.HasPrefix(magicZstd, head) || n == 4 && isBzip2(head)) {
 		// The whole file is the start of a compression magic number.
 		comp := Gzip
 		switch head[0] {
