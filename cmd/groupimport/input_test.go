@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -403,5 +404,24 @@ func TestFileTruncatedDuringRun(t *testing.T) {
 				t.Fatalf("a cut row was delivered: %s", line)
 			}
 		}
+	}
+}
+
+// `… | groupimport run --companies /dev/stdin`: standard input on a pipe
+// is read once (the old code opened /dev/stdin twice, and the second open
+// went on where the first had stopped).
+func TestDevStdinPipe(t *testing.T) {
+	bin := buildBinary(t)
+	const n = 30000
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(bin, "run", "--companies", "/dev/stdin", "--out", out)
+	cmd.Stdin = bytes.NewReader(companies("s", n)) // not a file: exec feeds it through a pipe
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if groups, _ := groupIDs(t, out); len(groups) != n || !groups["s0"] {
+		t.Errorf("%d objects delivered, want %d\n%s", len(groups), n, stderr.String())
 	}
 }
