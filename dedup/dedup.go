@@ -7,15 +7,14 @@
 // output. Resolve sorts the log (in memory up to a limit, else in sorted runs
 // spilled to temporary files and merged) and, for each key seen more than
 // once, reports every entry but the one with the highest row ordinal as
-// superseded: the last row wins.
+// superseded: the last row wins. Groups are streamed, never held: memory
+// stays flat whatever the distribution of keys (one key on every row
+// included).
 package dedup
 
 import (
-	"bytes"
-	"cmp"
 	"encoding/binary"
 	"math/bits"
-	"slices"
 
 	"github.com/groupimport/groupimport/internal/extsort"
 )
@@ -66,11 +65,15 @@ func (l *Log) Add(e Entry) error {
 	return l.s.Add(e.Key, uint64(e.Row), l.buf)
 }
 
-// Groups calls fn with the entries of each key, keys in ascending byte
-// order, each group's entries by ascending row ordinal. The slice is reused
-// between calls.
-func (l *Log) Groups(fn func(group []Entry) error) error {
-	var group []Entry
+// Each streams the log grouped by key (keys in ascending byte order, the
+// entries of a key by ascending row ordinal): superseded is called with
+// every entry but the last of its key, then last with the winning entry
+// and the number of entries it superseded. Only one entry is held at a
+// time, so a key repeated on every row costs no more memory than any other.
+func (l *Log) Each(superseded func(Entry) error, last func(e Entry, superseded int64) error) error {
+	var prev Entry
+	have := false
+	var n int64
 	err := l.s.Each(func(key []byte, order uint64, v []byte) error {
 		var e Entry
 		copy(e.Key[:], key)
@@ -78,71 +81,78 @@ func (l *Log) Groups(fn func(group []Entry) error) error {
 		e.Msg = int64(binary.LittleEndian.Uint64(v))
 		e.Hash = binary.LittleEndian.Uint64(v[8:])
 		e.Delete = v[16] == 1
-		if len(group) > 0 && group[0].Key != e.Key {
-			if err := fn(group); err != nil {
-				return err
+		if have {
+			if prev.Key == e.Key {
+				n++
+				if err := superseded(prev); err != nil {
+					return err
+				}
+			} else {
+				if err := last(prev, n); err != nil {
+					return err
+				}
+				n = 0
 			}
-			group = group[:0]
 		}
-		group = append(group, e)
+		prev, have = e, true
 		return nil
 	})
-	if err == nil && len(group) > 0 {
-		err = fn(group)
+	if err == nil && have {
+		err = last(prev, n)
 	}
 	return err
 }
 
-// Resolve finds the superseded entries: in each group, all but the one
-// with the highest row ordinal.
+// Resolve finds the superseded entries: for each key, all but the one with
+// the highest row ordinal.
 func (l *Log) Resolve() (*Result, error) {
-	res := &Result{}
-	err := l.Groups(func(group []Entry) error {
-		res.add(group)
+	res := newResult()
+	err := l.Each(func(e Entry) error {
+		res.supersede(e)
+		return nil
+	}, func(_ Entry, n int64) error {
+		if n > 0 {
+			res.Keys++
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	res.sort()
 	return res, nil
 }
 
 // Close removes the temporary files.
 func (l *Log) Close() { l.s.Close() }
 
-// Result lists the superseded entries.
+// Result says which entries lost to a later row of their key, as sets of
+// row ordinals and payload indexes (a bit each: memory follows the number
+// of rows, not how they are spread over keys).
 type Result struct {
-	// Superseded are the entries that lost to a later row of their key,
-	// sorted by row ordinal.
-	Superseded []Entry
-	// Rows and Msgs are the superseded rows' ordinals and payload indexes,
-	// each sorted ascending (Msgs leaves out entries logged with Msg -1).
-	Rows []int64
-	Msgs []int64
-	// Keys is the number of keys that had duplicates.
-	Keys int64
+	// Rows are the superseded rows' ordinals; Deletes those of them that
+	// are delete events.
+	Rows, Deletes *Set
+	// Msgs are the superseded payloads' indexes in the output (entries
+	// logged with Msg -1 are left out).
+	Msgs *Set
+	// Superseded is the number of superseded entries; Keys the number of
+	// keys that had duplicates.
+	Superseded int64
+	Keys       int64
 }
 
-// add records a key's entries (sorted by row): all but the last lose.
-func (r *Result) add(group []Entry) {
-	if len(group) < 2 {
-		return
-	}
-	r.Keys++
-	for _, e := range group[:len(group)-1] {
-		r.Superseded = append(r.Superseded, e)
-		r.Rows = append(r.Rows, e.Row)
-		if e.Msg >= 0 {
-			r.Msgs = append(r.Msgs, e.Msg)
-		}
-	}
-}
+func newResult() *Result { return &Result{Rows: &Set{}, Deletes: &Set{}, Msgs: &Set{}} }
 
-func (r *Result) sort() {
-	slices.Sort(r.Rows)
-	slices.Sort(r.Msgs)
-	slices.SortFunc(r.Superseded, func(a, b Entry) int { return cmp.Compare(a.Row, b.Row) })
+// supersede records an entry that lost.
+func (r *Result) supersede(e Entry) {
+	r.Superseded++
+	r.Rows.Add(e.Row)
+	if e.Delete {
+		r.Deletes.Add(e.Row)
+	}
+	if e.Msg >= 0 {
+		r.Msgs.Add(e.Msg)
+	}
 }
 
 // entry layout in the detector's key log
@@ -167,14 +177,6 @@ func decode(rec []byte) Entry {
 	return e
 }
 
-// less orders entries by key, then row.
-func less(a, b Entry) int {
-	if c := bytes.Compare(a.Key[:], b.Key[:]); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Row, b.Row)
-}
-
 // Set is a set of row ordinals, as a bitmap: 10 M rows take 1.25 MB.
 type Set struct{ bits []uint64 }
 
@@ -194,6 +196,26 @@ func (s *Set) Has(x int64) bool {
 	}
 	i := int(x >> 6)
 	return i < len(s.bits) && s.bits[i]&(1<<(x&63)) != 0
+}
+
+// CountRange counts the members in [lo, hi).
+func (s *Set) CountRange(lo, hi int64) int64 {
+	if s == nil || lo >= hi {
+		return 0
+	}
+	lo = max(lo, 0)
+	hi = min(hi, int64(len(s.bits))*64)
+	var n int64
+	for lo < hi {
+		w := s.bits[lo>>6] >> (lo & 63)
+		span := min(64-(lo&63), hi-lo)
+		if span < 64 {
+			w &= 1<<span - 1
+		}
+		n += int64(bits.OnesCount64(w))
+		lo += span
+	}
+	return n
 }
 
 // Len counts the members.

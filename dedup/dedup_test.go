@@ -2,7 +2,9 @@ package dedup
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -10,6 +12,17 @@ func key(n int) [16]byte {
 	var k [16]byte
 	k[0], k[1], k[15] = byte(n), byte(n>>8), byte(n>>16)
 	return k
+}
+
+// members lists a set's members in order.
+func members(s *Set) []int64 {
+	var out []int64
+	for i := int64(0); i < int64(len(s.bits))*64; i++ {
+		if s.Has(i) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // naive is the obvious in-memory answer to compare with.
@@ -57,8 +70,8 @@ func TestResolve(t *testing.T) {
 		}
 		l.Close()
 		wantRows, wantMsgs := naive(entries)
-		if !slices.Equal(res.Rows, wantRows) || !slices.Equal(res.Msgs, wantMsgs) {
-			t.Fatalf("spill at %d: %d rows / %d msgs superseded, want %d / %d", spillAt, len(res.Rows), len(res.Msgs), len(wantRows), len(wantMsgs))
+		if !slices.Equal(members(res.Rows), wantRows) || !slices.Equal(members(res.Msgs), wantMsgs) {
+			t.Fatalf("spill at %d: %d rows / %d msgs superseded, want %d / %d", spillAt, res.Rows.Len(), res.Msgs.Len(), len(wantRows), len(wantMsgs))
 		}
 		if res.Keys == 0 {
 			t.Fatal("no duplicate keys found in data that has them")
@@ -75,7 +88,7 @@ func TestNoDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 0 || res.Keys != 0 {
+	if res.Rows.Len() != 0 || res.Keys != 0 {
 		t.Fatalf("%+v", res)
 	}
 	l.Close()
@@ -110,12 +123,75 @@ func TestDetector(t *testing.T) {
 			}
 			d.Close()
 			wantRows, wantMsgs := naive(entries)
-			if !slices.Equal(res.Rows, wantRows) || !slices.Equal(res.Msgs, wantMsgs) {
-				t.Fatalf("%d rows superseded, want %d", len(res.Rows), len(wantRows))
+			if !slices.Equal(members(res.Rows), wantRows) || !slices.Equal(members(res.Msgs), wantMsgs) {
+				t.Fatalf("%d rows superseded, want %d", res.Rows.Len(), len(wantRows))
 			}
-			if tc.dups == (len(res.Rows) == 0) {
-				t.Fatalf("dups %v but %d superseded", tc.dups, len(res.Rows))
+			if tc.dups == (res.Rows.Len() == 0) || res.Superseded != int64(len(wantRows)) {
+				t.Fatalf("dups %v but %d superseded", tc.dups, res.Rows.Len())
 			}
 		})
+	}
+}
+
+// One key on every row: resolving costs memory for the set of rows (a bit
+// each), not for the rows of the key (which the old code held in a slice,
+// several times over).
+func TestHotKeyBoundedMemory(t *testing.T) {
+	const n = 2_000_000
+	hot := key(7)
+	measure := func(name string, add func(Entry) error, resolve func() (*Result, error)) {
+		for row := int64(0); row < n; row++ {
+			if err := add(Entry{Key: hot, Row: row, Msg: row, Delete: row%2 == 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res, err := resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if res.Superseded != n-1 || res.Rows.Len() != n-1 || res.Msgs.Len() != n-1 || res.Deletes.Len() != n/2 || res.Keys != 1 || res.Rows.Has(n-1) {
+			t.Fatalf("%s: superseded %d rows %d msgs %d deletes %d keys %d", name, res.Superseded, res.Rows.Len(), res.Msgs.Len(), res.Deletes.Len(), res.Keys)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 48<<20 {
+			t.Errorf("%s: resolving one key of %d rows allocated %d MiB", name, n, alloc>>20)
+		}
+	}
+	d := NewDetector(t.TempDir(), n)
+	defer d.Close()
+	measure("detector", d.Add, d.Resolve)
+	l := NewLog(t.TempDir(), 0)
+	defer l.Close()
+	measure("log", l.Add, l.Resolve)
+}
+
+// A key log that cannot be read to its end is an error, never a shorter
+// list of duplicates (the overflow path used to stop at any read error as
+// if at the end).
+func TestDetectorTruncatedLog(t *testing.T) {
+	for _, overflow := range []bool{false, true} {
+		d := NewDetector(t.TempDir(), 100)
+		if overflow {
+			d.maxCand = 1
+		}
+		for row := int64(0); row < 1000; row++ {
+			d.Add(Entry{Key: key(int(row % 10)), Row: row, Msg: row})
+		}
+		if err := d.w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := d.f.Stat()
+		for _, cut := range []int64{3, entrySize} { // inside a record, at a record boundary
+			if err := d.f.Truncate(st.Size() - cut); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Resolve(); err == nil || !strings.Contains(err.Error(), "key log") {
+				t.Errorf("overflow %v, log cut by %d bytes: err = %v, want a read error", overflow, cut, err)
+			}
+		}
+		d.Close()
 	}
 }

@@ -6,29 +6,35 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 )
 
 // Detector finds superseded entries (keys seen more than once, the last
 // row winning) at a small cost when there are none, which is the common
 // case: each entry is appended to a temporary file, and its key set in a
 // blocked Bloom filter of fixed size (one cache line per key). A key the
-// filter has probably seen before becomes a candidate. At the end only the
-// candidates' entries are read back and grouped; with no candidate there is
-// nothing to do. Past maxCandidates (a filter too small for the input) it
-// falls back to sorting the whole file, in bounded memory, like Log.
+// filter has probably seen before becomes a candidate. At the end the file
+// is read back twice, for the last row of each candidate key and then for
+// the entries that lose to it; with no candidate there is nothing to do.
+// Memory follows the number of candidate keys, never the rows of a key.
+// Past maxCandidates (a filter too small for the input) it falls back to
+// sorting the whole file, in bounded memory, like Log.
 type Detector struct {
 	dir        string
 	f          *os.File
 	w          *bufio.Writer
 	bloom      []uint64
 	mask       uint64
-	candidates map[[16]byte]struct{}
+	candidates map[[16]byte]candidate
 	maxCand    int
 	overflow   bool
 	count      int64
 	err        error
+	rec        [entrySize]byte // a field, not a local: a local escapes, one allocation an entry
 }
+
+// candidate is a key the filter has probably seen before: how many
+// entries it has and its last row, counted by Resolve.
+type candidate struct{ n, last int64 }
 
 const maxCandidates = 1 << 20
 
@@ -41,7 +47,7 @@ func NewDetector(dir string, expectedRows int64) *Detector {
 	for words*64 < bits && words < 1<<21 {
 		words <<= 1
 	}
-	return &Detector{dir: dir, bloom: make([]uint64, words), mask: words/8 - 1, candidates: map[[16]byte]struct{}{}, maxCand: maxCandidates}
+	return &Detector{dir: dir, bloom: make([]uint64, words), mask: words/8 - 1, candidates: map[[16]byte]candidate{}, maxCand: maxCandidates}
 }
 
 // Add logs an entry.
@@ -58,9 +64,8 @@ func (d *Detector) Add(e Entry) error {
 		os.Remove(f.Name()) // unnamed: gone with the process
 		d.f, d.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
-	var rec [entrySize]byte
-	encode(&rec, e)
-	if _, err := d.w.Write(rec[:]); err != nil {
+	encode(&d.rec, e)
+	if _, err := d.w.Write(d.rec[:]); err != nil {
 		d.err = fmt.Errorf("duplicate detection: %w", err)
 		return d.err
 	}
@@ -79,7 +84,7 @@ func (d *Detector) Add(e Entry) error {
 		}
 	}
 	if seen && !d.overflow {
-		d.candidates[e.Key] = struct{}{}
+		d.candidates[e.Key] = candidate{last: -1}
 		if len(d.candidates) > d.maxCand {
 			d.overflow, d.candidates = true, nil
 		}
@@ -90,61 +95,81 @@ func (d *Detector) Add(e Entry) error {
 // Len is the number of entries added.
 func (d *Detector) Len() int64 { return d.count }
 
-// Resolve returns the superseded entries.
+// Resolve returns the superseded entries. It reads the key log twice: once
+// for the last row of each candidate key, once for the entries that lose to
+// it. Memory follows the number of candidate keys (at most maxCandidates),
+// never the number of rows: a key repeated on every row is one entry in
+// the map.
 func (d *Detector) Resolve() (*Result, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
 	if d.f == nil || (!d.overflow && len(d.candidates) == 0) {
-		return &Result{}, nil
+		return newResult(), nil
 	}
 	if err := d.w.Flush(); err != nil {
 		return nil, fmt.Errorf("duplicate detection: %w", err)
 	}
-	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	r := bufio.NewReaderSize(d.f, 1<<20)
-	var rec [entrySize]byte
 	if d.overflow {
 		// the filter was too small: sort everything
 		l := NewLog(d.dir, 0)
 		defer l.Close()
-		for {
-			if _, err := io.ReadFull(r, rec[:]); err != nil {
-				break
-			}
-			if err := l.Add(decode(rec[:])); err != nil {
-				return nil, err
-			}
+		if err := d.scan(func(e Entry) error { return l.Add(e) }); err != nil {
+			return nil, err
 		}
 		return l.Resolve()
 	}
-	var entries []Entry
-	for {
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, fmt.Errorf("duplicate detection: reading the key log: %w", err)
+	err := d.scan(func(e Entry) error {
+		if c, ok := d.candidates[e.Key]; ok {
+			c.n++
+			c.last = max(c.last, e.Row)
+			d.candidates[e.Key] = c
 		}
-		e := decode(rec[:])
-		if _, ok := d.candidates[e.Key]; ok {
-			entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := newResult()
+	for _, c := range d.candidates {
+		if c.n > 1 {
+			res.Keys++
 		}
 	}
-	slices.SortFunc(entries, less)
-	res := &Result{}
-	for i := 0; i < len(entries); {
-		j := i + 1
-		for j < len(entries) && entries[j].Key == entries[i].Key {
-			j++
+	err = d.scan(func(e Entry) error {
+		if c, ok := d.candidates[e.Key]; ok && e.Row < c.last {
+			res.supersede(e)
 		}
-		res.add(entries[i:j])
-		i = j
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	res.sort()
 	return res, nil
+}
+
+// scan calls fn with every entry of the key log, in the order added. A log
+// that ends early or cannot be read is an error, never a shorter list.
+func (d *Detector) scan(fn func(Entry) error) error {
+	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("duplicate detection: reading the key log: %w", err)
+	}
+	r := bufio.NewReaderSize(d.f, 1<<20)
+	var rec [entrySize]byte
+	for n := int64(0); ; n++ {
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			if err == io.EOF && n == d.count {
+				return nil
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("duplicate detection: reading the key log (entry %d of %d): %w", n+1, d.count, err)
+		}
+		if err := fn(decode(rec[:])); err != nil {
+			return err
+		}
+	}
 }
 
 // Close releases the file.

@@ -1,10 +1,14 @@
 // Package importer turns export files into batches of rows.
 //
 // It reads CSV (RFC 4180, any delimiter of , ; tab |, CRLF, LF or CR line
-// ends, a byte-order mark, named legacy encodings) and NDJSON (one JSON object
-// a line, numbers kept as exact text), plain or compressed with gzip or zstd
-// (recognised by content, not by name). Files, globs and directories of part
-// files are expanded in a stable order.
+// ends, a byte-order mark, named legacy encodings), NDJSON (one JSON object
+// a line, numbers kept as exact text) and Parquet, plain or compressed with
+// gzip, zstd or bzip2 (recognised by content, not by name; so is the format
+// of a file whose name does not say it). Files, globs and directories of
+// part files are expanded in a stable order; a directory's files that are
+// not data by convention (hidden, Spark's _SUCCESS, checksums) are listed as
+// ignored. A regular file that changes while it is read is a file error; a
+// named pipe or standard input is read once (Streams).
 //
 // The contract: a Reader fills a record.Batch with rows and returns io.EOF
 // when the file is done. A problem with one record is recorded on the row
@@ -104,6 +108,10 @@ type Options struct {
 	MaxRatio int
 	// SampleLines is how many NDJSON lines Columns looks at. Default 1,000.
 	SampleLines int
+	// Streams, when set, holds the inputs read once from the system (named
+	// pipes, standard input): opening one again replays it instead of
+	// reopening it. Without it a stream is read directly, once.
+	Streams *Streams
 }
 
 func (o Options) withDefaults() Options {

@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -25,9 +26,10 @@ import (
 type Compression string
 
 const (
-	None Compression = ""
-	Gzip Compression = "gzip"
-	Zstd Compression = "zstd"
+	None  Compression = ""
+	Gzip  Compression = "gzip"
+	Zstd  Compression = "zstd"
+	Bzip2 Compression = "bzip2"
 )
 
 var (
@@ -36,22 +38,45 @@ var (
 	magicParquet = []byte("PAR1")
 )
 
-// dataExts are the file name endings a directory walk picks up.
-var dataExts = []string{".csv", ".tsv", ".txt", ".ndjson", ".jsonl", ".json", ".parquet", ".pq"}
+// Ignored is a file or folder of a directory input left out on purpose.
+type Ignored struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
 
-// Expand turns paths, globs and directories into a sorted, de-duplicated
-// list of files. A directory contributes every data file below it (by name
-// ending, compressed or not), skipping hidden and underscore-prefixed
-// entries such as Spark's _SUCCESS; files inside a directory come in natural
+// Inputs is what ExpandInputs found.
+type Inputs struct {
+	Files []string
+	// Ignored lists what directories held that is not data by convention.
+	Ignored []Ignored
+}
+
+// Expand is ExpandInputs without the list of ignored files.
+func Expand(patterns []string) ([]string, error) {
+	in, err := ExpandInputs(patterns)
+	if err != nil {
+		return nil, err
+	}
+	return in.Files, nil
+}
+
+// ExpandInputs turns paths, globs and directories into a sorted,
+// de-duplicated list of files. A directory contributes every file below
+// it, whatever its name (its content says what it is when the name does
+// not: Spark's extension-less part-00000 is read, a file that is not data
+// fails as a file error), except what is not data by convention: hidden
+// entries, names starting with "_" (Spark's _SUCCESS, _committed_*,
+// Parquet's _metadata, _temporary/) and checksums (.crc); those are listed
+// in Ignored with the reason. Files inside a directory come in natural
 // order (part-2 before part-10). A glob or path that matches nothing is an
 // error.
-func Expand(patterns []string) ([]string, error) {
-	var out []string
+func ExpandInputs(patterns []string) (*Inputs, error) {
+	res := &Inputs{}
 	seen := map[string]bool{}
 	add := func(p string) {
 		if key := filepath.Clean(p); !seen[key] {
 			seen[key] = true
-			out = append(out, p)
+			res.Files = append(res.Files, p)
 		}
 	}
 	for _, pat := range patterns {
@@ -85,59 +110,80 @@ func Expand(patterns []string) ([]string, error) {
 				add(m)
 				continue
 			}
-			files, err := walkDir(m)
+			files, ignored, err := walkDir(m)
 			if err != nil {
 				return nil, err
 			}
 			if len(files) == 0 {
-				return nil, fmt.Errorf("directory %s holds no data files (%s, optionally .gz or .zst)", m, strings.Join(dataExts, " "))
+				return nil, fmt.Errorf("directory %s holds no data files (%d ignored: hidden, _-prefixed or checksum files)", m, len(ignored))
 			}
 			for _, f := range files {
 				add(f)
 			}
+			res.Ignored = append(res.Ignored, ignored...)
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
-func walkDir(root string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// ignoredReason says why a directory walk leaves an entry out, or "" when
+// it is an input.
+func ignoredReason(name string, dir bool) string {
+	lower := strings.ToLower(name)
+	switch {
+	case name == "_SUCCESS":
+		return "job success marker (Spark/Hadoop)"
+	case strings.HasPrefix(name, "_committed_"), strings.HasPrefix(name, "_started_"):
+		return "commit marker (Databricks)"
+	case name == "_metadata", name == "_common_metadata":
+		return "Parquet summary metadata"
+	case strings.HasSuffix(lower, ".crc"):
+		return "checksum file"
+	case strings.HasPrefix(name, "."):
+		if dir {
+			return "hidden folder"
+		}
+		return "hidden file"
+	case strings.HasPrefix(name, "_"):
+		if dir {
+			return "folder whose name starts with _ (not data by the Spark/Hadoop convention, e.g. _temporary)"
+		}
+		return "name starts with _ (not data by the Spark/Hadoop convention)"
+	}
+	return ""
+}
+
+func walkDir(root string) (files []string, ignored []Ignored, err error) {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading directory %s: %w", p, err)
 		}
-		name := d.Name()
-		if p != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+		if p == root {
+			return nil
+		}
+		if why := ignoredReason(d.Name(), d.IsDir()); why != "" {
+			ignored = append(ignored, Ignored{Path: p, Reason: why})
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			return nil
-		}
-		if isDataName(name) {
+		switch {
+		case d.IsDir():
+		case !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0:
+			ignored = append(ignored, Ignored{Path: p, Reason: "not a regular file (a named pipe, socket or device)"})
+		default:
 			files = append(files, p)
 		}
 		return nil
 	})
 	sortNatural(files)
-	return files, err
-}
-
-func isDataName(name string) bool {
-	base := strings.ToLower(trimCompressionExt(name))
-	for _, e := range dataExts {
-		if strings.HasSuffix(base, e) {
-			return true
-		}
-	}
-	return false
+	return files, ignored, err
 }
 
 func trimCompressionExt(name string) string {
 	lower := strings.ToLower(name)
-	for _, e := range []string{".gz", ".gzip", ".zst", ".zstd"} {
+	for _, e := range []string{".gz", ".gzip", ".zst", ".zstd", ".bz2", ".bzip2"} {
 		if strings.HasSuffix(lower, e) {
 			return name[:len(name)-len(e)]
 		}
@@ -186,15 +232,19 @@ func digitRun(s string) int {
 	return n
 }
 
-// Source is an opened input file: its detected format and compression and
-// a reader of its decompressed bytes.
+// Source is an opened input: its detected format and compression and a
+// reader of its decompressed bytes. A regular file is watched for changes
+// while it is read; a stream (a named pipe, a device, standard input) is
+// read once (see Streams).
 type Source struct {
-	Path        string
+	Path        string // the name in messages: the file's path, or a stream's name
 	Format      Format
 	Compression Compression
-	Size        int64
+	Size        int64 // bytes of a regular file; 0 for a stream
 
-	file    *os.File
+	file    *os.File     // a regular file (random access for Parquet), or nil
+	watch   *watchedFile // the file's change check, or nil
+	in      io.Closer    // what Close closes: the file, or the stream's reader
 	counter *countingReader
 	decomp  io.Closer
 	async   *asyncReader
@@ -204,6 +254,15 @@ type Source struct {
 // Offset is the number of bytes of the file read so far.
 func (s *Source) Offset() int64 { return s.counter.n.Load() }
 
+// Unchanged reports (as an error wrapping ErrChanged) whether a regular
+// file changed since it was opened; it is nil for a stream.
+func (s *Source) Unchanged() error {
+	if s.watch == nil {
+		return nil
+	}
+	return s.watch.unchanged(false)
+}
+
 // Close releases the file.
 func (s *Source) Close() error {
 	if s.async != nil {
@@ -212,7 +271,10 @@ func (s *Source) Close() error {
 	if s.decomp != nil {
 		s.decomp.Close()
 	}
-	return s.file.Close()
+	if s.in == nil {
+		return nil
+	}
+	return s.in.Close()
 }
 
 type countingReader struct {
@@ -227,9 +289,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // OpenSource opens path, recognises its compression and format by content
-// (falling back to the name), and prepares a reader of its decompressed,
-// UTF-8 bytes.
+// (the name decides between CSV and NDJSON when it says), and prepares a
+// reader of its decompressed, UTF-8 bytes. A path that is not a regular
+// file is read as a stream: once, through opts.Streams when set (later
+// opens replay it), else directly.
 func OpenSource(path string, opts Options) (*Source, error) {
+	if opts.Streams != nil {
+		rc, ok, err := opts.Streams.lookup(path)
+		if err != nil {
+			return nil, &FileError{File: path, Err: err}
+		}
+		if ok {
+			return newSource(path, rc, nil, nil, opts)
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", path, errors.Unwrap(err))
@@ -239,34 +312,83 @@ func OpenSource(path string, opts Options) (*Source, error) {
 		f.Close()
 		return nil, fmt.Errorf("input %s: %w", path, err)
 	}
-	s := &Source{Path: path, Size: st.Size(), file: f}
-	s.counter = &countingReader{r: f}
-	raw := bufio.NewReaderSize(s.counter, 64<<10)
-	head, _ := raw.Peek(4)
-	if n := len(head); n > 0 && int64(n) == s.Size && (bytes.Equal(head, magicGzip[:1]) || n >= 2 && bytes.HasPrefix(magicZstd, head)) {
-		// The whole file is the start of a compression magic number.
+	if st.IsDir() {
 		f.Close()
-		comp := Gzip
-		if head[0] == magicZstd[0] {
-			comp = Zstd
-		}
-		return nil, &FileError{File: path, Err: fmt.Errorf("%w (the file is only the first %d bytes of a %s stream)", ErrTruncated, n, comp)}
+		return nil, &FileError{File: path, Err: errors.New("is a directory")}
 	}
-	var body io.Reader = raw
+	if !st.Mode().IsRegular() {
+		if opts.Streams == nil {
+			return newSource(path, f, nil, nil, opts)
+		}
+		rc, err := opts.Streams.adopt(path, f)
+		if err != nil {
+			return nil, &FileError{File: path, Err: err}
+		}
+		return newSource(path, rc, nil, nil, opts)
+	}
+	return newSource(path, f, f, &watchedFile{f: f, st: st}, opts)
+}
+
+// NewSource reads r as an input named name (a stream: read once, never
+// Parquet); Close closes r when it is an io.Closer.
+func NewSource(name string, r io.Reader, opts Options) (*Source, error) {
+	return newSource(name, r, nil, nil, opts.withDefaults())
+}
+
+// newSource recognises the compression and format of in (a regular file
+// when file is set, watched by watch) and prepares the reader.
+func newSource(path string, in io.Reader, file *os.File, watch *watchedFile, opts Options) (*Source, error) {
+	closer, _ := in.(io.Closer)
+	if closer == nil {
+		closer = io.NopCloser(nil)
+	}
+	s := &Source{Path: path, file: file, watch: watch, in: closer}
+	var raw io.Reader = in
+	if watch != nil {
+		s.Size = watch.st.Size()
+		raw = watch
+	}
+	s.counter = &countingReader{r: raw}
+	br := bufio.NewReaderSize(s.counter, 64<<10)
+	fail := func(err error) (*Source, error) {
+		s.Close()
+		return nil, &FileError{File: path, Err: err}
+	}
+	head, perr := br.Peek(16)
+	if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
+		return fail(decompressErr(s, perr))
+	}
+	whole := perr == io.EOF // head is all of the input
+	if n := len(head); n > 0 && n <= 4 && whole && (bytes.Equal(head, magicGzip[:1]) || n >= 2 && bytes.HasPrefix(magicZstd, head) || n == 4 && isBzip2(head)) {
+		// The whole file is the start of a compression magic number.
+		comp := Gzip
+		switch head[0] {
+		case magicZstd[0]:
+			comp = Zstd
+		case magicBzip2[0]:
+			comp = Bzip2
+		}
+		return fail(fmt.Errorf("%w (the file is only the first %d bytes of a %s stream)", ErrTruncated, n, comp))
+	}
+	if what := foreignFormat(head); what != "" {
+		return fail(fmt.Errorf("%w: the file is %s", ErrUnrecognised, what))
+	}
+	var body io.Reader = br
 	switch {
 	case bytes.HasPrefix(head, magicParquet):
 		s.Format = Parquet
 		if opts.Format != "" && opts.Format != Parquet {
-			f.Close()
-			return nil, &FileError{File: path, Err: fmt.Errorf("the file is Parquet, not %s", opts.Format)}
+			return fail(fmt.Errorf("the file is Parquet, not %s", opts.Format))
+		}
+		if file == nil {
+			return fail(errors.New("Parquet needs random access: it cannot be read from a stream (a pipe or standard input); write it to a file first"))
 		}
 		return s, nil
 	case bytes.HasPrefix(head, magicGzip):
 		s.Compression = Gzip
-		zr, err := gzip.NewReader(raw)
+		zr, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
-			return nil, &FileError{File: path, Err: decompressErr(s, err)}
+			return fail(decompressErr(s, err))
 		}
 		s.decomp = zr
 		body = zr
@@ -275,25 +397,34 @@ func OpenSource(path string, opts Options) (*Source, error) {
 		// The window a frame asks for is allocated up front, so it is
 		// bounded like the zstd command's default (--memory=128MB): a
 		// 10-byte file must not cost a gigabyte.
-		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
-			f.Close()
-			return nil, &FileError{File: path, Err: fmt.Errorf("zstd: %w", err)}
+			return fail(fmt.Errorf("zstd: %w", err))
 		}
 		s.decomp = zr.IOReadCloser()
 		body = zr
+	case isBzip2(head):
+		s.Compression = Bzip2
+		body = bzip2.NewReader(br)
 	}
 	if s.Compression != None {
 		s.async = newAsyncReader(body, 256<<10, 4, ratioGuard(opts.MaxRatio, s.counter))
 		body = s.async
 	}
-	br := bufio.NewReaderSize(body, 64<<10)
+	return s.decode(body, opts)
+}
 
+// decode sets up the text decoding of body and settles the format.
+func (s *Source) decode(body io.Reader, opts Options) (*Source, error) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	fail := func(err error) (*Source, error) {
+		s.Close()
+		return nil, &FileError{File: s.Path, Err: err}
+	}
 	// Text encoding: a UTF-16 byte-order mark, or the named encoding.
 	enc, err := textEncoding(opts.Encoding, br)
 	if err != nil {
-		s.Close()
-		return nil, &FileError{File: path, Err: err}
+		return fail(err)
 	}
 	if enc != nil {
 		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
@@ -302,14 +433,18 @@ func OpenSource(path string, opts Options) (*Source, error) {
 
 	s.Format = opts.Format
 	if s.Format == "" {
-		s.Format = detectFormat(path, br)
+		if s.Format, err = detectFormat(s.Path, br, enc != nil); err != nil {
+			if s.Compression != None {
+				err = fmt.Errorf("%w (inside its %s compression)", err, s.Compression)
+			}
+			return fail(err)
+		}
 	}
 	if s.Format == Parquet {
-		s.Close()
 		if s.Compression == None {
-			return nil, &FileError{File: path, Err: errors.New("the file does not start with the Parquet magic bytes PAR1: it is not Parquet (or it is damaged)")}
+			return fail(errors.New("the file does not start with the Parquet magic bytes PAR1: it is not Parquet (or it is damaged)"))
 		}
-		return nil, &FileError{File: path, Err: errors.New("Parquet files cannot be read from a compressed stream; decompress it first")}
+		return fail(errors.New("Parquet files cannot be read from a compressed stream; decompress it first"))
 	}
 	return s, nil
 }
@@ -338,24 +473,37 @@ func textEncoding(name string, br *bufio.Reader) (encoding.Encoding, error) {
 	return enc, nil
 }
 
-// detectFormat guesses from the name, then from the first bytes.
-func detectFormat(path string, br *bufio.Reader) Format {
+// detectFormat takes the format from the name when it says (.csv, .tsv,
+// .ndjson, .jsonl, .json, .parquet, .pq, compressed or not), else from the
+// first bytes: Parquet's magic, a JSON object or array, or other text (CSV).
+// Content that is none of these (binary data) is an error: a file whose
+// name does not say what it is is read only when its content does.
+func detectFormat(path string, br *bufio.Reader, encoded bool) (Format, error) {
 	name := strings.ToLower(trimCompressionExt(filepath.Base(path)))
 	switch {
 	case strings.HasSuffix(name, ".ndjson"), strings.HasSuffix(name, ".jsonl"), strings.HasSuffix(name, ".json"):
-		return NDJSON
+		return NDJSON, nil
 	case strings.HasSuffix(name, ".csv"), strings.HasSuffix(name, ".tsv"):
-		return CSV
+		return CSV, nil
 	case strings.HasSuffix(name, ".parquet"), strings.HasSuffix(name, ".pq"):
-		return Parquet
+		return Parquet, nil
 	}
-	head, _ := br.Peek(4096)
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return "", err
+	}
+	if bytes.HasPrefix(head, magicParquet) {
+		return Parquet, nil
+	}
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	if why := notText(head, encoded); why != "" {
+		return "", fmt.Errorf("%w: %s, and not Parquet, gzip, zstd or bzip2", ErrUnrecognised, why)
+	}
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if len(head) > 0 && (head[0] == '{' || head[0] == '[') {
-		return NDJSON
+		return NDJSON, nil
 	}
-	return CSV
+	return CSV, nil
 }
 
 // asyncReader decompresses ahead of the consumer in its own goroutine, so
@@ -514,14 +662,17 @@ func decompressErr(src *Source, err error) error {
 	if src.Compression == None {
 		return err
 	}
+	if errors.Is(err, ErrChanged) {
+		return err
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w (%s stream ends early; the file is incomplete)", ErrTruncated, src.Compression)
 	}
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
 		return fmt.Errorf("zstd: %w: the file needs more than %d MiB of memory to decompress (written with zstd --long=28 or more?); decompress it first", err, zstdMaxWindow>>20)
 	}
-	if strings.HasPrefix(err.Error(), string(src.Compression)+":") {
-		return err // "gzip: invalid header" says it already
+	if strings.HasPrefix(err.Error(), string(src.Compression)) {
+		return err // "gzip: invalid header", "bzip2 data invalid: …" say it already
 	}
 	return fmt.Errorf("%s: %w", src.Compression, err)
 }

@@ -307,7 +307,7 @@ func TestExpand(t *testing.T) {
 		"exports/part-10.csv", "exports/part-2.csv", "exports/part-1.csv.gz", "exports/part-03.ndjson.zst",
 		"exports/_SUCCESS", "exports/.part-1.csv.crc", "exports/.hidden.csv", "exports/README.md",
 		"exports/sub/part-0.parquet", "exports/sub/x.JSONL", "exports/.git/config.csv", "exports/_tmp/part-9.csv",
-		"top.csv", "odd[1].csv", "other/a1.tsv", "other/a10.tsv", "other/a9.tsv", "empty/notes.md",
+		"top.csv", "odd[1].csv", "other/a1.tsv", "other/a10.tsv", "other/a9.tsv", "empty/_SUCCESS", "empty/.notes.md",
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f)
@@ -331,8 +331,10 @@ func TestExpand(t *testing.T) {
 		want []string
 		err  string
 	}{
+		// a file whose name does not say it is data is an input: its content
+		// decides (and a file that is not data fails, it is not skipped)
 		{"directory, recursive, natural order, hidden and _ skipped", j("exports"),
-			j("exports/part-1.csv.gz", "exports/part-2.csv", "exports/part-03.ndjson.zst", "exports/part-10.csv", "exports/sub/part-0.parquet", "exports/sub/x.JSONL"), ""},
+			j("exports/README.md", "exports/part-1.csv.gz", "exports/part-2.csv", "exports/part-03.ndjson.zst", "exports/part-10.csv", "exports/sub/part-0.parquet", "exports/sub/x.JSONL"), ""},
 		{"directory with a trailing slash", []string{filepath.Join(dir, "other") + "/"},
 			[]string{filepath.Join(dir, "other") + "/a1.tsv", filepath.Join(dir, "other") + "/a9.tsv", filepath.Join(dir, "other") + "/a10.tsv"}, ""},
 		{"glob in natural order", j("other/a*.tsv"), j("other/a1.tsv", "other/a9.tsv", "other/a10.tsv"), ""},
@@ -427,5 +429,38 @@ func TestNDJSONKeyLimit(t *testing.T) {
 	r.Next(b, 16)
 	if len(b.Rows) != 2 || b.Rows[0].Err == nil || !strings.Contains(b.Rows[0].Err.Reason, "more than 10 keys") || b.Rows[1].Err != nil {
 		t.Fatalf("rows: %+v", b.Rows)
+	}
+}
+
+// What a directory walk leaves out is listed, with why.
+func TestExpandListsIgnored(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"part-00000", "part-00001.gz", "_SUCCESS", "._SUCCESS.crc", ".part-00000.crc", "_committed_123",
+		"_started_123", "_metadata", "_common_metadata", "_temporary/0/part-00002", ".hidden/x.csv", "part-00003.csv.crc"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("a\n1\n"), 0o644)
+	}
+	in, err := ExpandInputs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(dir, "part-00000"), filepath.Join(dir, "part-00001.gz")}; !reflect.DeepEqual(in.Files, want) {
+		t.Errorf("files %q, want %q", in.Files, want)
+	}
+	got := map[string]string{}
+	for _, x := range in.Ignored {
+		rel, _ := filepath.Rel(dir, x.Path)
+		got[rel] = x.Reason
+	}
+	for name, reason := range map[string]string{"_SUCCESS": "success marker", "._SUCCESS.crc": "checksum", ".part-00000.crc": "checksum",
+		"_committed_123": "commit marker", "_started_123": "commit marker", "_metadata": "Parquet summary", "_common_metadata": "Parquet summary",
+		"_temporary": "folder", ".hidden": "hidden folder", "part-00003.csv.crc": "checksum"} {
+		if !strings.Contains(got[name], reason) {
+			t.Errorf("%s: ignored as %q, want %q", name, got[name], reason)
+		}
+	}
+	if len(got) != 10 {
+		t.Errorf("ignored %v", got)
 	}
 }

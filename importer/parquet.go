@@ -458,6 +458,10 @@ func (r *parquetReader) Next(b *record.Batch, max int) (err error) {
 			if r.nextRG >= len(r.meta.RowGroups) {
 				r.offset.Store(r.src.Size)
 				b.Offset = r.src.Size
+				if err := r.src.Unchanged(); err != nil {
+					r.err = &FileError{File: r.src.Path, Row: r.rows, Err: err}
+					return r.err
+				}
 				return io.EOF
 			}
 			c, ok := <-r.outs[r.nextRG%r.workers]

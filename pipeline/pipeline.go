@@ -653,6 +653,13 @@ func (r *Result) FileOf(ordinal int64) int {
 	return -1
 }
 
+// Ordinals returns the row ordinals of file i, [first, end); ok is false
+// when the file gave no rows.
+func (r *Result) Ordinals(i int) (first, end int64, ok bool) {
+	f := r.Files[i]
+	return f.ordFirst, f.ordEnd, f.seen
+}
+
 // SortedReasons returns reject reasons by count, most frequent first.
 func (r *Result) SortedReasons() []ReasonCount {
 	out := make([]ReasonCount, 0, len(r.RejectReasons))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupimport/groupimport/importer"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
@@ -31,18 +32,21 @@ type Report struct {
 	FinishedAt string `json:"finished_at"`
 	DurationMS int64  `json:"duration_ms"`
 	// Timestamp is the event time given to rows without their own.
-	DefaultTimestamp string                  `json:"default_timestamp"`
-	Totals           Counts                  `json:"totals"`
-	Kinds            map[string]*Counts      `json:"kinds"`
-	Files            []*pipeline.FileResult  `json:"files"`
-	Mapping          map[string]*MappingInfo `json:"mapping"`
-	Output           sink.Stats              `json:"output"`
-	RejectsFile      string                  `json:"rejects_file,omitempty"`
-	RejectReasons    []pipeline.ReasonCount  `json:"reject_reasons"`
-	FirstRejections  []Rejection             `json:"first_rejections"`
-	Warnings         []Warning               `json:"warnings"`
-	Errors           []string                `json:"errors"`
-	RowsPerSecond    float64                 `json:"rows_per_second"`
+	DefaultTimestamp string                 `json:"default_timestamp"`
+	Totals           Counts                 `json:"totals"`
+	Kinds            map[string]*Counts     `json:"kinds"`
+	Files            []*pipeline.FileResult `json:"files"`
+	// IgnoredFiles are the files of input folders left out as not data by
+	// convention (hidden, _SUCCESS, checksums), with why.
+	IgnoredFiles    []importer.Ignored      `json:"ignored_files,omitempty"`
+	Mapping         map[string]*MappingInfo `json:"mapping"`
+	Output          sink.Stats              `json:"output"`
+	RejectsFile     string                  `json:"rejects_file,omitempty"`
+	RejectReasons   []pipeline.ReasonCount  `json:"reject_reasons"`
+	FirstRejections []Rejection             `json:"first_rejections"`
+	Warnings        []Warning               `json:"warnings"`
+	Errors          []string                `json:"errors"`
+	RowsPerSecond   float64                 `json:"rows_per_second"`
 	// Plan is what an incremental run (--state) found to do.
 	Plan *Plan `json:"plan,omitempty"`
 	// HTTP is what delivery to the API did: requests, bytes, retries by

@@ -86,12 +86,11 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 				}
 			}
 		}
-		err = keys.Groups(func(group []dedup.Entry) error {
-			last := group[len(group)-1]
-			for _, e := range group[:len(group)-1] {
-				p.superseded.Add(e.Row)
-				p.Superseded++
-			}
+		err = keys.Each(func(e dedup.Entry) error {
+			p.superseded.Add(e.Row)
+			p.Superseded++
+			return nil
+		}, func(last dedup.Entry, _ int64) error {
 			for ok && bytes.Compare(cur.Key[:], last.Key[:]) < 0 {
 				count(&cur)
 				if err := vanish(&cur); err != nil {

@@ -47,7 +47,8 @@ func Inspect(o InspectOptions) (int, error) {
 	if err != nil {
 		return ExitUsage, &UsageError{Msg: err.Error()}
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}
+	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
+	defer ropts.streams.Close()
 	ro, err := ropts.readOptions(nil)
 	if err != nil {
 		return ExitUsage, err
@@ -276,7 +277,8 @@ func Init(o InitOptions) (int, error) {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}
+	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
+	defer ropts.streams.Close()
 	ro, err := ropts.readOptions(nil)
 	if err != nil {
 		return ExitUsage, err

@@ -103,6 +103,9 @@ type Options struct {
 	Getenv func(string) string
 
 	join *joinHolder
+	// streams are the inputs read once from the system (named pipes,
+	// standard input), replayed to every pass that needs them
+	streams *importer.Streams
 	// rowBytes is the average size of a row in each kind's first file.
 	rowBytes map[transform.Kind]float64
 }
@@ -169,6 +172,9 @@ func (o *Options) defaults() {
 	if o.join == nil {
 		o.join = &joinHolder{}
 	}
+	if o.streams == nil {
+		o.streams = importer.NewStreams("")
+	}
 	if o.LogFormat == "" {
 		o.LogFormat = "text"
 	}
@@ -191,7 +197,8 @@ func (o *Options) logger() *slog.Logger {
 }
 
 func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, error) {
-	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes, MaxRatio: o.MaxRatio}
+	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes, MaxRatio: o.MaxRatio,
+		Streams: o.streams}
 	delim := o.Delimiter
 	if km != nil {
 		if ro.Format == "" {
@@ -234,16 +241,18 @@ func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, erro
 type prepared struct {
 	input   pipeline.Input
 	mapping *report.MappingInfo
+	ignored []importer.Ignored
 }
 
 // prepare expands a kind's inputs, settles its mapping (inferring what the
 // mapping file leaves open from the first readable file), and checks it
 // against every file's columns before any row is read.
 func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.Mapping, defTS time.Time, log *slog.Logger) (*prepared, error) {
-	files, err := importer.Expand(patterns)
+	expanded, err := importer.ExpandInputs(patterns)
 	if err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("--%s: %v", kind, err)}
 	}
+	files := expanded.Files
 	km := m.For(kind)
 	ro, err := o.readOptions(km)
 	if err != nil {
@@ -339,7 +348,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 			}
 		}
 	}
-	return &prepared{input: pipeline.Input{Kind: kind, Files: files, Read: ro, Transformer: t}, mapping: info}, nil
+	return &prepared{input: pipeline.Input{Kind: kind, Files: files, Read: ro, Transformer: t}, mapping: info, ignored: expanded.Ignored}, nil
 }
 
 // dropSuperseded finds the payloads of this run that a later row of the
@@ -350,7 +359,7 @@ func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.File
 	if err != nil {
 		return err
 	}
-	if len(dups.Superseded) == 0 {
+	if dups.Superseded == 0 {
 		return nil
 	}
 	if files != nil {
@@ -358,19 +367,16 @@ func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.File
 			return err
 		}
 	}
-	for _, e := range dups.Superseded {
-		res.Emitted--
-		res.Superseded++
-		if e.Delete {
-			res.Deleted--
-		}
-		if i := res.FileOf(e.Row); i >= 0 {
-			f := res.Files[i]
-			f.Emitted--
-			f.Superseded++
-			if e.Delete {
-				f.Deleted--
-			}
+	deletes := dups.Deletes.Len()
+	res.Emitted -= dups.Superseded
+	res.Superseded += dups.Superseded
+	res.Deleted -= int64(deletes)
+	for i, f := range res.Files {
+		if first, end, ok := res.Ordinals(i); ok {
+			n, d := dups.Rows.CountRange(first, end), dups.Deletes.CountRange(first, end)
+			f.Emitted -= n
+			f.Superseded += n
+			f.Deleted -= d
 		}
 	}
 	return nil
@@ -455,6 +461,7 @@ func (o *Options) defaultTimestamp(start time.Time) (time.Time, error) {
 // Run carries out run or validate and returns the exit code.
 func Run(ctx context.Context, o Options) int {
 	o.defaults()
+	defer o.streams.Close()
 	log := o.logger()
 	code, err := o.run(ctx, log)
 	if err != nil {
@@ -555,6 +562,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		}
 		inputs = append(inputs, p.input)
 		rep.Mapping[string(k.kind)] = p.mapping
+		rep.IgnoredFiles = append(rep.IgnoredFiles, p.ignored...)
+		o.noteIgnored(k.kind, p.ignored, log)
 	}
 
 	// Destinations.
@@ -711,10 +720,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		if err != nil {
 			return ExitFailure, err
 		}
-		cfg.Superseded = &dedup.Set{}
-		for _, r := range dups.Rows {
-			cfg.Superseded.Add(r)
-		}
+		cfg.Superseded = dups.Rows
 	}
 
 	prog := newProgress(o, log)
@@ -734,6 +740,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			}
 		}
 	}
+	o.streams.LastPass() // a stream read by an earlier pass is not kept past this one
 	res, runErr := o.runPass(runCtx, cfg)
 	if cause := context.Cause(runCtx); errors.Is(cause, errAllRefused) {
 		runErr, res.Stopped = cause, cause.Error()

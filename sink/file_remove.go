@@ -12,40 +12,35 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// MessageSet is a set of payload indexes (dedup.Set).
+type MessageSet interface {
+	Has(i int64) bool
+	// CountRange counts the members in [lo, hi).
+	CountRange(lo, hi int64) int64
+}
+
 // RemoveMessages deletes payloads from the finished parts, by their index
-// in the output (sorted ascending): the earlier rows of a key that a later
-// row of the same run superseded. Each affected part is rewritten under a
-// temporary name and renamed over the old one, so a part is always either
-// the old or the new whole. Call it after Close.
-func (s *FileSink) RemoveMessages(msgs []int64) error {
-	if len(msgs) == 0 {
-		return nil
-	}
+// in the output: the earlier rows of a key that a later row of the same run
+// superseded. Each affected part is rewritten under a temporary name and
+// renamed over the old one, so a part is always either the old or the new
+// whole. Call it after Close.
+func (s *FileSink) RemoveMessages(msgs MessageSet) error {
 	var first int64
 	for i, n := range s.partMsgs {
 		end := first + n
-		// the indexes that fall in this part
-		lo := 0
-		for lo < len(msgs) && msgs[lo] < first {
-			lo++
-		}
-		hi := lo
-		for hi < len(msgs) && msgs[hi] < end {
-			hi++
-		}
-		if hi > lo {
-			if err := s.rewritePart(s.stats.Files[i], first, msgs[lo:hi]); err != nil {
+		if drop := msgs.CountRange(first, end); drop > 0 {
+			if err := s.rewritePart(s.stats.Files[i], first, msgs.Has); err != nil {
 				return err
 			}
-			s.partMsgs[i] -= int64(hi - lo)
-			s.stats.Messages -= int64(hi - lo)
+			s.partMsgs[i] -= drop
+			s.stats.Messages -= drop
 		}
 		first = end
 	}
 	return nil
 }
 
-func (s *FileSink) rewritePart(path string, first int64, drop []int64) error {
+func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) error {
 	in, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("removing superseded payloads: %w", err)
@@ -99,9 +94,7 @@ func (s *FileSink) rewritePart(path string, first int64, drop []int64) error {
 			err = err2
 		}
 		if len(line) > 0 {
-			if len(drop) > 0 && drop[0] == idx {
-				drop = drop[1:]
-			} else {
+			if !drop(idx) {
 				bw.Write(line)
 				size += int64(len(line))
 			}

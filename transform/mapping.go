@@ -208,7 +208,7 @@ func LoadMapping(path string) (*Mapping, error) {
 func ParseMapping(data []byte) (*Mapping, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, yamlError(data, err)
 	}
 	m := &Mapping{}
 	if len(root.Content) == 0 {
@@ -218,31 +218,44 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	if doc.Kind != yaml.MappingNode {
 		return nil, &ConfigError{Line: doc.Line, Msg: "expected a mapping with companies: and/or memberships:"}
 	}
+	sections := newKeySet("")
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		k, v := doc.Content[i], doc.Content[i+1]
-		km, err := parseKindMapping(v)
+		name := sectionName(k.Value)
+		if name == "" {
+			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown section %q (expected companies or memberships)", k.Value)}
+		}
+		if err := sections.add(k, name, "section"); err != nil {
+			return nil, err
+		}
+		km, err := parseKindMapping(v, k.Value)
 		if err != nil {
 			return nil, err
 		}
-		switch strings.ToLower(k.Value) {
-		case "companies", "objects", "groups":
+		if name == "companies" {
 			m.Companies = km
-		case "memberships", "relationships":
+		} else {
 			m.Memberships = km
-		default:
-			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown section %q (expected companies or memberships)", k.Value)}
 		}
 	}
 	return m, nil
 }
 
-func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
+func parseKindMapping(n *yaml.Node, section string) (*KindMapping, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, &ConfigError{Line: n.Line, Msg: "a section must be a mapping of keys"}
 	}
 	km := &KindMapping{Custom: Custom{Mode: "rest"}}
+	keys := newKeySet(" in " + section)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		canonical := k.Value
+		if c, ok := kindKeyAliases[k.Value]; ok {
+			canonical = c
+		}
+		if err := keys.add(k, canonical, ""); err != nil {
+			return nil, err
+		}
 		var err error
 		switch k.Value {
 		case "format":
@@ -266,9 +279,9 @@ func parseKindMapping(n *yaml.Node) (*KindMapping, error) {
 		case "timestamp":
 			km.Timestamp, err = parseField(v)
 		case "traits":
-			km.Traits, err = parseFields(v)
+			km.Traits, err = parseFields(v, "trait")
 		case "relationshipAttributes", "relationship_attributes":
-			km.RelationshipAttributes, err = parseFields(v)
+			km.RelationshipAttributes, err = parseFields(v, "relationship attribute")
 		case "custom":
 			km.Custom, err = parseCustom(v)
 		case "drop":
@@ -311,8 +324,12 @@ func parseEvents(n *yaml.Node, km *KindMapping) error {
 	if n.Kind != yaml.MappingNode {
 		return &ConfigError{Line: n.Line, Msg: "events must be a mapping: {objectDeleted: …, relationshipDeleted: …}"}
 	}
+	keys := newKeySet(" in events")
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if err := keys.add(k, strings.ReplaceAll(strings.ToLower(k.Value), "_", ""), ""); err != nil {
+			return err
+		}
 		name, err := scalar(v)
 		if err != nil {
 			return err
@@ -371,7 +388,7 @@ func parseCustom(n *yaml.Node) (Custom, error) {
 	return Custom{Mode: "list", Columns: cols}, err
 }
 
-func parseFields(n *yaml.Node) ([]NamedField, error) {
+func parseFields(n *yaml.Node, what string) ([]NamedField, error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil, nil
 	}
@@ -379,16 +396,15 @@ func parseFields(n *yaml.Node) ([]NamedField, error) {
 		return nil, &ConfigError{Line: n.Line, Msg: "expected a mapping of name: column"}
 	}
 	var out []NamedField
-	seen := map[string]bool{}
+	keys := newKeySet("")
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value == "" {
 			return nil, &ConfigError{Line: k.Line, Msg: "a name is empty"}
 		}
-		if seen[k.Value] {
-			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("%q is mapped twice", k.Value)}
+		if err := keys.add(k, k.Value, what); err != nil {
+			return nil, err
 		}
-		seen[k.Value] = true
 		f, err := parseField(v)
 		if err != nil {
 			return nil, err
@@ -419,8 +435,12 @@ func parseField(n *yaml.Node) (*Field, error) {
 		f.Const = c
 		return f, err
 	case yaml.MappingNode:
+		keys := newKeySet("")
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if err := keys.add(k, k.Value, ""); err != nil {
+				return nil, err
+			}
 			var err error
 			switch k.Value {
 			case "column":

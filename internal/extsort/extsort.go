@@ -214,18 +214,22 @@ type run struct {
 	r   *bufio.Reader
 	f   *os.File
 	cur []byte
+	h   [hdr]byte // a field, not a local: a local escapes, one allocation a record
 }
 
 func (r *run) next() (bool, error) {
-	var h [hdr]byte
-	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+	h := r.h[:]
+	if _, err := io.ReadFull(r.r, h); err != nil {
 		if errors.Is(err, io.EOF) {
 			return false, nil
 		}
 		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
 	}
 	n := int(binary.LittleEndian.Uint32(h[24:]))
-	r.cur = append(append(r.cur[:0], h[:]...), make([]byte, n)...)
+	if cap(r.cur) < hdr+n {
+		r.cur = make([]byte, 0, max(hdr+n, 2*cap(r.cur)))
+	}
+	r.cur = append(r.cur[:0], h...)[:hdr+n]
 	if _, err := io.ReadFull(r.r, r.cur[hdr:]); err != nil {
 		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
 	}
