@@ -195,10 +195,22 @@ func create(path string) error {
 // open opens an existing state file and checks that it is one.
 func open(path string, readOnly bool) (_ *Store, err error) {
 	s := &Store{path: path, inPlace: inPlaceLimit, readOnly: readOnly}
+	// bbolt's file, to release its lock if bbolt panics inside Open
+	var file *os.File
+	openFile := func(name string, flag int, mode os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, mode)
+		file = f
+		return f, err
+	}
 	defer func() {
-		if err != nil && s.db != nil {
+		switch {
+		case err == nil:
+		case s.db != nil:
 			closeQuietly(s.db)
 			s.db = nil
+		case file != nil:
+			unlock(file)
+			file.Close()
 		}
 	}()
 	defer s.recoverDamage(&err)
@@ -213,7 +225,8 @@ func open(path string, readOnly bool) (_ *Store, err error) {
 		// this tool never leaves an empty file under a state's name
 		return nil, &DamagedError{Path: path, Err: errors.New("the file is empty (0 bytes), so it is not a state this tool wrote")}
 	}
-	s.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, ReadOnly: readOnly})
+	s.db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, ReadOnly: readOnly,
+		OpenFile: openFile})
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		return nil, &LockError{Path: path}
