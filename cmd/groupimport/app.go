@@ -201,6 +201,8 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		Format:              c.String("format"),
 		ReportPath:          c.String("report"),
 		RejectsPath:         c.String("rejects"),
+		MetricsFile:         c.String("metrics-file"),
+		Review:              c.Bool("review"),
 		MaxRejects:          c.Int64("max-rejects"),
 		LimitRejects:        c.Int64("max-rejects") >= 0,
 		Quiet:               c.Bool("quiet"),

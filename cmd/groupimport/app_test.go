@@ -549,3 +549,24 @@ func TestFixturesParquet(t *testing.T) {
 		}
 	}
 }
+
+// --metrics-file and --review write their files (the flags were once
+// declared but never passed on).
+func TestMetricsFileAndReview(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	metrics := filepath.Join(dir, "groupimport.prom")
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies.csv", "--out", out, "--review", "--metrics-file", metrics)
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(metrics)
+	if err != nil || !strings.Contains(string(data), "groupimport_rows{") {
+		t.Errorf("metrics file: %v\n%s", err, data)
+	}
+	for _, f := range []string{"review.md", "review.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("--review: %v", err)
+		}
+	}
+}
