@@ -74,6 +74,12 @@ type reportFile struct {
 		Read, Emitted, Rejected int64
 		Error                   string
 	}
+	Errors []string
+	Plan   struct {
+		VanishedObjects int64  `json:"deletes_of_missing_objects"`
+		RejectedKept    int64  `json:"rejected_keys_kept"`
+		DeletesWithheld string `json:"deletes_of_missing_withheld"`
+	}
 }
 
 func readReport(t *testing.T, path string) reportFile {
