@@ -65,6 +65,11 @@ type Config struct {
 	Superseded, Unchanged *dedup.Set
 	// Keys, when set, logs every payload delivered (for duplicate detection).
 	Keys KeyLog
+	// RejectedKeys, when set, logs the key of every rejected row whose ids
+	// could be read (Msg -1, Hash 0): the export holds that object or
+	// relationship even though this row of it could not be sent. Rejected
+	// rows whose key could not be read are counted (Result.Unkeyed).
+	RejectedKeys KeyLog
 	// TempDir holds the spill of deletes waiting for the end of the
 	// upserts ("" for the system's).
 	TempDir string
@@ -116,6 +121,9 @@ type FileResult struct {
 	Deleted     int64          `json:"deleted"`
 	DurationMS  int64          `json:"duration_ms"`
 	Error       string         `json:"error,omitempty"`
+	// Unkeyed counts the rejected rows whose key could not be read (a
+	// wrong field count, a missing or unreadable id).
+	Unkeyed int64 `json:"-"`
 
 	started time.Time
 	// the row ordinals of the file: [ordFirst, ordEnd)
@@ -133,6 +141,9 @@ type Result struct {
 	Superseded int64
 	Deleted    int64
 	FileErrors int
+	// Unkeyed counts the rejected rows whose key could not be read: the
+	// run cannot tell which object or relationship they were about.
+	Unkeyed int64
 	// Scope lists, per kind of key ('o' objects, 'r' relationships), the
 	// object types seen (with Config.Scope).
 	Scope map[byte]map[string]bool
@@ -168,6 +179,8 @@ type result struct {
 	file       int
 	chunk      *sink.Chunk
 	keys       []keyInfo // parallel to chunk.Ends
+	seen       []keyInfo // keys of rejected rows (with cfg.RejectedKeys)
+	unkeyed    int64     // rejected rows whose key could not be read
 	deferred   *deferred // deletes to send after the upserts
 	rejects    []record.Reject
 	joins      []joinRec
@@ -563,21 +576,17 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 				res.err = fmt.Errorf("%s row %d: %s (the row is in the rejects file; please report this)", wk.batch.File, row.Num, rerr.Reason)
 			}
 			res.rejects = append(res.rejects, newReject(kind, wk.batch.File, row, rerr))
+			switch {
+			case !out.Keyed:
+				res.unkeyed++
+			case cfg.RejectedKeys != nil:
+				res.seen = append(res.seen, keyInfo{key: out.Key, row: ord})
+				res.addScope(cfg.Scope, &out)
+			}
 			continue
 		}
 		pos := record.Position{File: wk.batch.File, Line: row.Line, Row: row.Num, RowGroup: row.Group}
-		if cfg.Scope {
-			class := "o"
-			if out.Relationship {
-				class = "r"
-			}
-			if sk := class + string(out.ObjType); !res.scope[sk] {
-				if res.scope == nil {
-					res.scope = map[string]bool{}
-				}
-				res.scope[sk] = true
-			}
-		}
+		res.addScope(cfg.Scope, &out)
 		if out.Delete && deferDeletes {
 			if res.deferred == nil {
 				res.deferred = &deferred{}
@@ -607,6 +616,23 @@ func build(wk work, builders map[*transform.Transformer]*transform.Builder, chun
 		}
 	}
 	return res, nil
+}
+
+// addScope notes the kind and object type of a key (with Config.Scope).
+func (r *result) addScope(on bool, out *transform.Out) {
+	if !on {
+		return
+	}
+	class := "o"
+	if out.Relationship {
+		class = "r"
+	}
+	if sk := class + string(out.ObjType); !r.scope[sk] {
+		if r.scope == nil {
+			r.scope = map[string]bool{}
+		}
+		r.scope[sk] = true
+	}
 }
 
 // safeAppend builds one row; a panic (a bug) rejects that row and marks

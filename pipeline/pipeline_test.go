@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/transform"
 )
@@ -280,5 +281,34 @@ func TestPanicInABuilderFailsTheFileNotTheRun(t *testing.T) {
 	}
 	if res.Files[1].Emitted != 10 {
 		t.Fatalf("the other file: %+v", *res.Files[1])
+	}
+}
+
+// keyList collects logged keys.
+type keyList struct{ keys []dedup.Entry }
+
+func (k *keyList) Add(e dedup.Entry) error { k.keys = append(k.keys, e); return nil }
+
+// A rejected row whose ids could be read has its key logged (the export
+// holds that object); one whose key could not be read is counted.
+func TestRejectedKeys(t *testing.T) {
+	long := strings.Repeat("x", 200) // over Journeys' 150-byte id limit: rejected, key readable
+	f := writeCSV(t, t.TempDir(), "a.csv", 0, 10, map[int]string{2: "c000002,ragged", 4: ",no id,1", 6: long + ",long id,1"})
+	seen, sent := &keyList{}, &keyList{}
+	res, err := Run(context.Background(), Config{Inputs: []Input{companies(t, f)}, Sink: &memSink{}, MaxRejects: -1,
+		Keys: sent, RejectedKeys: seen, Scope: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rejected != 3 || res.Unkeyed != 2 || res.Files[0].Unkeyed != 2 {
+		t.Errorf("rejected %d, unkeyed %d (file %d), want 3, 2", res.Rejected, res.Unkeyed, res.Files[0].Unkeyed)
+	}
+	if len(seen.keys) != 1 || seen.keys[0].Row != 6 || seen.keys[0].Msg != -1 || len(sent.keys) != 7 {
+		t.Fatalf("seen %+v, %d sent", seen.keys, len(sent.keys))
+	}
+	for _, e := range sent.keys {
+		if e.Key == seen.keys[0].Key {
+			t.Error("the rejected row's key is among the sent ones")
+		}
 	}
 }

@@ -109,6 +109,8 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	fr.Read += r.read
 	fr.Emitted += n
 	fr.Rejected += int64(len(r.rejects))
+	fr.Unkeyed += r.unkeyed
+	res.Unkeyed += r.unkeyed
 	fr.Superseded += r.superseded
 	fr.Skipped += r.unchanged
 	res.Skipped += r.unchanged
@@ -118,6 +120,11 @@ func (w *writer) deliver(ctx context.Context, r result) error {
 	res.Superseded += r.superseded
 	if err := w.logKeys(r.keys, false); err != nil {
 		return err
+	}
+	for _, k := range r.seen {
+		if err := w.cfg.RejectedKeys.Add(dedup.Entry{Key: k.key, Row: k.row, Msg: -1}); err != nil {
+			return err
+		}
 	}
 	for _, j := range r.joins {
 		if err := w.cfg.Join.Add(j.key, j.traits); err != nil {

@@ -109,6 +109,13 @@ type Plan struct {
 	Full                  bool    `json:"full"`
 	Requests              int64   `json:"estimated_requests"`
 	SecondsAtRateLimit    float64 `json:"estimated_seconds_at_rate_limit"`
+	// RejectedKept counts the keys this export holds only in rejected rows
+	// (one bad date, say): nothing is sent for them, their state stays as
+	// it was, and they are never deleted as missing.
+	RejectedKept int64 `json:"rejected_keys_kept"`
+	// DeletesWithheld says why the deletes of missing keys were not sent:
+	// the export is not known to be whole.
+	DeletesWithheld string `json:"deletes_of_missing_withheld,omitempty"`
 }
 
 // Write prints the plan for people.
@@ -119,7 +126,13 @@ func (p *Plan) Write(w io.Writer) {
 		fmt.Fprintf(w, ", %s superseded", comma(p.Superseded))
 	}
 	fmt.Fprintln(w)
-	if p.DeleteMissing {
+	if p.RejectedKept > 0 {
+		fmt.Fprintf(w, "  %s keys only in rejected rows: kept as they were (not sent, not deleted)\n", comma(p.RejectedKept))
+	}
+	switch {
+	case p.DeleteMissing && p.DeletesWithheld != "":
+		fmt.Fprintf(w, "  deletes of missing keys withheld: %s\n", p.DeletesWithheld)
+	case p.DeleteMissing:
 		fmt.Fprintf(w, "  missing from the export, to delete: %s of %s known objects, %s of %s known relationships\n",
 			comma(p.VanishedObjects), comma(p.KnownObjects), comma(p.VanishedRelationships), comma(p.KnownRelationships))
 	}

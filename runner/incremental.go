@@ -30,6 +30,9 @@ type plan struct {
 	report.Plan
 	// the keys remembered but absent now, within this run's scope
 	vanished map[byte]*state.RecordFile
+	// withheld is why the deletes of missing keys are not sent (the run
+	// then fails), nil when they are or none were asked for.
+	withheld error
 }
 
 func (p *plan) close() {
@@ -39,7 +42,10 @@ func (p *plan) close() {
 }
 
 // diff merges the run's key log (sorted by key) with the state (sorted by
-// key): one sequential pass over each, no lookup per row.
+// key): one sequential pass over each, no lookup per row. Entries marked
+// seen-only (rejected rows, see seenOnly) make their key present in the
+// export but are neither sent nor compared: a key with nothing else keeps
+// its state and is not missing.
 func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, full bool) (*plan, error) {
 	p := &plan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[byte]*state.RecordFile{}}
 	inScope := func(r *state.Record) bool {
@@ -86,12 +92,30 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 				}
 			}
 		}
+		// Groups stream by key; seen-only entries (rejected rows) make a
+		// key present but are never the one sent. pending is the latest
+		// sendable entry of the current key so far.
+		var pending *dedup.Entry
+		var held dedup.Entry
+		take := func(e dedup.Entry) {
+			if e.Msg == msgSeenOnly {
+				return
+			}
+			if pending != nil {
+				p.superseded.Add(pending.Row)
+				p.Superseded++
+			}
+			held = e
+			pending = &held
+		}
 		err = keys.Each(func(e dedup.Entry) error {
-			p.superseded.Add(e.Row)
-			p.Superseded++
+			take(e)
 			return nil
-		}, func(last dedup.Entry, _ int64) error {
-			for ok && bytes.Compare(cur.Key[:], last.Key[:]) < 0 {
+		}, func(e dedup.Entry, _ int64) error {
+			take(e)
+			key := e.Key
+			defer func() { pending = nil }()
+			for ok && bytes.Compare(cur.Key[:], key[:]) < 0 {
 				count(&cur)
 				if err := vanish(&cur); err != nil {
 					return err
@@ -101,7 +125,7 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 				}
 			}
 			var known *state.Record
-			if ok && cur.Key == last.Key {
+			if ok && cur.Key == key {
 				c := cur
 				known = &c
 				count(&cur)
@@ -109,6 +133,11 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 					return err
 				}
 			}
+			if pending == nil {
+				p.RejectedKept++
+				return nil
+			}
+			last := *pending
 			switch {
 			case known != nil && !full && last.Delete && known.Deleted,
 				known != nil && !full && !last.Delete && !known.Deleted && known.Hash == last.Hash:
@@ -226,14 +255,16 @@ func (t *stateTracker) Delivered(_ int64, recs []state.Record, _ []record.Positi
 
 // planIncremental reads every input once (nothing is sent), compares it
 // with the state, checks the mass-delete guard, and adds the deletes of
-// keys gone missing to cfg's inputs.
+// keys gone missing to cfg's inputs, if the export is known to be whole
+// (else plan.withheld says why they are not). A refused mass delete
+// returns the (closed) plan with the error, for the report.
 func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *pipeline.Config, m *transform.Mapping,
 	defTS time.Time, log *slog.Logger) (*plan, error) {
 	keys := dedup.NewLog("", 0)
 	defer keys.Close()
 	discard := &sink.Discard{}
 	pre, err := o.runPass(ctx, pipeline.Config{Inputs: cfg.Inputs, Sink: discard, Workers: o.Workers, BatchRows: o.BatchRows,
-		MaxRejects: -1, Keys: keys, Scope: true})
+		MaxRejects: -1, Keys: keys, RejectedKeys: seenOnly{keys}, Scope: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
 	}
@@ -242,11 +273,17 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 		return nil, err
 	}
 	pl.Full, pl.DeleteMissing = o.Full, o.DeleteMissing
-	if o.DeleteMissing {
-		if pre.FileErrors > 0 {
-			pl.close()
-			return nil, fmt.Errorf("--delete-missing: %d input file(s) could not be read completely, so the export is not known to be whole; nothing was sent and nothing deleted", pre.FileErrors)
-		}
+	complete, why := exportComplete(pre, o.skippedInputs)
+	switch {
+	case o.DeleteMissing && !complete:
+		// The rest is delivered; the run fails (exit 1) for the deletes.
+		pl.withheld = fmt.Errorf("--delete-missing: the export is not known to be whole (%s), so the deletes of the keys missing from it "+
+			"(%d objects, %d relationships) were withheld; everything else was delivered. Fix the export and run again",
+			why, pl.VanishedObjects, pl.VanishedRelationships)
+		pl.DeletesWithheld = why
+		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
+		fmt.Fprintf(o.Stderr, "groupimport: %v\n", pl.withheld)
+	case o.DeleteMissing:
 		for _, g := range []struct {
 			what            string
 			vanished, known int64
@@ -257,12 +294,12 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 			pct := 100 * float64(g.vanished) / float64(max(g.known, 1))
 			if pct > o.MassDeletePercent {
 				pl.close()
-				return nil, fmt.Errorf("--delete-missing would delete %d of the %d %s this state knows (%.1f%%, more than %.0f%%): refused, nothing was sent; "+
+				return pl, fmt.Errorf("--delete-missing would delete %d of the %d %s this state knows (%.1f%%, more than --mass-delete-percent %g): refused, nothing was sent; "+
 					"check the export is complete, or pass --allow-mass-delete", g.vanished, g.known, g.what, pct, o.MassDeletePercent)
 			}
 		}
 		o.addVanishedInputs(cfg, pl, m, defTS)
-	} else {
+	default:
 		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
 	}
 	// What sending costs: requests of up to 500,000 bytes, at the API's

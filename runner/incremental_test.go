@@ -52,7 +52,7 @@ func runIncremental(t *testing.T, cp, mp, statePath string, extra ...func(*Optio
 	out := filepath.Join(t.TempDir(), "out")
 	var stderr bytes.Buffer
 	o := Options{Command: "run", Companies: []string{cp}, Memberships: []string{mp}, Out: out, StateFile: statePath,
-		Timestamp: "2024-06-01T00:00:00Z", Stderr: &stderr, Stdout: &bytes.Buffer{}}
+		Timestamp: "2024-06-01T00:00:00Z", Stderr: &stderr, Stdout: &bytes.Buffer{}, MassDeletePercent: 10}
 	for _, f := range extra {
 		f(&o)
 	}
@@ -172,7 +172,7 @@ func TestMassDeleteGuardAndLock(t *testing.T) {
 	}
 	defer st.Close()
 	code, _, stderr = runIncremental(t, cp, mp, statePath)
-	if code != ExitFailure || !strings.Contains(stderr, "another groupimport run is using this state file") {
+	if code != ExitLocked || !strings.Contains(stderr, "another groupimport run is using this state file") {
 		t.Fatalf("locked: exit %d\n%s", code, stderr)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,6 +31,7 @@ const (
 	ExitFailure  = 1 // nothing or not everything delivered
 	ExitUsage    = 2 // bad usage or configuration
 	ExitRejected = 3 // finished, but some rows were rejected
+	ExitLocked   = 4 // nothing done: another run holds a lock (ErrLocked)
 )
 
 // Options are the settings of run and validate.
@@ -45,8 +45,8 @@ type Options struct {
 	MappingFile         string
 	// Incremental runs (with StateFile): send only new and changed keys;
 	// DeleteMissing deletes remembered keys absent from this run, refused
-	// above MassDeletePercent of the known keys unless AllowMassDelete;
-	// Full re-sends everything.
+	// above MassDeletePercent (0…100; 0: none) of the known keys unless
+	// AllowMassDelete; Full re-sends everything.
 	DeleteMissing     bool
 	AllowMassDelete   bool
 	MassDeletePercent float64
@@ -108,6 +108,10 @@ type Options struct {
 	streams *importer.Streams
 	// rowBytes is the average size of a row in each kind's first file.
 	rowBytes map[transform.Kind]float64
+	// skippedInputs lists the input files the expansion of the inputs
+	// skipped unread: the export is then not known to be whole
+	// (exportComplete), so no key is deleted as missing.
+	skippedInputs []string
 }
 
 // joinHolder points the membership transformers at the object-traits table
@@ -152,6 +156,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ue), errors.As(err, &ce):
 		return ExitUsage
+	case isLocked(err):
+		return ExitLocked
 	}
 	return ExitFailure
 }
@@ -463,15 +469,17 @@ func Run(ctx context.Context, o Options) int {
 	o.defaults()
 	defer o.streams.Close()
 	log := o.logger()
-	code, err := o.run(ctx, log)
+	f := &failure{start: o.Now()}
+	code, err := o.run(ctx, log, f)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "groupimport: %v\n", err)
+		o.reportFailure(f, code, err)
 	}
 	return code
 }
 
-func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
-	start := o.Now()
+func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int, error) {
+	start := fail.start
 	if len(o.Companies)+len(o.Memberships)+len(o.DeleteObjects)+len(o.DeleteRelationships) == 0 {
 		return ExitUsage, usagef("no input: give --companies and/or --memberships (or --delete-objects / --delete-relationships)")
 	}
@@ -495,8 +503,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	if o.StateFile == "" && (o.DeleteMissing || o.Full) {
 		return ExitUsage, usagef("--delete-missing and --full need --state FILE")
 	}
-	if o.MassDeletePercent <= 0 {
-		o.MassDeletePercent = 10
+	if err := o.checkNumbers(); err != nil {
+		return ExitUsage, err
 	}
 	switch o.Compress {
 	case "", "none":
@@ -515,15 +523,23 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
+	// Nothing is written before the files are known to be distinct.
+	reportPath, rejectsPath := o.outputPaths()
+	if err := o.distinctFiles(reportPath, rejectsPath); err != nil {
+		return ExitUsage, err
+	}
 	var store *state.Store
 	if o.StateFile != "" && isRun {
-		if store, err = state.Open(o.StateFile); err != nil {
-			return ExitFailure, err
+		if store, err = o.openState(); err != nil {
+			return ExitCode(err), err
 		}
 		defer store.Close()
-		// Fold in what a killed run acknowledged, and resume its event time.
-		if err := store.Consolidate("", nil); err != nil {
-			return ExitFailure, err
+		// Fold in what a killed run acknowledged (a dry run's read-only
+		// store did on a copy), and resume its event time.
+		if !o.DryRun {
+			if err := store.Consolidate("", nil); err != nil {
+				return ExitFailure, err
+			}
 		}
 		if last, err := store.LastRun(); err == nil && last != nil && last.Status != "finished" &&
 			last.Fingerprint == o.fingerprint() && o.Timestamp == "" {
@@ -544,6 +560,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		Tool: report.Tool{Name: "groupimport", Version: o.Version}, Command: o.Command, DryRun: o.DryRun,
 		DefaultTimestamp: transform.FormatTime(defTS), Mapping: map[string]*report.MappingInfo{},
 	}
+	fail.rep = rep
 	var inputs []pipeline.Input
 	for _, k := range []struct {
 		kind     transform.Kind
@@ -568,7 +585,6 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 
 	// Destinations.
 	var out sink.Sink
-	reportPath, rejectsPath := o.ReportPath, o.RejectsPath
 	outDir := ""
 	if o.Out != "" && o.Out != "-" {
 		outDir = o.Out
@@ -630,25 +646,12 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	default:
 		out = &sink.Discard{}
 	}
-	if outDir != "" {
-		if reportPath == "" {
-			reportPath = filepath.Join(outDir, "report.json")
-		}
-		if rejectsPath == "" {
-			rejectsPath = filepath.Join(outDir, "rejects.ndjson")
-		}
-	} else if isRun {
-		if reportPath == "" {
-			reportPath = "groupimport-report.json"
-		}
-		if rejectsPath == "" {
-			rejectsPath = "groupimport-rejects.ndjson"
-		}
-	}
+	fail.out = out
 	rejects, err := sink.NewRejectsWriter(rejectsPath)
 	if err != nil {
 		return ExitFailure, err
 	}
+	fail.rejects = rejects
 	rep.RejectsFile = rejectsPath
 	if refused != nil {
 		refused.rejects = rejects
@@ -665,17 +668,21 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	}
 	var keys *dedup.Detector
 	var tracker *stateTracker
+	var withheld error // deletes of missing keys not sent: the run fails
 	switch {
 	case store != nil:
 		// An incremental run reads everything once first, to compare with
 		// the state: what is unchanged, new, changed, superseded, gone.
 		pl, err := o.planIncremental(ctx, store, &cfg, m, defTS, log)
+		if pl != nil {
+			rep.Plan = &pl.Plan
+		}
 		if err != nil {
 			return ExitCode(err), err
 		}
 		defer pl.close()
+		withheld = pl.withheld
 		cfg.Superseded, cfg.Unchanged = pl.superseded, pl.unchanged
-		rep.Plan = &pl.Plan
 		if !o.Quiet {
 			pl.Plan.Write(o.Stderr)
 		}
@@ -797,13 +804,16 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 
 	code := ExitOK
 	switch {
-	case runErr != nil, res.FileErrors > 0:
+	case runErr != nil, res.FileErrors > 0, withheld != nil:
 		code = ExitFailure
 	case res.Rejected > 0:
 		code = ExitRejected
 	}
+	if withheld != nil {
+		rep.Errors = append(rep.Errors, withheld.Error())
+	}
 	rep.ExitCode = code
-	rep.Status = map[int]string{ExitOK: "ok", ExitFailure: "failed", ExitRejected: "rejected_rows"}[code]
+	rep.Status = statusOf(code)
 	if res.Stopped == "interrupted" {
 		rep.Status = "interrupted"
 	}
@@ -816,11 +826,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	}
 	// The report last: its presence says the run is over.
 	if rep.Review != nil {
-		base := strings.TrimSuffix(reportPath, ".json")
-		if base == "" {
-			base = "groupimport-report"
-		}
-		base = strings.TrimSuffix(base, "report") + "review"
+		base := reviewBase(reportPath)
 		for ext, data := range map[string][]byte{".md": rep.Markdown(), ".html": rep.HTML()} {
 			if err := sink.WriteFileAtomic(base+ext, data); err != nil {
 				fmt.Fprintf(o.Stderr, "groupimport: writing the review: %v\n", err)

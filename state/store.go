@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
-
-// ErrLocked is returned when another process holds the state file.
-var ErrLocked = errors.New("another groupimport run is using this state file (its lock is held); if no run is going on, check for a stuck process")
 
 var (
 	bucketMeta    = []byte("meta")
@@ -28,50 +25,20 @@ const formatVersion = "1"
 
 // Store is an open state file. It is used by one goroutine at a time.
 type Store struct {
-	db      *bolt.DB
+	db      *bolt.DB // nil for Empty
 	path    string
 	gen     uint64
 	inPlace int // see inPlaceLimit
+	// readOnly stores refuse to write (dry runs).
+	readOnly bool
+	// tmpCopy is a private copy the store reads instead of path, removed
+	// on Close.
+	tmpCopy string
 }
 
-// Open opens (creating it if needed) the state file at path and takes its
-// lock. A second process opening the same file gets ErrLocked.
-func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 300 * time.Millisecond, FreelistType: bolt.FreelistMapType})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("state %s: %w", path, ErrLocked)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("state %s: %w", path, err)
-	}
-	s := &Store{db: db, path: path, inPlace: inPlaceLimit}
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if v := meta.Get(keyVersion); v == nil {
-			if err := meta.Put(keyVersion, []byte(formatVersion)); err != nil {
-				return err
-			}
-		} else if string(v) != formatVersion {
-			return fmt.Errorf("the state file has format %s; this groupimport reads format %s", v, formatVersion)
-		}
-		if v := meta.Get(keyGen); v != nil {
-			s.gen, _ = strconv.ParseUint(string(v), 10, 64)
-		}
-		if _, err := tx.CreateBucketIfNotExists(bucketJournal); err != nil {
-			return err
-		}
-		_, err = tx.CreateBucketIfNotExists(genBucket(s.gen))
-		return err
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("state %s: %w", path, err)
-	}
-	return s, nil
-}
+// errReadOnly is the error of a write to a read-only store (a bug: dry
+// runs do not write).
+var errReadOnly = errors.New("state: opened read-only (a dry run writes no state)")
 
 func genBucket(g uint64) []byte { return []byte("keys." + strconv.FormatUint(g, 10)) }
 
@@ -79,45 +46,80 @@ func genBucket(g uint64) []byte { return []byte("keys." + strconv.FormatUint(g, 
 func (s *Store) Path() string { return s.path }
 
 // Close releases the file and its lock.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() (err error) {
+	if s.db == nil {
+		return nil
+	}
+	defer s.recoverDamage(&err)
+	err = s.db.Close()
+	s.db = nil
+	if s.tmpCopy != "" {
+		os.Remove(s.tmpCopy)
+	}
+	return err
+}
 
 // Iter walks the records of the current generation in key order.
 type Iter struct {
+	s *Store
 	c *bolt.Cursor
 	k []byte
 	v []byte
 }
 
-// Next returns the next record, or false at the end.
-func (it *Iter) Next() (Record, bool, error) {
+// Next returns the next record, or false at the end. A corrupt record or
+// page is a *DamagedError.
+func (it *Iter) Next() (r Record, ok bool, err error) {
 	if it.k == nil {
 		return Record{}, false, nil
 	}
-	r, err := decodeRecord(it.k, it.v)
+	defer it.s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	r, err = decodeRecord(it.k, it.v)
+	if err != nil {
+		return r, false, &DamagedError{Path: it.s.path, Err: err}
+	}
 	it.k, it.v = it.c.Next()
-	return r, err == nil, err
+	return r, true, nil
 }
 
 // View calls fn with an iterator over the current generation, inside one
 // read transaction (a consistent snapshot).
 func (s *Store) View(fn func(it *Iter) error) error {
+	if s.db == nil {
+		return fn(&Iter{s: s})
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(genBucket(s.gen))
-		if b == nil {
-			return fn(&Iter{})
+		it, err := s.first(tx)
+		if err != nil {
+			return err
 		}
-		c := b.Cursor()
-		it := &Iter{c: c}
-		it.k, it.v = c.First()
 		return fn(it)
 	})
 }
 
+// first positions an iterator on the first record of the generation.
+func (s *Store) first(tx *bolt.Tx) (it *Iter, err error) {
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	it = &Iter{s: s}
+	if b := tx.Bucket(genBucket(s.gen)); b != nil {
+		it.c = b.Cursor()
+		it.k, it.v = it.c.First()
+	}
+	return it, nil
+}
+
 // Journal durably appends acknowledged records, in one transaction.
-func (s *Store) Journal(recs []Record) error {
+func (s *Store) Journal(recs []Record) (err error) {
 	if len(recs) == 0 {
 		return nil
 	}
+	if s.readOnly {
+		return errReadOnly
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJournal)
 		b.FillPercent = 1 // keys only ever grow
@@ -138,9 +140,13 @@ func (s *Store) Journal(recs []Record) error {
 }
 
 // JournalLen is the number of journalled records not yet folded in.
-func (s *Store) JournalLen() (int, error) {
-	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) JournalLen() (n int, err error) {
+	if s.db == nil {
+		return 0, nil
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	err = s.db.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketJournal).Stats().KeyN
 		return nil
 	})
@@ -153,13 +159,18 @@ func (s *Store) JournalLen() (int, error) {
 // transactions of bounded size into a fresh bucket; a last transaction
 // makes it current and drops the old one and the journal. A crash before
 // that last transaction changes nothing: the journal is still there.
-func (s *Store) Consolidate(tmpDir string, extra *Sorter) error {
+func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
+	if s.readOnly {
+		return errReadOnly
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	srt := NewSorter(tmpDir)
 	defer srt.Close()
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketJournal).ForEach(func(k, v []byte) error {
 			if len(v) < 16 {
-				return errCorrupt
+				return &DamagedError{Path: s.path, Err: errCorrupt}
 			}
 			r, err := decodeRecord(v[:16], v[16:])
 			if err != nil {
@@ -395,9 +406,13 @@ type RunInfo struct {
 }
 
 // LastRun returns the record of the last run (nil if none).
-func (s *Store) LastRun() (*RunInfo, error) {
-	var ri *RunInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) LastRun() (ri *RunInfo, err error) {
+	if s.db == nil {
+		return nil, nil
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyRun)
 		if v == nil {
 			return nil
@@ -409,7 +424,12 @@ func (s *Store) LastRun() (*RunInfo, error) {
 }
 
 // SaveRun records ri.
-func (s *Store) SaveRun(ri *RunInfo) error {
+func (s *Store) SaveRun(ri *RunInfo) (err error) {
+	if s.readOnly {
+		return errReadOnly
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	data, err := json.Marshal(ri)
 	if err != nil {
 		return err

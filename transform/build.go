@@ -367,13 +367,18 @@ type Out struct {
 	Relationship bool
 	// The ids, valid until the row's batch is reused.
 	ObjType, GroupID, UserID, AnonymousID []byte
+	// Keyed is set when Key, Relationship and the ids are valid: always
+	// for a payload, and for a rejected row whose ids could be read (a run
+	// must not take the object or relationship it is about for missing).
+	Keyed bool
 	// Traits is where a company payload's traits (after objectTypeId,
 	// from the comma) lie in the buffer Append wrote: dst[Traits[0]:Traits[1]].
 	Traits [2]int
 }
 
 // Append appends row's payload and a newline to dst. On a RowError dst is
-// returned unchanged.
+// returned unchanged, and the Out describes the row's key when its ids
+// could be read (Out.Keyed).
 func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
 		return dst, Out{}, &RowError{Column: row.Err.Column, Reason: row.Err.Reason}
@@ -385,11 +390,12 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	start := len(dst)
 	var id identity
 	if rerr := b.identify(row, p, &id); rerr != nil {
+		if id.keyed {
+			return dst, b.keyOf(&id), rerr
+		}
 		return dst, Out{}, rerr
 	}
-	b.keyBuf = id.appendKey(b.keyBuf[:0])
-	out := Out{Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
-		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
+	out := b.keyOf(&id)
 	b.traitsStart, b.traitsEnd = 0, 0
 	var rerr *RowError
 	if id.deleted {
@@ -406,7 +412,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	}
 	if rerr != nil {
 		b.obs = b.obs[:0]
-		return dst[:start], Out{}, rerr
+		return dst[:start], b.keyOf(&id), rerr
 	}
 	if st := b.Stats; st != nil {
 		st.Messages++
@@ -424,12 +430,22 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	return dst, out, nil
 }
 
+// keyOf describes the identity's key (Keyed set), for a payload or for a
+// rejected row whose ids could be read.
+func (b *Builder) keyOf(id *identity) Out {
+	b.keyBuf = id.appendKey(b.keyBuf[:0])
+	return Out{Keyed: true, Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
+		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
+}
+
 // identity is who and what a row is about.
 type identity struct {
 	relationship  bool
 	gid, uid, aid []byte
 	objType       []byte
 	deleted       bool
+	// keyed is set once the ids that make the key are read.
+	keyed bool
 }
 
 // appendKey appends the identity's key bytes.
@@ -463,12 +479,6 @@ func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
 	if len(id.gid) == 0 {
 		return &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
 	}
-	if len(id.gid) > maxIDBytes {
-		if !p.warnLimits {
-			return &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.gid), maxIDBytes)}
-		}
-		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
-	}
 	if id.relationship {
 		if id.uid, rerr = identifier(b.value(row, p, p.user), p.user.column); rerr != nil {
 			return rerr
@@ -488,6 +498,14 @@ func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
 		} else if !v.IsEmpty() {
 			return &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
 		}
+	}
+	// The key is known from here on, even if the row is rejected below.
+	id.keyed = true
+	if len(id.gid) > maxIDBytes {
+		if !p.warnLimits {
+			return &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.gid), maxIDBytes)}
+		}
+		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
 	}
 	id.deleted = deleteKind(p.kind)
 	if p.deleted.present() {

@@ -565,3 +565,44 @@ func TestInitMappingRoundTrips(t *testing.T) {
 		t.Errorf("init mapping differs from inference:\n%s\n%s\n%s", p1, p2, text)
 	}
 }
+
+// A rejected row still says which key it was about when its ids could be
+// read (a bad date, a bad deleted flag); not when an id is missing or bad.
+func TestRejectedRowKey(t *testing.T) {
+	cols := []string{"group_id", "user_id", "joined", "deleted"}
+	tr := fixture{kind: Memberships, cols: cols, mapping: `
+groupId: group_id
+userId: user_id
+deleted: deleted
+relationshipAttributes:
+  joinedAt: {column: joined, type: timestamp}
+`}.transformer(t)
+	b := tr.NewBuilder()
+	build := func(vals ...record.Value) (Out, *RowError) {
+		_, out, rerr := b.Append(nil, &record.Row{Line: 2, Num: 1, Schema: record.NewSchema(cols), Values: vals})
+		return out, rerr
+	}
+	good, rerr := build(str("a1"), str("u1"), str("2024-01-02"), str("false"))
+	if rerr != nil || !good.Keyed {
+		t.Fatalf("good row: %v, keyed %v", rerr, good.Keyed)
+	}
+	for _, c := range []struct {
+		name  string
+		vals  []record.Value
+		keyed bool
+	}{
+		{"bad date", []record.Value{str("a1"), str("u1"), str("not a date"), str("false")}, true},
+		{"bad deleted flag", []record.Value{str("a1"), str("u1"), str("2024-01-02"), str("perhaps")}, true},
+		{"no groupId", []record.Value{str(""), str("u1"), str("2024-01-02"), str("false")}, false},
+		{"no person", []record.Value{str("a1"), str(""), str("2024-01-02"), str("false")}, false},
+		{"JSON id", []record.Value{js(`{"a":1}`), str("u1"), str("2024-01-02"), str("false")}, false},
+	} {
+		out, rerr := build(c.vals...)
+		if rerr == nil {
+			t.Fatalf("%s: not rejected", c.name)
+		}
+		if out.Keyed != c.keyed || (c.keyed && (out.Key != good.Key || !out.Relationship)) {
+			t.Errorf("%s: keyed %v (key same as the good row's: %v), want keyed %v", c.name, out.Keyed, out.Key == good.Key, c.keyed)
+		}
+	}
+}

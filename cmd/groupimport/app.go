@@ -22,9 +22,11 @@ var Version = "0.1.0"
 const exitHelp = `EXIT STATUS:
    0  every row was delivered
    1  failure: nothing, or not everything, was delivered (a file could not be read,
-      the destination failed, the run was interrupted or hit --max-rejects)
+      the destination failed, the run was interrupted or hit --max-rejects, the
+      state file is damaged, deletes of missing keys were refused or withheld)
    2  bad usage or configuration (flags, mapping file, a mapped column missing)
    3  finished, but some rows were rejected (see the rejects file)
+   4  nothing done: another run holds the state's lock (skip, do not alert)
 `
 
 // exitError carries an exit code out of an action.
@@ -62,7 +64,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "encoding", Usage: "text encoding of the inputs, e.g. latin1, windows-1252, utf-16 (default utf-8)"},
 		&cli.StringFlag{Name: "timezone", Usage: "zone of dates written without one, an IANA name (default UTC)"},
 		&cli.StringFlag{Name: "timestamp", Usage: "event time for rows without their own (default: the run's start)"},
-		&cli.IntFlag{Name: "workers", Usage: "parallel workers (default: the number of CPUs)"},
+		&cli.IntFlag{Name: "workers", Usage: "parallel workers, 1…256 (default: the number of CPUs)"},
 		&cli.Int64Flag{Name: "max-rejects", Value: -1, Usage: "stop with exit 1 once more rows than this are rejected (-1: no limit)"},
 		&cli.StringFlag{Name: "max-record-bytes", Value: "64MiB", Usage: "longest record (CSV record or NDJSON line) accepted"},
 		&cli.IntFlag{Name: "max-ratio", Value: 1000, Usage: "refuse compressed input that decompresses to more than this many times its size (-1: no limit)"},
@@ -95,7 +97,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs: only new and changed rows are sent"},
 		&cli.BoolFlag{Name: "delete-missing", Usage: "with --state: delete the objects and relationships delivered before but absent from this export"},
 		&cli.BoolFlag{Name: "allow-mass-delete", Usage: "with --delete-missing: allow deleting more than --mass-delete-percent of the known keys"},
-		&cli.Float64Flag{Name: "mass-delete-percent", Value: 10, Usage: "the share of known keys --delete-missing may delete without --allow-mass-delete"},
+		&cli.Float64Flag{Name: "mass-delete-percent", Value: 10, Usage: "the share of known keys (0…100) --delete-missing may delete without --allow-mass-delete; 0: none"},
 		&cli.BoolFlag{Name: "full", Usage: "with --state: send everything again (and refresh the state)"},
 		&cli.StringFlag{Name: "compress", Usage: "compress output parts: gzip or zstd"},
 		&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "largest output part on disk"},
@@ -201,6 +203,8 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		Format:              c.String("format"),
 		ReportPath:          c.String("report"),
 		RejectsPath:         c.String("rejects"),
+		MetricsFile:         c.String("metrics-file"),
+		Review:              c.Bool("review"),
 		MaxRejects:          c.Int64("max-rejects"),
 		LimitRejects:        c.Int64("max-rejects") >= 0,
 		Quiet:               c.Bool("quiet"),
@@ -242,6 +246,9 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 	}
 	o.MaxRecordBytes = int(n)
 	o.MaxRatio = c.Int("max-ratio")
+	if err := checkRanges(&o, command); err != nil {
+		return exitWith(runner.ExitUsage, err)
+	}
 	switch o.LogFormat {
 	case "text", "json":
 	default:

@@ -74,6 +74,12 @@ type reportFile struct {
 		Read, Emitted, Rejected int64
 		Error                   string
 	}
+	Errors []string
+	Plan   struct {
+		VanishedObjects int64  `json:"deletes_of_missing_objects"`
+		RejectedKept    int64  `json:"rejected_keys_kept"`
+		DeletesWithheld string `json:"deletes_of_missing_withheld"`
+	}
 }
 
 func readReport(t *testing.T, path string) reportFile {
@@ -546,6 +552,27 @@ func TestFixturesParquet(t *testing.T) {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(r), &m); err != nil || m["row"] == nil || m["record"] == nil {
 			t.Errorf("reject %s: %v", r, err)
+		}
+	}
+}
+
+// --metrics-file and --review write their files (the flags were once
+// declared but never passed on).
+func TestMetricsFileAndReview(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	metrics := filepath.Join(dir, "groupimport.prom")
+	code, _, stderr := gi(t, "run", "--companies", fixtures+"companies.csv", "--out", out, "--review", "--metrics-file", metrics)
+	if code != 3 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(metrics)
+	if err != nil || !strings.Contains(string(data), "groupimport_rows{") {
+		t.Errorf("metrics file: %v\n%s", err, data)
+	}
+	for _, f := range []string{"review.md", "review.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("--review: %v", err)
 		}
 	}
 }

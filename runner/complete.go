@@ -1,0 +1,52 @@
+package runner
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/groupimport/groupimport/dedup"
+	"github.com/groupimport/groupimport/pipeline"
+)
+
+// exportComplete says whether a run read its whole export, which deletes
+// of keys missing from it need: a key is "missing" only if no part of the
+// export could have held it. The export is not known to be whole when an
+// input file failed (could not be opened, or stopped part-way), when a
+// rejected row's key could not be read (a wrong field count, a missing or
+// unreadable id: it may have been any key), or when an input file was
+// skipped unread (skipped, from the expansion of the inputs). Rejected rows
+// whose key could be read are not gaps: their keys count as seen.
+// why lists the gaps, for the message and the report.
+func exportComplete(res *pipeline.Result, skipped []string) (ok bool, why string) {
+	var gaps []string
+	if res.FileErrors > 0 {
+		gaps = append(gaps, fmt.Sprintf("%d input file(s) could not be read completely", res.FileErrors))
+	}
+	if res.Unkeyed > 0 {
+		var files []string
+		for _, f := range res.Files {
+			if f.Unkeyed > 0 {
+				files = append(files, fmt.Sprintf("%s: %d", f.Path, f.Unkeyed))
+			}
+		}
+		gaps = append(gaps, fmt.Sprintf("%d rejected row(s) whose key could not be read (%s)", res.Unkeyed, strings.Join(files, "; ")))
+	}
+	if len(skipped) > 0 {
+		gaps = append(gaps, fmt.Sprintf("%d input file(s) skipped unread (%s)", len(skipped), strings.Join(skipped, ", ")))
+	}
+	return len(gaps) == 0, strings.Join(gaps, ", ")
+}
+
+// msgSeenOnly marks, in an incremental run's key log, the entry of a
+// rejected row: its key is seen in the export, but nothing is sent for it
+// and its state stays as it was.
+const msgSeenOnly = math.MinInt64
+
+// seenOnly logs the keys of rejected rows into the run's key log, marked.
+type seenOnly struct{ log *dedup.Log }
+
+func (s seenOnly) Add(e dedup.Entry) error {
+	e.Msg = msgSeenOnly
+	return s.log.Add(e)
+}

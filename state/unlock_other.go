@@ -1,0 +1,7 @@
+//go:build !unix
+
+package state
+
+import "os"
+
+func unlock(*os.File) {}
