@@ -652,6 +652,7 @@ func newReject(kind, file string, row *record.Row, e *transform.RowError) record
 	r := record.Reject{
 		Kind:   kind,
 		Pos:    record.Position{File: file, Line: row.Line, Row: row.Num, RowGroup: row.Group},
+		Code:   e.Code,
 		Column: e.Column,
 		Reason: e.Reason,
 		Raw:    append([]byte(nil), row.Raw...),

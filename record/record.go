@@ -127,6 +127,9 @@ type Row struct {
 // Error is a problem with one record: it names the column (when known) and
 // the 1-based column position in the line (when known).
 type Error struct {
+	// Code names the kind of problem, stable across versions (lower_snake_case,
+	// e.g. "field_count", "invalid_utf8"): reports count rejections by it.
+	Code   string
 	Column string // column name, "" when the error is not about one column
 	Col    int    // 1-based character position in the physical line, 0 if unknown
 	Line   int64  // physical line of the problem when it differs from the row's start line
@@ -227,8 +230,10 @@ func (b *Batch) Values(n int) []Value {
 
 // Reject is a row that was not turned into a payload.
 type Reject struct {
-	Kind   string
-	Pos    Position
+	Kind string
+	Pos  Position
+	// Code is the stable name of the reason (see Error.Code).
+	Code   string
 	Column string
 	Col    int
 	Reason string

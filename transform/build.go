@@ -124,6 +124,9 @@ func (t *Transformer) Check(columns []string) error {
 
 // RowError is why a row was not turned into a payload.
 type RowError struct {
+	// Code names the kind of problem, stable across versions
+	// (lower_snake_case): reports count rejections by it.
+	Code   string
 	Column string
 	Reason string
 	// Internal marks a failure of the tool itself (a bug), not of the row.
@@ -381,7 +384,7 @@ type Out struct {
 // could be read (Out.Keyed).
 func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
-		return dst, Out{}, &RowError{Column: row.Err.Column, Reason: row.Err.Reason}
+		return dst, Out{}, &RowError{Code: row.Err.Code, Column: row.Err.Column, Reason: row.Err.Reason}
 	}
 	p, err := b.plan(row.Schema)
 	if err != nil {
