@@ -7,8 +7,9 @@ package sink
 //	                                        │ goroutine per batch
 //	                                        ▼
 //	      Retry-After gate ─▶ rate limiter ─▶ request permit (adaptive, AIMD)
-//	      ─▶ body with a fresh sentAt ─▶ gzip ─▶ POST ─▶ 2xx: acknowledged
-//	                                                   ─▶ 429/5xx/timeout/conn: back off, again
+//	      ─▶ body with a fresh sentAt ─▶ gzip ─▶ POST ─▶ 2xx + the API's JSON: acknowledged
+//	                                                   ─▶ 429/5xx/timeout/conn, 2xx + anything
+//	                                                      else (HTML, garbage): back off, again
 //	                                                   ─▶ 400: bisect; a single message: refused
 //	                                                   ─▶ 401/403: stop everything
 //
@@ -195,11 +196,14 @@ type RetryCounts struct {
 	ServerError     int64 `json:"5xx"`
 	Timeout         int64 `json:"timeout"`
 	Connection      int64 `json:"connection"`
+	// Unexpected counts 2xx answers that were not the API's
+	// acknowledgement (an HTML page, garbage, an empty body).
+	Unexpected int64 `json:"unexpected_answer"`
 }
 
 // Total is the number of retries of any cause.
 func (r RetryCounts) Total() int64 {
-	return r.TooManyRequests + r.ServerError + r.Timeout + r.Connection
+	return r.TooManyRequests + r.ServerError + r.Timeout + r.Connection + r.Unexpected
 }
 
 // HTTPSink delivers chunks to the batch API. See HTTPOptions.
@@ -242,7 +246,7 @@ type HTTPSink struct {
 
 type httpCounters struct {
 	requests, batches, bytesSent, bytesRaw, messages, refused, splits atomic.Int64
-	r429, r5xx, rTimeout, rConn                                       atomic.Int64
+	r429, r5xx, rTimeout, rConn, rUnexpected                          atomic.Int64
 	rateWait, retryAfterWait, backoffWait                             atomic.Int64
 }
 
@@ -737,6 +741,7 @@ func (s *HTTPSink) HTTPStats() HTTPStats {
 			ServerError:     s.st.r5xx.Load(),
 			Timeout:         s.st.rTimeout.Load(),
 			Connection:      s.st.rConn.Load(),
+			Unexpected:      s.st.rUnexpected.Load(),
 		},
 		RateLimitWait:  time.Duration(s.st.rateWait.Load()),
 		RetryAfterWait: time.Duration(s.st.retryAfterWait.Load()),

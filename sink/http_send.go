@@ -50,6 +50,7 @@ const (
 	cause5xx
 	causeTimeout
 	causeConn
+	causeUnexpected // a 2xx that is not the API's answer
 )
 
 // attemptResult is what one request came to.
@@ -133,6 +134,8 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			s.st.rTimeout.Add(1)
 		case causeConn:
 			s.st.rConn.Add(1)
+		case causeUnexpected:
+			s.st.rUnexpected.Add(1)
 		}
 		if err := s.opts.Sleep(ctx, wait); err != nil {
 			return s.stopped(err)
@@ -267,11 +270,24 @@ func (s *HTTPSink) post(ctx context.Context, b *httpBatch, msgs []batchMsg) atte
 		}
 		return attemptResult{kind: outRetry, cause: causeConn, desc: "connection: " + text}
 	}
-	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10)) // keep the connection reusable
 	resp.Body.Close()
+	if readErr != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// An answer cut off is no acknowledgement: the batch may or may
+		// not have been stored (messageIds make a resend harmless).
+		if ctx.Err() != nil {
+			return attemptResult{kind: outFatal, err: s.stopped(ctx.Err())}
+		}
+		return attemptResult{kind: outRetry, cause: causeConn,
+			desc: fmt.Sprintf("connection: the %s answer was cut off: %s", resp.Status, s.transportError(readErr))}
+	}
 	return s.classify(resp, respBody, len(msgs))
 }
+
+// maxAnswerBytes bounds the answer body read: the API's acknowledgement is
+// a small JSON object, its errors a short list.
+const maxAnswerBytes = 64 << 10
 
 // classify turns an HTTP answer into an attempt result.
 func (s *HTTPSink) classify(resp *http.Response, body []byte, n int) attemptResult {
@@ -282,6 +298,13 @@ func (s *HTTPSink) classify(resp *http.Response, body []byte, n int) attemptResu
 	}
 	switch {
 	case code >= 200 && code < 300:
+		if why := notAnAcknowledgement(resp.Header.Get("Content-Type"), body); why != "" {
+			// Something between us and the API (a captive portal, a
+			// proxy's sign-in page, a misrouted URL) answered, or the
+			// API's answer is damaged: nothing says the batch was stored.
+			return attemptResult{kind: outRetry, cause: causeUnexpected,
+				desc: fmt.Sprintf("%s %s", status, s.redact(why))}
+		}
 		return attemptResult{kind: outOK}
 	case code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge:
 		return attemptResult{kind: outRefused, text: fmt.Sprintf("the API refused the message (%s): %s", status, s.errorText(body, code))}

@@ -1092,3 +1092,78 @@ func TestHTTPVerifiesTLS(t *testing.T) {
 		t.Errorf("trusted: %v, %+v", err, s.Stats())
 	}
 }
+
+// A 2xx is an acknowledgement only with the API's JSON: an HTML page, an
+// empty body, garbage or a cut-off answer is retried and, when it persists,
+// fails the batch; nothing is counted as delivered or acknowledged.
+func TestHTTPOnlyTheAPIsAnswerAcknowledges(t *testing.T) {
+	cases := []struct {
+		name, ct, body string
+		ack            bool
+		want           string // in the error
+	}{
+		{"empty object", "application/json", `{}`, true, ""},
+		{"segment success", "application/json", `{"success":true}`, true, ""},
+		{"JSON sent as text/plain", "text/plain", " {}\n", true, ""},
+		{"HTML login page", "text/html; charset=utf-8", fakeapi.LoginPage, false, `an HTML page ("Sign in - Corporate Proxy")`},
+		{"HTML without a content type", "", "<html><body>ok</body></html>", false, "an HTML page"},
+		{"empty body", "application/json", "", false, "empty body"},
+		{"garbage", "application/octet-stream", "\x00\x01OK", false, "not the API's JSON"},
+		{"truncated JSON", "application/json", `{"success":tr`, false, "not the API's JSON"},
+		{"a JSON array", "application/json", `[]`, false, "not the API's JSON"},
+		{"success false", "application/json", `{"success":false,"message":"workspace suspended"}`, false, "workspace suspended"},
+		{"errors in a 200", "application/json", `{"meta":{"errors":["batch[0]: invalid"]}}`, false, "batch[0]: invalid"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var n int
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				n++
+				mu.Unlock()
+				if tc.ct != "" {
+					w.Header().Set("Content-Type", tc.ct)
+				} else {
+					w.Header()["Content-Type"] = nil
+				}
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			h := newHarness(t, fakeapi.Options{}, HTTPOptions{Endpoint: srv.URL + "/v1/batch", MaxAttempts: 3})
+			err := h.run(chunks(payloads(10, 10), 5))
+			st := h.sink.HTTPStats()
+			if tc.ack {
+				if err != nil || st.Messages != 10 || st.Retries.Unexpected != 0 {
+					t.Fatalf("error %v, stats %+v", err, st)
+				}
+				h.checkAcks(2)
+				return
+			}
+			if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "after 3 attempts") {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if st.Messages != 0 || st.Batches != 0 || st.Retries.Unexpected < 2 {
+				t.Errorf("stats %+v", st)
+			}
+			h.checkAcks(0)
+		})
+	}
+
+	t.Run("answer cut off", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `{"succ`)
+		}))
+		defer srv.Close()
+		h := newHarness(t, fakeapi.Options{}, HTTPOptions{Endpoint: srv.URL + "/v1/batch", MaxAttempts: 2})
+		err := h.run(chunks(payloads(4, 10), 4))
+		if st := h.sink.HTTPStats(); !errors.Is(err, ErrGaveUp) || st.Messages != 0 || st.Retries.Connection == 0 {
+			t.Errorf("error %v, stats %+v", err, st)
+		}
+		h.checkAcks(0)
+	})
+}

