@@ -78,13 +78,14 @@ func (o *Options) endpoint() (string, error) {
 	return "", usagef("--region must be us or eu, not %q", o.Region)
 }
 
+// allRefusedLimit: the API sink stops once the API has refused this many
+// calls and accepted none (or every call of a smaller run): a systematic
+// error, not bad rows.
+const allRefusedLimit = 100
+
 // refusals collects the messages the API refused, for the rejects file
 // and the counts. Its methods are safe for concurrent use.
 type refusals struct {
-	// stop is called once 100 calls were refused (it stops the run when
-	// the API has accepted none: a systematic error, not bad rows).
-	stop    func()
-	count   int
 	mu      sync.Mutex
 	rejects *sink.RejectsWriter
 	kinds   map[string]string // file → kind
@@ -108,12 +109,7 @@ func (r *refusals) add(pos record.Position, payload []byte, reason string) {
 	if err := r.rejects.Write([]record.Reject{x}); err != nil && r.err == nil {
 		r.err = err
 	}
-	if r.count++; r.count == 100 && r.stop != nil {
-		go r.stop() // not under the lock: it asks the sink for its stats
-	}
 }
-
-var errAllRefused = errors.New("the API refused the first 100 calls and accepted none: stopping (its reasons are in the rejects file; a wrong mapping or a wrong workspace?)")
 
 func (r *refusals) refused(pos record.Position) bool {
 	r.mu.Lock()

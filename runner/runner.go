@@ -590,7 +590,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
 			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
 			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
-			OnRefused: func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			AllRefusedLimit: allRefusedLimit,
+			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
 			OnAck: func(seq int64) {
 				if acks != nil {
 					acks.ack(seq)
@@ -725,19 +726,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 		}
 	}
 	cfg.Progress, cfg.ProgressInterval = prog.update, prog.interval
-	runCtx, cancelRun := context.WithCancelCause(ctx)
-	defer cancelRun(nil)
-	if refused != nil {
-		refused.stop = func() {
-			if httpSink.HTTPStats().Messages == 0 {
-				cancelRun(errAllRefused)
-			}
-		}
-	}
-	res, runErr := o.runPass(runCtx, cfg)
-	if cause := context.Cause(runCtx); errors.Is(cause, errAllRefused) {
-		runErr, res.Stopped = cause, cause.Error()
-	}
+	res, runErr := o.runPass(ctx, cfg)
 	prog.done()
 	if runErr == nil {
 		runErr = out.Close(ctx)

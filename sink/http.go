@@ -152,6 +152,14 @@ type HTTPOptions struct {
 	// the payload (valid only during the call) and a short reason. Calls
 	// never overlap.
 	OnRefused func(pos record.Position, payload []byte, reason string)
+	// AllRefusedLimit, when positive, stops the sink with ErrAllRefused
+	// once the API has refused this many messages and accepted none, or,
+	// after Close, refused every message of the run when there were fewer.
+	// While nothing is accepted, a refused batch is resolved one message
+	// at a time (one request each, where bisection costs two), so an API
+	// that refuses everything costs about this many requests.
+	AllRefusedLimit int
+
 	// OnAck is called with a chunk's Seq once every message of that chunk
 	// and of all chunks written before it has been delivered or refused;
 	// in chunk order, never overlapping, for every chunk (empty ones too).
@@ -235,6 +243,7 @@ type HTTPSink struct {
 	permits *adaptiveLimit
 	gate    pauseGate
 	acks    ackTracker
+	guard   refusalGuard
 
 	refuseMu sync.Mutex
 
@@ -308,6 +317,7 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 	s.free = make(chan *httpBatch, opts.Concurrency+1)
 	s.permits = newAdaptiveLimit(opts.Concurrency)
 	s.acks.onAck = opts.OnAck
+	s.guard.limit = int64(opts.AllRefusedLimit)
 	return s, nil
 }
 
@@ -362,6 +372,9 @@ func (o *HTTPOptions) normalize() error {
 	}
 	if o.MaxAttempts < 0 {
 		return fmt.Errorf("max attempts: %d is negative", o.MaxAttempts)
+	}
+	if o.AllRefusedLimit < 0 {
+		return fmt.Errorf("all-refused limit: %d is negative", o.AllRefusedLimit)
 	}
 	if o.MaxElapsed <= 0 {
 		o.MaxElapsed = 5 * time.Minute
@@ -514,6 +527,7 @@ func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
 		b.size += need
 		added++
 	}
+	s.guard.handed.Add(int64(added))
 	s.acks.seal(ca, added)
 	if s.open != nil && len(s.open.msgs) > 0 && s.opts.Linger > 0 {
 		s.lastWrite = time.Now()
@@ -622,11 +636,13 @@ func (s *HTTPSink) Close(ctx context.Context) error {
 	var err error
 	if !s.closed {
 		s.closed = true
+		s.guard.closed.Store(true)
 		if s.failure() == nil {
 			err = s.dispatchLocked(ctx)
 		}
 	}
 	s.asmMu.Unlock()
+	s.checkAllRefused() // everything may have been refused before Close
 	if err == nil {
 		err = s.wait(ctx)
 	}

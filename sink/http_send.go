@@ -86,11 +86,15 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			if len(msgs) == 1 {
 				s.refuse(msgs[0].pos, b.payload(&msgs[0]), a.text)
 				s.acks.resolve(msgs)
+				s.apiRefused()
 				return nil
 			}
 			// Never again as is: each half on its own, until the refused
 			// messages stand alone.
 			s.st.splits.Add(1)
+			if s.probing() {
+				return s.deliverProbing(ctx, b, msgs)
+			}
 			h := len(msgs) / 2
 			if err := s.deliver(ctx, b, msgs[:h]); err != nil {
 				return err
@@ -142,6 +146,22 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 		}
 		s.st.backoffWait.Add(int64(wait))
 	}
+}
+
+// deliverProbing resolves a refused batch one message at a time while the
+// API has accepted nothing (see HTTPOptions.AllRefusedLimit), and bisects
+// the rest as usual once it has accepted something.
+func (s *HTTPSink) deliverProbing(ctx context.Context, b *httpBatch, msgs []batchMsg) error {
+	i := 0
+	for ; i < len(msgs) && s.probing(); i++ {
+		if err := s.deliver(ctx, b, msgs[i:i+1]); err != nil {
+			return err
+		}
+	}
+	if i == len(msgs) {
+		return nil
+	}
+	return s.deliver(ctx, b, msgs[i:])
 }
 
 // waitTurn waits for a Retry-After pause to end, for a request permit and

@@ -1167,3 +1167,64 @@ func TestHTTPOnlyTheAPIsAnswerAcknowledges(t *testing.T) {
 		h.checkAcks(0)
 	})
 }
+
+// The all-refused guard: an API that refuses everything stops the sink
+// after about AllRefusedLimit requests, whatever the input's size; bad rows
+// among good ones never trip it, and cost little more than bisection.
+func TestHTTPAllRefusedGuard(t *testing.T) {
+	refuseAll := func(json.RawMessage) error { return errors.New("objectTypeId 1 does not exist") }
+	for _, tc := range []struct {
+		name        string
+		n, conc     int
+		maxRequests int
+	}{{"large", 5000, 4, 100 + 4 + 20}, {"small", 30, 4, 31}, {"one", 1, 1, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, fakeapi.Options{Validate: refuseAll},
+				HTTPOptions{MaxBatchMessages: 500, Concurrency: tc.conc, AllRefusedLimit: 100})
+			err := h.run(chunks(payloads(tc.n, 10), 250))
+			if !errors.Is(err, ErrAllRefused) || !strings.Contains(err.Error(), "accepted none") {
+				t.Fatalf("error %v", err)
+			}
+			if n := len(h.srv.Requests()); n > tc.maxRequests {
+				t.Errorf("%d requests, want at most %d", n, tc.maxRequests)
+			}
+			if st := h.sink.HTTPStats(); st.Messages != 0 || st.Refused == 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+
+	t.Run("bad rows among good ones", func(t *testing.T) {
+		// the first message of every batch is bad: probing ends with the
+		// first acknowledgement, bisection does the rest
+		bad := map[string]bool{}
+		for i := 0; i < 3000; i += 100 {
+			bad[msgID(i)] = true
+		}
+		validate := func(m json.RawMessage) error {
+			var v struct{ MessageID string }
+			_ = json.Unmarshal(m, &v)
+			if bad[v.MessageID] {
+				return errors.New("bad value")
+			}
+			return nil
+		}
+		h := newHarness(t, fakeapi.Options{Validate: validate}, HTTPOptions{MaxBatchMessages: 100, Concurrency: 4, AllRefusedLimit: 5})
+		ps := payloads(3000, 10)
+		cs := chunks(ps, 250)
+		if err := h.run(cs); err != nil {
+			t.Fatal(err)
+		}
+		var refused []int
+		for i := 0; i < 3000; i += 100 {
+			refused = append(refused, i)
+		}
+		h.checkDelivered(ps, refused...)
+		h.checkAcks(len(cs))
+		// 30 batches, each: 1 refused + bisection (2·7 requests down to
+		// the bad message); probing only until the first acknowledgement
+		if n := len(h.srv.Requests()); n > 30*16+10 {
+			t.Errorf("%d requests", n)
+		}
+	})
+}

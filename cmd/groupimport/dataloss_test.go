@@ -7,6 +7,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +121,36 @@ func TestHTMLPageIsNoAcknowledgement(t *testing.T) {
 	}
 	if n := stateKeys(t, statePath); n != 300 {
 		t.Errorf("the state remembers %d keys, want 300", n)
+	}
+}
+
+// The all-refused guard stops a run of any size: an API that refuses every
+// call (a key of another workspace, a wrong mapping) costs a bounded number
+// of requests, and the run fails (exit 1) saying so. Inputs written whole
+// before the first refusal came back used to be bisected call by call: 4,092
+// rows took 8,183 requests, and 40 rows ended "some rows rejected" (exit 3).
+func TestEverythingRefusedStopsSmallInputs(t *testing.T) {
+	t.Setenv("CIO_API_KEY", testKey)
+	for _, tc := range []struct{ rows, maxRequests int }{{1, 2}, {40, 45}, {4092, 130}} {
+		t.Run(fmt.Sprint(tc.rows), func(t *testing.T) {
+			srv := fakeapi.New(fakeapi.Options{Key: testKey, Validate: func(json.RawMessage) error { return errors.New("objectTypeId 1 does not exist") }})
+			defer srv.Close()
+			dir := t.TempDir()
+			in := companiesCSV(t, dir, tc.rows, func(int) string { return "pro" })
+			reportPath := filepath.Join(dir, "r.json")
+			code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--report", reportPath,
+				"--rejects", filepath.Join(dir, "x.ndjson"))
+			r := readFullReport(t, reportPath)
+			if code != 1 || r.ExitCode != code || !strings.Contains(stderr, "the API refused every call") {
+				t.Fatalf("exit %d (report %d), want 1 saying the API refused every call\n%s", code, r.ExitCode, stderr)
+			}
+			if n := len(srv.Requests()); n > tc.maxRequests {
+				t.Errorf("%d requests before stopping, want at most %d", n, tc.maxRequests)
+			}
+			if r.HTTP == nil || r.HTTP.Messages != 0 || r.HTTP.Refused == 0 {
+				t.Errorf("http %+v", r.HTTP)
+			}
+			t.Logf("%d rows: %d requests, %d refused", tc.rows, len(srv.Requests()), r.HTTP.Refused)
+		})
 	}
 }
