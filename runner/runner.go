@@ -592,6 +592,11 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
 			AllRefusedLimit: allRefusedLimit,
 			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			OnDelivered: func(a []sink.MessageAck) {
+				if acks != nil {
+					acks.delivered(a)
+				}
+			},
 			OnAck: func(seq int64) {
 				if acks != nil {
 					acks.ack(seq)
@@ -678,7 +683,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 				cfg.Sink = out
 			}
 		} else if httpSink != nil {
-			acks = newAckJournal(store, refused)
+			acks = newAckJournal(store)
 			cfg.Tracker = acks
 		} else {
 			tracker = &stateTracker{sorter: state.NewSorter("")}

@@ -160,10 +160,22 @@ type HTTPOptions struct {
 	// that refuses everything costs about this many requests.
 	AllRefusedLimit int
 
+	// OnDelivered is called with the messages of each request the API
+	// acknowledged (a chunk's messages may be spread over several
+	// requests), before OnAck reports their chunks; acks is valid only
+	// during the call. Calls never overlap.
+	OnDelivered func(acks []MessageAck)
 	// OnAck is called with a chunk's Seq once every message of that chunk
 	// and of all chunks written before it has been delivered or refused;
 	// in chunk order, never overlapping, for every chunk (empty ones too).
 	OnAck func(seq int64)
+}
+
+// MessageAck names a message the API acknowledged: its chunk's Seq and its
+// index among the chunk's messages.
+type MessageAck struct {
+	Seq   int64
+	Index int
 }
 
 // HTTPStats describes what the HTTP sink did.
@@ -246,6 +258,9 @@ type HTTPSink struct {
 	guard   refusalGuard
 
 	refuseMu sync.Mutex
+	// deliveredMu serialises OnDelivered, whose argument it holds
+	deliveredMu  sync.Mutex
+	deliveredBuf []MessageAck
 
 	errMu sync.Mutex
 	err   error
@@ -463,6 +478,7 @@ type httpBatch struct {
 type batchMsg struct {
 	off, end int
 	ack      *chunkAck
+	idx      int // among its chunk's messages
 	pos      record.Position
 }
 
@@ -523,7 +539,7 @@ func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
 		b := s.open
 		off := len(b.buf)
 		b.buf = append(b.buf, m...)
-		b.msgs = append(b.msgs, batchMsg{off: off, end: len(b.buf), ack: ca, pos: pos})
+		b.msgs = append(b.msgs, batchMsg{off: off, end: len(b.buf), ack: ca, idx: i, pos: pos})
 		b.size += need
 		added++
 	}
@@ -721,6 +737,20 @@ func (s *HTTPSink) failureOr(err error) error {
 		return e
 	}
 	return err
+}
+
+// delivered reports the messages of an acknowledged request.
+func (s *HTTPSink) delivered(msgs []batchMsg) {
+	if s.opts.OnDelivered == nil {
+		return
+	}
+	s.deliveredMu.Lock()
+	defer s.deliveredMu.Unlock()
+	s.deliveredBuf = s.deliveredBuf[:0]
+	for i := range msgs {
+		s.deliveredBuf = append(s.deliveredBuf, MessageAck{Seq: msgs[i].ack.seq, Index: msgs[i].idx})
+	}
+	s.opts.OnDelivered(s.deliveredBuf)
 }
 
 // refuse reports a message that will not be delivered.

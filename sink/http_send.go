@@ -80,6 +80,7 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			s.permits.success()
 			s.st.batches.Add(1)
 			s.st.messages.Add(int64(len(msgs)))
+			s.delivered(msgs)
 			s.acks.resolve(msgs)
 			return nil
 		case outRefused:

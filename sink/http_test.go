@@ -1228,3 +1228,58 @@ func TestHTTPAllRefusedGuard(t *testing.T) {
 		}
 	})
 }
+
+// OnDelivered names each message of every acknowledged request (a chunk
+// spread over several requests is reported request by request), once,
+// before OnAck reports its chunk; refused messages never.
+func TestHTTPOnDeliveredPerMessage(t *testing.T) {
+	bad := msgID(7)
+	validate := func(m json.RawMessage) error {
+		if strings.Contains(string(m), `"messageId":"`+bad+`"`) {
+			return errors.New("bad value")
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	seen := map[MessageAck]int{}
+	var calls int
+	var ackedBefore []int64
+	h := newHarness(t, fakeapi.Options{Validate: validate}, HTTPOptions{MaxBatchMessages: 60, Concurrency: 3})
+	h.sink.opts.OnDelivered = func(acks []MessageAck) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		for _, a := range acks {
+			seen[a]++
+		}
+		h.mu.Lock()
+		for _, a := range acks {
+			if slices.Contains(h.acks, a.Seq) {
+				ackedBefore = append(ackedBefore, a.Seq)
+			}
+		}
+		h.mu.Unlock()
+	}
+	ps := payloads(1000, 10)
+	cs := chunks(ps, 250)
+	if err := h.run(cs); err != nil {
+		t.Fatal(err)
+	}
+	h.checkAcks(len(cs))
+	if len(ackedBefore) > 0 {
+		t.Errorf("chunks %v were acknowledged before some of their messages", ackedBefore)
+	}
+	for i := range ps {
+		a := MessageAck{Seq: int64(i / 250), Index: i % 250}
+		want := 1
+		if i == 7 {
+			want = 0
+		}
+		if seen[a] != want {
+			t.Errorf("message %d (%+v) reported %d times, want %d", i, a, seen[a], want)
+		}
+	}
+	if len(seen) != 999 || calls < 1000/60 {
+		t.Errorf("%d messages in %d calls", len(seen), calls)
+	}
+}

@@ -154,3 +154,48 @@ func TestEverythingRefusedStopsSmallInputs(t *testing.T) {
 		})
 	}
 }
+
+// A run that fails after the API acknowledged some batches of a chunk
+// (its 512 rows spread over several requests) remembers those messages:
+// the rerun sends only what was never acknowledged (it used to re-send
+// the whole chunk: its acknowledgement was journalled only once every
+// message of the chunk was).
+func TestResumeSkipsAcknowledgedMessagesOfPartlyAcknowledgedChunks(t *testing.T) {
+	srv := fakeapi.New(fakeapi.Options{Key: testKey, FaultFunc: func(n int) fakeapi.Fault {
+		if n > 3 {
+			return fakeapi.Fault{Kind: fakeapi.ServerError}
+		}
+		return fakeapi.Fault{}
+	}})
+	defer srv.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 1000, func(int) string { return "pro" })
+	reportPath, statePath := filepath.Join(dir, "r.json"), filepath.Join(dir, "state.db")
+	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", statePath,
+		"--batch-messages", "100", "--concurrency", "1", "--max-attempts", "1", "--timestamp", "2024-06-01T00:00:00Z",
+		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson")}
+	code, _, stderr := gi(t, args...)
+	if r := readFullReport(t, reportPath); code != 1 || r.ExitCode != code {
+		t.Fatalf("first run: exit %d (report %d), want 1\n%s", code, r.ExitCode, stderr)
+	}
+	stored := len(srv.Messages())
+	if stored != 300 {
+		t.Fatalf("the API stored %d messages in the first run, want the 3 batches acknowledged", stored)
+	}
+	if n := stateKeys(t, statePath); n != stored {
+		t.Errorf("the state remembers %d keys, want the %d acknowledged", n, stored)
+	}
+
+	srv.SetFaultFunc(nil)
+	code, _, stderr = gi(t, args...)
+	if r := readFullReport(t, reportPath); code != 0 || r.ExitCode != code {
+		t.Fatalf("the rerun: exit %d (report %d)\n%s", code, r.ExitCode, stderr)
+	}
+	if n := len(srv.Messages()); n != 1000 {
+		t.Fatalf("%d distinct messages arrived, want 1000", n)
+	}
+	if dup := len(srv.Received()) - len(srv.Messages()); dup != 0 {
+		t.Errorf("the rerun sent %d messages the API had already acknowledged", dup)
+	}
+}
