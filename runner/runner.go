@@ -32,6 +32,7 @@ const (
 	ExitFailure  = 1 // nothing or not everything delivered
 	ExitUsage    = 2 // bad usage or configuration
 	ExitRejected = 3 // finished, but some rows were rejected
+	ExitLocked   = 4 // nothing done: another run holds a lock (the state's, or --out's)
 )
 
 // Options are the settings of run and validate.
@@ -147,8 +148,10 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, sink.ErrOutputInUse):
 		return ExitUsage
+	case errors.Is(err, sink.ErrOutputLocked):
+		return ExitLocked
 	}
 	return ExitFailure
 }
@@ -614,13 +617,12 @@ func (o *Options) run(ctx context.Context, log *slog.Logger) (int, error) {
 	case o.Out == "-":
 		out = sink.NewWriterSink(o.Stdout, "standard output")
 	case outDir != "":
-		fs, err := sink.NewFileSink(sink.FileOptions{Dir: outDir, Compression: o.Compress, PartBytes: o.PartBytes, Overwrite: o.Overwrite})
+		fs, err := sink.NewFileSink(sink.FileOptions{Dir: outDir, Compression: o.Compress, PartBytes: o.PartBytes,
+			Overwrite: o.Overwrite, Replaces: o.filesWritten(outDir)})
 		if err != nil {
-			if errors.Is(err, sink.ErrOutputInUse) {
-				return ExitUsage, err
-			}
-			return ExitFailure, err
+			return ExitCode(err), err
 		}
+		defer fs.Release() // after the report: the directory is this run's until then
 		out = fs
 	case o.DryRun:
 		out = &sink.Sample{W: o.Stdout, N: 5}

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -36,8 +34,14 @@ type FileOptions struct {
 	// closed before the chunk that would take it over.
 	PartBytes int64
 	// Overwrite allows a directory that holds parts of an earlier run;
-	// those parts are removed first.
+	// those parts are removed first (only files named as this tool names
+	// its parts), with the files of Replaces.
 	Overwrite bool
+	// Replaces are the other files this run writes into Dir (its report,
+	// rejects, review): with Overwrite an earlier run's copies are
+	// removed at the start, so that a run that does not finish leaves no
+	// report of the earlier one beside its own parts.
+	Replaces []string
 }
 
 // FileSink writes NDJSON parts: each is written under a hidden temporary
@@ -57,6 +61,7 @@ type FileSink struct {
 
 	zenc  *zstd.Encoder
 	gzips sync.Pool
+	lock  *DirLock
 }
 
 // NewFileSink prepares dir (creating it) and checks it holds no other
@@ -91,40 +96,47 @@ func NewFileSink(opts FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	old, err := s.existingParts()
+	// Locked before anything in it is looked at: another run's part being
+	// written is not an earlier run's part to remove.
+	lock, err := LockOutputDir(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(old) > 0 {
-		if !opts.Overwrite {
-			return nil, fmt.Errorf("%w: %s holds %d part files (%s…); choose another --out or pass --overwrite to replace them",
-				ErrOutputInUse, opts.Dir, len(old), filepath.Base(old[0]))
-		}
-		for _, p := range old {
-			if err := os.Remove(p); err != nil {
-				return nil, fmt.Errorf("removing an old part: %w", err)
-			}
-		}
+	if err := s.claim(); err != nil {
+		lock.Release()
+		return nil, err
 	}
+	s.lock = lock
 	s.stats.Destination = opts.Dir
 	return s, nil
 }
 
-// existingParts lists part files (finished or temporary) of any run.
-func (s *FileSink) existingParts() ([]string, error) {
-	entries, err := os.ReadDir(s.opts.Dir)
+// claim checks that the directory holds no other run's parts, or removes
+// an earlier run's with Overwrite.
+func (s *FileSink) claim() error {
+	old, err := s.existingParts()
 	if err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+		return err
 	}
-	var out []string
-	for _, e := range entries {
-		n := strings.TrimPrefix(e.Name(), ".")
-		if strings.HasPrefix(n, s.opts.Prefix+"-") && strings.Contains(n, ".ndjson") {
-			out = append(out, filepath.Join(s.opts.Dir, e.Name()))
-		}
+	if len(old) > 0 && !s.opts.Overwrite {
+		return fmt.Errorf("%w: %s holds %d part files (%s…); choose another --out or pass --overwrite to replace them",
+			ErrOutputInUse, s.opts.Dir, len(old), filepath.Base(old[0]))
 	}
-	sort.Strings(out)
-	return out, nil
+	if s.opts.Overwrite {
+		return s.removeEarlierRun(old)
+	}
+	return nil
+}
+
+// Release lets go of the output directory's lock (and removes the lock
+// file): call it once the run has written everything into the directory
+// (the report included). A run killed before leaves the lock file, empty
+// and harmless: the lock itself dies with the process.
+func (s *FileSink) Release() {
+	if s.lock != nil {
+		s.lock.Release()
+		s.lock = nil
+	}
 }
 
 // Prepare compresses the chunk as an independent zstd frame or gzip

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/groupimport/groupimport/internal/fakeapi"
+	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/state"
 )
 
@@ -198,4 +200,115 @@ func TestResumeSkipsAcknowledgedMessagesOfPartlyAcknowledgedChunks(t *testing.T)
 	if dup := len(srv.Received()) - len(srv.Messages()); dup != 0 {
 		t.Errorf("the rerun sent %d messages the API had already acknowledged", dup)
 	}
+}
+
+// --overwrite removes only what this tool wrote: parts named exactly
+// payloads-NNNNN.ndjson[.gz|.zst] and their temporary names; files whose
+// names merely start with payloads- are neither removed nor in the way.
+func TestOverwriteRemovesOnlyOwnFiles(t *testing.T) {
+	out := t.TempDir()
+	unrelated := []string{"payloads-backup.csv", "payloads-old.txt", "payloads-backup.ndjson", "payloads-2023.ndjson",
+		"payloads-00001.ndjson.orig", "payloads-old.ndjson.gz", ".payloads-notes.ndjson", "payloads-1.ndjson"}
+	for _, n := range unrelated {
+		if err := os.WriteFile(filepath.Join(out, n), []byte("keep me\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"run", "--companies", fixtures + "companies_semicolon.csv", "--out", out, "-q"}
+	if code, _, stderr := gi(t, args...); code != 0 {
+		t.Fatalf("a directory holding only unrelated payloads-* files: exit %d\n%s", code, stderr)
+	}
+	// an earlier run's parts, compressed, and the leftovers of a killed one
+	own := []string{"payloads-00002.ndjson.gz", "payloads-00003.ndjson.zst", ".payloads-00004.ndjson.tmp",
+		".payloads-00001.ndjson.zst.123456.tmp", "payloads-123456.ndjson"}
+	for _, n := range own {
+		os.WriteFile(filepath.Join(out, n), []byte("old\n"), 0o644)
+	}
+	if code, _, stderr := gi(t, args...); code != 2 || !strings.Contains(stderr, "--overwrite") {
+		t.Fatalf("a directory holding parts of another run: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := gi(t, append(args, "--overwrite")...); code != 0 {
+		t.Fatalf("--overwrite: exit %d\n%s", code, stderr)
+	}
+	for _, n := range unrelated {
+		if data, err := os.ReadFile(filepath.Join(out, n)); err != nil || string(data) != "keep me\n" {
+			t.Errorf("--overwrite touched %s: %v", n, err)
+		}
+	}
+	for _, n := range own {
+		if _, err := os.Stat(filepath.Join(out, n)); err == nil {
+			t.Errorf("--overwrite left the old part %s", n)
+		}
+	}
+	if n := len(readLines(t, filepath.Join(out, "payloads-00001.ndjson"))); n == 0 {
+		t.Error("no payloads written")
+	}
+}
+
+// Path 4: a second run into an --out directory that a run is writing is
+// refused with exit 4 (another run holds the lock) and touches nothing:
+// the first run's parts and report stay as they are.
+func TestOutputDirectoryLocked(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"run", "--companies", fixtures + "companies.csv", "--memberships", fixtures + "memberships.csv",
+		"--out", out, "--timestamp", "2024-06-01T00:00:00Z", "-q"}
+	first, _, stderr := gi(t, args...)
+	if first != 3 {
+		t.Fatalf("first run: exit %d\n%s", first, stderr)
+	}
+	before := snapshotDir(t, out)
+
+	// the first run, still writing, holds the lock
+	lock, err := sink.LockOutputDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := gi(t, append(args, "--overwrite")...)
+	if code != 4 || !strings.Contains(stderr, "another groupimport run is writing into this output directory") {
+		t.Fatalf("second run: exit %d, want 4\n%s", code, stderr)
+	}
+	after := snapshotDir(t, out)
+	delete(after, sink.LockFileName)
+	if len(after) != len(before) {
+		t.Errorf("the refused run changed the directory: %v → %v", keys(before), keys(after))
+	}
+	for name, data := range before {
+		if after[name] != data {
+			t.Errorf("the refused run changed %s", name)
+		}
+	}
+	if r := readFullReport(t, filepath.Join(out, "report.json")); r.ExitCode != first {
+		t.Errorf("report.json is not the first run's: exit_code %d", r.ExitCode)
+	}
+	lock.Release()
+
+	if code, _, stderr := gi(t, append(args, "--overwrite")...); code != 3 {
+		t.Fatalf("once the lock is free: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, sink.LockFileName)); err == nil {
+		t.Error("the lock file is left after the run")
+	}
+}
+
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		m[e.Name()] = string(data)
+	}
+	return m
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
