@@ -31,7 +31,8 @@ type FileOptions struct {
 	// Compression is "", "gzip" or "zstd".
 	Compression string
 	// PartBytes bounds a part's size on disk (default 256 MiB); a part is
-	// closed before the chunk that would take it over.
+	// closed before the payload that would take it over (a payload larger
+	// than PartBytes gets a part of its own).
 	PartBytes int64
 	// Overwrite allows a directory that holds parts of an earlier run;
 	// those parts are removed first (only files named as this tool names
@@ -62,6 +63,7 @@ type FileSink struct {
 	zenc  *zstd.Encoder
 	gzips sync.Pool
 	lock  *DirLock
+	split []byte // a run of payloads compressed on its own (writeSplit)
 }
 
 // NewFileSink prepares dir (creating it) and checks it holds no other
@@ -142,31 +144,42 @@ func (s *FileSink) Release() {
 // Prepare compresses the chunk as an independent zstd frame or gzip
 // member; concatenated, they form one valid file.
 func (s *FileSink) Prepare(c *Chunk) error {
+	if s.opts.Compression == CompressNone {
+		return nil
+	}
+	var err error
+	c.Packed, err = s.pack(c.Packed[:0], c.Data)
+	return err
+}
+
+// pack appends raw compressed as a self-contained zstd frame or gzip member.
+func (s *FileSink) pack(dst, raw []byte) ([]byte, error) {
 	switch s.opts.Compression {
 	case CompressZstd:
-		c.Packed = s.zenc.EncodeAll(c.Data, c.Packed[:0])
+		return s.zenc.EncodeAll(raw, dst), nil
 	case CompressGzip:
 		w := s.gzips.Get().(*gzip.Writer)
-		buf := bytes.NewBuffer(c.Packed[:0])
+		buf := bytes.NewBuffer(dst)
 		w.Reset(buf)
-		if _, err := w.Write(c.Data); err != nil {
-			return err
+		if _, err := w.Write(raw); err != nil {
+			return nil, err
 		}
 		if err := w.Close(); err != nil {
-			return err
+			return nil, err
 		}
 		s.gzips.Put(w)
-		c.Packed = buf.Bytes()
+		return buf.Bytes(), nil
 	}
-	return nil
+	return append(dst, raw...), nil
 }
 
 func (s *FileSink) partName(n int) string {
 	return fmt.Sprintf("%s-%05d%s", s.opts.Prefix, n, s.ext)
 }
 
-// Write appends the chunk to the current part, starting a new part when
-// the chunk would take this one over its size.
+// Write appends the chunk to the current part. A part is closed before
+// the payload that would take it over PartBytes, within a chunk too; a
+// payload larger than PartBytes gets a part of its own.
 func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
 	if c.Count() == 0 {
 		return nil
@@ -175,11 +188,75 @@ func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
 	if s.opts.Compression != CompressNone {
 		data = c.Packed
 	}
-	if s.f != nil && s.size > 0 && s.size+int64(len(data)) > s.opts.PartBytes {
-		if err := s.finishPart(); err != nil {
+	if s.size+int64(len(data)) <= s.opts.PartBytes {
+		return s.appendPiece(data, c.Count())
+	}
+	return s.writeSplit(c)
+}
+
+// writeSplit writes a chunk that does not fit in the current part whole:
+// runs of its payloads, each as large as fits in what is left of the part
+// (compressed on its own when the parts are compressed), closing each part
+// once not even the next payload fits.
+func (s *FileSink) writeSplit(c *Chunk) error {
+	ratio := 1.0 // compressed size per raw byte, to guess a run's size
+	if s.opts.Compression != CompressNone && len(c.Data) > 0 {
+		ratio = float64(len(c.Packed)) / float64(len(c.Data))
+	}
+	start := func(i int) int {
+		if i == 0 {
+			return 0
+		}
+		return c.Ends[i-1]
+	}
+	for i := 0; i < c.Count(); {
+		room := s.opts.PartBytes - s.size
+		j := i // the run is payloads i … j-1
+		for j < c.Count() && float64(c.Ends[j]-start(i))*ratio <= float64(room) {
+			j++
+		}
+		if j == i {
+			if s.size > 0 {
+				if err := s.finishPart(); err != nil {
+					return err
+				}
+				continue
+			}
+			j = i + 1 // larger than a part: a part of its own
+		}
+		data := c.Data[start(i):c.Ends[j-1]]
+		if s.opts.Compression != CompressNone {
+			var err error
+			for {
+				if s.split, err = s.pack(s.split[:0], c.Data[start(i):c.Ends[j-1]]); err != nil {
+					return err
+				}
+				if int64(len(s.split)) <= room || j-i == 1 {
+					break
+				}
+				// the guess was too many: fewer, in proportion
+				k := int(float64(j-i) * float64(room) / float64(len(s.split)) * 0.9)
+				j = i + max(1, min(k, j-i-1))
+			}
+			if int64(len(s.split)) > room && s.size > 0 {
+				if err := s.finishPart(); err != nil {
+					return err
+				}
+				continue
+			}
+			data = s.split
+		}
+		if err := s.appendPiece(data, j-i); err != nil {
 			return err
 		}
+		i = j
 	}
+	return nil
+}
+
+// appendPiece appends whole payloads (n of them) to the current part,
+// starting one when none is open.
+func (s *FileSink) appendPiece(data []byte, n int) error {
 	if s.f == nil {
 		s.part++
 		s.tmp = filepath.Join(s.opts.Dir, "."+s.partName(s.part)+".tmp")
@@ -193,15 +270,15 @@ func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
 		return fmt.Errorf("output %s: %w", s.tmp, err)
 	}
 	s.size += int64(len(data))
-	s.curMsgs += int64(c.Count())
+	s.curMsgs += int64(n)
 	s.stats.Bytes += int64(len(data))
-	s.stats.Messages += int64(c.Count())
+	s.stats.Messages += int64(n)
 	return nil
 }
 
 func (s *FileSink) finishPart() error {
 	f := s.f
-	s.f = nil
+	s.f, s.size = nil, 0
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("output %s: %w", s.tmp, err)

@@ -3,8 +3,11 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -107,4 +110,58 @@ func TestFileSinkLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Release()
+}
+
+// A part is closed before the payload that would take it over PartBytes,
+// inside a chunk too; a payload larger than a part gets one of its own.
+func TestFileSinkPartBytesWithinAChunk(t *testing.T) {
+	for _, comp := range []string{CompressNone, CompressGzip, CompressZstd} {
+		t.Run("compression "+comp, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := NewFileSink(FileOptions{Dir: dir, PartBytes: 1000, Compression: comp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			c := &Chunk{}
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i, pad := range []int{60, 60, 60, 2500, 60, 60} {
+				// noise: compressed, these sizes stay near what they are
+				noise := make([]byte, pad)
+				for k := range noise {
+					noise[k] = "0123456789abcdef"[rng.IntN(16)]
+				}
+				p := fmt.Appendf(nil, `{"type":"group","groupId":"g-%d","traits":{"note":"%s"}}`, i, noise)
+				c.Data = append(append(c.Data, p...), '\n')
+				c.Ends = append(c.Ends, len(c.Data))
+			}
+			if err := s.Prepare(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st := s.Stats()
+			var total int64
+			for i, f := range st.Files {
+				fi, err := os.Stat(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += fi.Size()
+				if fi.Size() > 1000 && s.partMsgs[i] != 1 {
+					t.Errorf("part %d: %d bytes, %d payloads", i+1, fi.Size(), s.partMsgs[i])
+				}
+			}
+			if comp == CompressNone && !slices.Equal(s.partMsgs, []int64{3, 1, 2}) {
+				t.Errorf("payloads per part %v, want [3 1 2]", s.partMsgs)
+			}
+			if len(st.Files) < 3 || st.Messages != 6 || total != st.Bytes {
+				t.Errorf("%d parts %v, %d messages, %d bytes (on disk %d)", len(st.Files), s.partMsgs, st.Messages, st.Bytes, total)
+			}
+		})
+	}
 }

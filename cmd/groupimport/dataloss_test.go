@@ -6,14 +6,19 @@ package main
 // the all-refused guard, and resumed runs after partly acknowledged chunks.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/groupimport/groupimport/internal/fakeapi"
 	"github.com/groupimport/groupimport/sink"
@@ -311,4 +316,95 @@ func keys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// readPart returns the payload lines of a part, decompressed.
+func readPart(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case strings.HasSuffix(path, ".gz"):
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	case strings.HasSuffix(path, ".zst"):
+		d, _ := zstd.NewReader(nil)
+		defer d.Close()
+		if data, err = d.DecodeAll(data, nil); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// --part-size is honoured within a batch of rows: a part closes before the
+// payload that would take it over the size, so every part is within it
+// unless it holds a single payload larger than the size.
+func TestPartSizeWithinABatch(t *testing.T) {
+	more := companiesCSV(t, t.TempDir(), 1500, func(i int) string { return fmt.Sprintf("plan-%d", i*7919%1000) })
+	for _, in := range []struct {
+		name     string
+		args     []string
+		code     int
+		minParts int
+	}{
+		{"fixtures", []string{"--companies", fixtures + "companies.csv", "--memberships", fixtures + "memberships.csv"}, 3, 3},
+		// compressed, the fixtures fit in a part or two
+		{"more", []string{"--companies", more}, 0, 10},
+	} {
+		base := append([]string{"run", "--timestamp", "2024-06-01T00:00:00Z", "-q"}, in.args...)
+		whole := t.TempDir()
+		if code, _, stderr := gi(t, append(base, "--out", whole)...); code != in.code {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		want := readPart(t, filepath.Join(whole, "payloads-00001.ndjson"))
+		for _, compress := range []string{"none", "gzip", "zstd"} {
+			t.Run(in.name+"/"+compress, func(t *testing.T) {
+				out := t.TempDir()
+				code, _, stderr := gi(t, append(base, "--out", out, "--part-size", "2KiB", "--compress", compress)...)
+				r := readFullReport(t, filepath.Join(out, "report.json"))
+				if code != in.code || r.ExitCode != code {
+					t.Fatalf("exit %d (report %d): %v\n%s", code, r.ExitCode, r.Errors, stderr)
+				}
+				if len(r.Output.Files) < in.minParts && (compress == "none" || in.name == "more") {
+					t.Fatalf("%d parts of at most 2 KiB for %d payloads", len(r.Output.Files), len(want))
+				}
+				var got []string
+				var bytesOnDisk int64
+				for _, p := range r.Output.Files {
+					st, err := os.Stat(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					lines := readPart(t, p)
+					if st.Size() > 2048 && len(lines) != 1 {
+						t.Errorf("%s: %d bytes with %d payloads, over --part-size 2KiB", filepath.Base(p), st.Size(), len(lines))
+					}
+					if len(lines) == 0 {
+						t.Errorf("%s is empty", filepath.Base(p))
+					}
+					bytesOnDisk += st.Size()
+					got = append(got, lines...)
+				}
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Error("the parts together differ from the output in one part")
+				}
+				if r.Output.Bytes != bytesOnDisk {
+					t.Errorf("report: %d bytes, on disk %d", r.Output.Bytes, bytesOnDisk)
+				}
+				t.Logf("%d payloads in %d parts, %d bytes", len(got), len(r.Output.Files), bytesOnDisk)
+			})
+		}
+	}
 }
