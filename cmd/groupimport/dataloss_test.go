@@ -408,3 +408,77 @@ func TestPartSizeWithinABatch(t *testing.T) {
 		}
 	}
 }
+
+// Removing superseded payloads (--duplicates last, the default) leaves no
+// empty part: a part whose payloads were all superseded is removed and the
+// later parts renumbered (payloads-00001 … stay contiguous, each complete
+// under its final name), and the report's files and bytes are what is on
+// disk — for compressed parts too.
+func TestSupersededRemovalLeavesNoEmptyParts(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("company_id,name,plan\n")
+	for round, plan := range []string{"old", "new"} {
+		for i := 0; i < 6; i++ {
+			fmt.Fprintf(&b, "c%d,Company %d,%s\n", i, i, plan)
+		}
+		if round == 0 {
+			b.WriteString("k0,Kept,kept\n") // no duplicate: its part keeps it
+		}
+	}
+	in := filepath.Join(dir, "dups.csv")
+	os.WriteFile(in, []byte(b.String()), 0o644)
+
+	for _, compress := range []string{"none", "gzip", "zstd"} {
+		for _, size := range []string{"1", "700"} {
+			t.Run(compress+"/"+size, func(t *testing.T) {
+				out := t.TempDir()
+				code, _, stderr := gi(t, "run", "--companies", in, "--out", out, "--part-size", size, "--compress", compress,
+					"--timestamp", "2024-06-01T00:00:00Z", "-q")
+				r := readFullReport(t, filepath.Join(out, "report.json"))
+				if code != 0 || r.ExitCode != code {
+					t.Fatalf("exit %d (report %d): %v\n%s", code, r.ExitCode, r.Errors, stderr)
+				}
+				if r.Totals.Superseded != 6 || r.Output.Messages != 7 {
+					t.Errorf("superseded %d, messages %d; want 6 and 7", r.Totals.Superseded, r.Output.Messages)
+				}
+				entries, _ := os.ReadDir(out)
+				var onDisk []string
+				for _, e := range entries {
+					if strings.HasPrefix(e.Name(), "payloads-") {
+						onDisk = append(onDisk, filepath.Join(out, e.Name()))
+					} else if strings.HasPrefix(e.Name(), ".") {
+						t.Errorf("temporary file left: %s", e.Name())
+					}
+				}
+				if strings.Join(onDisk, ",") != strings.Join(r.Output.Files, ",") {
+					t.Errorf("report files %v, on disk %v", r.Output.Files, onDisk)
+				}
+				var plans []string
+				var bytesOnDisk int64
+				for i, p := range onDisk {
+					if want := fmt.Sprintf("payloads-%05d.ndjson", i+1); !strings.HasPrefix(filepath.Base(p), want) {
+						t.Errorf("part %d is %s: the numbering has a gap", i+1, filepath.Base(p))
+					}
+					st, _ := os.Stat(p)
+					bytesOnDisk += st.Size()
+					lines := readPart(t, p)
+					if len(lines) == 0 {
+						t.Errorf("%s is empty", filepath.Base(p))
+					}
+					for _, l := range lines {
+						var m struct{ Traits struct{ Plan string } }
+						json.Unmarshal([]byte(l), &m)
+						plans = append(plans, m.Traits.Plan)
+					}
+				}
+				if got := strings.Join(plans, ","); got != "kept,new,new,new,new,new,new" {
+					t.Errorf("payloads left: %s", got)
+				}
+				if r.Output.Bytes != bytesOnDisk {
+					t.Errorf("report: %d bytes, on disk %d", r.Output.Bytes, bytesOnDisk)
+				}
+			})
+		}
+	}
+}
