@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -339,7 +341,7 @@ func NewWriterSink(w io.Writer, name string) *WriterSink {
 func (s *WriterSink) Prepare(*Chunk) error { return nil }
 func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
 	if _, err := s.w.Write(c.Data); err != nil {
-		return fmt.Errorf("writing to %s: %w", s.name, err)
+		return s.writeError(err)
 	}
 	s.stats.Messages += int64(c.Count())
 	s.stats.Bytes += int64(len(c.Data))
@@ -347,9 +349,18 @@ func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
 }
 func (s *WriterSink) Close(context.Context) error {
 	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("writing to %s: %w", s.name, err)
+		return s.writeError(err)
 	}
 	return nil
+}
+
+// writeError says what a failed write means: a broken pipe is a reader
+// that stopped reading.
+func (s *WriterSink) writeError(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return fmt.Errorf("%s was closed before every payload was written (the reader stopped reading: a broken pipe); not everything was delivered", s.name)
+	}
+	return fmt.Errorf("writing to %s: %w", s.name, err)
 }
 func (s *WriterSink) Abort()       { s.w.Flush() }
 func (s *WriterSink) Stats() Stats { st := s.stats; st.Destination = s.name; return st }

@@ -6,15 +6,18 @@ package main
 // the all-refused guard, and resumed runs after partly acknowledged chunks.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -480,5 +483,42 @@ func TestSupersededRemovalLeavesNoEmptyParts(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// `--out -` into a pipe whose reader stops early (`| head -1`): the run
+// ends with a message on stderr and exit 1, not killed by SIGPIPE (141).
+func TestStdoutClosedEarly(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	// far more than a pipe's buffer
+	in := companiesCSV(t, dir, 20000, func(int) string { return "pro" })
+	reportPath := filepath.Join(dir, "r.json")
+	cmd := exec.Command(bin, "run", "--companies", in, "--out", "-", "--report", reportPath,
+		"--rejects", filepath.Join(dir, "x.ndjson"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !json.Valid([]byte(line)) {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	stdout.Close() // what head does after its line
+	cmd.Wait()
+	ps := cmd.ProcessState
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("the run died of %v (exit %d in a shell)\n%s", ws.Signal(), 128+int(ws.Signal()), errb.String())
+	}
+	if ps.ExitCode() != 1 || !strings.Contains(errb.String(), "standard output was closed") {
+		t.Fatalf("exit %d, want 1 with a message\n%s", ps.ExitCode(), errb.String())
+	}
+	if r := readFullReport(t, reportPath); r.ExitCode != ps.ExitCode() {
+		t.Errorf("report exit_code %d, process %d", r.ExitCode, ps.ExitCode())
 	}
 }
