@@ -1,35 +1,21 @@
 package runner
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "path/filepath"
 
 // filesWritten are the files besides the parts that this run writes into
-// the output directory dir: its report, rejects and review (those named
-// elsewhere are left out). With --overwrite an earlier run's copies are
-// removed at the start.
+// the output directory dir under names the tool chooses: its report,
+// rejects and review (an earlier run's, at least) when --report /
+// --rejects do not name them. With
+// --overwrite an earlier run's copies are removed at the start; a file the
+// user named is theirs, never removed early.
 func (o *Options) filesWritten(dir string) []string {
-	report, rejects := o.ReportPath, o.RejectsPath
-	if report == "" {
-		report = filepath.Join(dir, "report.json")
+	var files []string
+	if o.RejectsPath == "" {
+		files = append(files, filepath.Join(dir, "rejects.ndjson"))
 	}
-	if rejects == "" {
-		rejects = filepath.Join(dir, "rejects.ndjson")
+	if o.ReportPath == "" {
+		// an earlier run's review too, whether or not this run writes one
+		files = append(files, filepath.Join(dir, "report.json"), filepath.Join(dir, "review.md"), filepath.Join(dir, "review.html"))
 	}
-	files := []string{report, rejects}
-	if o.reviewing() {
-		base := strings.TrimSuffix(strings.TrimSuffix(report, ".json"), "report") + "review"
-		files = append(files, base+".md", base+".html")
-	}
-	if o.MetricsFile != "" {
-		files = append(files, o.MetricsFile)
-	}
-	var in []string
-	for _, f := range files {
-		if filepath.Clean(filepath.Dir(f)) == filepath.Clean(dir) {
-			in = append(in, f)
-		}
-	}
-	return in
+	return files
 }

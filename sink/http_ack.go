@@ -14,8 +14,9 @@ import (
 // The vendor's OpenAPI file says of every 2xx: "A successful request returns
 // an empty object response" — the JSON object {}. Segment-compatible APIs
 // answer {"success":true}. So an acknowledgement is a 2xx whose body is a
-// JSON object (whatever its Content-Type says) that reports no failure: not
-// "success": false, and no error in "errors" or "meta.errors". Anything
+// JSON object (whatever its Content-Type says) that reports no failure: no
+// "success" other than true, nothing in "error", "errors" or
+// "meta.errors". Anything
 // else — an empty body, an HTML page (a captive portal, a proxy's sign-in
 // page), garbage, a body cut short, a JSON array or string — did not come
 // from the API or does not say the batch was stored. It is retried like a
@@ -35,25 +36,32 @@ func notAnAcknowledgement(contentType string, body []byte) string {
 	if t[0] != '{' || !json.Valid(t) {
 		return fmt.Sprintf("with %s, not the API's JSON acknowledgement ({})", describeBody(contentType, t))
 	}
-	var v struct {
-		Success *bool             `json:"success"`
-		Errors  []json.RawMessage `json:"errors"`
-		Meta    struct {
-			Errors []json.RawMessage `json:"errors"`
-		} `json:"meta"`
+	var m map[string]json.RawMessage
+	if json.Unmarshal(t, &m) != nil {
+		return "" // cannot happen: a valid JSON object
 	}
-	if err := json.Unmarshal(t, &v); err != nil {
-		// valid JSON of another shape ("errors" not a list): the fields
-		// we look at are not there, so nothing reports a failure
-		return ""
+	if v, ok := m["success"]; ok && string(bytes.TrimSpace(v)) != "true" {
+		return fmt.Sprintf("saying \"success\": %s: %s", bytes.TrimSpace(v), truncate(apiErrorText(t), maxErrorText))
 	}
-	if v.Success != nil && !*v.Success {
-		return fmt.Sprintf("saying \"success\": false: %s", truncate(apiErrorText(t), maxErrorText))
+	failed := hasContent(m["errors"]) || hasContent(m["error"])
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(m["meta"], &meta) == nil {
+		failed = failed || hasContent(meta["errors"])
 	}
-	if len(v.Errors)+len(v.Meta.Errors) > 0 {
+	if failed {
 		return fmt.Sprintf("reporting errors: %s", truncate(apiErrorText(t), maxErrorText))
 	}
 	return ""
+}
+
+// hasContent says whether a JSON value says something: not absent, null,
+// false, "", [] or {}.
+func hasContent(v json.RawMessage) bool {
+	switch string(bytes.Join(bytes.Fields(v), nil)) {
+	case "", "null", "false", `""`, "[]", "{}":
+		return false
+	}
+	return true
 }
 
 var titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)

@@ -1113,6 +1113,8 @@ func TestHTTPOnlyTheAPIsAnswerAcknowledges(t *testing.T) {
 		{"a JSON array", "application/json", `[]`, false, "not the API's JSON"},
 		{"success false", "application/json", `{"success":false,"message":"workspace suspended"}`, false, "workspace suspended"},
 		{"errors in a 200", "application/json", `{"meta":{"errors":["batch[0]: invalid"]}}`, false, "batch[0]: invalid"},
+		{"an error in a 200", "application/json", `{"error":"workspace not found"}`, false, "workspace not found"},
+		{"empty error fields", "application/json", `{"errors":[],"error":null,"meta":{"errors":[]}}`, true, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

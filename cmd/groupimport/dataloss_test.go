@@ -223,9 +223,12 @@ func TestOverwriteRemovesOnlyOwnFiles(t *testing.T) {
 		}
 	}
 	args := []string{"run", "--companies", fixtures + "companies_semicolon.csv", "--out", out, "-q"}
-	if code, _, stderr := gi(t, args...); code != 0 {
+	// a dry run writes the review (review.md, review.html) too
+	if code, _, stderr := gi(t, append(args, "--dry-run")...); code != 0 {
 		t.Fatalf("a directory holding only unrelated payloads-* files: exit %d\n%s", code, stderr)
 	}
+	os.WriteFile(filepath.Join(out, "review-notes.md"), []byte("keep me\n"), 0o644)
+	unrelated = append(unrelated, "review-notes.md")
 	// an earlier run's parts, compressed, and the leftovers of a killed one
 	own := []string{"payloads-00002.ndjson.gz", "payloads-00003.ndjson.zst", ".payloads-00004.ndjson.tmp",
 		".payloads-00001.ndjson.zst.123456.tmp", "payloads-123456.ndjson"}
@@ -243,9 +246,9 @@ func TestOverwriteRemovesOnlyOwnFiles(t *testing.T) {
 			t.Errorf("--overwrite touched %s: %v", n, err)
 		}
 	}
-	for _, n := range own {
+	for _, n := range append(own, "review.md", "review.html") {
 		if _, err := os.Stat(filepath.Join(out, n)); err == nil {
-			t.Errorf("--overwrite left the old part %s", n)
+			t.Errorf("--overwrite left the earlier run's %s", n)
 		}
 	}
 	if n := len(readLines(t, filepath.Join(out, "payloads-00001.ndjson"))); n == 0 {
