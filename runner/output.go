@@ -4,8 +4,7 @@ import "path/filepath"
 
 // filesWritten are the files besides the parts that this run writes into
 // the output directory dir under names the tool chooses: its report,
-// rejects and review (an earlier run's, at least) when --report /
-// --rejects do not name them. With
+// rejects and review, when --report / --rejects do not name them. With
 // --overwrite an earlier run's copies are removed at the start; a file the
 // user named is theirs, never removed early.
 func (o *Options) filesWritten(dir string) []string {
