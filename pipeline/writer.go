@@ -79,13 +79,21 @@ type spill struct {
 const spillHeader = 4 + 8 + 8 + 4 + 16 + 8 + 4
 
 func (w *writer) deliver(ctx context.Context, r result) error {
-	res := w.res
-	fr := res.Files[r.file]
 	defer w.chunks.put(r.chunk)
 	defer w.chunks.putKeys(r.keys)
-	if err := w.write(ctx, r.chunk, r.recs); err != nil {
+	werr := w.write(ctx, r.chunk, r.recs)
+	// The chunk's rows were read and built whether or not the sink took
+	// them: counted either way, so that a failed run's report adds up.
+	if err := w.account(r); err != nil && werr == nil {
 		return err
 	}
+	return werr
+}
+
+// account counts a chunk's rows and writes its rejects.
+func (w *writer) account(r result) error {
+	res := w.res
+	fr := res.Files[r.file]
 	for sk := range r.scope {
 		if res.Scope == nil {
 			res.Scope = map[byte]map[string]bool{}

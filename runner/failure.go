@@ -22,7 +22,7 @@ var ErrLocked = errors.New("another run holds the lock")
 
 // isLocked says whether err means "another run holds the lock".
 func isLocked(err error) bool {
-	if errors.Is(err, ErrLocked) {
+	if errors.Is(err, ErrLocked) || errors.Is(err, sink.ErrOutputLocked) {
 		return true
 	}
 	var l interface{ Locked() bool }

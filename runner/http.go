@@ -78,13 +78,14 @@ func (o *Options) endpoint() (string, error) {
 	return "", usagef("--region must be us or eu, not %q", o.Region)
 }
 
+// allRefusedLimit: the API sink stops once the API has refused this many
+// calls and accepted none (or every call of a smaller run): a systematic
+// error, not bad rows.
+const allRefusedLimit = 100
+
 // refusals collects the messages the API refused, for the rejects file
 // and the counts. Its methods are safe for concurrent use.
 type refusals struct {
-	// stop is called once 100 calls were refused (it stops the run when
-	// the API has accepted none: a systematic error, not bad rows).
-	stop    func()
-	count   int
 	mu      sync.Mutex
 	rejects *sink.RejectsWriter
 	kinds   map[string]string // file → kind
@@ -108,17 +109,6 @@ func (r *refusals) add(pos record.Position, payload []byte, reason string) {
 	if err := r.rejects.Write([]record.Reject{x}); err != nil && r.err == nil {
 		r.err = err
 	}
-	if r.count++; r.count == 100 && r.stop != nil {
-		go r.stop() // not under the lock: it asks the sink for its stats
-	}
-}
-
-var errAllRefused = errors.New("the API refused the first 100 calls and accepted none: stopping (its reasons are in the rejects file; a wrong mapping or a wrong workspace?)")
-
-func (r *refusals) refused(pos record.Position) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.byPos[pos]
 }
 
 // apply moves refused messages from emitted to rejected in the result.
@@ -150,59 +140,63 @@ func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
 
 // ackJournal records what the API acknowledged into the state's journal:
 // the records of each chunk are held from the moment it is handed to the
-// sink until the sink acknowledges it, then committed at once (together
-// with any acknowledgements that arrived meanwhile), so a run killed at any
-// moment re-sends at most what was in flight: the chunks not yet
-// acknowledged, and one commit's worth.
+// sink until the sink has resolved every message of it; each message's
+// record is journalled as soon as the request that carried it is
+// acknowledged (a chunk's messages may be spread over several requests),
+// together with any acknowledgements that arrived meanwhile. So a run
+// killed at any moment re-sends at most what was in flight: the requests
+// not yet acknowledged, and one commit's worth. Refused messages are never
+// acknowledged, so never remembered.
 type ackJournal struct {
-	store    *state.Store
-	refused  *refusals
-	mu       sync.Mutex
-	pending  map[int64]ackEntry
-	ready    chan []state.Record
-	done     chan error
-	failures error
+	store   *state.Store
+	mu      sync.Mutex
+	pending map[int64][]state.Record
+	closed  bool // ready is closed: a late acknowledgement is dropped
+	ready   chan []state.Record
+	done    chan error
 }
 
-type ackEntry struct {
-	recs []state.Record
-	pos  []record.Position
-}
-
-func newAckJournal(store *state.Store, refused *refusals) *ackJournal {
-	j := &ackJournal{store: store, refused: refused, pending: map[int64]ackEntry{},
+func newAckJournal(store *state.Store) *ackJournal {
+	j := &ackJournal{store: store, pending: map[int64][]state.Record{},
 		ready: make(chan []state.Record, 64), done: make(chan error, 1)}
 	go j.loop()
 	return j
 }
 
 // Delivered implements pipeline.Tracker: called before the chunk reaches
-// the sink.
-func (j *ackJournal) Delivered(seq int64, recs []state.Record, pos []record.Position) error {
-	e := ackEntry{recs: append([]state.Record(nil), recs...), pos: append([]record.Position(nil), pos...)}
+// the sink, with the records of its messages in order.
+func (j *ackJournal) Delivered(seq int64, recs []state.Record, _ []record.Position) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	r := append([]state.Record(nil), recs...)
 	j.mu.Lock()
-	j.pending[seq] = e
+	j.pending[seq] = r
 	j.mu.Unlock()
 	return nil
 }
 
-// ack is the sink's OnAck.
+// delivered is the sink's OnDelivered: the messages of one acknowledged
+// request, journalled without waiting for the rest of their chunks.
+func (j *ackJournal) delivered(acks []sink.MessageAck) {
+	var out []state.Record
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, a := range acks {
+		if recs := j.pending[a.Seq]; a.Index < len(recs) {
+			out = append(out, recs[a.Index])
+		}
+	}
+	if len(out) > 0 && !j.closed {
+		j.ready <- out // under mu: close cannot come between
+	}
+}
+
+// ack is the sink's OnAck: every message of the chunk is resolved.
 func (j *ackJournal) ack(seq int64) {
 	j.mu.Lock()
-	e, ok := j.pending[seq]
 	delete(j.pending, seq)
 	j.mu.Unlock()
-	if !ok || len(e.recs) == 0 {
-		return
-	}
-	out := e.recs[:0]
-	for i, r := range e.recs {
-		if i < len(e.pos) && j.refused.refused(e.pos[i]) {
-			continue // refused: not delivered, not remembered
-		}
-		out = append(out, r)
-	}
-	j.ready <- out
 }
 
 func (j *ackJournal) loop() {
@@ -244,6 +238,9 @@ func (j *ackJournal) loop() {
 
 // close commits what is acknowledged and stops.
 func (j *ackJournal) close() error {
+	j.mu.Lock()
+	j.closed = true
 	close(j.ready)
+	j.mu.Unlock()
 	return <-j.done
 }

@@ -31,7 +31,7 @@ const (
 	ExitFailure  = 1 // nothing or not everything delivered
 	ExitUsage    = 2 // bad usage or configuration
 	ExitRejected = 3 // finished, but some rows were rejected
-	ExitLocked   = 4 // nothing done: another run holds a lock (ErrLocked)
+	ExitLocked   = 4 // nothing done: another run holds a lock (the state's, or --out's)
 )
 
 // Options are the settings of run and validate.
@@ -154,7 +154,7 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, sink.ErrOutputInUse):
 		return ExitUsage
 	case isLocked(err):
 		return ExitLocked
@@ -615,7 +615,13 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 			DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
 			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
 			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
-			OnRefused: func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			AllRefusedLimit: allRefusedLimit,
+			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			OnDelivered: func(a []sink.MessageAck) {
+				if acks != nil {
+					acks.delivered(a)
+				}
+			},
 			OnAck: func(seq int64) {
 				if acks != nil {
 					acks.ack(seq)
@@ -633,13 +639,12 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	case o.Out == "-":
 		out = sink.NewWriterSink(o.Stdout, "standard output")
 	case outDir != "":
-		fs, err := sink.NewFileSink(sink.FileOptions{Dir: outDir, Compression: o.Compress, PartBytes: o.PartBytes, Overwrite: o.Overwrite})
+		fs, err := sink.NewFileSink(sink.FileOptions{Dir: outDir, Compression: o.Compress, PartBytes: o.PartBytes,
+			Overwrite: o.Overwrite, Replaces: o.filesWritten(outDir)})
 		if err != nil {
-			if errors.Is(err, sink.ErrOutputInUse) {
-				return ExitUsage, err
-			}
-			return ExitFailure, err
+			return ExitCode(err), err
 		}
+		defer fs.Release() // after the report: the directory is this run's until then
 		out = fs
 	case o.DryRun:
 		out = &sink.Sample{W: o.Stdout, N: 5}
@@ -693,7 +698,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 				cfg.Sink = out
 			}
 		} else if httpSink != nil {
-			acks = newAckJournal(store, refused)
+			acks = newAckJournal(store)
 			cfg.Tracker = acks
 		} else {
 			tracker = &stateTracker{sorter: state.NewSorter("")}
@@ -738,20 +743,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		}
 	}
 	cfg.Progress, cfg.ProgressInterval = prog.update, prog.interval
-	runCtx, cancelRun := context.WithCancelCause(ctx)
-	defer cancelRun(nil)
-	if refused != nil {
-		refused.stop = func() {
-			if httpSink.HTTPStats().Messages == 0 {
-				cancelRun(errAllRefused)
-			}
-		}
-	}
 	o.streams.LastPass() // a stream read by an earlier pass is not kept past this one
-	res, runErr := o.runPass(runCtx, cfg)
-	if cause := context.Cause(runCtx); errors.Is(cause, errAllRefused) {
-		runErr, res.Stopped = cause, cause.Error()
-	}
+	res, runErr := o.runPass(ctx, cfg)
 	prog.done()
 	if runErr == nil {
 		runErr = out.Close(ctx)

@@ -20,24 +20,81 @@ type MessageSet interface {
 }
 
 // RemoveMessages deletes payloads from the finished parts, by their index
-// in the output: the earlier rows of a key that a later row of the same run
-// superseded. Each affected part is rewritten under a temporary name and
-// renamed over the old one, so a part is always either the old or the new
-// whole. Call it after Close.
+// in the output: the earlier rows of a key that a later
+// row of the same run superseded. Each affected part is rewritten under a
+// temporary name and renamed over the old one, so a part is always either
+// the old or the new whole. A part left with no payload is removed, and
+// the parts after it renumbered (each renamed whole, in ascending order),
+// so that the parts stay payloads-00001 … without a gap and none is empty;
+// Stats (files, messages, bytes) then describe what is on disk. Call it
+// after Close, before the report: until the report is written the
+// directory is the run's own.
 func (s *FileSink) RemoveMessages(msgs MessageSet) error {
 	var first int64
+	var files []string
+	var counts []int64
 	for i, n := range s.partMsgs {
 		end := first + n
-		if drop := msgs.CountRange(first, end); drop > 0 {
-			if err := s.rewritePart(s.stats.Files[i], first, msgs.Has); err != nil {
-				return err
+		path := s.stats.Files[i]
+		if dropped := msgs.CountRange(first, end); dropped > 0 {
+			before, err := fileSize(path)
+			if err != nil {
+				return fmt.Errorf("removing superseded payloads: %w", err)
 			}
-			s.partMsgs[i] -= drop
-			s.stats.Messages -= drop
+			after := int64(0)
+			if dropped == n {
+				if err := os.Remove(path); err != nil {
+					return fmt.Errorf("removing superseded payloads: %w", err)
+				}
+			} else {
+				if err := s.rewritePart(path, first, msgs.Has); err != nil {
+					return err
+				}
+				if after, err = fileSize(path); err != nil {
+					return fmt.Errorf("removing superseded payloads: %w", err)
+				}
+			}
+			s.stats.Bytes += after - before
+			s.stats.Messages -= dropped
+			n -= dropped
+		}
+		if n > 0 {
+			files = append(files, path)
+			counts = append(counts, n)
 		}
 		first = end
 	}
+	return s.renumber(files, counts)
+}
+
+// renumber renames the parts left to payloads-00001 … in order.
+func (s *FileSink) renumber(files []string, counts []int64) error {
+	renamed := false
+	for i, p := range files {
+		want := filepath.Join(s.opts.Dir, s.partName(i+1))
+		if p == want {
+			continue
+		}
+		// want is free: a removed part's name, or that of a part already
+		// moved down
+		if err := os.Rename(p, want); err != nil {
+			return fmt.Errorf("renumbering the parts: %w", err)
+		}
+		files[i], renamed = want, true
+	}
+	if renamed {
+		syncDir(s.opts.Dir)
+	}
+	s.stats.Files, s.partMsgs, s.part = files, counts, len(files)
 	return nil
+}
+
+func fileSize(path string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
 }
 
 func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) error {

@@ -7,8 +7,9 @@ package sink
 //	                                        │ goroutine per batch
 //	                                        ▼
 //	      Retry-After gate ─▶ rate limiter ─▶ request permit (adaptive, AIMD)
-//	      ─▶ body with a fresh sentAt ─▶ gzip ─▶ POST ─▶ 2xx: acknowledged
-//	                                                   ─▶ 429/5xx/timeout/conn: back off, again
+//	      ─▶ body with a fresh sentAt ─▶ gzip ─▶ POST ─▶ 2xx + the API's JSON: acknowledged
+//	                                                   ─▶ 429/5xx/timeout/conn, 2xx + anything
+//	                                                      else (HTML, garbage): back off, again
 //	                                                   ─▶ 400: bisect; a single message: refused
 //	                                                   ─▶ 401/403: stop everything
 //
@@ -151,10 +152,30 @@ type HTTPOptions struct {
 	// the payload (valid only during the call) and a short reason. Calls
 	// never overlap.
 	OnRefused func(pos record.Position, payload []byte, reason string)
+	// AllRefusedLimit, when positive, stops the sink with ErrAllRefused
+	// once the API has refused this many messages and accepted none, or,
+	// after Close, refused every message of the run when there were fewer.
+	// While nothing is accepted, a refused batch is resolved one message
+	// at a time (one request each, where bisection costs two), so an API
+	// that refuses everything costs about this many requests.
+	AllRefusedLimit int
+
+	// OnDelivered is called with the messages of each request the API
+	// acknowledged (a chunk's messages may be spread over several
+	// requests), before OnAck reports their chunks; acks is valid only
+	// during the call. Calls never overlap.
+	OnDelivered func(acks []MessageAck)
 	// OnAck is called with a chunk's Seq once every message of that chunk
 	// and of all chunks written before it has been delivered or refused;
 	// in chunk order, never overlapping, for every chunk (empty ones too).
 	OnAck func(seq int64)
+}
+
+// MessageAck names a message the API acknowledged: its chunk's Seq and its
+// index among the chunk's messages.
+type MessageAck struct {
+	Seq   int64
+	Index int
 }
 
 // HTTPStats describes what the HTTP sink did.
@@ -195,11 +216,14 @@ type RetryCounts struct {
 	ServerError     int64 `json:"5xx"`
 	Timeout         int64 `json:"timeout"`
 	Connection      int64 `json:"connection"`
+	// Unexpected counts 2xx answers that were not the API's
+	// acknowledgement (an HTML page, garbage, an empty body).
+	Unexpected int64 `json:"unexpected_answer"`
 }
 
 // Total is the number of retries of any cause.
 func (r RetryCounts) Total() int64 {
-	return r.TooManyRequests + r.ServerError + r.Timeout + r.Connection
+	return r.TooManyRequests + r.ServerError + r.Timeout + r.Connection + r.Unexpected
 }
 
 // HTTPSink delivers chunks to the batch API. See HTTPOptions.
@@ -231,8 +255,12 @@ type HTTPSink struct {
 	permits *adaptiveLimit
 	gate    pauseGate
 	acks    ackTracker
+	guard   refusalGuard
 
 	refuseMu sync.Mutex
+	// deliveredMu serialises OnDelivered, whose argument it holds
+	deliveredMu  sync.Mutex
+	deliveredBuf []MessageAck
 
 	errMu sync.Mutex
 	err   error
@@ -242,7 +270,7 @@ type HTTPSink struct {
 
 type httpCounters struct {
 	requests, batches, bytesSent, bytesRaw, messages, refused, splits atomic.Int64
-	r429, r5xx, rTimeout, rConn                                       atomic.Int64
+	r429, r5xx, rTimeout, rConn, rUnexpected                          atomic.Int64
 	rateWait, retryAfterWait, backoffWait                             atomic.Int64
 }
 
@@ -304,6 +332,7 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 	s.free = make(chan *httpBatch, opts.Concurrency+1)
 	s.permits = newAdaptiveLimit(opts.Concurrency)
 	s.acks.onAck = opts.OnAck
+	s.guard.limit = int64(opts.AllRefusedLimit)
 	return s, nil
 }
 
@@ -358,6 +387,9 @@ func (o *HTTPOptions) normalize() error {
 	}
 	if o.MaxAttempts < 0 {
 		return fmt.Errorf("max attempts: %d is negative", o.MaxAttempts)
+	}
+	if o.AllRefusedLimit < 0 {
+		return fmt.Errorf("all-refused limit: %d is negative", o.AllRefusedLimit)
 	}
 	if o.MaxElapsed <= 0 {
 		o.MaxElapsed = 5 * time.Minute
@@ -446,6 +478,7 @@ type httpBatch struct {
 type batchMsg struct {
 	off, end int
 	ack      *chunkAck
+	idx      int // among its chunk's messages
 	pos      record.Position
 }
 
@@ -506,10 +539,11 @@ func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
 		b := s.open
 		off := len(b.buf)
 		b.buf = append(b.buf, m...)
-		b.msgs = append(b.msgs, batchMsg{off: off, end: len(b.buf), ack: ca, pos: pos})
+		b.msgs = append(b.msgs, batchMsg{off: off, end: len(b.buf), ack: ca, idx: i, pos: pos})
 		b.size += need
 		added++
 	}
+	s.guard.handed.Add(int64(added))
 	s.acks.seal(ca, added)
 	if s.open != nil && len(s.open.msgs) > 0 && s.opts.Linger > 0 {
 		s.lastWrite = time.Now()
@@ -618,11 +652,13 @@ func (s *HTTPSink) Close(ctx context.Context) error {
 	var err error
 	if !s.closed {
 		s.closed = true
+		s.guard.closed.Store(true)
 		if s.failure() == nil {
 			err = s.dispatchLocked(ctx)
 		}
 	}
 	s.asmMu.Unlock()
+	s.checkAllRefused() // everything may have been refused before Close
 	if err == nil {
 		err = s.wait(ctx)
 	}
@@ -703,6 +739,20 @@ func (s *HTTPSink) failureOr(err error) error {
 	return err
 }
 
+// delivered reports the messages of an acknowledged request.
+func (s *HTTPSink) delivered(msgs []batchMsg) {
+	if s.opts.OnDelivered == nil {
+		return
+	}
+	s.deliveredMu.Lock()
+	defer s.deliveredMu.Unlock()
+	s.deliveredBuf = s.deliveredBuf[:0]
+	for i := range msgs {
+		s.deliveredBuf = append(s.deliveredBuf, MessageAck{Seq: msgs[i].ack.seq, Index: msgs[i].idx})
+	}
+	s.opts.OnDelivered(s.deliveredBuf)
+}
+
 // refuse reports a message that will not be delivered.
 func (s *HTTPSink) refuse(pos record.Position, payload []byte, reason string) {
 	s.st.refused.Add(1)
@@ -737,6 +787,7 @@ func (s *HTTPSink) HTTPStats() HTTPStats {
 			ServerError:     s.st.r5xx.Load(),
 			Timeout:         s.st.rTimeout.Load(),
 			Connection:      s.st.rConn.Load(),
+			Unexpected:      s.st.rUnexpected.Load(),
 		},
 		RateLimitWait:  time.Duration(s.st.rateWait.Load()),
 		RetryAfterWait: time.Duration(s.st.retryAfterWait.Load()),

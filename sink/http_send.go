@@ -50,6 +50,7 @@ const (
 	cause5xx
 	causeTimeout
 	causeConn
+	causeUnexpected // a 2xx that is not the API's answer
 )
 
 // attemptResult is what one request came to.
@@ -79,17 +80,22 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			s.permits.success()
 			s.st.batches.Add(1)
 			s.st.messages.Add(int64(len(msgs)))
+			s.delivered(msgs)
 			s.acks.resolve(msgs)
 			return nil
 		case outRefused:
 			if len(msgs) == 1 {
 				s.refuse(msgs[0].pos, b.payload(&msgs[0]), a.text)
 				s.acks.resolve(msgs)
+				s.apiRefused()
 				return nil
 			}
 			// Never again as is: each half on its own, until the refused
 			// messages stand alone.
 			s.st.splits.Add(1)
+			if s.probing() {
+				return s.deliverProbing(ctx, b, msgs)
+			}
 			h := len(msgs) / 2
 			if err := s.deliver(ctx, b, msgs[:h]); err != nil {
 				return err
@@ -133,12 +139,30 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			s.st.rTimeout.Add(1)
 		case causeConn:
 			s.st.rConn.Add(1)
+		case causeUnexpected:
+			s.st.rUnexpected.Add(1)
 		}
 		if err := s.opts.Sleep(ctx, wait); err != nil {
 			return s.stopped(err)
 		}
 		s.st.backoffWait.Add(int64(wait))
 	}
+}
+
+// deliverProbing resolves a refused batch one message at a time while the
+// API has accepted nothing (see HTTPOptions.AllRefusedLimit), and bisects
+// the rest as usual once it has accepted something.
+func (s *HTTPSink) deliverProbing(ctx context.Context, b *httpBatch, msgs []batchMsg) error {
+	i := 0
+	for ; i < len(msgs) && s.probing(); i++ {
+		if err := s.deliver(ctx, b, msgs[i:i+1]); err != nil {
+			return err
+		}
+	}
+	if i == len(msgs) {
+		return nil
+	}
+	return s.deliver(ctx, b, msgs[i:])
 }
 
 // waitTurn waits for a Retry-After pause to end, for a request permit and
@@ -267,11 +291,24 @@ func (s *HTTPSink) post(ctx context.Context, b *httpBatch, msgs []batchMsg) atte
 		}
 		return attemptResult{kind: outRetry, cause: causeConn, desc: "connection: " + text}
 	}
-	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10)) // keep the connection reusable
 	resp.Body.Close()
+	if readErr != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// An answer cut off is no acknowledgement: the batch may or may
+		// not have been stored (messageIds make a resend harmless).
+		if ctx.Err() != nil {
+			return attemptResult{kind: outFatal, err: s.stopped(ctx.Err())}
+		}
+		return attemptResult{kind: outRetry, cause: causeConn,
+			desc: fmt.Sprintf("connection: the %s answer was cut off: %s", resp.Status, s.transportError(readErr))}
+	}
 	return s.classify(resp, respBody, len(msgs))
 }
+
+// maxAnswerBytes bounds the answer body read: the API's acknowledgement is
+// a small JSON object, its errors a short list.
+const maxAnswerBytes = 64 << 10
 
 // classify turns an HTTP answer into an attempt result.
 func (s *HTTPSink) classify(resp *http.Response, body []byte, n int) attemptResult {
@@ -282,6 +319,13 @@ func (s *HTTPSink) classify(resp *http.Response, body []byte, n int) attemptResu
 	}
 	switch {
 	case code >= 200 && code < 300:
+		if why := notAnAcknowledgement(resp.Header.Get("Content-Type"), body); why != "" {
+			// Something between us and the API (a captive portal, a
+			// proxy's sign-in page, a misrouted URL) answered, or the
+			// API's answer is damaged: nothing says the batch was stored.
+			return attemptResult{kind: outRetry, cause: causeUnexpected,
+				desc: fmt.Sprintf("%s %s", status, s.redact(why))}
+		}
 		return attemptResult{kind: outOK}
 	case code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge:
 		return attemptResult{kind: outRefused, text: fmt.Sprintf("the API refused the message (%s): %s", status, s.errorText(body, code))}

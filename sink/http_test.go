@@ -1092,3 +1092,196 @@ func TestHTTPVerifiesTLS(t *testing.T) {
 		t.Errorf("trusted: %v, %+v", err, s.Stats())
 	}
 }
+
+// A 2xx is an acknowledgement only with the API's JSON: an HTML page, an
+// empty body, garbage or a cut-off answer is retried and, when it persists,
+// fails the batch; nothing is counted as delivered or acknowledged.
+func TestHTTPOnlyTheAPIsAnswerAcknowledges(t *testing.T) {
+	cases := []struct {
+		name, ct, body string
+		ack            bool
+		want           string // in the error
+	}{
+		{"empty object", "application/json", `{}`, true, ""},
+		{"segment success", "application/json", `{"success":true}`, true, ""},
+		{"JSON sent as text/plain", "text/plain", " {}\n", true, ""},
+		{"HTML login page", "text/html; charset=utf-8", fakeapi.LoginPage, false, `an HTML page ("Sign in - Corporate Proxy")`},
+		{"HTML without a content type", "", "<html><body>ok</body></html>", false, "an HTML page"},
+		{"empty body", "application/json", "", false, "empty body"},
+		{"garbage", "application/octet-stream", "\x00\x01OK", false, "not the API's JSON"},
+		{"truncated JSON", "application/json", `{"success":tr`, false, "not the API's JSON"},
+		{"a JSON array", "application/json", `[]`, false, "not the API's JSON"},
+		{"success false", "application/json", `{"success":false,"message":"workspace suspended"}`, false, "workspace suspended"},
+		{"errors in a 200", "application/json", `{"meta":{"errors":["batch[0]: invalid"]}}`, false, "batch[0]: invalid"},
+		{"an error in a 200", "application/json", `{"error":"workspace not found"}`, false, "workspace not found"},
+		{"empty error fields", "application/json", `{"errors":[],"error":null,"meta":{"errors":[]}}`, true, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var n int
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				n++
+				mu.Unlock()
+				if tc.ct != "" {
+					w.Header().Set("Content-Type", tc.ct)
+				} else {
+					w.Header()["Content-Type"] = nil
+				}
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			h := newHarness(t, fakeapi.Options{}, HTTPOptions{Endpoint: srv.URL + "/v1/batch", MaxAttempts: 3})
+			err := h.run(chunks(payloads(10, 10), 5))
+			st := h.sink.HTTPStats()
+			if tc.ack {
+				if err != nil || st.Messages != 10 || st.Retries.Unexpected != 0 {
+					t.Fatalf("error %v, stats %+v", err, st)
+				}
+				h.checkAcks(2)
+				return
+			}
+			if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "after 3 attempts") {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if st.Messages != 0 || st.Batches != 0 || st.Retries.Unexpected < 2 {
+				t.Errorf("stats %+v", st)
+			}
+			h.checkAcks(0)
+		})
+	}
+
+	t.Run("answer cut off", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `{"succ`)
+		}))
+		defer srv.Close()
+		h := newHarness(t, fakeapi.Options{}, HTTPOptions{Endpoint: srv.URL + "/v1/batch", MaxAttempts: 2})
+		err := h.run(chunks(payloads(4, 10), 4))
+		if st := h.sink.HTTPStats(); !errors.Is(err, ErrGaveUp) || st.Messages != 0 || st.Retries.Connection == 0 {
+			t.Errorf("error %v, stats %+v", err, st)
+		}
+		h.checkAcks(0)
+	})
+}
+
+// The all-refused guard: an API that refuses everything stops the sink
+// after about AllRefusedLimit requests, whatever the input's size; bad rows
+// among good ones never trip it, and cost little more than bisection.
+func TestHTTPAllRefusedGuard(t *testing.T) {
+	refuseAll := func(json.RawMessage) error { return errors.New("objectTypeId 1 does not exist") }
+	for _, tc := range []struct {
+		name        string
+		n, conc     int
+		maxRequests int
+	}{{"large", 5000, 4, 100 + 4 + 20}, {"small", 30, 4, 31}, {"one", 1, 1, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, fakeapi.Options{Validate: refuseAll},
+				HTTPOptions{MaxBatchMessages: 500, Concurrency: tc.conc, AllRefusedLimit: 100})
+			err := h.run(chunks(payloads(tc.n, 10), 250))
+			if !errors.Is(err, ErrAllRefused) || !strings.Contains(err.Error(), "accepted none") {
+				t.Fatalf("error %v", err)
+			}
+			if n := len(h.srv.Requests()); n > tc.maxRequests {
+				t.Errorf("%d requests, want at most %d", n, tc.maxRequests)
+			}
+			if st := h.sink.HTTPStats(); st.Messages != 0 || st.Refused == 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+
+	t.Run("bad rows among good ones", func(t *testing.T) {
+		// the first message of every batch is bad: probing ends with the
+		// first acknowledgement, bisection does the rest
+		bad := map[string]bool{}
+		for i := 0; i < 3000; i += 100 {
+			bad[msgID(i)] = true
+		}
+		validate := func(m json.RawMessage) error {
+			var v struct{ MessageID string }
+			_ = json.Unmarshal(m, &v)
+			if bad[v.MessageID] {
+				return errors.New("bad value")
+			}
+			return nil
+		}
+		h := newHarness(t, fakeapi.Options{Validate: validate}, HTTPOptions{MaxBatchMessages: 100, Concurrency: 4, AllRefusedLimit: 5})
+		ps := payloads(3000, 10)
+		cs := chunks(ps, 250)
+		if err := h.run(cs); err != nil {
+			t.Fatal(err)
+		}
+		var refused []int
+		for i := 0; i < 3000; i += 100 {
+			refused = append(refused, i)
+		}
+		h.checkDelivered(ps, refused...)
+		h.checkAcks(len(cs))
+		// 30 batches, each: 1 refused + bisection (2·7 requests down to
+		// the bad message); probing only until the first acknowledgement
+		if n := len(h.srv.Requests()); n > 30*16+10 {
+			t.Errorf("%d requests", n)
+		}
+	})
+}
+
+// OnDelivered names each message of every acknowledged request (a chunk
+// spread over several requests is reported request by request), once,
+// before OnAck reports its chunk; refused messages never.
+func TestHTTPOnDeliveredPerMessage(t *testing.T) {
+	bad := msgID(7)
+	validate := func(m json.RawMessage) error {
+		if strings.Contains(string(m), `"messageId":"`+bad+`"`) {
+			return errors.New("bad value")
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	seen := map[MessageAck]int{}
+	var calls int
+	var ackedBefore []int64
+	h := newHarness(t, fakeapi.Options{Validate: validate}, HTTPOptions{MaxBatchMessages: 60, Concurrency: 3})
+	h.sink.opts.OnDelivered = func(acks []MessageAck) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		for _, a := range acks {
+			seen[a]++
+		}
+		h.mu.Lock()
+		for _, a := range acks {
+			if slices.Contains(h.acks, a.Seq) {
+				ackedBefore = append(ackedBefore, a.Seq)
+			}
+		}
+		h.mu.Unlock()
+	}
+	ps := payloads(1000, 10)
+	cs := chunks(ps, 250)
+	if err := h.run(cs); err != nil {
+		t.Fatal(err)
+	}
+	h.checkAcks(len(cs))
+	if len(ackedBefore) > 0 {
+		t.Errorf("chunks %v were acknowledged before some of their messages", ackedBefore)
+	}
+	for i := range ps {
+		a := MessageAck{Seq: int64(i / 250), Index: i % 250}
+		want := 1
+		if i == 7 {
+			want = 0
+		}
+		if seen[a] != want {
+			t.Errorf("message %d (%+v) reported %d times, want %d", i, a, seen[a], want)
+		}
+	}
+	if len(seen) != 999 || calls < 1000/60 {
+		t.Errorf("%d messages in %d calls", len(seen), calls)
+	}
+}

@@ -235,7 +235,7 @@ func TestNumericFlagRanges(t *testing.T) {
 		{"--batch-messages", "3000", "--batch-messages must be between 1 and 2500"},
 		{"--max-attempts", "0", "--max-attempts must be between 1 and 100"},
 		{"--batch-bytes", "100", "--batch-bytes must be between 1024 and 500000"},
-		{"--part-size", "10", "--part-size must be between 1024"},
+		{"--part-size", "0", "--part-size"},
 		{"--max-record-bytes", "10", "--max-record-bytes must be between 1024"},
 		{"--max-ratio", "0", "--max-ratio must be between 1"},
 		{"--max-rejects", "-2", "--max-rejects must be -1 or more"},

@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 )
 
 func main() {
@@ -16,5 +18,10 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(128 << 20)
 	}
+	// A write to a closed pipe (`--out - | head -1`) must fail with EPIPE
+	// and end the run with a message and exit 1, not kill the process
+	// with SIGPIPE (Go's default for standard output): asking for the
+	// signal is what turns that default off.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
 }

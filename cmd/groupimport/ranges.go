@@ -15,7 +15,7 @@ const (
 	maxRateLimit     = 100000 // requests/s
 	maxAttempts      = 100
 	minBatchBytes    = 1024
-	minPartSize      = 1 << 10
+	minPartSize      = 1 // a part smaller than a payload holds that one payload
 	maxPartSize      = 1 << 40
 	minRecordBytes   = 1 << 10
 	maxRecordBytes   = 1 << 30
@@ -44,7 +44,7 @@ func checkRanges(o *runner.Options, command string) error {
 			check{"--batch-messages", int64(h.BatchMessages), 1, 2500, " (the API's limit is 2500)"},
 			check{"--max-attempts", int64(h.MaxAttempts), 1, maxAttempts, ""},
 			check{"--batch-bytes", int64(h.BatchBytes), minBatchBytes, 500000, " (the API's limit is 500000)"},
-			check{"--part-size", o.PartBytes, minPartSize, maxPartSize, " (1KiB…1TiB)"},
+			check{"--part-size", o.PartBytes, minPartSize, maxPartSize, " (1 byte…1TiB)"},
 		)
 		if r := h.RateLimit; math.IsNaN(r) || r <= 0 || r > maxRateLimit {
 			return fmt.Errorf("--rate-limit must be more than 0 and at most %d requests per second, not %g", maxRateLimit, r)

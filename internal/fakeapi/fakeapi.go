@@ -11,7 +11,9 @@
 // every request and every stored message (raw, with duplicates, and by
 // messageId), and injects faults by a script, a function or probabilities:
 // 429 with Retry-After, 500, 503 (also after storing: a lost
-// acknowledgement), slow answers, dropped connections.
+// acknowledgement), slow answers, dropped connections, and a 200 that is
+// not the API's answer (an HTML login page, garbage). A good answer is
+// 200 with {}, as the vendor's OpenAPI file describes it.
 //
 // Handlers never fail a test: what they see is exposed through methods, and
 // Violations lists what a correct client must never send.
@@ -64,9 +66,20 @@ const (
 	// DropAfterStore stores the batch, then closes the connection without
 	// an answer.
 	DropAfterStore
+	// NotTheAPI answers 200 with a body that is not the API's JSON
+	// (Fault.Body, default an HTML login page, as Fault.ContentType,
+	// default text/html) and stores nothing: a captive portal, a proxy's
+	// sign-in page or a misrouted endpoint.
+	NotTheAPI
 )
 
-var kindNames = [...]string{"none", "429", "500", "503", "503-after-store", "slow", "drop", "drop-after-store"}
+var kindNames = [...]string{"none", "429", "500", "503", "503-after-store", "slow", "drop", "drop-after-store", "200-not-the-api"}
+
+// LoginPage is the default body of a NotTheAPI answer.
+const LoginPage = `<!DOCTYPE html>
+<html><head><title>Sign in - Corporate Proxy</title></head>
+<body><form method="post" action="/login"><input name="user"><input name="password" type="password"></form></body></html>
+`
 
 func (k FaultKind) String() string {
 	if int(k) < len(kindNames) {
@@ -87,6 +100,9 @@ type Fault struct {
 	// Block, when not nil, holds the request (before anything else is done
 	// to it) until it is closed, the client goes away or the server closes.
 	Block <-chan struct{}
+	// Body and ContentType are the answer of a NotTheAPI fault ("" for
+	// the defaults: LoginPage as text/html).
+	Body, ContentType string
 }
 
 // Chaos injects faults at random, each with its probability (they are
@@ -398,6 +414,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	case Drop:
 		s.drop(w, &rec)
 		return
+	case NotTheAPI:
+		s.notTheAPI(w, &rec, f)
+		return
 	case Slow:
 		s.wait(f.Delay)
 	}
@@ -421,7 +440,23 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = http.StatusOK
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, `{"success":true}`)
+	// The vendor's OpenAPI file: "A successful request returns an empty
+	// object response."
+	_, _ = io.WriteString(w, `{}`)
+}
+
+// notTheAPI answers 200 with something other than the API's JSON.
+func (s *Server) notTheAPI(w http.ResponseWriter, rec *Request, f Fault) {
+	body, ct := f.Body, f.ContentType
+	if body == "" {
+		body = LoginPage
+	}
+	if ct == "" {
+		ct = "text/html; charset=utf-8"
+	}
+	rec.Status = http.StatusOK
+	w.Header().Set("Content-Type", ct)
+	_, _ = io.WriteString(w, body)
 }
 
 type parsedMsg struct {

@@ -103,25 +103,42 @@ func TestFaults(t *testing.T) {
 		{Kind: DropAfterStore},
 		{Kind: Slow, Delay: 50 * time.Millisecond},
 		{Kind: ServerError},
+		{Kind: NotTheAPI},
+		{Kind: NotTheAPI, Body: "garbage", ContentType: "text/plain"},
 	}})
 	defer s.Close()
 	code, _, h := post(t, s.URL(), key, batch("a"), true, true)
 	if code != 429 || h.Get("Retry-After") != "3" || h.Get("X-RateLimit-Reset") != "4" {
 		t.Errorf("429: %d %v", code, h)
 	}
-	for i, want := range []int{503, 503, 0, 0, 200, 500, 200} {
+	for i, want := range []int{503, 503, 0, 0, 200, 500, 200, 200, 200} {
 		start := time.Now()
-		code, _, _ := post(t, s.URL(), key, batch(fmt.Sprint("m", i)), true, true)
+		code, body, h := post(t, s.URL(), key, batch(fmt.Sprint("m", i)), true, true)
 		if code != want {
 			t.Errorf("request %d: %d, want %d", i+2, code, want)
+		}
+		switch i {
+		case 4, 8:
+			if body != "{}" || h.Get("Content-Type") != "application/json" {
+				t.Errorf("request %d: a good answer is {} as JSON, not %q (%s)", i+2, body, h.Get("Content-Type"))
+			}
+		case 6:
+			if body != LoginPage || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				t.Errorf("200 not the API: %q %s", body, h.Get("Content-Type"))
+			}
+		case 7:
+			if body != "garbage" || h.Get("Content-Type") != "text/plain" {
+				t.Errorf("200 not the API, own body: %q %s", body, h.Get("Content-Type"))
+			}
 		}
 		if i == 4 && time.Since(start) < 50*time.Millisecond {
 			t.Error("slow answer was fast")
 		}
 	}
-	// Stored: after-store 503 (m1), after-store drop (m3), slow (m4), last (m6).
+	// Stored: after-store 503 (m1), after-store drop (m3), slow (m4), last
+	// (m8); not the answers that are not the API's (m6, m7).
 	got := s.Messages()
-	for _, id := range []string{"m1", "m3", "m4", "m6"} {
+	for _, id := range []string{"m1", "m3", "m4", "m8"} {
 		if got[id] == nil {
 			t.Errorf("%s not stored", id)
 		}
