@@ -82,12 +82,18 @@ type parquetReader struct {
 	meta     *format.FileMetaData
 	sch      *pqSchema
 	names    []string
+	cols     []int  // the top-level columns decoded (indexes into sch.top), in file order
+	wantLeaf []bool // per leaf: its top-level column is decoded
 	schema   *record.Schema
 	parts    []pqPartition
 	ignored  []string // partition keys shadowed by columns
 	dataEnd  int64
 	shadow   *shadowFile // when pages are decompressed here (see parquet_shadow.go)
 	rowsNote bool        // the footer's row count is 0 but the row groups hold rows
+
+	// opened counts, per leaf, the column chunks handed to parquet-go: the
+	// proof that projection leaves the other columns alone.
+	opened []atomic.Int64
 
 	rgFirst  []int64 // first row (0-based) of each row group
 	rgBytes  []int64 // compressed bytes of each row group
@@ -294,17 +300,33 @@ func (r *parquetReader) check() error {
 		return fmt.Errorf("%w: the footer says %d rows but its row groups hold %d", ErrParquetCorrupt, m.NumRows, rows)
 	}
 	r.rowsNote = rows != m.NumRows
-	// Columns: the file's, then the partition keys.
-	for _, n := range sch.top {
+	// Columns: the file's, then the partition keys, less those the caller
+	// does not need.
+	want := func(name string) bool { return r.opts.Columns == nil || slicesContains(r.opts.Columns, name) }
+	var fileNames []string
+	r.wantLeaf = make([]bool, len(sch.leaves))
+	r.opened = make([]atomic.Int64, len(sch.leaves))
+	for i, n := range sch.top {
+		fileNames = append(fileNames, n.name)
+		if !want(n.name) {
+			continue
+		}
+		r.cols = append(r.cols, i)
 		r.names = append(r.names, n.name)
+		for j := n.lo; j < n.hi; j++ {
+			r.wantLeaf[j] = true
+		}
 	}
 	parts, err := hivePartitions(r.src.Path)
 	if err != nil {
 		return err
 	}
 	for _, p := range parts {
-		if slicesContains(r.names, p.name) {
+		if slicesContains(fileNames, p.name) {
 			r.ignored = append(r.ignored, p.name)
+			continue
+		}
+		if !want(p.name) {
 			continue
 		}
 		r.parts = append(r.parts, p)
@@ -312,6 +334,18 @@ func (r *parquetReader) check() error {
 	}
 	r.schema = record.NewSchema(r.names)
 	return nil
+}
+
+// openedColumns lists the leaf columns whose chunks were handed to
+// parquet-go so far (for tests of projection).
+func (r *parquetReader) openedColumns() []string {
+	var out []string
+	for j := range r.opened {
+		if r.opened[j].Load() > 0 {
+			out = append(out, r.sch.leaves[j].path)
+		}
+	}
+	return out
 }
 
 func slicesContains(s []string, x string) bool {
@@ -442,7 +476,7 @@ func (r *parquetReader) Next(b *record.Batch, max int) (err error) {
 	if !r.started {
 		r.start()
 	}
-	ncol := len(r.sch.top)
+	ncol := len(r.cols)
 	total := len(r.names)
 	var parts []record.Value
 	for len(b.Rows) < max && b.ArenaLen() < arenaLimit {
@@ -644,6 +678,9 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	rows := meta.NumRows
 	if r.shadow == nil {
 		for j, l := range r.sch.leaves {
+			if !r.wantLeaf[j] {
+				continue
+			}
 			if _, err := scan.scan(&meta.Columns[j].MetaData, rows, l.maxRep == 0, false); err != nil {
 				return fail(err, l.path)
 			}
@@ -654,10 +691,14 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	chunks := r.file.RowGroups()[rg].ColumnChunks()
 	cursors = make([]*leafCursor, len(r.sch.leaves))
 	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		r.opened[j].Add(1)
 		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
 	}
 	a := &pqAssembler{d: d, cur: cursors}
-	ncol := len(r.sch.top)
+	ncol := len(r.cols)
 	maxRow := r.opts.MaxRecordBytes
 	target := int64(256)
 	var done int64
@@ -667,7 +708,8 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 		}
 		n := min(target, rows-done)
 		c.reset(rg, r.rgFirst[rg]+done, int(n), ncol)
-		for k, node := range r.sch.top {
+		for k, top := range r.cols {
+			node := r.sch.top[top]
 			a.rowInRG = done
 			if err := a.decodeColumn(c, k, ncol, node, int(n), maxRow); err != nil {
 				return fail(err, node.name)
@@ -677,6 +719,9 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 		if done == rows {
 			// Every column must end here, with the values the footer counts.
 			for j, cur := range cursors {
+				if cur == nil {
+					continue
+				}
 				if _, err := cur.peek(); err != io.EOF {
 					if err == nil {
 						err = fmt.Errorf("%w: the column holds more values than the row group's %d rows", ErrParquetCorrupt, rows)
