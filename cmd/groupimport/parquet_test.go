@@ -61,7 +61,7 @@ func TestParquetProjectionThroughTheCLI(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		rows = append(rows, parquet.Row{
 			parquet.ByteArrayValue([]byte{'c', byte('0' + i)}).Level(0, 0, 0),
-			parquet.ByteArrayValue([]byte("Name " + string(rune('A'+i)))).Level(0, 0, 1),
+			parquet.ByteArrayValue([]byte("Name "+string(rune('A'+i)))).Level(0, 0, 1),
 			parquet.ByteArrayValue([]byte("note")).Level(0, 0, 2),
 		})
 	}
