@@ -22,7 +22,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 [ $# -gt 0 ] && shift
 targets="importer:FuzzCSV importer:FuzzCSVRoundTrip importer:FuzzNDJSON importer:FuzzDecompress
-internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote
+internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote internal/variant:FuzzDecode
 transform:FuzzParseTime transform:FuzzBuild internal/speccheck:FuzzScanObject"
 for t in $targets; do
 	pkg=${t%%:*}
