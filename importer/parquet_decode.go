@@ -317,6 +317,10 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 		}
 		a.cur[l.index].advance()
 		return nil
+	case pqVariant:
+		return a.emitVariant(n, rep)
+	case pqShred:
+		return a.emitShred(n, rep)
 	case pqStruct:
 		a.putByte('{')
 		for i, c := range n.children {
@@ -461,6 +465,9 @@ func (a *pqAssembler) decodeColumn(c *pqChunk, k, ncol int, n *pqNode, rows int,
 				return err
 			}
 			cell.kind = record.JSON
+			if n.kind == pqVariant && a.rowErr == nil {
+				cell.kind = a.variantCell()
+			}
 		}
 		c.arena = a.out
 		if a.rowErr != nil {

@@ -821,7 +821,11 @@ func TestParquetRealFiles(t *testing.T) {
 		{file: "malformed_negative_page_size.parquet", refused: `row group 0, column "id": corrupt Parquet file: page 0 (byte 4) declares -4001 bytes`},
 		{file: "malformed_negative_row_group_num_rows.parquet", refused: "row group 0 num_rows=-1 is negative"},
 		{file: "malformed_num_values_exceeds_data.parquet", refused: `row group 0, column "id": corrupt Parquet file: the column chunk's metadata says 500 values but its pages hold 7732`},
-		{file: "shredded_variant_case-004.parquet", refused: `column "var": the VARIANT logical type is not supported`},
+		// VARIANT, shredded (value by value against the expected variants in TestParquetVariantShreddedCases)
+		{file: "shredded_variant_case-004.parquet", rows: 1, lines: map[int]string{0: "id=number:1 var=boolean:true"}},
+		{file: "shredded_variant_case-042.parquet", rows: 1, rowErrs: map[int]string{0: `column "var": a VARIANT has both a value and a typed_value, and it is not an object`}},
+		{file: "shredded_variant_case-045.parquet", rows: 4, lines: map[int]string{0: `id=number:0 var=json:["comedy","drama"]`, 1: "id=number:1 var=number:34"}},
+		{file: "shredded_variant_case-134.parquet", rows: 1, lines: map[int]string{0: `id=number:1 var=json:{"a":null,"b":"iceberg","d":"2024-01-30T00:00:00.000Z"}`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -1178,7 +1182,7 @@ func TestParquetRefused(t *testing.T) {
 		{"external column chunk", variant("external", func(m *format.FileMetaData) { m.RowGroups[0].Columns[0].FilePath = "other.parquet" }),
 			`the column's data is in another file ("other.parquet")`},
 		{"variant", variant("variant", func(m *format.FileMetaData) { pqElement(m, "tags").LogicalType.Value = &format.VariantType{} }),
-			`column "tags": the VARIANT logical type is not supported`},
+			`VARIANT column "tags": unexpected field "list" (a VARIANT holds metadata, value and typed_value)`},
 		{"date on text", variant("badtype", func(m *format.FileMetaData) { pqElement(m, "name").LogicalType.Value = &format.DateType{} }),
 			`column "name": DATE on BYTE_ARRAY is not a valid Parquet type`},
 		{"duplicate column", variant("dup", func(m *format.FileMetaData) { pqElement(m, "name").Name = "id" }), `the column name "id" appears twice`},

@@ -517,4 +517,5 @@ type pqDecoder struct {
 	digits   []byte
 	neg      []byte
 	scratch  []byte
+	variant  variantState
 }
