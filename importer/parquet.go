@@ -154,15 +154,11 @@ func openParquet(src *Source, opts Options, lim pqLimits) (r *parquetReader, err
 	var ra io.ReaderAt = src.file
 	size := src.Size
 	if needsShadow(meta) {
-		flat := make([]bool, len(r.sch.leaves))
-		for i, l := range r.sch.leaves {
-			flat[i] = l.maxRep == 0
-		}
 		shadowMeta := new(format.FileMetaData)
 		if err := decodeFooter(footer, shadowMeta); err != nil {
 			return nil, fileErr(err)
 		}
-		if r.shadow, err = newShadow(src.file, shadowMeta, flat, dataEnd, lim); err != nil {
+		if r.shadow, err = newShadow(src.file, shadowMeta, r.sch.leaves, dataEnd, lim); err != nil {
 			return nil, fileErr(err)
 		}
 		ra, size = r.shadow, r.shadow.size
@@ -676,17 +672,22 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	}()
 	meta := &r.meta.RowGroups[rg]
 	rows := meta.NumRows
-	if r.shadow == nil {
-		for j, l := range r.sch.leaves {
-			if !r.wantLeaf[j] {
-				continue
-			}
-			if _, err := scan.scan(&meta.Columns[j].MetaData, rows, l.maxRep == 0, false); err != nil {
-				return fail(err, l.path)
-			}
-		}
-	} else {
+	if r.shadow != nil {
 		defer r.shadow.forget(rg)
+	}
+	// The page headers of every column decoded, checked before parquet-go
+	// reads them (with a shadow file, its pages were checked when the file
+	// was opened: the headers are read again for the consistency checks).
+	headers := make([][]pqPage, len(r.sch.leaves))
+	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		pages, err := scan.scan(&meta.Columns[j].MetaData, rows, l, r.shadow != nil)
+		if err != nil {
+			return fail(err, l.path)
+		}
+		headers[j] = pages
 	}
 	chunks := r.file.RowGroups()[rg].ColumnChunks()
 	cursors = make([]*leafCursor, len(r.sch.leaves))
@@ -696,6 +697,7 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 		}
 		r.opened[j].Add(1)
 		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
+		cursors[j].expect(headers[j], &meta.Columns[j].MetaData, r.sch.top[l.top].kind == pqPrimitive, r.typeDefinedOrder(j))
 	}
 	a := &pqAssembler{d: d, cur: cursors}
 	ncol := len(r.cols)
@@ -730,6 +732,9 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 				}
 				if want := meta.Columns[j].MetaData.NumValues; cur.read != want {
 					return fail(fmt.Errorf("%w: %d values read, the footer says %d", ErrParquetCorrupt, cur.read, want), r.sch.leaves[j].path)
+				}
+				if err := cur.checkChunk(); err != nil {
+					return fail(err, r.sch.leaves[j].path)
 				}
 			}
 			c.last = true

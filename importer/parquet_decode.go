@@ -36,6 +36,8 @@ type leafCursor struct {
 	dict      parquet.Dictionary
 	dictValid bool
 	trusted   bool // the current page's values are known valid UTF-8
+
+	check pqExpect // what the headers and statistics say (parquet_check.go)
 }
 
 // peek returns the next value without consuming it, or io.EOF at the end
@@ -85,6 +87,9 @@ func (c *leafCursor) fill() error {
 			return c.err(err)
 		}
 		c.page = p
+		if err := c.checkPage(p); err != nil {
+			return c.err(err)
+		}
 		c.vr = p.Values()
 		c.left = p.NumValues()
 		c.trusted = false
@@ -491,6 +496,8 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 	optional := n.repType == format.Optional
 	maxDef := l.maxDef
 	base := a.rowInRG
+	rangeOn, lo, hi := cur.check.rangeOn, cur.check.lo, cur.check.hi
+	int32s := l.physical == format.Int32
 	for i := 0; i < rows; {
 		vs, err := cur.window()
 		if err != nil {
@@ -506,6 +513,17 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 				cur.skip(j)
 				a.rowInRG = base + int64(row)
 				return a.corrupt(l, "levels (r=%d, d=%d) for a top-level column", v.RepetitionLevel(), v.DefinitionLevel())
+			}
+			if rangeOn && v.DefinitionLevel() == maxDef {
+				x := v.Int64()
+				if int32s {
+					x = int64(v.Int32())
+				}
+				if x < lo || x > hi {
+					cur.skip(j)
+					a.rowInRG = base + int64(row)
+					return a.corrupt(l, "the value %d lies outside the column chunk's statistics (min %d, max %d)", x, lo, hi)
+				}
 			}
 			cell := pqCell{off: len(c.arena)}
 			switch {
