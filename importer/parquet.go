@@ -107,6 +107,9 @@ type parquetReader struct {
 	outs    []chan *pqChunk
 	wg      sync.WaitGroup
 
+	warnMu sync.Mutex
+	warns  map[string]int64
+
 	cur    *pqChunk
 	pos    int
 	nextRG int
@@ -151,6 +154,7 @@ func openParquet(src *Source, opts Options, lim pqLimits) (r *parquetReader, err
 	if r.sch, err = buildSchema(meta.Schema, opts); err != nil {
 		return nil, fileErr(err)
 	}
+	r.sch.binaryText(opts.BinaryAsString)
 	var ra io.ReaderAt = src.file
 	size := src.Size
 	if needsShadow(meta) {
@@ -586,6 +590,7 @@ const (
 
 func (r *parquetReader) start() {
 	r.started = true
+	r.decideBinaryText()
 	n := len(r.meta.RowGroups)
 	r.workers = max(1, min(2, runtime.GOMAXPROCS(0), n))
 	r.done = make(chan struct{})
@@ -738,6 +743,7 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 				}
 			}
 			c.last = true
+			r.takeWarnings(d)
 		}
 		if n > 0 {
 			per := max(1, int64(len(c.arena))/n)

@@ -28,7 +28,9 @@ import (
 //     stringified: text as it is, numbers and booleans as their text,
 //     timestamps as ISO-8601, anything else as its JSON text. A null key
 //     rejects the row. Entries are written in file order; a key that occurs
-//     twice is written twice.
+//     more than once keeps its last entry (where that entry stands), and the
+//     entries dropped are counted as a warning (most consumers of JSON
+//     refuse or silently merge duplicate keys).
 //   - VARIANT groups become the JSON of their value (parquet_variant.go):
 //     objects and arrays as JSON, a top-level scalar as its own kind.
 //   - Leaf conversions are listed on pqConv.
@@ -89,7 +91,10 @@ type pqLeaf struct {
 	unit     int64
 	timeDesc string // for Describe
 
-	inVariant bool // a column of a VARIANT group (read raw, never as text)
+	inVariant   bool   // a column of a VARIANT group (read raw, never as text)
+	plainBinary bool   // BYTE_ARRAY without an annotation (see parquet_binary.go)
+	autoText    bool   // plainBinary, to read as text if every value is UTF-8
+	desc        string // for Describe, instead of the conversion's name
 }
 
 // pqConv is the conversion of a leaf's values.
@@ -593,6 +598,7 @@ func (b *schemaBuilder) leaf(el *format.SchemaElement, n *pqNode) (*pqLeaf, erro
 		l.conv = convDouble
 	case format.ByteArray, format.FixedLenByteArray:
 		l.conv = convBinary
+		l.plainBinary = phys == format.ByteArray
 	default:
 		return nil, fmt.Errorf("%w: column %q: unknown physical type %d", errSchema, n.path, phys)
 	}
@@ -670,6 +676,8 @@ func describeNodeIn(out []string, parent, n *pqNode, indent string) []string {
 		what = "VARIANT metadata"
 	case parent != nil && parent.vValue == n:
 		what = "VARIANT-encoded value"
+	case n.kind == pqPrimitive && n.leaf.desc != "":
+		what = n.leaf.desc
 	case n.kind == pqPrimitive:
 		what = convNames[n.leaf.conv]
 		if n.leaf.timeDesc != "" {
