@@ -348,6 +348,28 @@ func (r *parquetReader) openedColumns() []string {
 	return out
 }
 
+// panicInOurCode reports, in a deferred function that recovered a panic,
+// whether the panic arose in this module's code rather than in
+// parquet-go's: a bug of ours is an internal error, not a corrupt file.
+func panicInOurCode() bool {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return strings.HasPrefix(f.Function, "github.com/groupimport/groupimport/")
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
 func slicesContains(s []string, x string) bool {
 	for _, v := range s {
 		if v == x {
@@ -672,6 +694,10 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	}()
 	defer func() {
 		if p := recover(); p != nil {
+			if panicInOurCode() {
+				ok = fail(fmt.Errorf("internal error reading the row group (please report it): %v", p), "")
+				return
+			}
 			ok = fail(fmt.Errorf("%w: the Parquet library failed on this row group: %v", ErrParquetCorrupt, p), "")
 		}
 	}()
@@ -693,6 +719,13 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 			return fail(err, l.path)
 		}
 		headers[j] = pages
+	}
+	if len(r.cols) == 0 && len(r.sch.leaves) > 0 {
+		// Nothing to decode (only partition keys asked for): the row count
+		// is still held to a column's values, not taken on trust.
+		if _, err := scan.scan(&meta.Columns[0].MetaData, rows, r.sch.leaves[0], r.shadow != nil); err != nil {
+			return fail(err, r.sch.leaves[0].path)
+		}
 	}
 	chunks := r.file.RowGroups()[rg].ColumnChunks()
 	cursors = make([]*leafCursor, len(r.sch.leaves))
