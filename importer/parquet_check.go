@@ -22,8 +22,8 @@ import (
 //     statistics); a REQUIRED top-level column in PLAIN encoding of a
 //     fixed-size type holds exactly num_values × size bytes;
 //   - every page as it decodes (checkPage): as many values (levels) as its
-//     header declares, and as many nulls as its header (v2) or, for a
-//     top-level column, its statistics count;
+//     header declares, and, outside lists, as many nulls as its header (v2)
+//     or, for a top-level column, its statistics count;
 //   - every column chunk at the end of its row group (checkChunk, after the
 //     checks of parquet_guard.go and decodeRowGroup on the value and row
 //     counts): a REQUIRED column's statistics count no nulls, and a
@@ -149,7 +149,8 @@ func (c *leafCursor) checkPage(p parquet.Page) error {
 	if h.DataPageHeaderV2.Valid {
 		d := &h.DataPageHeaderV2.V
 		values, statNulls = int64(d.NumValues), d.Statistics.NullCount
-		if int64(d.NumNulls) != nulls {
+		// (under a list, writers may count only the nulls of elements)
+		if c.leaf.maxRep == 0 && int64(d.NumNulls) != nulls {
 			return fmt.Errorf("%w: data page %d: the header counts %d nulls, %d decode", ErrParquetCorrupt, k, d.NumNulls, nulls)
 		}
 	} else {
