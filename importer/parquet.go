@@ -663,6 +663,45 @@ func (r *parquetReader) send(out chan<- *pqChunk, c *pqChunk) bool {
 	}
 }
 
+// openCursors checks the page headers of every column decoded in row
+// group rg before parquet-go reads them (with a shadow file its pages were
+// checked when the file was opened: the headers are read again for the
+// consistency checks), and opens a cursor on each. On an error it returns
+// the column's path.
+func (r *parquetReader) openCursors(rg int, scan *chunkScanner) ([]*leafCursor, string, error) {
+	meta := &r.meta.RowGroups[rg]
+	rows := meta.NumRows
+	headers := make([][]pqPage, len(r.sch.leaves))
+	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		pages, err := scan.scan(&meta.Columns[j].MetaData, rows, l, r.shadow != nil)
+		if err != nil {
+			return nil, l.path, err
+		}
+		headers[j] = pages
+	}
+	if len(r.cols) == 0 && len(r.sch.leaves) > 0 {
+		// Nothing to decode (only partition keys asked for): the row count
+		// is still held to a column's values, not taken on trust.
+		if _, err := scan.scan(&meta.Columns[0].MetaData, rows, r.sch.leaves[0], r.shadow != nil); err != nil {
+			return nil, r.sch.leaves[0].path, err
+		}
+	}
+	chunks := r.file.RowGroups()[rg].ColumnChunks()
+	cursors := make([]*leafCursor, len(r.sch.leaves))
+	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		r.opened[j].Add(1)
+		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
+		cursors[j].expect(headers[j], &meta.Columns[j].MetaData, r.sch.top[l.top].kind == pqPrimitive, r.typeDefinedOrder(j))
+	}
+	return cursors, "", nil
+}
+
 // decodeRowGroup decodes one row group into chunks sent to out. It returns
 // false when it sent an error or the reader is closing.
 func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner, out chan<- *pqChunk) (ok bool) {
@@ -706,36 +745,10 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	if r.shadow != nil {
 		defer r.shadow.forget(rg)
 	}
-	// The page headers of every column decoded, checked before parquet-go
-	// reads them (with a shadow file, its pages were checked when the file
-	// was opened: the headers are read again for the consistency checks).
-	headers := make([][]pqPage, len(r.sch.leaves))
-	for j, l := range r.sch.leaves {
-		if !r.wantLeaf[j] {
-			continue
-		}
-		pages, err := scan.scan(&meta.Columns[j].MetaData, rows, l, r.shadow != nil)
-		if err != nil {
-			return fail(err, l.path)
-		}
-		headers[j] = pages
-	}
-	if len(r.cols) == 0 && len(r.sch.leaves) > 0 {
-		// Nothing to decode (only partition keys asked for): the row count
-		// is still held to a column's values, not taken on trust.
-		if _, err := scan.scan(&meta.Columns[0].MetaData, rows, r.sch.leaves[0], r.shadow != nil); err != nil {
-			return fail(err, r.sch.leaves[0].path)
-		}
-	}
-	chunks := r.file.RowGroups()[rg].ColumnChunks()
-	cursors = make([]*leafCursor, len(r.sch.leaves))
-	for j, l := range r.sch.leaves {
-		if !r.wantLeaf[j] {
-			continue
-		}
-		r.opened[j].Add(1)
-		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
-		cursors[j].expect(headers[j], &meta.Columns[j].MetaData, r.sch.top[l.top].kind == pqPrimitive, r.typeDefinedOrder(j))
+	var column string
+	var err error
+	if cursors, column, err = r.openCursors(rg, scan); err != nil {
+		return fail(err, column)
 	}
 	a := &pqAssembler{d: d, cur: cursors}
 	ncol := len(r.cols)
