@@ -359,3 +359,42 @@ func TestParquetVariantSchemaRefused(t *testing.T) {
 		pqRefused(t, path, Options{}, c.want)
 	}
 }
+
+// TestParquetVariantNested: a VARIANT inside a struct and as the elements
+// of a list is written as JSON in place (a scalar as JSON too).
+func TestParquetVariantNested(t *testing.T) {
+	md, obj := variantOf(t, func(b *pqvariant.Builder) {
+		b.BeginObject()
+		b.Field("k")
+		b.Int8(1)
+		b.EndObject()
+	})
+	_, str := variantOf(t, func(b *pqvariant.Builder) { b.String("x") })
+	node := parquet.Group{
+		"s": parquet.Optional(parquet.Group{"v": parquet.Optional(parquet.Variant())}),
+		"l": parquet.Optional(parquet.List(parquet.Variant())),
+	}
+	// columns: l.list.element.metadata, l.list.element.value, s.v.metadata, s.v.value
+	rows := []parquet.Row{
+		{
+			parquet.ByteArrayValue(md).Level(0, 2, 0), parquet.ByteArrayValue(md).Level(1, 2, 0),
+			parquet.ByteArrayValue(obj).Level(0, 2, 1), parquet.ByteArrayValue(str).Level(1, 2, 1),
+			parquet.ByteArrayValue(md).Level(0, 2, 2), parquet.ByteArrayValue(str).Level(0, 2, 3),
+		},
+		{
+			parquet.NullValue().Level(0, 0, 0), parquet.NullValue().Level(0, 0, 1),
+			parquet.NullValue().Level(0, 1, 2), parquet.NullValue().Level(0, 1, 3),
+		},
+	}
+	path := pqWrite(t, filepath.Join(t.TempDir(), "nested.parquet"), node, rows)
+	res := pqRead(t, path, Options{}, 10)
+	if res.err != nil || len(res.rows) != 2 {
+		t.Fatalf("%d rows, %v", len(res.rows), res.err)
+	}
+	want := [][]string{{`json:[{"k":1},"x"]`, `json:{"v":"x"}`}, {"null", `json:{"v":null}`}}
+	for i := range want {
+		if strings.Join(res.rows[i], " ") != strings.Join(want[i], " ") || res.errs[i] != "" {
+			t.Errorf("row %d: %v %s, want %v", i, res.rows[i], res.errs[i], want[i])
+		}
+	}
+}
