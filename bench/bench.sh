@@ -15,7 +15,11 @@ gen() { [ -s "$data/$1" ] || go run ./bench/gen -rows "$2" -kind "$3" -format "$
 gen c1m.csv 1000000 companies csv
 gen c1m.ndjson 1000000 companies ndjson
 gen m3m.csv 3000000 memberships csv
-declare -A rows=([c1m.csv]=1000000 [c1m.ndjson]=1000000 [m3m.csv]=3000000)
+pq() { [ -s "$data/$1" ] || go run ./bench/parquetgen -out "$data/$1" "${@:2}"; }
+pq c1m.parquet -rows 1000000
+pq w1m.parquet -rows 1000000 -extra 179
+pq m3m.parquet -rows 3000000 -kind memberships
+declare -A rows=([c1m.csv]=1000000 [c1m.ndjson]=1000000 [m3m.csv]=3000000 [c1m.parquet]=1000000 [w1m.parquet]=1000000 [m3m.parquet]=3000000)
 configs=(
   "csv|c1m.csv|--companies|"
   "csv-zstd|c1m.csv|--companies|--compress zstd"
@@ -23,6 +27,9 @@ configs=(
   "csv-keep-dups|c1m.csv|--companies|--duplicates keep"
   "ndjson|c1m.ndjson|--companies|"
   "memberships-csv|m3m.csv|--memberships|"
+  "parquet|c1m.parquet|--companies|"
+  "parquet-20-of-200|w1m.parquet|--companies|--mapping bench/wide20.yaml"
+  "memberships-pq|m3m.parquet|--memberships|"
 )
 for ((i = 0; i < runs; i++)); do
   for c in "${configs[@]}"; do

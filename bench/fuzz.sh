@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run every fuzz target (readers, jsonx, dates, payload building, the SPEC
+# Run every fuzz target (readers incl. Parquet, jsonx, the VARIANT decoder, dates, payload building, the SPEC
 # checker's tokenizer) for a while.
 #
 #   bench/fuzz.sh            # 60s per target
@@ -21,8 +21,8 @@ minimize=${FUZZ_MINIMIZE:-10s}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 [ $# -gt 0 ] && shift
-targets="importer:FuzzCSV importer:FuzzCSVRoundTrip importer:FuzzNDJSON importer:FuzzDecompress
-internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote
+targets="importer:FuzzCSV importer:FuzzCSVRoundTrip importer:FuzzNDJSON importer:FuzzDecompress importer:FuzzParquet
+internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote internal/variant:FuzzDecode
 transform:FuzzParseTime transform:FuzzBuild internal/speccheck:FuzzScanObject"
 for t in $targets; do
 	pkg=${t%%:*}

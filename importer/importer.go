@@ -112,6 +112,23 @@ type Options struct {
 	// pipes, standard input): opening one again replays it instead of
 	// reopening it. Without it a stream is read directly, once.
 	Streams *Streams
+	// Columns, when not nil, names the columns a caller needs: a Parquet
+	// reader decodes only these (its Columns and rows hold only them, in
+	// file order); names a file lacks are ignored. Nil reads every column.
+	// CSV and NDJSON readers read whole records anyway and ignore it.
+	Columns []string
+	// BinaryAsString reads Parquet BYTE_ARRAY columns without a logical
+	// type as text (Spark's binaryAsString): valid UTF-8 or the row is
+	// rejected. Without it such a column is text when every value of it in
+	// the file is valid UTF-8 (with a warning, see Warner), else base64.
+	BinaryAsString bool
+}
+
+// Warner is implemented by readers that have warnings about a file (a
+// column read in a way the file does not say, values dropped); each
+// message is counted as often as it occurred. Call it after the last Next.
+type Warner interface {
+	Warnings() map[string]int64
 }
 
 func (o Options) withDefaults() Options {

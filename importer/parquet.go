@@ -82,12 +82,18 @@ type parquetReader struct {
 	meta     *format.FileMetaData
 	sch      *pqSchema
 	names    []string
+	cols     []int  // the top-level columns decoded (indexes into sch.top), in file order
+	wantLeaf []bool // per leaf: its top-level column is decoded
 	schema   *record.Schema
 	parts    []pqPartition
 	ignored  []string // partition keys shadowed by columns
 	dataEnd  int64
 	shadow   *shadowFile // when pages are decompressed here (see parquet_shadow.go)
 	rowsNote bool        // the footer's row count is 0 but the row groups hold rows
+
+	// opened counts, per leaf, the column chunks handed to parquet-go: the
+	// proof that projection leaves the other columns alone.
+	opened []atomic.Int64
 
 	rgFirst  []int64 // first row (0-based) of each row group
 	rgBytes  []int64 // compressed bytes of each row group
@@ -100,6 +106,9 @@ type parquetReader struct {
 	free    chan *pqChunk
 	outs    []chan *pqChunk
 	wg      sync.WaitGroup
+
+	warnMu sync.Mutex
+	warns  map[string]int64
 
 	cur    *pqChunk
 	pos    int
@@ -145,18 +154,15 @@ func openParquet(src *Source, opts Options, lim pqLimits) (r *parquetReader, err
 	if r.sch, err = buildSchema(meta.Schema, opts); err != nil {
 		return nil, fileErr(err)
 	}
+	r.sch.binaryText(opts.BinaryAsString)
 	var ra io.ReaderAt = src.file
 	size := src.Size
 	if needsShadow(meta) {
-		flat := make([]bool, len(r.sch.leaves))
-		for i, l := range r.sch.leaves {
-			flat[i] = l.maxRep == 0
-		}
 		shadowMeta := new(format.FileMetaData)
 		if err := decodeFooter(footer, shadowMeta); err != nil {
 			return nil, fileErr(err)
 		}
-		if r.shadow, err = newShadow(src.file, shadowMeta, flat, dataEnd, lim); err != nil {
+		if r.shadow, err = newShadow(src.file, shadowMeta, r.sch.leaves, dataEnd, lim); err != nil {
 			return nil, fileErr(err)
 		}
 		ra, size = r.shadow, r.shadow.size
@@ -294,17 +300,33 @@ func (r *parquetReader) check() error {
 		return fmt.Errorf("%w: the footer says %d rows but its row groups hold %d", ErrParquetCorrupt, m.NumRows, rows)
 	}
 	r.rowsNote = rows != m.NumRows
-	// Columns: the file's, then the partition keys.
-	for _, n := range sch.top {
+	// Columns: the file's, then the partition keys, less those the caller
+	// does not need.
+	want := func(name string) bool { return r.opts.Columns == nil || slicesContains(r.opts.Columns, name) }
+	var fileNames []string
+	r.wantLeaf = make([]bool, len(sch.leaves))
+	r.opened = make([]atomic.Int64, len(sch.leaves))
+	for i, n := range sch.top {
+		fileNames = append(fileNames, n.name)
+		if !want(n.name) {
+			continue
+		}
+		r.cols = append(r.cols, i)
 		r.names = append(r.names, n.name)
+		for j := n.lo; j < n.hi; j++ {
+			r.wantLeaf[j] = true
+		}
 	}
 	parts, err := hivePartitions(r.src.Path)
 	if err != nil {
 		return err
 	}
 	for _, p := range parts {
-		if slicesContains(r.names, p.name) {
+		if slicesContains(fileNames, p.name) {
 			r.ignored = append(r.ignored, p.name)
+			continue
+		}
+		if !want(p.name) {
 			continue
 		}
 		r.parts = append(r.parts, p)
@@ -312,6 +334,40 @@ func (r *parquetReader) check() error {
 	}
 	r.schema = record.NewSchema(r.names)
 	return nil
+}
+
+// openedColumns lists the leaf columns whose chunks were handed to
+// parquet-go so far (for tests of projection).
+func (r *parquetReader) openedColumns() []string {
+	var out []string
+	for j := range r.opened {
+		if r.opened[j].Load() > 0 {
+			out = append(out, r.sch.leaves[j].path)
+		}
+	}
+	return out
+}
+
+// panicInOurCode reports, in a deferred function that recovered a panic,
+// whether the panic arose in this module's code rather than in
+// parquet-go's: a bug of ours is an internal error, not a corrupt file.
+func panicInOurCode() bool {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return strings.HasPrefix(f.Function, "github.com/groupimport/groupimport/")
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 func slicesContains(s []string, x string) bool {
@@ -442,7 +498,7 @@ func (r *parquetReader) Next(b *record.Batch, max int) (err error) {
 	if !r.started {
 		r.start()
 	}
-	ncol := len(r.sch.top)
+	ncol := len(r.cols)
 	total := len(r.names)
 	var parts []record.Value
 	for len(b.Rows) < max && b.ArenaLen() < arenaLimit {
@@ -560,6 +616,7 @@ const (
 
 func (r *parquetReader) start() {
 	r.started = true
+	r.decideBinaryText()
 	n := len(r.meta.RowGroups)
 	r.workers = max(1, min(2, runtime.GOMAXPROCS(0), n))
 	r.done = make(chan struct{})
@@ -610,6 +667,45 @@ func (r *parquetReader) send(out chan<- *pqChunk, c *pqChunk) bool {
 	}
 }
 
+// openCursors checks the page headers of every column decoded in row
+// group rg before parquet-go reads them (with a shadow file its pages were
+// checked when the file was opened: the headers are read again for the
+// consistency checks), and opens a cursor on each. On an error it returns
+// the column's path.
+func (r *parquetReader) openCursors(rg int, scan *chunkScanner) ([]*leafCursor, string, error) {
+	meta := &r.meta.RowGroups[rg]
+	rows := meta.NumRows
+	headers := make([][]pqPage, len(r.sch.leaves))
+	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		pages, err := scan.scan(&meta.Columns[j].MetaData, rows, l, r.shadow != nil)
+		if err != nil {
+			return nil, l.path, err
+		}
+		headers[j] = pages
+	}
+	if len(r.cols) == 0 && len(r.sch.leaves) > 0 {
+		// Nothing to decode (only partition keys asked for): the row count
+		// is still held to a column's values, not taken on trust.
+		if _, err := scan.scan(&meta.Columns[0].MetaData, rows, r.sch.leaves[0], r.shadow != nil); err != nil {
+			return nil, r.sch.leaves[0].path, err
+		}
+	}
+	chunks := r.file.RowGroups()[rg].ColumnChunks()
+	cursors := make([]*leafCursor, len(r.sch.leaves))
+	for j, l := range r.sch.leaves {
+		if !r.wantLeaf[j] {
+			continue
+		}
+		r.opened[j].Add(1)
+		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
+		cursors[j].expect(headers[j], &meta.Columns[j].MetaData, r.sch.top[l.top].kind == pqPrimitive, r.typeDefinedOrder(j))
+	}
+	return cursors, "", nil
+}
+
 // decodeRowGroup decodes one row group into chunks sent to out. It returns
 // false when it sent an error or the reader is closing.
 func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner, out chan<- *pqChunk) (ok bool) {
@@ -641,27 +737,25 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 	}()
 	defer func() {
 		if p := recover(); p != nil {
+			if panicInOurCode() {
+				ok = fail(fmt.Errorf("internal error reading the row group (please report it): %v", p), "")
+				return
+			}
 			ok = fail(fmt.Errorf("%w: the Parquet library failed on this row group: %v", ErrParquetCorrupt, p), "")
 		}
 	}()
 	meta := &r.meta.RowGroups[rg]
 	rows := meta.NumRows
-	if r.shadow == nil {
-		for j, l := range r.sch.leaves {
-			if _, err := scan.scan(&meta.Columns[j].MetaData, rows, l.maxRep == 0, false); err != nil {
-				return fail(err, l.path)
-			}
-		}
-	} else {
+	if r.shadow != nil {
 		defer r.shadow.forget(rg)
 	}
-	chunks := r.file.RowGroups()[rg].ColumnChunks()
-	cursors = make([]*leafCursor, len(r.sch.leaves))
-	for j, l := range r.sch.leaves {
-		cursors[j] = &leafCursor{leaf: l, pages: chunks[j].Pages(), buf: make([]parquet.Value, 256)}
+	var column string
+	var err error
+	if cursors, column, err = r.openCursors(rg, scan); err != nil {
+		return fail(err, column)
 	}
 	a := &pqAssembler{d: d, cur: cursors}
-	ncol := len(r.sch.top)
+	ncol := len(r.cols)
 	maxRow := r.opts.MaxRecordBytes
 	target := int64(256)
 	var done int64
@@ -671,7 +765,8 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 		}
 		n := min(target, rows-done)
 		c.reset(rg, r.rgFirst[rg]+done, int(n), ncol)
-		for k, node := range r.sch.top {
+		for k, top := range r.cols {
+			node := r.sch.top[top]
 			a.rowInRG = done
 			if err := a.decodeColumn(c, k, ncol, node, int(n), maxRow); err != nil {
 				return fail(err, node.name)
@@ -681,6 +776,9 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 		if done == rows {
 			// Every column must end here, with the values the footer counts.
 			for j, cur := range cursors {
+				if cur == nil {
+					continue
+				}
 				if _, err := cur.peek(); err != io.EOF {
 					if err == nil {
 						err = fmt.Errorf("%w: the column holds more values than the row group's %d rows", ErrParquetCorrupt, rows)
@@ -690,8 +788,12 @@ func (r *parquetReader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner,
 				if want := meta.Columns[j].MetaData.NumValues; cur.read != want {
 					return fail(fmt.Errorf("%w: %d values read, the footer says %d", ErrParquetCorrupt, cur.read, want), r.sch.leaves[j].path)
 				}
+				if err := cur.checkChunk(); err != nil {
+					return fail(err, r.sch.leaves[j].path)
+				}
 			}
 			c.last = true
+			r.takeWarnings(d)
 		}
 		if n > 0 {
 			per := max(1, int64(len(c.arena))/n)

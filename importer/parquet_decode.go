@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,6 +37,8 @@ type leafCursor struct {
 	dict      parquet.Dictionary
 	dictValid bool
 	trusted   bool // the current page's values are known valid UTF-8
+
+	check pqExpect // what the headers and statistics say (parquet_check.go)
 }
 
 // peek returns the next value without consuming it, or io.EOF at the end
@@ -85,6 +88,9 @@ func (c *leafCursor) fill() error {
 			return c.err(err)
 		}
 		c.page = p
+		if err := c.checkPage(p); err != nil {
+			return c.err(err)
+		}
 		c.vr = p.Values()
 		c.left = p.NumValues()
 		c.trusted = false
@@ -317,6 +323,10 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 		}
 		a.cur[l.index].advance()
 		return nil
+	case pqVariant:
+		return a.emitVariant(n, rep)
+	case pqShred:
+		return a.emitShred(n, rep)
 	case pqStruct:
 		a.putByte('{')
 		for i, c := range n.children {
@@ -350,20 +360,25 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 	} else {
 		a.putByte('[')
 	}
+	var spanBuf [8]mapSpan
+	spans := spanBuf[:0]
 	for i := 0; ; i++ {
 		if i > 0 {
 			a.putByte(',')
 		}
 		if isMap {
+			start := len(a.out)
 			if err := a.emitKey(n.key, rep); err != nil {
 				return err
 			}
+			keyEnd := len(a.out)
 			a.putByte(':')
 			if n.value == nil {
 				a.put("null")
 			} else if err := a.emit(n.value, rep); err != nil {
 				return err
 			}
+			spans = append(spans, mapSpan{start, keyEnd, len(a.out)})
 		} else if err := a.emit(n.elem, rep); err != nil {
 			return err
 		}
@@ -384,11 +399,65 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 		}
 	}
 	if isMap {
+		if len(spans) > 1 && !a.skip {
+			a.lastKeyWins(n, spans)
+		}
 		a.putByte('}')
 	} else {
 		a.putByte(']')
 	}
 	return nil
+}
+
+// mapSpan is where a map entry was written: its key in [start, keyEnd),
+// the whole entry in [start, end).
+type mapSpan struct{ start, keyEnd, end int }
+
+// lastKeyWins rewrites a map's entries (in a.out) so that a key written
+// more than once keeps only its last entry, where that entry stood, and
+// counts the entries dropped as a warning about the column.
+func (a *pqAssembler) lastKeyWins(n *pqNode, spans []mapSpan) {
+	key := func(i int) []byte { return a.out[spans[i].start:spans[i].keyEnd] }
+	drop := make([]bool, len(spans))
+	dropped := 0
+	if len(spans) <= 16 {
+		for i := range spans {
+			for j := i + 1; j < len(spans); j++ {
+				if bytes.Equal(key(i), key(j)) {
+					drop[i] = true
+					dropped++
+					break
+				}
+			}
+		}
+	} else {
+		last := make(map[string]int, len(spans))
+		for i := range spans {
+			last[string(key(i))] = i
+		}
+		for i := range spans {
+			if last[string(key(i))] != i {
+				drop[i] = true
+				dropped++
+			}
+		}
+	}
+	if dropped == 0 {
+		return
+	}
+	kept := a.d.scratch[:0]
+	for i, sp := range spans {
+		if drop[i] {
+			continue
+		}
+		if len(kept) > 0 {
+			kept = append(kept, ',')
+		}
+		kept = append(kept, a.out[sp.start:sp.end]...)
+	}
+	a.d.scratch = kept
+	a.out = append(a.out[:spans[0].start], kept...)
+	a.d.warn(fmt.Sprintf("column %q: a map repeats a key; the last value is kept", n.path), int64(dropped))
 }
 
 // emitKey writes a map key as a JSON string.
@@ -461,6 +530,9 @@ func (a *pqAssembler) decodeColumn(c *pqChunk, k, ncol int, n *pqNode, rows int,
 				return err
 			}
 			cell.kind = record.JSON
+			if n.kind == pqVariant && a.rowErr == nil {
+				cell.kind = a.variantCell()
+			}
 		}
 		c.arena = a.out
 		if a.rowErr != nil {
@@ -484,6 +556,8 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 	optional := n.repType == format.Optional
 	maxDef := l.maxDef
 	base := a.rowInRG
+	rangeOn, lo, hi := cur.check.rangeOn, cur.check.lo, cur.check.hi
+	int32s := l.physical == format.Int32
 	for i := 0; i < rows; {
 		vs, err := cur.window()
 		if err != nil {
@@ -499,6 +573,17 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 				cur.skip(j)
 				a.rowInRG = base + int64(row)
 				return a.corrupt(l, "levels (r=%d, d=%d) for a top-level column", v.RepetitionLevel(), v.DefinitionLevel())
+			}
+			if rangeOn && v.DefinitionLevel() == maxDef {
+				x := v.Int64()
+				if int32s {
+					x = int64(v.Int32())
+				}
+				if x < lo || x > hi {
+					cur.skip(j)
+					a.rowInRG = base + int64(row)
+					return a.corrupt(l, "the value %d lies outside the column chunk's statistics (min %d, max %d)", x, lo, hi)
+				}
 			}
 			cell := pqCell{off: len(c.arena)}
 			switch {

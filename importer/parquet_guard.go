@@ -238,10 +238,12 @@ type pqPage struct {
 	compressed bool  // the body (after the levels) is compressed
 }
 
-// scan checks the pages of one column chunk. rgRows is the row group's row
-// count; flat says the column has no repetition (one value a row). With
-// keep, it returns the pages.
-func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, flat, keep bool) ([]pqPage, error) {
+// scan checks the pages of the column chunk of leaf l and returns them.
+// rgRows is the row group's row count. With shadow, the pages will be
+// decompressed here (parquet_shadow.go), not by parquet-go: their bodies
+// are not looked at.
+func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, shadow bool) ([]pqPage, error) {
+	flat := l.maxRep == 0
 	start := md.DataPageOffset
 	if md.DictionaryPageOffset != 0 {
 		start = md.DictionaryPageOffset
@@ -318,7 +320,10 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, flat, keep 
 		}
 		values += nvalues
 		compressed = compressed && md.Codec != format.Uncompressed
-		if compressed && !keep && comp-levels > 0 {
+		if err := checkPageHeader(l, h, page); err != nil {
+			return nil, err
+		}
+		if compressed && !shadow && comp-levels > 0 {
 			if err := s.checkBody(md.Codec, bodyAt+levels, comp-levels); err != nil {
 				return nil, fmt.Errorf("page %d (byte %d): %w", page, pos, err)
 			}
@@ -326,13 +331,14 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, flat, keep 
 		if !compressed && comp != uncomp {
 			return nil, fmt.Errorf("%w: page %d (byte %d) is not compressed but declares %d bytes stored and %d bytes decompressed", ErrParquetCorrupt, page, pos, comp, uncomp)
 		}
-		if keep {
-			pages = append(pages, pqPage{at: pos, hdr: h, bodyAt: bodyAt, comp: comp, uncomp: uncomp, levels: levels, compressed: compressed})
-		}
+		pages = append(pages, pqPage{at: pos, hdr: h, bodyAt: bodyAt, comp: comp, uncomp: uncomp, levels: levels, compressed: compressed})
 		pos = bodyAt + comp
 	}
 	if values != md.NumValues {
 		return nil, fmt.Errorf("%w: the column chunk's metadata says %d values but its pages hold %d", ErrParquetCorrupt, md.NumValues, values)
+	}
+	if l.maxDef == 0 && md.Statistics.NullCount > 0 {
+		return nil, fmt.Errorf("%w: the column is REQUIRED but its statistics count %d nulls", ErrParquetCorrupt, md.Statistics.NullCount)
 	}
 	if allV2 && page > 0 && rows != rgRows {
 		return nil, fmt.Errorf("%w: the pages hold %d rows but the row group has %d", ErrParquetCorrupt, rows, rgRows)

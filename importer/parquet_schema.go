@@ -28,7 +28,11 @@ import (
 //     stringified: text as it is, numbers and booleans as their text,
 //     timestamps as ISO-8601, anything else as its JSON text. A null key
 //     rejects the row. Entries are written in file order; a key that occurs
-//     twice is written twice.
+//     more than once keeps its last entry (where that entry stands), and the
+//     entries dropped are counted as a warning (most consumers of JSON
+//     refuse or silently merge duplicate keys).
+//   - VARIANT groups become the JSON of their value (parquet_variant.go):
+//     objects and arrays as JSON, a top-level scalar as its own kind.
 //   - Leaf conversions are listed on pqConv.
 
 // pqKind is how a node is assembled.
@@ -39,6 +43,8 @@ const (
 	pqStruct                  // a JSON object of the children
 	pqList                    // a JSON array of elem
 	pqMap                     // a JSON object of key → value
+	pqVariant                 // a VARIANT group: metadata, value, typed_value (see parquet_variant.go)
+	pqShred                   // a shredded VARIANT field or element: value, typed_value
 )
 
 // pqNode is a node of the schema tree. def and rep are the definition and
@@ -61,6 +67,12 @@ type pqNode struct {
 	// pqPrimitive: the leaf column.
 	leaf *pqLeaf
 
+	// pqVariant and pqShred: the metadata (pqVariant only), the value and
+	// the typed_value (either may be nil); an object typed_value's fields
+	// (pqShred nodes), sorted by name.
+	vMeta, vValue, vTyped *pqNode
+	vFields               []*pqNode
+
 	// leaves under the node: [lo, hi) indexes into the reader's leaf list
 	lo, hi int
 }
@@ -78,6 +90,11 @@ type pqLeaf struct {
 	scale    int // decimals
 	unit     int64
 	timeDesc string // for Describe
+
+	inVariant   bool   // a column of a VARIANT group (read raw, never as text)
+	plainBinary bool   // BYTE_ARRAY without an annotation (see parquet_binary.go)
+	autoText    bool   // plainBinary, to read as text if every value is UTF-8
+	desc        string // for Describe, instead of the conversion's name
 }
 
 // pqConv is the conversion of a leaf's values.
@@ -255,10 +272,13 @@ func (b *schemaBuilder) node(parent *pqNode, parentDef, parentRep int, prefix st
 	if depth > b.s.depth {
 		b.s.depth = depth
 	}
-	// What kind of group: LIST, MAP or struct.
+	// What kind of group: VARIANT, LIST, MAP or struct.
 	switch el.LogicalType.Value.(type) {
 	case *format.VariantType:
-		return nil, fmt.Errorf("%w: column %q: the VARIANT logical type is not supported", errSchema, path)
+		if err := b.variant(n); err != nil {
+			return nil, err
+		}
+		return n, nil
 	case nil, *format.ListType, *format.MapType:
 	default:
 		if !el.ConvertedType.Valid {
@@ -578,6 +598,7 @@ func (b *schemaBuilder) leaf(el *format.SchemaElement, n *pqNode) (*pqLeaf, erro
 		l.conv = convDouble
 	case format.ByteArray, format.FixedLenByteArray:
 		l.conv = convBinary
+		l.plainBinary = phys == format.ByteArray
 	default:
 		return nil, fmt.Errorf("%w: column %q: unknown physical type %d", errSchema, n.path, phys)
 	}
@@ -651,6 +672,12 @@ func describeNodeIn(out []string, parent, n *pqNode, indent string) []string {
 		what = "map entries"
 	case parent != nil && parent.kind == pqList && parent.repeated == n:
 		what = "list elements"
+	case parent != nil && parent.vMeta == n:
+		what = "VARIANT metadata"
+	case parent != nil && parent.vValue == n:
+		what = "VARIANT-encoded value"
+	case n.kind == pqPrimitive && n.leaf.desc != "":
+		what = n.leaf.desc
 	case n.kind == pqPrimitive:
 		what = convNames[n.leaf.conv]
 		if n.leaf.timeDesc != "" {
@@ -662,6 +689,10 @@ func describeNodeIn(out []string, parent, n *pqNode, indent string) []string {
 		what = "JSON array"
 	case n.kind == pqMap:
 		what = "JSON object (map)"
+	case n.kind == pqVariant:
+		what = "JSON (VARIANT)"
+	case n.kind == pqShred:
+		what = "shredded VARIANT value"
 	}
 	if n.kind == pqList && n.repeated == n.elem || n.kind == pqList && n.el == n.repeated.el {
 		// an unannotated repeated field, shown once

@@ -85,7 +85,7 @@ func needsShadow(m *format.FileMetaData) bool {
 
 // newShadow scans every page of the file and lays out the virtual file.
 // meta is a private copy of the footer, rewritten in place.
-func newShadow(ra io.ReaderAt, meta *format.FileMetaData, flat []bool, dataEnd int64, lim pqLimits) (*shadowFile, error) {
+func newShadow(ra io.ReaderAt, meta *format.FileMetaData, leaves []*pqLeaf, dataEnd int64, lim pqLimits) (*shadowFile, error) {
 	s := &shadowFile{orig: ra, limit: lim.pageBytes, cache: map[shadowKey]*shadowPage{}, codec: map[shadowKey]format.CompressionCodec{}}
 	scan := &chunkScanner{ra: ra, dataEnd: dataEnd, lim: lim}
 	var proto thrift.CompactProtocol
@@ -94,12 +94,12 @@ func newShadow(ra io.ReaderAt, meta *format.FileMetaData, flat []bool, dataEnd i
 		rg := &meta.RowGroups[g]
 		rgStart := at
 		for j := range rg.Columns {
-			if j >= len(flat) {
+			if j >= len(leaves) {
 				return nil, fmt.Errorf("%w: row group %d has more column chunks than the schema has columns", ErrParquetCorrupt, g)
 			}
 			md := &rg.Columns[j].MetaData
 			key := shadowKey{g, j}
-			pages, err := scan.scan(md, rg.NumRows, flat[j], true)
+			pages, err := scan.scan(md, rg.NumRows, leaves[j], true)
 			if err != nil {
 				return nil, &ParquetError{RowGroup: g, Column: joinPath(md.PathInSchema), Err: err}
 			}

@@ -739,14 +739,14 @@ func TestParquetRealFiles(t *testing.T) {
 		refused string         // part of the file error; rows is then the rows read before
 	}{
 		{file: "alltypes_plain.parquet", rows: 8, lines: map[int]string{
-			0: "id=number:4 bool_col=boolean:true tinyint_col=number:0 smallint_col=number:0 int_col=number:0 bigint_col=number:0 float_col=number:0 double_col=number:0 date_string_col=string:MDMvMDEvMDk= string_col=string:MA== timestamp_col=timestamp:2009-03-01T00:00:00.000Z",
-			7: "id=number:1 bool_col=boolean:false tinyint_col=number:1 smallint_col=number:1 int_col=number:1 bigint_col=number:10 float_col=number:1.1 double_col=number:10.1 date_string_col=string:MDEvMDEvMDk= string_col=string:MQ== timestamp_col=timestamp:2009-01-01T00:01:00.000Z",
+			0: "id=number:4 bool_col=boolean:true tinyint_col=number:0 smallint_col=number:0 int_col=number:0 bigint_col=number:0 float_col=number:0 double_col=number:0 date_string_col=string:03/01/09 string_col=string:0 timestamp_col=timestamp:2009-03-01T00:00:00.000Z",
+			7: "id=number:1 bool_col=boolean:false tinyint_col=number:1 smallint_col=number:1 int_col=number:1 bigint_col=number:10 float_col=number:1.1 double_col=number:10.1 date_string_col=string:01/01/09 string_col=string:1 timestamp_col=timestamp:2009-01-01T00:01:00.000Z",
 		}},
 		{file: "alltypes_plain.snappy.parquet", rows: 2, lines: map[int]string{
-			1: "id=number:7 bool_col=boolean:false tinyint_col=number:1 smallint_col=number:1 int_col=number:1 bigint_col=number:10 float_col=number:1.1 double_col=number:10.1 date_string_col=string:MDQvMDEvMDk= string_col=string:MQ== timestamp_col=timestamp:2009-04-01T00:01:00.000Z",
+			1: "id=number:7 bool_col=boolean:false tinyint_col=number:1 smallint_col=number:1 int_col=number:1 bigint_col=number:10 float_col=number:1.1 double_col=number:10.1 date_string_col=string:04/01/09 string_col=string:1 timestamp_col=timestamp:2009-04-01T00:01:00.000Z",
 		}},
 		{file: "alltypes_dictionary.parquet", rows: 2, lines: map[int]string{
-			0: "id=number:0 bool_col=boolean:true tinyint_col=number:0 smallint_col=number:0 int_col=number:0 bigint_col=number:0 float_col=number:0 double_col=number:0 date_string_col=string:MDEvMDEvMDk= string_col=string:MA== timestamp_col=timestamp:2009-01-01T00:00:00.000Z",
+			0: "id=number:0 bool_col=boolean:true tinyint_col=number:0 smallint_col=number:0 int_col=number:0 bigint_col=number:0 float_col=number:0 double_col=number:0 date_string_col=string:01/01/09 string_col=string:0 timestamp_col=timestamp:2009-01-01T00:00:00.000Z",
 		}},
 		{file: "binary.parquet", rows: 12, lines: map[int]string{0: "foo=string:AA==", 11: "foo=string:Cw=="}},
 		{file: "byte_array_decimal.parquet", rows: 24, lines: decimals},
@@ -768,7 +768,7 @@ func TestParquetRealFiles(t *testing.T) {
 			0: "FRUIT=string:apple_banana_mango0", 4: "FRUIT=string:apple_banana_mango16", 999: "FRUIT=string:apple_banana_mango998001",
 		}},
 		{file: "dms_test_table_LOAD00000001.parquet", rows: 10, lines: map[int]string{
-			1: `DMS_TIMESTAMP=string:2022-07-26 06:46:18.618066 id=number:2 my_int=number:531430493 my_smallint=number:27086 my_numeric=number:1272649819.81 my_real=number:0.6938381 my_double=number:0.03032254783300687 my_money=number:12664053511.7100 my_varchar=string:tco my_text=string: my_bytea=string:YXR5eWlua2FyZWtqeWl4 my_timestamp=timestamp:2022-04-03T00:25:27.534Z my_uuid=string:b98aa0f0-69ba-4b8b-a757-290676933e57 my_json=string:{"key_90":"ct"} my_jsonb=string:{"key_78": "ynsg"} my_bool=boolean:true`,
+			1: `DMS_TIMESTAMP=string:2022-07-26 06:46:18.618066 id=number:2 my_int=number:531430493 my_smallint=number:27086 my_numeric=number:1272649819.81 my_real=number:0.6938381 my_double=number:0.03032254783300687 my_money=number:12664053511.7100 my_varchar=string:tco my_text=string: my_bytea=string:atyyinkarekjyix my_timestamp=timestamp:2022-04-03T00:25:27.534Z my_uuid=string:b98aa0f0-69ba-4b8b-a757-290676933e57 my_json=string:{"key_90":"ct"} my_jsonb=string:{"key_78": "ynsg"} my_bool=boolean:true`,
 		}},
 		{file: "empty.parquet", rows: 0},
 		{file: "issue276_4_per_page.parquet", rows: 5, lines: map[int]string{
@@ -781,8 +781,8 @@ func TestParquetRealFiles(t *testing.T) {
 			2: `int64_list=json:[4] utf8_list=json:["efg",null,"hij","xyz"]`,
 		}},
 		{file: "lz4_raw_compressed.parquet", rows: 4, lines: map[int]string{
-			0: "c0=number:1593604800 c1=string:YWJj v11=number:42",
-			3: "c0=number:1593604801 c1=string:ZGVm v11=number:7.7",
+			0: "c0=number:1593604800 c1=string:abc v11=number:42",
+			3: "c0=number:1593604801 c1=string:def v11=number:7.7",
 		}},
 		{file: "nested_lists.snappy.parquet", rows: 3, lines: map[int]string{
 			0: `a=json:[[["a","b"],["c"]],[null,["d"]]] b=number:1`,
@@ -820,8 +820,12 @@ func TestParquetRealFiles(t *testing.T) {
 		}},
 		{file: "malformed_negative_page_size.parquet", refused: `row group 0, column "id": corrupt Parquet file: page 0 (byte 4) declares -4001 bytes`},
 		{file: "malformed_negative_row_group_num_rows.parquet", refused: "row group 0 num_rows=-1 is negative"},
-		{file: "malformed_num_values_exceeds_data.parquet", refused: `row group 0, column "id": corrupt Parquet file: the column chunk's metadata says 500 values but its pages hold 7732`},
-		{file: "shredded_variant_case-004.parquet", refused: `column "var": the VARIANT logical type is not supported`},
+		{file: "malformed_num_values_exceeds_data.parquet", refused: `row group 0, column "id": corrupt Parquet file: page 0: 7732 values of a REQUIRED column take 61856 bytes in PLAIN encoding, the page holds 4000`},
+		// VARIANT, shredded (value by value against the expected variants in TestParquetVariantShreddedCases)
+		{file: "shredded_variant_case-004.parquet", rows: 1, lines: map[int]string{0: "id=number:1 var=boolean:true"}},
+		{file: "shredded_variant_case-042.parquet", rows: 1, rowErrs: map[int]string{0: `column "var": a VARIANT has both a value and a typed_value, and it is not an object`}},
+		{file: "shredded_variant_case-045.parquet", rows: 4, lines: map[int]string{0: `id=number:0 var=json:["comedy","drama"]`, 1: "id=number:1 var=number:34"}},
+		{file: "shredded_variant_case-134.parquet", rows: 1, lines: map[int]string{0: `id=number:1 var=json:{"a":null,"b":"iceberg","d":"2024-01-30T00:00:00.000Z"}`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -1178,7 +1182,7 @@ func TestParquetRefused(t *testing.T) {
 		{"external column chunk", variant("external", func(m *format.FileMetaData) { m.RowGroups[0].Columns[0].FilePath = "other.parquet" }),
 			`the column's data is in another file ("other.parquet")`},
 		{"variant", variant("variant", func(m *format.FileMetaData) { pqElement(m, "tags").LogicalType.Value = &format.VariantType{} }),
-			`column "tags": the VARIANT logical type is not supported`},
+			`VARIANT column "tags": unexpected field "list" (a VARIANT holds metadata, value and typed_value)`},
 		{"date on text", variant("badtype", func(m *format.FileMetaData) { pqElement(m, "name").LogicalType.Value = &format.DateType{} }),
 			`column "name": DATE on BYTE_ARRAY is not a valid Parquet type`},
 		{"duplicate column", variant("dup", func(m *format.FileMetaData) { pqElement(m, "name").Name = "id" }), `the column name "id" appears twice`},

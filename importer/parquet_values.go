@@ -39,7 +39,8 @@ import (
 //     the row.
 //   - Text (STRING, ENUM, UTF8) must be valid UTF-8, else the row is
 //     rejected; bytes without a text annotation become base64 (standard
-//     alphabet, padded).
+//     alphabet, padded), but see parquet_binary.go for BYTE_ARRAY columns
+//     (binary_as_string, and text when every value is).
 
 const maxSafeInt = 1<<53 - 1
 
@@ -517,4 +518,13 @@ type pqDecoder struct {
 	digits   []byte
 	neg      []byte
 	scratch  []byte
+	variant  variantState
+	warns    map[string]int64 // warnings since the reader last took them
+}
+
+func (d *pqDecoder) warn(msg string, n int64) {
+	if d.warns == nil {
+		d.warns = map[string]int64{}
+	}
+	d.warns[msg] += n
 }

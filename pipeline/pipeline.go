@@ -126,6 +126,9 @@ type FileResult struct {
 	Unkeyed int64 `json:"-"`
 
 	started time.Time
+	// the reader's warnings about the file (importer.Warner), set by the
+	// reading goroutine and counted in Result.Warnings when the run ends
+	warnings map[string]int64
 	// the row ordinals of the file: [ordFirst, ordEnd)
 	ordFirst, ordEnd int64
 	seen             bool
@@ -403,6 +406,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	})
 
 	err := g.Wait()
+	for _, f := range files {
+		for k, v := range f.warnings {
+			res.Warnings[k] += v
+		}
+	}
 	for _, m := range builders {
 		for t, b := range m {
 			for k, v := range b.Warnings {
@@ -509,6 +517,9 @@ func readFile(ctx context.Context, in *Input, path string, fr *FileResult, fileI
 			w.done = true
 			if rerr != io.EOF {
 				w.err = rerr
+			}
+			if wr, ok := r.(importer.Warner); ok {
+				fr.warnings = wr.Warnings()
 			}
 		}
 		if err := send(w); err != nil {

@@ -216,6 +216,7 @@ func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, erro
 		if delim == "" {
 			delim = km.Delimiter
 		}
+		ro.BinaryAsString = km.BinaryAsString
 	}
 	switch ro.Format {
 	case "", importer.CSV, importer.NDJSON, importer.Parquet:
@@ -313,14 +314,17 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	if err != nil {
 		return nil, err
 	}
-	// Every file with a fixed set of columns must fit the mapping.
+	// Every file with a fixed set of columns must fit the mapping; the
+	// columns the mapping reads in any of them are all a reader decodes.
+	var need projection
 	for _, f := range files {
 		r, src, err := importer.Open(f, ro)
 		if err != nil {
 			continue // reported as a file error when the run reaches it
 		}
 		if src.Format != importer.NDJSON {
-			if err := t.Check(r.Columns()); err != nil {
+			cols, err := t.Columns(r.Columns())
+			if err != nil {
 				r.Close()
 				var ce *transform.ConfigError
 				if errors.As(err, &ce) {
@@ -328,9 +332,11 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 				}
 				return nil, err
 			}
+			need.add(cols)
 		}
 		r.Close()
 	}
+	ro.Columns = need.cols
 	fields, err := transform.Describe(kind, full, cols)
 	if err != nil {
 		return nil, err

@@ -122,6 +122,26 @@ func (t *Transformer) Check(columns []string) error {
 	return err
 }
 
+// Columns compiles the mapping against a fixed set of columns (as Check
+// does) and returns those the payloads read, in input order: the columns
+// a reader must decode. With custom: rest that is every column the mapping
+// does not drop.
+func (t *Transformer) Columns(columns []string) ([]string, error) {
+	s := record.NewSchema(columns)
+	p, err := compile(t.cfg.Kind, t.cfg.Mapping, s, true)
+	if err != nil {
+		return nil, err
+	}
+	used := p.columns(len(columns))
+	out := make([]string, 0, len(columns))
+	for i, u := range used {
+		if u {
+			out = append(out, columns[i])
+		}
+	}
+	return out, nil
+}
+
 // RowError is why a row was not turned into a payload.
 type RowError struct {
 	// Code names the kind of problem, stable across versions

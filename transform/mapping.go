@@ -127,6 +127,9 @@ type KindMapping struct {
 	Delimiter string
 	Encoding  string
 	Timezone  string
+	// BinaryAsString reads Parquet byte columns without a text annotation
+	// (old Impala/Hive strings) as text.
+	BinaryAsString bool
 	// Nulls lists cell texts that mean "no value" (e.g. "\N", "NULL").
 	Nulls []string
 
@@ -266,6 +269,8 @@ func parseKindMapping(n *yaml.Node, section string) (*KindMapping, error) {
 			km.Encoding, err = scalar(v)
 		case "timezone":
 			km.Timezone, err = scalar(v)
+		case "binary_as_string", "binaryAsString":
+			km.BinaryAsString, err = boolValue(v, k.Value)
 		case "nulls":
 			km.Nulls, err = stringList(v)
 		case "groupId", "group_id":
@@ -347,6 +352,18 @@ func parseEvents(n *yaml.Node, km *KindMapping) error {
 		}
 	}
 	return nil
+}
+
+// boolValue reads a YAML boolean (true/false).
+func boolValue(n *yaml.Node, key string) (bool, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, &ConfigError{Line: n.Line, Msg: key + " must be true or false"}
+	}
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		return false, &ConfigError{Line: n.Line, Msg: key + " must be true or false"}
+	}
+	return b, nil
 }
 
 func scalar(n *yaml.Node) (string, error) {
@@ -558,6 +575,9 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 	opt("delimiter", km.Delimiter)
 	opt("encoding", km.Encoding)
 	opt("timezone", km.Timezone)
+	if km.BinaryAsString {
+		b.WriteString("  binary_as_string: true\n")
+	}
 	field := func(indent, key string, f *Field) {
 		if f == nil {
 			return

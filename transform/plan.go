@@ -374,6 +374,32 @@ func isPositiveInt(s string) bool {
 	return true
 }
 
+// columns marks, among n columns, those the plan reads.
+func (p *plan) columns(n int) []bool {
+	used := make([]bool, n)
+	mark := func(c colRef) {
+		if c.idx >= 0 && c.idx < n {
+			used[c.idx] = true
+		}
+	}
+	for _, c := range []colRef{p.group, p.user, p.anon, p.objType, p.ts, p.deleted} {
+		mark(c)
+	}
+	for _, slots := range [][]slot{p.traits, p.rels} {
+		for _, s := range slots {
+			if s.addr == nil {
+				mark(s.col)
+				continue
+			}
+			for _, part := range s.addr.parts {
+				mark(part)
+			}
+			mark(s.addr.whole)
+		}
+	}
+	return used
+}
+
 // describe lists the plan's outputs for people.
 func (p *plan) describe() []string {
 	var out []string

@@ -7,6 +7,11 @@
 // STRING (optional text is null when empty), employees and mrr INT64, seats
 // INT32, created_at DATE, updated_at TIMESTAMP(MICROS, UTC), total_billed
 // DECIMAL(18,2) on INT64, is_partner BOOLEAN. Row groups hold -group rows.
+//
+// -extra N adds N columns (extra_001 …: dictionary text, INT64, DOUBLE and
+// BOOLEAN in turn) to the companies, for wide exports of which a mapping
+// uses a few (-extra 179 gives 200 columns). -kind memberships writes the
+// synthetic memberships instead (see membership.go).
 package main
 
 import (
@@ -57,14 +62,16 @@ func main() {
 	codec := flag.String("codec", "zstd", "zstd, snappy or none")
 	group := flag.Int64("group", 122880, "rows per row group")
 	out := flag.String("out", "", "output file")
+	kind := flag.String("kind", "companies", "companies or memberships")
+	extra := flag.Int("extra", 0, "extra columns to add to the companies")
 	flag.Parse()
-	if err := run(*rows, *codec, *group, *out); err != nil {
+	if err := run(*rows, *codec, *group, *out, *kind, *extra); err != nil {
 		fmt.Fprintln(os.Stderr, "parquetgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows int, codecName string, group int64, out string) error {
+func run(rows int, codecName string, group int64, out, kind string, extra int) error {
 	if out == "" {
 		return errors.New("-out is required")
 	}
@@ -84,8 +91,11 @@ func run(rows int, codecName string, group int64, out string) error {
 		return err
 	}
 	defer f.Close()
+	if kind != "companies" && kind != "memberships" {
+		return fmt.Errorf("unknown kind %q", kind)
+	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(synth.Write(pw, "companies", "csv", rows)) }()
+	go func() { pw.CloseWithError(synth.Write(pw, kind, "csv", rows)) }()
 	cr := csv.NewReader(pr)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -96,8 +106,25 @@ func run(rows int, codecName string, group int64, out string) error {
 	for i, h := range header {
 		col[h] = i
 	}
-	w := parquet.NewGenericWriter[Company](f, parquet.Compression(codec), parquet.MaxRowsPerRowGroup(group),
-		parquet.CreatedBy("groupimport-parquetgen", "1", ""))
+	opts := []parquet.WriterOption{parquet.Compression(codec), parquet.MaxRowsPerRowGroup(group),
+		parquet.CreatedBy("groupimport-parquetgen", "1", "")}
+	switch {
+	case kind == "memberships":
+		err = writeMemberships(f, cr, col, opts)
+	case extra > 0:
+		err = writeWide(f, cr, col, extra, opts)
+	default:
+		err = writeCompanies(f, cr, col, opts)
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeCompanies writes the companies with their own 21 columns.
+func writeCompanies(f io.Writer, cr *csv.Reader, col map[string]int, opts []parquet.WriterOption) error {
+	w := parquet.NewGenericWriter[Company](f, opts...)
 	buf := make([]Company, 0, 1024)
 	for {
 		rec, err := cr.Read()
@@ -122,10 +149,7 @@ func run(rows int, codecName string, group int64, out string) error {
 	if _, err := w.Write(buf); err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return f.Close()
+	return w.Close()
 }
 
 func company(rec []string, col map[string]int) (Company, error) {
