@@ -34,7 +34,8 @@ const (
 	// sentAtReserve is the room kept for the sentAt an HTTP sink adds.
 	sentAtReserve = len(`,"sentAt":"2006-01-02T15:04:05.000Z"`)
 
-	maxIDBytes    = 150
+	maxIDBytes    = 150 // object ids
+	maxNameBytes  = 150 // trait and attribute names
 	maxValueBytes = 1000
 	maxAttributes = 300
 )
@@ -140,19 +141,19 @@ func (e *RowError) Error() string {
 	return e.Reason
 }
 
-type planEntry struct {
-	p     *plan
+type rowPlanEntry struct {
+	plan  *rowPlan
 	err   error
 	stats []*FieldStats
 }
 
 // Builder builds payloads; one per goroutine.
 type Builder struct {
-	t       *Transformer
-	plans   map[*record.Schema]planEntry
-	scratch []byte
-	addr    [5][]byte
-	keyBuf  []byte
+	t          *Transformer
+	compiled   map[*record.Schema]rowPlanEntry
+	scratch    []byte
+	addressBuf [5][]byte
+	keyBuf     []byte
 	// Warnings counts non-fatal findings by message since the last reset.
 	Warnings map[string]int64
 	// Stats describes the payloads built (with Config.CollectStats).
@@ -169,11 +170,11 @@ type Builder struct {
 // appendObjectTraits joins in the traits of the membership's object,
 // leaving out names the membership's own traits (or the mapping's list)
 // exclude.
-func (b *Builder) appendObjectTraits(dst []byte, p *plan, id *identity) []byte {
+func (b *Builder) appendObjectTraits(dst []byte, p *rowPlan, id *identity) []byte {
 	k := append(b.joinKey[:0], 'o')
-	k = append(k, id.objType...)
+	k = append(k, id.objectType...)
 	k = append(k, 0)
-	k = append(k, id.gid...)
+	k = append(k, id.groupID...)
 	b.joinKey = k
 	var ok bool
 	b.joined, ok = b.t.cfg.ObjectTraits(append(b.joined[:0], '{'), xxh3.Hash128(k).Bytes())
@@ -184,14 +185,14 @@ func (b *Builder) appendObjectTraits(dst []byte, p *plan, id *identity) []byte {
 		b.warn("memberships: no object in this run's companies input for some rows (their object traits could not be joined in)")
 		return dst
 	}
-	if len(p.joinNames) == 0 && len(p.traits) == 0 {
+	if len(p.joinTraitNames) == 0 && len(p.traits) == 0 {
 		return append(dst, b.joined[1:]...)
 	}
 	obj := append(b.joined, '}')
 	obj[1] = ' ' // the leading comma
 	_ = jsonx.ObjectEach(obj, func(key, value []byte) error {
 		name := string(key[1 : len(key)-1])
-		if (len(p.joinNames) > 0 && !p.joinNames[name]) || p.hasTrait(name) {
+		if (len(p.joinTraitNames) > 0 && !p.joinTraitNames[name]) || p.hasTrait(name) {
 			return nil
 		}
 		dst = append(dst, ',')
@@ -219,7 +220,7 @@ const (
 
 // NewBuilder returns a Builder.
 func (t *Transformer) NewBuilder() *Builder {
-	b := &Builder{t: t, plans: map[*record.Schema]planEntry{}, Warnings: map[string]int64{}}
+	b := &Builder{t: t, compiled: map[*record.Schema]rowPlanEntry{}, Warnings: map[string]int64{}}
 	if t.cfg.CollectStats {
 		b.Stats = newStats(t.cfg.Kind, time.Now())
 	}
@@ -227,19 +228,19 @@ func (t *Transformer) NewBuilder() *Builder {
 }
 
 // statsFor resolves the statistics slots of a plan.
-func (b *Builder) statsFor(p *plan) []*FieldStats {
+func (b *Builder) statsFor(p *rowPlan) []*FieldStats {
 	st := b.Stats
-	out := make([]*FieldStats, statFirstSlot+len(p.traits)+len(p.rels))
-	out[statGroupID] = st.field(fieldGroupID, p.group.column, false)
-	out[statUserID] = st.field(fieldUserID, p.user.column, false)
-	out[statAnonymousID] = st.field(fieldAnonymousID, p.anon.column, false)
-	out[statTimestamp] = st.field(fieldTimestamp, p.ts.column, true)
+	out := make([]*FieldStats, statFirstSlot+len(p.traits)+len(p.relationshipAttrs))
+	out[statGroupID] = st.field(fieldGroupID, p.groupID.column, false)
+	out[statUserID] = st.field(fieldUserID, p.userID.column, false)
+	out[statAnonymousID] = st.field(fieldAnonymousID, p.anonymousID.column, false)
+	out[statTimestamp] = st.field(fieldTimestamp, p.timestamp.column, true)
 	for _, sl := range p.traits {
-		if sl.addr != nil {
+		if sl.address != nil {
 			for k, part := range addressParts {
-				src := sl.addr.parts[k].column
+				src := sl.address.parts[k].column
 				if src == "" {
-					src = sl.addr.whole.column
+					src = sl.address.whole.column
 				}
 				if src != "" {
 					out[statAddress+k] = st.field("traits.address."+part, src, false)
@@ -247,10 +248,10 @@ func (b *Builder) statsFor(p *plan) []*FieldStats {
 			}
 			continue
 		}
-		out[sl.stat] = st.field("traits."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+		out[sl.stat] = st.field("traits."+sl.name, sl.col.column, sl.field.Type == TypeTimestamp)
 	}
-	for _, sl := range p.rels {
-		out[sl.stat] = st.field("traits.relationshipAttributes."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+	for _, sl := range p.relationshipAttrs {
+		out[sl.stat] = st.field("traits.relationshipAttributes."+sl.name, sl.col.column, sl.field.Type == TypeTimestamp)
 	}
 	return out
 }
@@ -265,26 +266,26 @@ func (b *Builder) warn(format string, args ...any) {
 	b.Warnings[fmt.Sprintf(format, args...)]++
 }
 
-func (b *Builder) plan(s *record.Schema) (*plan, error) {
-	if e, ok := b.plans[s]; ok {
+func (b *Builder) planFor(s *record.Schema) (*rowPlan, error) {
+	if e, ok := b.compiled[s]; ok {
 		b.curStats = e.stats
-		return e.p, e.err
+		return e.plan, e.err
 	}
 	p, err := compile(b.t.cfg.Kind, b.t.cfg.Mapping, s, false)
-	if len(b.plans) > 10000 {
-		clear(b.plans)
+	if len(b.compiled) > 10000 {
+		clear(b.compiled)
 	}
-	e := planEntry{p: p, err: err}
+	e := rowPlanEntry{plan: p, err: err}
 	if err == nil && b.Stats != nil {
 		e.stats = b.statsFor(p)
 	}
-	b.plans[s] = e
+	b.compiled[s] = e
 	b.curStats = e.stats
 	return p, err
 }
 
 // value returns the cell c of row, following a nested path.
-func (b *Builder) value(row *record.Row, p *plan, c colRef) record.Value {
+func (b *Builder) value(row *record.Row, p *rowPlan, c colRef) record.Value {
 	if c.idx < 0 || c.idx >= len(row.Values) {
 		return record.Value{}
 	}
@@ -386,7 +387,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
 		return dst, Out{}, &RowError{Code: row.Err.Code, Column: row.Err.Column, Reason: row.Err.Reason}
 	}
-	p, err := b.plan(row.Schema)
+	p, err := b.planFor(row.Schema)
 	if err != nil {
 		return dst, Out{}, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
@@ -438,15 +439,15 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 func (b *Builder) keyOf(id *identity) Out {
 	b.keyBuf = id.appendKey(b.keyBuf[:0])
 	return Out{Keyed: true, Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
-		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
+		ObjType: id.objectType, GroupID: id.groupID, UserID: id.userID, AnonymousID: id.anonymousID}
 }
 
 // identity is who and what a row is about.
 type identity struct {
-	relationship  bool
-	gid, uid, aid []byte
-	objType       []byte
-	deleted       bool
+	relationship                 bool
+	groupID, userID, anonymousID []byte
+	objectType                   []byte
+	deleted                      bool
 	// keyed is set once the ids that make the key are read.
 	keyed bool
 }
@@ -458,55 +459,55 @@ func (id *identity) appendKey(k []byte) []byte {
 	} else {
 		k = append(k, 'o')
 	}
-	k = append(k, id.objType...)
+	k = append(k, id.objectType...)
 	k = append(k, 0)
-	k = append(k, id.gid...)
+	k = append(k, id.groupID...)
 	if id.relationship {
-		if len(id.uid) > 0 {
+		if len(id.userID) > 0 {
 			k = append(k, 0, 'u')
-			k = append(k, id.uid...)
+			k = append(k, id.userID...)
 		} else {
 			k = append(k, 0, 'a')
-			k = append(k, id.aid...)
+			k = append(k, id.anonymousID...)
 		}
 	}
 	return k
 }
 
-func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
+func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError {
 	id.relationship = relationshipKind(p.kind)
 	var rerr *RowError
-	if id.gid, rerr = identifier(b.value(row, p, p.group), p.group.column); rerr != nil {
+	if id.groupID, rerr = identifier(b.value(row, p, p.groupID), p.groupID.column); rerr != nil {
 		return rerr
 	}
-	if len(id.gid) == 0 {
-		return &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
+	if len(id.groupID) == 0 {
+		return &RowError{Column: p.groupID.column, Reason: "groupId is empty or missing"}
 	}
 	if id.relationship {
-		if id.uid, rerr = identifier(b.value(row, p, p.user), p.user.column); rerr != nil {
+		if id.userID, rerr = identifier(b.value(row, p, p.userID), p.userID.column); rerr != nil {
 			return rerr
 		}
-		if id.aid, rerr = identifier(b.value(row, p, p.anon), p.anon.column); rerr != nil {
+		if id.anonymousID, rerr = identifier(b.value(row, p, p.anonymousID), p.anonymousID.column); rerr != nil {
 			return rerr
 		}
-		if len(id.uid) == 0 && len(id.aid) == 0 {
-			return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "the row names no person: userId and anonymousId are both empty"}
+		if len(id.userID) == 0 && len(id.anonymousID) == 0 {
+			return &RowError{Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "the row names no person: userId and anonymousId are both empty"}
 		}
 	}
-	id.objType = p.objTypeConst
-	if p.objType.present() {
-		v := b.value(row, p, p.objType)
+	id.objectType = p.objectTypeConst
+	if p.objectType.present() {
+		v := b.value(row, p, p.objectType)
 		if n, ok := positiveInt(v); ok {
-			id.objType = n
+			id.objectType = n
 		} else if !v.IsEmpty() {
-			return &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
+			return &RowError{Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
 		}
 	}
 	// The key is known from here on, even if the row is rejected below.
 	id.keyed = true
-	if len(id.gid) > maxIDBytes {
+	if len(id.groupID) > maxIDBytes {
 		if !p.warnLimits {
-			return &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.gid), maxIDBytes)}
+			return &RowError{Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
 	}
@@ -527,53 +528,53 @@ func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
 			return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
 		}
 	}
-	if id.deleted && id.relationship && len(id.uid) == 0 {
-		return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
+	if id.deleted && id.relationship && len(id.userID) == 0 {
+		return &RowError{Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
 	}
 	return nil
 }
 
 // buildDelete writes the semantic track event that deletes the object or
 // the relationship.
-func (b *Builder) buildDelete(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+func (b *Builder) buildDelete(dst []byte, row *record.Row, p *rowPlan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"track","event":`...)
 	if id.relationship {
-		dst = jsonx.AppendStringS(dst, p.relDeletedEvent)
+		dst = jsonx.AppendStringS(dst, p.relationshipDeletedEvent)
 		dst = append(dst, `,"userId":`...)
-		dst = jsonx.AppendString(dst, id.uid)
+		dst = jsonx.AppendString(dst, id.userID)
 	} else {
-		dst = jsonx.AppendStringS(dst, p.objDeletedEvent)
+		dst = jsonx.AppendStringS(dst, p.objectDeletedEvent)
 		dst = append(dst, `,"anonymousId":`...)
-		dst = jsonx.AppendStringS(dst, p.deleteAnonID)
+		dst = jsonx.AppendStringS(dst, p.deleteAnonymousID)
 	}
 	dst = append(dst, `,"properties":{"objectId":`...)
-	dst = jsonx.AppendString(dst, id.gid)
+	dst = jsonx.AppendString(dst, id.groupID)
 	dst = append(dst, `,"objectTypeId":`...)
-	dst = append(dst, id.objType...)
+	dst = append(dst, id.objectType...)
 	dst = append(dst, '}')
 	return dst, nil
 }
 
 // buildGroup writes the group call, up to the timestamp.
-func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"group","groupId":`...)
 	mark := len(dst)
-	dst = jsonx.AppendString(dst, id.gid)
+	dst = jsonx.AppendString(dst, id.groupID)
 	b.observe(statGroupID, mark, len(dst))
 	// The person: userId, or anonymousId when there is no userId (SPEC).
-	if len(id.uid) > 0 {
+	if len(id.userID) > 0 {
 		dst = append(dst, `,"userId":`...)
 		mark = len(dst)
-		dst = jsonx.AppendString(dst, id.uid)
+		dst = jsonx.AppendString(dst, id.userID)
 		b.observe(statUserID, mark, len(dst))
-	} else if len(id.aid) > 0 {
+	} else if len(id.anonymousID) > 0 {
 		dst = append(dst, `,"anonymousId":`...)
 		mark = len(dst)
-		dst = jsonx.AppendString(dst, id.aid)
+		dst = jsonx.AppendString(dst, id.anonymousID)
 		b.observe(statAnonymousID, mark, len(dst))
 	}
 	dst = append(dst, `,"traits":{"objectTypeId":`...)
-	dst = append(dst, id.objType...)
+	dst = append(dst, id.objectType...)
 	b.traitsStart = len(dst)
 	if id.relationship && b.t.cfg.ObjectTraits != nil && p.joinObjectTraits {
 		dst = b.appendObjectTraits(dst, p, id)
@@ -597,9 +598,9 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 		dst = append(dst, `,"relationshipAttributes":{`...)
 		mark := len(dst)
 		rels := 0
-		for i := range p.rels {
+		for i := range p.relationshipAttrs {
 			var rerr *RowError
-			dst, rerr = b.appendSlot(dst, row, p, &p.rels[i], len(dst) > mark, &rels)
+			dst, rerr = b.appendSlot(dst, row, p, &p.relationshipAttrs[i], len(dst) > mark, &rels)
 			if rerr != nil {
 				return dst, rerr
 			}
@@ -617,17 +618,17 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 
 // finish writes timestamp, integrations, context and messageId, and checks
 // the size of the message that starts at dst[start].
-func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byte, *RowError) {
+func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]byte, *RowError) {
 	dst = append(dst, `,"timestamp":`...)
 	tsStart := len(dst)
-	if p.ts.present() {
-		v := b.value(row, p, p.ts)
+	if p.timestamp.present() {
+		v := b.value(row, p, p.timestamp)
 		if v.IsEmpty() {
-			b.warn("timestamp column %q empty: the run's default timestamp was used", p.ts.column)
+			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
 			dst = append(dst, b.t.defTS...)
 		} else {
 			var rerr *RowError
-			dst, rerr = appendTime(dst, v, p.tsSpec, p.ts.column)
+			dst, rerr = appendTime(dst, v, p.timestampDates, p.timestamp.column)
 			if rerr != nil {
 				return dst, rerr
 			}
@@ -711,11 +712,11 @@ func quoteValue(v record.Value) string {
 }
 
 // appendSlot appends one trait or attribute (",key":value).
-func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comma bool, count *int) ([]byte, *RowError) {
-	if s.addr != nil {
-		return b.appendAddress(dst, row, p, s.addr, comma, count)
+func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, comma bool, count *int) ([]byte, *RowError) {
+	if s.address != nil {
+		return b.appendAddress(dst, row, p, s.address, comma, count)
 	}
-	f := s.f
+	f := s.field
 	if f.Const != nil {
 		if comma {
 			dst = append(dst, ',')
@@ -767,8 +768,8 @@ func valueBytes(v []byte) int {
 	return len(v)
 }
 
-func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]byte, *RowError) {
-	f := s.f
+func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	f := s.field
 	switch f.Type {
 	case TypeAuto:
 		return appendAsRead(dst, v), nil
@@ -808,7 +809,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 		}
 		return b.misfit(dst, v, s, "a boolean")
 	case TypeTimestamp:
-		out, rerr := appendTime(dst, v, s.ds, s.col.column)
+		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
 			b.warn("column %q: a value is not a date; sent as read", s.col.column)
 			return appendAsRead(dst, v), nil
@@ -832,7 +833,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 // inferred type it is sent as read (and counted); with a declared one the
 // row is rejected.
 func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want string) ([]byte, *RowError) {
-	if s.f.soft {
+	if s.field.soft {
 		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
 		return appendAsRead(dst, v), nil
 	}
@@ -928,8 +929,8 @@ func boolWord(b []byte) (bool, bool) {
 
 // appendAddress writes the address object from flat parts and/or a nested
 // object, keys in the order street, city, state, postalCode, country.
-func (b *Builder) appendAddress(dst []byte, row *record.Row, p *plan, a *addrSlot, comma bool, count *int) ([]byte, *RowError) {
-	vals := &b.addr
+func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addressSlot, comma bool, count *int) ([]byte, *RowError) {
+	vals := &b.addressBuf
 	for k := range vals {
 		vals[k] = vals[k][:0]
 	}

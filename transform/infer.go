@@ -250,18 +250,18 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 	list := func(slots []slot) []NamedField {
 		var nf []NamedField
 		for _, s := range slots {
-			if s.addr != nil {
-				for k, part := range s.addr.parts {
+			if s.address != nil {
+				for k, part := range s.address.parts {
 					if part.idx >= 0 {
 						nf = append(nf, NamedField{Name: "address." + addressParts[k], Field: &Field{Column: part.column}})
 					}
 				}
-				if s.addr.whole.idx >= 0 {
-					nf = append(nf, NamedField{Name: "address", Field: &Field{Column: s.addr.whole.column}})
+				if s.address.whole.idx >= 0 {
+					nf = append(nf, NamedField{Name: "address", Field: &Field{Column: s.address.whole.column}})
 				}
 				continue
 			}
-			f := *s.f
+			f := *s.field
 			if f.Column == "" && f.Const == nil {
 				f.Column = s.col.column
 			}
@@ -274,7 +274,7 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 		return nf
 	}
 	out.Traits = list(p.traits)
-	out.RelationshipAttributes = list(p.rels)
+	out.RelationshipAttributes = list(p.relationshipAttrs)
 	if out.softTypes != nil {
 		var cols []string
 		for c := range out.softTypes {
