@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,26 +185,23 @@ func (e *ConfigError) Error() string {
 	return "mapping: " + e.Msg
 }
 
-// LoadMapping reads and checks a mapping file.
-func LoadMapping(path string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &ConfigError{File: path, Msg: errors.Unwrap(err).Error()}
-	}
-	m, err := ParseMapping(data)
+// ParseMapping parses and checks mapping YAML. name (the file's path, or
+// "" when there is none) is named in errors, which give the line of the
+// mistake.
+func ParseMapping(data []byte, name string) (*Mapping, error) {
+	m, err := parseMapping(data)
 	if err != nil {
 		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = path
-			return nil, ce
+		if !errors.As(err, &ce) {
+			ce = &ConfigError{Msg: err.Error()}
 		}
-		return nil, &ConfigError{File: path, Msg: err.Error()}
+		ce.File = name
+		return nil, ce
 	}
 	return m, nil
 }
 
-// ParseMapping parses mapping YAML.
-func ParseMapping(data []byte) (*Mapping, error) {
+func parseMapping(data []byte) (*Mapping, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(data, err)
