@@ -30,7 +30,10 @@ var errNotDate = errors.New("no known date format matches (give the layout with 
 type dateSpec struct {
 	loc    *time.Location
 	unit   int64  // nanoseconds per unit of numeric values; 0 = by magnitude
-	layout string // Go layout from the mapping's format, "" for built-ins
+	format string // strftime format from the mapping, "" for built-ins
+	// dayCheck is format with the day of the month read as %k (an hour,
+	// 0-23), or "" when format has no day of the month: see parseFormatted.
+	dayCheck string
 }
 
 func unitScale(u string) int64 {
@@ -53,10 +56,10 @@ func parseTime(b []byte, spec *dateSpec) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, errNotDate
 	}
-	if spec.layout != "" {
-		t, err := time.ParseInLocation(spec.layout, string(b), spec.loc)
+	if spec.format != "" {
+		t, err := parseFormatted(string(b), spec)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("does not match the format: %v", shortTimeErr(err))
+			return time.Time{}, err
 		}
 		return checkRange(t)
 	}
@@ -86,14 +89,6 @@ var textLayouts = []string{
 	time.RFC1123Z, time.RFC1123, time.RFC850, time.ANSIC, time.UnixDate, time.RubyDate,
 	"2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006", "02-Jan-2006",
 	"2 Jan 2006 15:04:05", "Jan 2, 2006 15:04:05", "Mon, 2 Jan 2006 15:04:05 -0700",
-}
-
-func shortTimeErr(err error) string {
-	var pe *time.ParseError
-	if errors.As(err, &pe) && pe.Message != "" {
-		return strings.TrimPrefix(pe.Message, ": ")
-	}
-	return "cannot parse"
 }
 
 var (
@@ -350,36 +345,6 @@ func appendISO(dst []byte, t time.Time) []byte {
 
 // FormatTime writes t the way payloads carry instants.
 func FormatTime(t time.Time) string { return string(appendISO(nil, t)) }
-
-// strftimeLayout converts a strftime format to a Go layout. A format that
-// already holds Go's reference year is taken as a Go layout.
-func strftimeLayout(f string) (string, error) {
-	if strings.Contains(f, "2006") {
-		return f, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			b.WriteByte(f[i])
-			continue
-		}
-		i++
-		if i >= len(f) {
-			return "", errors.New("format ends with %")
-		}
-		rep, ok := map[byte]string{
-			'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'e': "_2", 'H': "15", 'I': "03",
-			'M': "04", 'S': "05", 'f': "000000", 'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January",
-			'a': "Mon", 'A': "Monday", 'z': "-0700", 'Z': "MST", 'j': "002", '%': "%",
-			'L': "000", 'T': "15:04:05", 'F': "2006-01-02", 'D': "01/02/06",
-		}[f[i]]
-		if !ok {
-			return "", fmt.Errorf("%%%c is not supported in a date format", f[i])
-		}
-		b.WriteString(rep)
-	}
-	return b.String(), nil
-}
 
 // ParseTime reads s in any of the date forms fields accept, with zone
 // (an IANA name, "" for UTC) for forms without one.

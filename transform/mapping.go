@@ -92,8 +92,8 @@ type Field struct {
 	Type string
 	// Empty is "omit" (default) or "null": what an empty cell becomes.
 	Empty string
-	// Format is a strftime-style layout for dates that no built-in format
-	// reads (e.g. "%d/%m/%Y").
+	// Format is a strftime layout (strptime directives, e.g. "%d/%m/%Y";
+	// other text is literal) for dates that no built-in format reads.
 	Format string
 	// Unit is the unit of numeric timestamps: s, ms, us or ns. Without it
 	// the magnitude decides.

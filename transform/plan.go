@@ -192,7 +192,7 @@ func (c *compiler) identifiers() error {
 	p.deleted = c.ref(km.Deleted)
 	var err error
 	if p.timestampDates, err = newDateSpec(km.Timestamp, c.zone); err != nil {
-		return &ConfigError{Msg: "timestamp: " + err.Error()}
+		return &ConfigError{Line: km.Timestamp.line, Msg: "timestamp: " + err.Error()}
 	}
 	if km.GroupID != nil && km.GroupID.Const != nil {
 		return &ConfigError{Line: km.GroupID.line, Msg: "groupId must come from a column"}
@@ -441,11 +441,10 @@ func newDateSpec(f *Field, defZone *time.Location) (*dateSpec, error) {
 		ds.unit = unitScale(f.Unit)
 	}
 	if f.Format != "" {
-		l, err := strftimeLayout(f.Format)
-		if err != nil {
+		if err := checkFormat(f.Format); err != nil {
 			return nil, err
 		}
-		ds.layout = l
+		ds.format, ds.dayCheck = f.Format, dayAsHour(f.Format)
 	}
 	return ds, nil
 }
