@@ -126,7 +126,8 @@ func (t *Transformer) Check(columns []string) error {
 // RowError is why a row was not turned into a payload.
 type RowError struct {
 	// Code names the kind of problem, stable across versions
-	// (lower_snake_case): reports count rejections by it.
+	// (lower_snake_case; the Code constants, or a reader's record.Error
+	// code): reports count rejections by it.
 	Code   string
 	Column string
 	Reason string
@@ -385,11 +386,11 @@ type Out struct {
 // could be read (Out.Keyed).
 func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
-		return dst, Out{}, &RowError{Code: row.Err.Code, Column: row.Err.Column, Reason: row.Err.Reason}
+		return dst, Out{}, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
 	}
 	p, err := b.planFor(row.Schema)
 	if err != nil {
-		return dst, Out{}, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
 	start := len(dst)
 	var id identity
@@ -481,7 +482,7 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 		return rerr
 	}
 	if len(id.groupID) == 0 {
-		return &RowError{Column: p.groupID.column, Reason: "groupId is empty or missing"}
+		return &RowError{Code: CodeMissingGroupID, Column: p.groupID.column, Reason: "groupId is empty or missing"}
 	}
 	if id.relationship {
 		if id.userID, rerr = identifier(b.value(row, p, p.userID), p.userID.column); rerr != nil {
@@ -491,7 +492,7 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 			return rerr
 		}
 		if len(id.userID) == 0 && len(id.anonymousID) == 0 {
-			return &RowError{Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "the row names no person: userId and anonymousId are both empty"}
+			return &RowError{Code: CodeMissingPerson, Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "the row names no person: userId and anonymousId are both empty"}
 		}
 	}
 	id.objectType = p.objectTypeConst
@@ -500,14 +501,14 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 		if n, ok := positiveInt(v); ok {
 			id.objectType = n
 		} else if !v.IsEmpty() {
-			return &RowError{Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
+			return &RowError{Code: CodeInvalidObjectTypeID, Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
 		}
 	}
 	// The key is known from here on, even if the row is rejected below.
 	id.keyed = true
 	if len(id.groupID) > maxIDBytes {
 		if !p.warnLimits {
-			return &RowError{Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
+			return &RowError{Code: CodeObjectIDTooLong, Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
 	}
@@ -521,15 +522,15 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 		case v.Kind == record.String || v.Kind == record.Number:
 			d, ok := boolWord(trimSpace(v.Bytes))
 			if !ok {
-				return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+				return &RowError{Code: CodeInvalidBoolean, Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
 			}
 			id.deleted = d
 		default:
-			return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+			return &RowError{Code: CodeInvalidBoolean, Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
 		}
 	}
 	if id.deleted && id.relationship && len(id.userID) == 0 {
-		return &RowError{Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
+		return &RowError{Code: CodeDeleteNeedsUserID, Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
 	}
 	return nil
 }
@@ -589,7 +590,7 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 	}
 	if attrs > maxAttributes {
 		if !p.warnLimits {
-			return dst, &RowError{Reason: fmt.Sprintf("%d traits, over Journeys' limit of %d attributes per object", attrs, maxAttributes)}
+			return dst, &RowError{Code: CodeTooManyAttributes, Reason: fmt.Sprintf("%d traits, over Journeys' limit of %d attributes per object", attrs, maxAttributes)}
 		}
 		b.warn("over Journeys' %d attributes per object", maxAttributes)
 	}
@@ -607,7 +608,7 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 		}
 		if rels > maxAttributes {
 			if !p.warnLimits {
-				return dst, &RowError{Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
+				return dst, &RowError{Code: CodeTooManyAttributes, Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
 			}
 			b.warn("over Journeys' %d attributes per relationship", maxAttributes)
 		}
@@ -649,7 +650,7 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]
 		size += sentAtReserve
 	}
 	if size > b.t.maxBytes {
-		return dst, &RowError{Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
+		return dst, &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
 	}
 	return append(dst, '\n'), nil
 }
@@ -675,7 +676,7 @@ func identifier(v record.Value, column string) ([]byte, *RowError) {
 		}
 		return v.Bytes, nil
 	}
-	return nil, &RowError{Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+	return nil, &RowError{Code: CodeInvalidID, Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
 }
 
 func article(k record.Kind) string {
@@ -751,7 +752,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	}
 	if n := valueBytes(dst[vstart:]); n > maxValueBytes {
 		if !p.warnLimits {
-			return dst[:mark], &RowError{Column: s.col.column, Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", n, maxValueBytes)}
+			return dst[:mark], &RowError{Code: CodeValueTooLong, Column: s.col.column, Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", n, maxValueBytes)}
 		}
 		b.warn("column %q: a value over Journeys' %d-byte limit", s.col.column, maxValueBytes)
 	}
@@ -784,7 +785,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 				return append(dst, n...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "an integer")
+		return b.misfit(dst, v, s, "an integer", CodeInvalidInteger)
 	case TypeFloat:
 		if v.Kind == record.Number {
 			return append(dst, v.Bytes...), nil
@@ -794,7 +795,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 				return append(dst, n...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a number")
+		return b.misfit(dst, v, s, "a number", CodeInvalidNumber)
 	case TypeBoolean:
 		if v.Kind == record.Bool {
 			return append(dst, v.Bytes...), nil
@@ -807,7 +808,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 				return append(dst, "false"...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a boolean")
+		return b.misfit(dst, v, s, "a boolean", CodeInvalidBoolean)
 	case TypeTimestamp:
 		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
@@ -819,25 +820,25 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		if v.Kind == record.String {
 			t := trimSpace(v.Bytes)
 			if err := jsonx.Valid(t, jsonx.MaxDepth); err != nil {
-				return b.misfit(dst, v, s, "JSON")
+				return b.misfit(dst, v, s, "JSON", CodeInvalidJSON)
 			}
 			out, _, _ := jsonx.AppendCompact(dst, t, jsonx.SkipSpace(t, 0), jsonx.MaxDepth)
 			return out, nil
 		}
 		return appendAsRead(dst, v), nil
 	}
-	return dst, &RowError{Column: s.col.column, Reason: "unknown type " + f.Type}
+	return dst, &RowError{Code: CodeInternal, Internal: true, Column: s.col.column, Reason: "unknown type " + f.Type}
 }
 
 // misfit handles a value that does not fit the field's type: with an
 // inferred type it is sent as read (and counted); with a declared one the
-// row is rejected.
-func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want string) ([]byte, *RowError) {
+// row is rejected with code.
+func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want, code string) ([]byte, *RowError) {
 	if s.field.soft {
 		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
 		return appendAsRead(dst, v), nil
 	}
-	return dst, &RowError{Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
+	return dst, &RowError{Code: code, Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
 }
 
 func appendAsRead(dst []byte, v record.Value) []byte {
@@ -857,13 +858,13 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 	case record.String, record.Number:
 		t, err := parseTime(v.Bytes, ds)
 		if err != nil {
-			return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
+			return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
 		}
 		dst = append(dst, '"')
 		dst = appendISO(dst, t)
 		return append(dst, '"'), nil
 	}
-	return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
+	return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
 }
 
 // integerText returns the canonical digits of an integer written as
@@ -944,7 +945,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 			continue
 		}
 		if v.Kind == record.JSON {
-			return dst, &RowError{Column: c.column, Reason: "an address part must be text, not JSON"}
+			return dst, &RowError{Code: CodeInvalidAddress, Column: c.column, Reason: "an address part must be text, not JSON"}
 		}
 		vals[k] = append(vals[k], v.Bytes...)
 		have = true
@@ -957,7 +958,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 		case obj:
 			raw := trimSpace(v.Bytes)
 			if raw[0] != '{' || jsonx.Valid(raw, jsonx.MaxDepth) != nil {
-				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
+				return dst, &RowError{Code: CodeInvalidAddress, Column: a.whole.column, Reason: "the address is not a JSON object"}
 			}
 			err := jsonx.ObjectEach(raw, func(k, val []byte) error {
 				key := string(jsonx.Unquote(nil, k))
@@ -971,7 +972,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 					return nil
 				}
 				if pv.Kind == record.JSON {
-					return &RowError{Column: a.whole.column, Reason: fmt.Sprintf("address.%s must be text, not JSON", part)}
+					return &RowError{Code: CodeInvalidAddress, Column: a.whole.column, Reason: fmt.Sprintf("address.%s must be text, not JSON", part)}
 				}
 				for i, name := range addressParts {
 					if name == part && len(vals[i]) == 0 {
@@ -985,7 +986,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 				if re, ok := err.(*RowError); ok {
 					return dst, re
 				}
-				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
+				return dst, &RowError{Code: CodeInvalidAddress, Column: a.whole.column, Reason: "the address is not a JSON object"}
 			}
 		case v.Kind == record.String || v.Kind == record.Number:
 			if len(vals[0]) == 0 {
@@ -993,7 +994,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 				have = true
 			}
 		default:
-			return dst, &RowError{Column: a.whole.column, Reason: "the address must be an object or text"}
+			return dst, &RowError{Code: CodeInvalidAddress, Column: a.whole.column, Reason: "the address must be an object or text"}
 		}
 	}
 	if !have {
@@ -1009,7 +1010,7 @@ func (b *Builder) appendAddress(dst []byte, row *record.Row, p *rowPlan, a *addr
 			continue
 		}
 		if len(v) > maxValueBytes && !p.warnLimits {
-			return dst, &RowError{Column: "address." + addressParts[k], Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", len(v), maxValueBytes)}
+			return dst, &RowError{Code: CodeValueTooLong, Column: "address." + addressParts[k], Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", len(v), maxValueBytes)}
 		}
 		if !first {
 			dst = append(dst, ',')
