@@ -1,16 +1,3 @@
-// Package transform turns rows into Customer.io / Segment group calls.
-//
-// A mapping section (from a YAML file, or inferred from column names) is
-// compiled per schema into a plan; a Builder then appends each row's payload
-// as one line of compact JSON into a caller's buffer, or returns a RowError
-// that names the column and the reason. It does no I/O.
-//
-// Each payload carries type, groupId, the person (memberships), traits with
-// objectTypeId first and reserved traits in their camelCase spelling,
-// timestamp, integrations, context.library and a messageId derived from the
-// rest of the payload (its 128-bit XXH3 hash, formatted as a version-8
-// UUID): the same row always gets the same id, and different payloads share
-// one with a probability of about n²/2¹²³ — nil for any real export.
 package transform
 
 import (
