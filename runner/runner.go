@@ -557,7 +557,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	}
 	var m *transform.Mapping
 	if o.MappingFile != "" {
-		if m, err = transform.LoadMapping(o.MappingFile); err != nil {
+		if m, err = readMapping(o.MappingFile); err != nil {
 			return ExitUsage, err
 		}
 	}

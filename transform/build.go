@@ -1,16 +1,3 @@
-// Package transform turns rows into Customer.io / Segment group calls.
-//
-// A mapping section (from a YAML file, or inferred from column names) is
-// compiled per schema into a plan; a Builder then appends each row's payload
-// as one line of compact JSON into a caller's buffer, or returns a RowError
-// that names the column and the reason. It does no I/O.
-//
-// Each payload carries type, groupId, the person (memberships), traits with
-// objectTypeId first and reserved traits in their camelCase spelling,
-// timestamp, integrations, context.library and a messageId derived from the
-// rest of the payload (its 128-bit XXH3 hash, formatted as a version-8
-// UUID): the same row always gets the same id, and different payloads share
-// one with a probability of about n²/2¹²³ — nil for any real export.
 package transform
 
 import (
@@ -34,7 +21,8 @@ const (
 	// sentAtReserve is the room kept for the sentAt an HTTP sink adds.
 	sentAtReserve = len(`,"sentAt":"2006-01-02T15:04:05.000Z"`)
 
-	maxIDBytes    = 150
+	maxIDBytes    = 150 // object ids
+	maxNameBytes  = 150 // trait and attribute names
 	maxValueBytes = 1000
 	maxAttributes = 300
 )
@@ -145,7 +133,8 @@ func (t *Transformer) Columns(columns []string) ([]string, error) {
 // RowError is why a row was not turned into a payload.
 type RowError struct {
 	// Code names the kind of problem, stable across versions
-	// (lower_snake_case): reports count rejections by it.
+	// (lower_snake_case; the Code constants, or a reader's record.Error
+	// code): reports count rejections by it.
 	Code   string
 	Column string
 	Reason string
@@ -160,19 +149,19 @@ func (e *RowError) Error() string {
 	return e.Reason
 }
 
-type planEntry struct {
-	p     *plan
+type rowPlanEntry struct {
+	plan  *rowPlan
 	err   error
 	stats []*FieldStats
 }
 
 // Builder builds payloads; one per goroutine.
 type Builder struct {
-	t       *Transformer
-	plans   map[*record.Schema]planEntry
-	scratch []byte
-	addr    [5][]byte
-	keyBuf  []byte
+	t          *Transformer
+	compiled   map[*record.Schema]rowPlanEntry
+	scratch    []byte
+	addressBuf [5][]byte
+	keyBuf     []byte
 	// Warnings counts non-fatal findings by message since the last reset.
 	Warnings map[string]int64
 	// Stats describes the payloads built (with Config.CollectStats).
@@ -189,11 +178,11 @@ type Builder struct {
 // appendObjectTraits joins in the traits of the membership's object,
 // leaving out names the membership's own traits (or the mapping's list)
 // exclude.
-func (b *Builder) appendObjectTraits(dst []byte, p *plan, id *identity) []byte {
+func (b *Builder) appendObjectTraits(dst []byte, p *rowPlan, id *identity) []byte {
 	k := append(b.joinKey[:0], 'o')
-	k = append(k, id.objType...)
+	k = append(k, id.objectType...)
 	k = append(k, 0)
-	k = append(k, id.gid...)
+	k = append(k, id.groupID...)
 	b.joinKey = k
 	var ok bool
 	b.joined, ok = b.t.cfg.ObjectTraits(append(b.joined[:0], '{'), xxh3.Hash128(k).Bytes())
@@ -204,14 +193,14 @@ func (b *Builder) appendObjectTraits(dst []byte, p *plan, id *identity) []byte {
 		b.warn("memberships: no object in this run's companies input for some rows (their object traits could not be joined in)")
 		return dst
 	}
-	if len(p.joinNames) == 0 && len(p.traits) == 0 {
+	if len(p.joinTraitNames) == 0 && len(p.traits) == 0 {
 		return append(dst, b.joined[1:]...)
 	}
 	obj := append(b.joined, '}')
 	obj[1] = ' ' // the leading comma
 	_ = jsonx.ObjectEach(obj, func(key, value []byte) error {
 		name := string(key[1 : len(key)-1])
-		if (len(p.joinNames) > 0 && !p.joinNames[name]) || p.hasTrait(name) {
+		if (len(p.joinTraitNames) > 0 && !p.joinTraitNames[name]) || p.hasTrait(name) {
 			return nil
 		}
 		dst = append(dst, ',')
@@ -239,7 +228,7 @@ const (
 
 // NewBuilder returns a Builder.
 func (t *Transformer) NewBuilder() *Builder {
-	b := &Builder{t: t, plans: map[*record.Schema]planEntry{}, Warnings: map[string]int64{}}
+	b := &Builder{t: t, compiled: map[*record.Schema]rowPlanEntry{}, Warnings: map[string]int64{}}
 	if t.cfg.CollectStats {
 		b.Stats = newStats(t.cfg.Kind, time.Now())
 	}
@@ -247,19 +236,19 @@ func (t *Transformer) NewBuilder() *Builder {
 }
 
 // statsFor resolves the statistics slots of a plan.
-func (b *Builder) statsFor(p *plan) []*FieldStats {
+func (b *Builder) statsFor(p *rowPlan) []*FieldStats {
 	st := b.Stats
-	out := make([]*FieldStats, statFirstSlot+len(p.traits)+len(p.rels))
-	out[statGroupID] = st.field(fieldGroupID, p.group.column, false)
-	out[statUserID] = st.field(fieldUserID, p.user.column, false)
-	out[statAnonymousID] = st.field(fieldAnonymousID, p.anon.column, false)
-	out[statTimestamp] = st.field(fieldTimestamp, p.ts.column, true)
+	out := make([]*FieldStats, statFirstSlot+len(p.traits)+len(p.relationshipAttrs))
+	out[statGroupID] = st.field(fieldGroupID, p.groupID.column, false)
+	out[statUserID] = st.field(fieldUserID, p.userID.column, false)
+	out[statAnonymousID] = st.field(fieldAnonymousID, p.anonymousID.column, false)
+	out[statTimestamp] = st.field(fieldTimestamp, p.timestamp.column, true)
 	for _, sl := range p.traits {
-		if sl.addr != nil {
+		if sl.address != nil {
 			for k, part := range addressParts {
-				src := sl.addr.parts[k].column
+				src := sl.address.parts[k].column
 				if src == "" {
-					src = sl.addr.whole.column
+					src = sl.address.whole.column
 				}
 				if src != "" {
 					out[statAddress+k] = st.field("traits.address."+part, src, false)
@@ -267,10 +256,10 @@ func (b *Builder) statsFor(p *plan) []*FieldStats {
 			}
 			continue
 		}
-		out[sl.stat] = st.field("traits."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+		out[sl.stat] = st.field("traits."+sl.name, sl.col.column, sl.field.Type == TypeTimestamp)
 	}
-	for _, sl := range p.rels {
-		out[sl.stat] = st.field("traits.relationshipAttributes."+sl.name, sl.col.column, sl.f.Type == TypeTimestamp)
+	for _, sl := range p.relationshipAttrs {
+		out[sl.stat] = st.field("traits.relationshipAttributes."+sl.name, sl.col.column, sl.field.Type == TypeTimestamp)
 	}
 	return out
 }
@@ -285,26 +274,26 @@ func (b *Builder) warn(format string, args ...any) {
 	b.Warnings[fmt.Sprintf(format, args...)]++
 }
 
-func (b *Builder) plan(s *record.Schema) (*plan, error) {
-	if e, ok := b.plans[s]; ok {
+func (b *Builder) planFor(s *record.Schema) (*rowPlan, error) {
+	if e, ok := b.compiled[s]; ok {
 		b.curStats = e.stats
-		return e.p, e.err
+		return e.plan, e.err
 	}
 	p, err := compile(b.t.cfg.Kind, b.t.cfg.Mapping, s, false)
-	if len(b.plans) > 10000 {
-		clear(b.plans)
+	if len(b.compiled) > 10000 {
+		clear(b.compiled)
 	}
-	e := planEntry{p: p, err: err}
+	e := rowPlanEntry{plan: p, err: err}
 	if err == nil && b.Stats != nil {
 		e.stats = b.statsFor(p)
 	}
-	b.plans[s] = e
+	b.compiled[s] = e
 	b.curStats = e.stats
 	return p, err
 }
 
 // value returns the cell c of row, following a nested path.
-func (b *Builder) value(row *record.Row, p *plan, c colRef) record.Value {
+func (b *Builder) value(row *record.Row, p *rowPlan, c colRef) record.Value {
 	if c.idx < 0 || c.idx >= len(row.Values) {
 		return record.Value{}
 	}
@@ -404,11 +393,11 @@ type Out struct {
 // could be read (Out.Keyed).
 func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if row.Err != nil {
-		return dst, Out{}, &RowError{Code: row.Err.Code, Column: row.Err.Column, Reason: row.Err.Reason}
+		return dst, Out{}, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
 	}
-	p, err := b.plan(row.Schema)
+	p, err := b.planFor(row.Schema)
 	if err != nil {
-		return dst, Out{}, &RowError{Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
 	start := len(dst)
 	var id identity
@@ -458,15 +447,15 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 func (b *Builder) keyOf(id *identity) Out {
 	b.keyBuf = id.appendKey(b.keyBuf[:0])
 	return Out{Keyed: true, Delete: id.deleted, Key: xxh3.Hash128(b.keyBuf).Bytes(), Relationship: id.relationship,
-		ObjType: id.objType, GroupID: id.gid, UserID: id.uid, AnonymousID: id.aid}
+		ObjType: id.objectType, GroupID: id.groupID, UserID: id.userID, AnonymousID: id.anonymousID}
 }
 
 // identity is who and what a row is about.
 type identity struct {
-	relationship  bool
-	gid, uid, aid []byte
-	objType       []byte
-	deleted       bool
+	relationship                 bool
+	groupID, userID, anonymousID []byte
+	objectType                   []byte
+	deleted                      bool
 	// keyed is set once the ids that make the key are read.
 	keyed bool
 }
@@ -478,55 +467,55 @@ func (id *identity) appendKey(k []byte) []byte {
 	} else {
 		k = append(k, 'o')
 	}
-	k = append(k, id.objType...)
+	k = append(k, id.objectType...)
 	k = append(k, 0)
-	k = append(k, id.gid...)
+	k = append(k, id.groupID...)
 	if id.relationship {
-		if len(id.uid) > 0 {
+		if len(id.userID) > 0 {
 			k = append(k, 0, 'u')
-			k = append(k, id.uid...)
+			k = append(k, id.userID...)
 		} else {
 			k = append(k, 0, 'a')
-			k = append(k, id.aid...)
+			k = append(k, id.anonymousID...)
 		}
 	}
 	return k
 }
 
-func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
+func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError {
 	id.relationship = relationshipKind(p.kind)
 	var rerr *RowError
-	if id.gid, rerr = identifier(b.value(row, p, p.group), p.group.column); rerr != nil {
+	if id.groupID, rerr = identifier(b.value(row, p, p.groupID), p.groupID.column); rerr != nil {
 		return rerr
 	}
-	if len(id.gid) == 0 {
-		return &RowError{Column: p.group.column, Reason: "groupId is empty or missing"}
+	if len(id.groupID) == 0 {
+		return &RowError{Code: CodeMissingGroupID, Column: p.groupID.column, Reason: "groupId is empty or missing"}
 	}
 	if id.relationship {
-		if id.uid, rerr = identifier(b.value(row, p, p.user), p.user.column); rerr != nil {
+		if id.userID, rerr = identifier(b.value(row, p, p.userID), p.userID.column); rerr != nil {
 			return rerr
 		}
-		if id.aid, rerr = identifier(b.value(row, p, p.anon), p.anon.column); rerr != nil {
+		if id.anonymousID, rerr = identifier(b.value(row, p, p.anonymousID), p.anonymousID.column); rerr != nil {
 			return rerr
 		}
-		if len(id.uid) == 0 && len(id.aid) == 0 {
-			return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "the row names no person: userId and anonymousId are both empty"}
+		if len(id.userID) == 0 && len(id.anonymousID) == 0 {
+			return &RowError{Code: CodeMissingPerson, Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "the row names no person: userId and anonymousId are both empty"}
 		}
 	}
-	id.objType = p.objTypeConst
-	if p.objType.present() {
-		v := b.value(row, p, p.objType)
+	id.objectType = p.objectTypeConst
+	if p.objectType.present() {
+		v := b.value(row, p, p.objectType)
 		if n, ok := positiveInt(v); ok {
-			id.objType = n
+			id.objectType = n
 		} else if !v.IsEmpty() {
-			return &RowError{Column: p.objType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
+			return &RowError{Code: CodeInvalidObjectTypeID, Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
 		}
 	}
 	// The key is known from here on, even if the row is rejected below.
 	id.keyed = true
-	if len(id.gid) > maxIDBytes {
+	if len(id.groupID) > maxIDBytes {
 		if !p.warnLimits {
-			return &RowError{Column: p.group.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.gid), maxIDBytes)}
+			return &RowError{Code: CodeObjectIDTooLong, Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
 	}
@@ -540,60 +529,60 @@ func (b *Builder) identify(row *record.Row, p *plan, id *identity) *RowError {
 		case v.Kind == record.String || v.Kind == record.Number:
 			d, ok := boolWord(trimSpace(v.Bytes))
 			if !ok {
-				return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+				return &RowError{Code: CodeInvalidBoolean, Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
 			}
 			id.deleted = d
 		default:
-			return &RowError{Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
+			return &RowError{Code: CodeInvalidBoolean, Column: p.deleted.column, Reason: fmt.Sprintf("the deleted flag must be true or false, not %s", quoteValue(v))}
 		}
 	}
-	if id.deleted && id.relationship && len(id.uid) == 0 {
-		return &RowError{Column: firstNonEmpty(p.user.column, p.anon.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
+	if id.deleted && id.relationship && len(id.userID) == 0 {
+		return &RowError{Code: CodeDeleteNeedsUserID, Column: firstNonEmpty(p.userID.column, p.anonymousID.column), Reason: "a relationship delete needs a userId (the API's Relationship Deleted event requires one)"}
 	}
 	return nil
 }
 
 // buildDelete writes the semantic track event that deletes the object or
 // the relationship.
-func (b *Builder) buildDelete(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+func (b *Builder) buildDelete(dst []byte, row *record.Row, p *rowPlan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"track","event":`...)
 	if id.relationship {
-		dst = jsonx.AppendStringS(dst, p.relDeletedEvent)
+		dst = jsonx.AppendStringS(dst, p.relationshipDeletedEvent)
 		dst = append(dst, `,"userId":`...)
-		dst = jsonx.AppendString(dst, id.uid)
+		dst = jsonx.AppendString(dst, id.userID)
 	} else {
-		dst = jsonx.AppendStringS(dst, p.objDeletedEvent)
+		dst = jsonx.AppendStringS(dst, p.objectDeletedEvent)
 		dst = append(dst, `,"anonymousId":`...)
-		dst = jsonx.AppendStringS(dst, p.deleteAnonID)
+		dst = jsonx.AppendStringS(dst, p.deleteAnonymousID)
 	}
 	dst = append(dst, `,"properties":{"objectId":`...)
-	dst = jsonx.AppendString(dst, id.gid)
+	dst = jsonx.AppendString(dst, id.groupID)
 	dst = append(dst, `,"objectTypeId":`...)
-	dst = append(dst, id.objType...)
+	dst = append(dst, id.objectType...)
 	dst = append(dst, '}')
 	return dst, nil
 }
 
 // buildGroup writes the group call, up to the timestamp.
-func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity) ([]byte, *RowError) {
+func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identity) ([]byte, *RowError) {
 	dst = append(dst, `{"type":"group","groupId":`...)
 	mark := len(dst)
-	dst = jsonx.AppendString(dst, id.gid)
+	dst = jsonx.AppendString(dst, id.groupID)
 	b.observe(statGroupID, mark, len(dst))
 	// The person: userId, or anonymousId when there is no userId (SPEC).
-	if len(id.uid) > 0 {
+	if len(id.userID) > 0 {
 		dst = append(dst, `,"userId":`...)
 		mark = len(dst)
-		dst = jsonx.AppendString(dst, id.uid)
+		dst = jsonx.AppendString(dst, id.userID)
 		b.observe(statUserID, mark, len(dst))
-	} else if len(id.aid) > 0 {
+	} else if len(id.anonymousID) > 0 {
 		dst = append(dst, `,"anonymousId":`...)
 		mark = len(dst)
-		dst = jsonx.AppendString(dst, id.aid)
+		dst = jsonx.AppendString(dst, id.anonymousID)
 		b.observe(statAnonymousID, mark, len(dst))
 	}
 	dst = append(dst, `,"traits":{"objectTypeId":`...)
-	dst = append(dst, id.objType...)
+	dst = append(dst, id.objectType...)
 	b.traitsStart = len(dst)
 	if id.relationship && b.t.cfg.ObjectTraits != nil && p.joinObjectTraits {
 		dst = b.appendObjectTraits(dst, p, id)
@@ -608,7 +597,7 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 	}
 	if attrs > maxAttributes {
 		if !p.warnLimits {
-			return dst, &RowError{Reason: fmt.Sprintf("%d traits, over Journeys' limit of %d attributes per object", attrs, maxAttributes)}
+			return dst, &RowError{Code: CodeTooManyAttributes, Reason: fmt.Sprintf("%d traits, over Journeys' limit of %d attributes per object", attrs, maxAttributes)}
 		}
 		b.warn("over Journeys' %d attributes per object", maxAttributes)
 	}
@@ -617,16 +606,16 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 		dst = append(dst, `,"relationshipAttributes":{`...)
 		mark := len(dst)
 		rels := 0
-		for i := range p.rels {
+		for i := range p.relationshipAttrs {
 			var rerr *RowError
-			dst, rerr = b.appendSlot(dst, row, p, &p.rels[i], len(dst) > mark, &rels)
+			dst, rerr = b.appendSlot(dst, row, p, &p.relationshipAttrs[i], len(dst) > mark, &rels)
 			if rerr != nil {
 				return dst, rerr
 			}
 		}
 		if rels > maxAttributes {
 			if !p.warnLimits {
-				return dst, &RowError{Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
+				return dst, &RowError{Code: CodeTooManyAttributes, Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
 			}
 			b.warn("over Journeys' %d attributes per relationship", maxAttributes)
 		}
@@ -637,17 +626,17 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *plan, id *identity)
 
 // finish writes timestamp, integrations, context and messageId, and checks
 // the size of the message that starts at dst[start].
-func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byte, *RowError) {
+func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]byte, *RowError) {
 	dst = append(dst, `,"timestamp":`...)
 	tsStart := len(dst)
-	if p.ts.present() {
-		v := b.value(row, p, p.ts)
+	if p.timestamp.present() {
+		v := b.value(row, p, p.timestamp)
 		if v.IsEmpty() {
-			b.warn("timestamp column %q empty: the run's default timestamp was used", p.ts.column)
+			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
 			dst = append(dst, b.t.defTS...)
 		} else {
 			var rerr *RowError
-			dst, rerr = appendTime(dst, v, p.tsSpec, p.ts.column)
+			dst, rerr = appendTime(dst, v, p.timestampDates, p.timestamp.column)
 			if rerr != nil {
 				return dst, rerr
 			}
@@ -668,7 +657,7 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *plan) ([]byt
 		size += sentAtReserve
 	}
 	if size > b.t.maxBytes {
-		return dst, &RowError{Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
+		return dst, &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
 	}
 	return append(dst, '\n'), nil
 }
@@ -694,7 +683,7 @@ func identifier(v record.Value, column string) ([]byte, *RowError) {
 		}
 		return v.Bytes, nil
 	}
-	return nil, &RowError{Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+	return nil, &RowError{Code: CodeInvalidID, Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
 }
 
 func article(k record.Kind) string {
@@ -731,11 +720,11 @@ func quoteValue(v record.Value) string {
 }
 
 // appendSlot appends one trait or attribute (",key":value).
-func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comma bool, count *int) ([]byte, *RowError) {
-	if s.addr != nil {
-		return b.appendAddress(dst, row, p, s.addr, comma, count)
+func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, comma bool, count *int) ([]byte, *RowError) {
+	if s.address != nil {
+		return b.appendAddress(dst, row, p, s.address, comma, count)
 	}
-	f := s.f
+	f := s.field
 	if f.Const != nil {
 		if comma {
 			dst = append(dst, ',')
@@ -770,7 +759,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *plan, s *slot, comm
 	}
 	if n := valueBytes(dst[vstart:]); n > maxValueBytes {
 		if !p.warnLimits {
-			return dst[:mark], &RowError{Column: s.col.column, Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", n, maxValueBytes)}
+			return dst[:mark], &RowError{Code: CodeValueTooLong, Column: s.col.column, Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", n, maxValueBytes)}
 		}
 		b.warn("column %q: a value over Journeys' %d-byte limit", s.col.column, maxValueBytes)
 	}
@@ -787,8 +776,8 @@ func valueBytes(v []byte) int {
 	return len(v)
 }
 
-func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]byte, *RowError) {
-	f := s.f
+func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	f := s.field
 	switch f.Type {
 	case TypeAuto:
 		return appendAsRead(dst, v), nil
@@ -803,7 +792,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 				return append(dst, n...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "an integer")
+		return b.misfit(dst, v, s, "an integer", CodeInvalidInteger)
 	case TypeFloat:
 		if v.Kind == record.Number {
 			return append(dst, v.Bytes...), nil
@@ -813,7 +802,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 				return append(dst, n...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a number")
+		return b.misfit(dst, v, s, "a number", CodeInvalidNumber)
 	case TypeBoolean:
 		if v.Kind == record.Bool {
 			return append(dst, v.Bytes...), nil
@@ -826,9 +815,9 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 				return append(dst, "false"...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a boolean")
+		return b.misfit(dst, v, s, "a boolean", CodeInvalidBoolean)
 	case TypeTimestamp:
-		out, rerr := appendTime(dst, v, s.ds, s.col.column)
+		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
 			b.warn("column %q: a value is not a date; sent as read", s.col.column)
 			return appendAsRead(dst, v), nil
@@ -838,25 +827,25 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *plan) ([]b
 		if v.Kind == record.String {
 			t := trimSpace(v.Bytes)
 			if err := jsonx.Valid(t, jsonx.MaxDepth); err != nil {
-				return b.misfit(dst, v, s, "JSON")
+				return b.misfit(dst, v, s, "JSON", CodeInvalidJSON)
 			}
 			out, _, _ := jsonx.AppendCompact(dst, t, jsonx.SkipSpace(t, 0), jsonx.MaxDepth)
 			return out, nil
 		}
 		return appendAsRead(dst, v), nil
 	}
-	return dst, &RowError{Column: s.col.column, Reason: "unknown type " + f.Type}
+	return dst, &RowError{Code: CodeInternal, Internal: true, Column: s.col.column, Reason: "unknown type " + f.Type}
 }
 
 // misfit handles a value that does not fit the field's type: with an
 // inferred type it is sent as read (and counted); with a declared one the
-// row is rejected.
-func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want string) ([]byte, *RowError) {
-	if s.f.soft {
+// row is rejected with code.
+func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want, code string) ([]byte, *RowError) {
+	if s.field.soft {
 		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
 		return appendAsRead(dst, v), nil
 	}
-	return dst, &RowError{Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
+	return dst, &RowError{Code: code, Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
 }
 
 func appendAsRead(dst []byte, v record.Value) []byte {
@@ -876,13 +865,13 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 	case record.String, record.Number:
 		t, err := parseTime(v.Bytes, ds)
 		if err != nil {
-			return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
+			return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
 		}
 		dst = append(dst, '"')
 		dst = appendISO(dst, t)
 		return append(dst, '"'), nil
 	}
-	return dst, &RowError{Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
+	return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
 }
 
 // integerText returns the canonical digits of an integer written as
@@ -944,104 +933,6 @@ func boolWord(b []byte) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// appendAddress writes the address object from flat parts and/or a nested
-// object, keys in the order street, city, state, postalCode, country.
-func (b *Builder) appendAddress(dst []byte, row *record.Row, p *plan, a *addrSlot, comma bool, count *int) ([]byte, *RowError) {
-	vals := &b.addr
-	for k := range vals {
-		vals[k] = vals[k][:0]
-	}
-	have := false
-	for k, c := range a.parts {
-		if !c.present() {
-			continue
-		}
-		v := b.value(row, p, c)
-		if v.IsEmpty() {
-			continue
-		}
-		if v.Kind == record.JSON {
-			return dst, &RowError{Column: c.column, Reason: "an address part must be text, not JSON"}
-		}
-		vals[k] = append(vals[k], v.Bytes...)
-		have = true
-	}
-	if a.whole.present() {
-		v := b.value(row, p, a.whole)
-		obj := v.Kind == record.JSON || (v.Kind == record.String && len(trimSpace(v.Bytes)) > 0 && trimSpace(v.Bytes)[0] == '{')
-		switch {
-		case v.IsEmpty():
-		case obj:
-			raw := trimSpace(v.Bytes)
-			if raw[0] != '{' || jsonx.Valid(raw, jsonx.MaxDepth) != nil {
-				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
-			}
-			err := jsonx.ObjectEach(raw, func(k, val []byte) error {
-				key := string(jsonx.Unquote(nil, k))
-				part, ok := addressPart(key)
-				if !ok {
-					b.warn("column %q: address key %q dropped (an address has only street, city, state, postalCode, country)", a.whole.column, key)
-					return nil
-				}
-				pv := b.jsonValue(val)
-				if pv.IsEmpty() {
-					return nil
-				}
-				if pv.Kind == record.JSON {
-					return &RowError{Column: a.whole.column, Reason: fmt.Sprintf("address.%s must be text, not JSON", part)}
-				}
-				for i, name := range addressParts {
-					if name == part && len(vals[i]) == 0 {
-						vals[i] = append(vals[i], pv.Bytes...)
-						have = true
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				if re, ok := err.(*RowError); ok {
-					return dst, re
-				}
-				return dst, &RowError{Column: a.whole.column, Reason: "the address is not a JSON object"}
-			}
-		case v.Kind == record.String || v.Kind == record.Number:
-			if len(vals[0]) == 0 {
-				vals[0] = append(vals[0], v.Bytes...)
-				have = true
-			}
-		default:
-			return dst, &RowError{Column: a.whole.column, Reason: "the address must be an object or text"}
-		}
-	}
-	if !have {
-		return dst, nil
-	}
-	if comma {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"address":{`...)
-	first := true
-	for k, v := range vals {
-		if len(v) == 0 {
-			continue
-		}
-		if len(v) > maxValueBytes && !p.warnLimits {
-			return dst, &RowError{Column: "address." + addressParts[k], Reason: fmt.Sprintf("the value is %d bytes, over Journeys' %d-byte limit", len(v), maxValueBytes)}
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = jsonx.AppendStringS(dst, addressParts[k])
-		dst = append(dst, ':')
-		mark := len(dst)
-		dst = jsonx.AppendString(dst, v)
-		b.observe(statAddress+k, mark, len(dst))
-	}
-	*count++
-	return append(dst, '}'), nil
 }
 
 const hexd = "0123456789abcdef"

@@ -31,7 +31,7 @@ func (fx fixture) transformer(t *testing.T) *Transformer {
 	t.Helper()
 	var km *KindMapping
 	if fx.mapping != "" {
-		m, err := ParseMapping([]byte(string(fx.kind) + ":\n" + indent(fx.mapping)))
+		m, err := ParseMapping([]byte(string(fx.kind)+":\n"+indent(fx.mapping)), "")
 		if err != nil {
 			t.Fatalf("mapping: %v", err)
 		}
@@ -317,10 +317,10 @@ func TestObjectTypeID(t *testing.T) {
 			t.Errorf("objectTypeId %q → %s, want %s", in, got, want)
 		}
 	}
-	if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  objectTypeId: 0\n")); err != nil {
+	if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  objectTypeId: 0\n"), ""); err != nil {
 		t.Fatal(err) // parsing is fine; compiling refuses it
 	}
-	m, _ := ParseMapping([]byte("companies:\n  groupId: id\n  objectTypeId: 0\n"))
+	m, _ := ParseMapping([]byte("companies:\n  groupId: id\n  objectTypeId: 0\n"), "")
 	if _, err := compile(Companies, m.Companies, record.NewSchema([]string{"id"}), true); err == nil {
 		t.Error("objectTypeId: 0 accepted")
 	}
@@ -497,7 +497,7 @@ func TestNestedColumnPath(t *testing.T) {
 }
 
 func TestMappingMissingColumnIsConfigError(t *testing.T) {
-	m, err := ParseMapping([]byte("companies:\n  groupId: company_id\n  traits:\n    name: compny_name\n"))
+	m, err := ParseMapping([]byte("companies:\n  groupId: company_id\n  traits:\n    name: compny_name\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestParseMappingErrors(t *testing.T) {
 		{"companies:\n  traits:\n    a: {column: x, value: 1}\n", "not both"},
 		{"companies:\n  timestamp: {column: t, unit: hours}\n", "unit must be"},
 	} {
-		_, err := ParseMapping([]byte(c.yaml))
+		_, err := ParseMapping([]byte(c.yaml), "")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: err = %v, want %q", c.yaml, err, c.want)
 		}
@@ -551,7 +551,7 @@ func TestInitMappingRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := (&Mapping{Companies: full}).String()
-	back, err := ParseMapping([]byte(text))
+	back, err := ParseMapping([]byte(text), "")
 	if err != nil {
 		t.Fatalf("init output does not parse: %v\n%s", err, text)
 	}

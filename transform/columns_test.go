@@ -34,19 +34,19 @@ func TestColumnsAMappingReads(t *testing.T) {
 }
 
 func TestBinaryAsStringKey(t *testing.T) {
-	m, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: true\nmemberships:\n  userId: u\n  groupId: g\n"))
+	m, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: true\nmemberships:\n  userId: u\n  groupId: g\n"), "mapping.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !m.Companies.BinaryAsString || m.Memberships.BinaryAsString {
 		t.Errorf("binary_as_string: companies %v, memberships %v", m.Companies.BinaryAsString, m.Memberships.BinaryAsString)
 	}
-	back, err := ParseMapping([]byte(m.String()))
+	back, err := ParseMapping([]byte(m.String()), "mapping.yaml")
 	if err != nil || !back.Companies.BinaryAsString {
 		t.Errorf("written and read back: %v %v", err, back)
 	}
 	for _, bad := range []string{"yes please", "1", "[true]"} {
-		if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: " + bad + "\n")); err == nil {
+		if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: " + bad + "\n"), "mapping.yaml"); err == nil {
 			t.Errorf("binary_as_string: %s accepted", bad)
 		}
 	}

@@ -30,7 +30,10 @@ var errNotDate = errors.New("no known date format matches (give the layout with 
 type dateSpec struct {
 	loc    *time.Location
 	unit   int64  // nanoseconds per unit of numeric values; 0 = by magnitude
-	layout string // Go layout from the mapping's format, "" for built-ins
+	format string // strftime format from the mapping, "" for built-ins
+	// dayCheck is format with the day of the month read as %k (an hour,
+	// 0-23), or "" when format has no day of the month: see parseFormatted.
+	dayCheck string
 }
 
 func unitScale(u string) int64 {
@@ -53,10 +56,10 @@ func parseTime(b []byte, spec *dateSpec) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, errNotDate
 	}
-	if spec.layout != "" {
-		t, err := time.ParseInLocation(spec.layout, string(b), spec.loc)
+	if spec.format != "" {
+		t, err := parseFormatted(string(b), spec)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("does not match the format: %v", shortTimeErr(err))
+			return time.Time{}, err
 		}
 		return checkRange(t)
 	}
@@ -86,14 +89,6 @@ var textLayouts = []string{
 	time.RFC1123Z, time.RFC1123, time.RFC850, time.ANSIC, time.UnixDate, time.RubyDate,
 	"2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006", "02-Jan-2006",
 	"2 Jan 2006 15:04:05", "Jan 2, 2006 15:04:05", "Mon, 2 Jan 2006 15:04:05 -0700",
-}
-
-func shortTimeErr(err error) string {
-	var pe *time.ParseError
-	if errors.As(err, &pe) && pe.Message != "" {
-		return strings.TrimPrefix(pe.Message, ": ")
-	}
-	return "cannot parse"
 }
 
 var (
@@ -156,106 +151,144 @@ func digitsN(b []byte, i, n int) (int, bool) {
 // parseISO reads the ISO 8601 forms. ok is false when b does not start like
 // a date (so other readers may try); err is set when it does but is wrong.
 func parseISO(b []byte, loc *time.Location) (t time.Time, ok bool, err error) {
-	year, ok1 := digitsN(b, 0, 4)
-	if !ok1 || len(b) < 10 || (b[4] != '-' && b[4] != '/') || b[7] != b[4] {
+	year, month, day, ok := isoDate(b)
+	if !ok {
 		return t, false, nil
-	}
-	month, ok2 := digitsN(b, 5, 2)
-	day, ok3 := digitsN(b, 8, 2)
-	if !ok2 || !ok3 {
-		return t, false, nil
-	}
-	bad := func(what string) (time.Time, bool, error) {
-		return time.Time{}, true, fmt.Errorf("%s is out of range", what)
 	}
 	if month < 1 || month > 12 {
-		return bad("month")
+		return t, true, outOfRange("month")
 	}
 	if day < 1 || day > daysIn(time.Month(month), year) {
-		return bad("day")
+		return t, true, outOfRange("day")
 	}
-	var hour, min, sec, nsec int
-	i := 10
-	if i < len(b) && (b[i] == 'T' || b[i] == 't' || b[i] == ' ') && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
-		var okh, okm bool
-		hour, okh = digitsN(b, i+1, 2)
-		if !okh || i+3 >= len(b) || b[i+3] != ':' {
-			return time.Time{}, true, errors.New("malformed time of day")
+	c, i, err := isoClock(b, 10)
+	if err != nil {
+		return t, true, err
+	}
+	t, err = isoZone(b[i:], year, month, day, c, loc)
+	return t, true, err
+}
+
+func outOfRange(what string) error { return fmt.Errorf("%s is out of range", what) }
+
+// isoDate reads YYYY-MM-DD or YYYY/MM/DD at the start of b; ok is false
+// when b does not start so.
+func isoDate(b []byte) (year, month, day int, ok bool) {
+	year, okYear := digitsN(b, 0, 4)
+	if !okYear || len(b) < 10 || (b[4] != '-' && b[4] != '/') || b[7] != b[4] {
+		return 0, 0, 0, false
+	}
+	month, okMonth := digitsN(b, 5, 2)
+	day, okDay := digitsN(b, 8, 2)
+	return year, month, day, okMonth && okDay
+}
+
+// clock is a time of day.
+type clock struct{ hour, min, sec, nsec int }
+
+// isoClock reads the time of day that may follow the date at b[i:]
+// ("T12:00", " 12:00:00.250"), and returns where it ends.
+func isoClock(b []byte, i int) (clock, int, error) {
+	var c clock
+	if i+1 >= len(b) || (b[i] != 'T' && b[i] != 't' && b[i] != ' ') || b[i+1] < '0' || b[i+1] > '9' {
+		return c, i, nil
+	}
+	var okHour, okMin bool
+	c.hour, okHour = digitsN(b, i+1, 2)
+	if !okHour || i+3 >= len(b) || b[i+3] != ':' {
+		return c, i, errors.New("malformed time of day")
+	}
+	if c.min, okMin = digitsN(b, i+4, 2); !okMin {
+		return c, i, errors.New("malformed time of day")
+	}
+	i += 6
+	if i < len(b) && b[i] == ':' {
+		var okSec bool
+		if c.sec, okSec = digitsN(b, i+1, 2); !okSec {
+			return c, i, errors.New("malformed seconds")
 		}
-		min, okm = digitsN(b, i+4, 2)
-		if !okm {
-			return time.Time{}, true, errors.New("malformed time of day")
-		}
-		i += 6
-		if i < len(b) && b[i] == ':' {
-			var oks bool
-			sec, oks = digitsN(b, i+1, 2)
-			if !oks {
-				return time.Time{}, true, errors.New("malformed seconds")
-			}
-			i += 3
-			if i < len(b) && (b[i] == '.' || b[i] == ',') {
-				i++
-				start := i
-				for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-					if i-start < 9 {
-						nsec = nsec*10 + int(b[i]-'0')
-					}
-					i++
-				}
-				if i == start {
-					return time.Time{}, true, errors.New("malformed fraction of a second")
-				}
-				for k := i - start; k < 9; k++ {
-					nsec *= 10
-				}
-			}
-		}
-		if hour > 23 {
-			return bad("hour")
-		}
-		if min > 59 {
-			return bad("minute")
-		}
-		if sec > 59 {
-			return bad("second")
+		var err error
+		if c.nsec, i, err = isoFraction(b, i+3); err != nil {
+			return c, i, err
 		}
 	}
-	// The zone.
-	rest := b[i:]
+	switch {
+	case c.hour > 23:
+		return c, i, outOfRange("hour")
+	case c.min > 59:
+		return c, i, outOfRange("minute")
+	case c.sec > 59:
+		return c, i, outOfRange("second")
+	}
+	return c, i, nil
+}
+
+// isoFraction reads the fraction of a second that may follow at b[i:]
+// (".5", ",250"), as nanoseconds, and returns where it ends.
+func isoFraction(b []byte, i int) (int, int, error) {
+	if i >= len(b) || (b[i] != '.' && b[i] != ',') {
+		return 0, i, nil
+	}
+	i++
+	start, nsec := i, 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if i-start < 9 {
+			nsec = nsec*10 + int(b[i]-'0')
+		}
+		i++
+	}
+	if i == start {
+		return 0, i, errors.New("malformed fraction of a second")
+	}
+	for k := i - start; k < 9; k++ {
+		nsec *= 10
+	}
+	return nsec, i, nil
+}
+
+// isoZone reads what follows the date and time: nothing (the zone loc),
+// Z, UTC, GMT or an offset (±hh, ±hhmm, ±hh:mm), after an optional space.
+func isoZone(rest []byte, year, month, day int, c clock, loc *time.Location) (time.Time, error) {
 	if len(rest) > 0 && rest[0] == ' ' {
 		rest = rest[1:]
 	}
 	switch {
 	case len(rest) == 0:
-		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, loc), true, nil
+		return time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.nsec, loc), nil
 	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'), string(rest) == "UTC", string(rest) == "GMT":
-		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC), true, nil
+		return time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.nsec, time.UTC), nil
 	case rest[0] == '+' || rest[0] == '-':
-		oh, okh := digitsN(rest, 1, 2)
-		om := 0
-		okm := true
-		switch len(rest) {
-		case 3:
-		case 5:
-			om, okm = digitsN(rest, 3, 2)
-		case 6:
-			om, okm = digitsN(rest, 4, 2)
-			okm = okm && rest[3] == ':'
-		default:
-			okm = false
+		off, err := zoneOffset(rest)
+		if err != nil {
+			return time.Time{}, err
 		}
-		if !okh || !okm || oh > 23 || om > 59 {
-			return time.Time{}, true, fmt.Errorf("malformed zone offset %q", rest)
-		}
-		off := oh*3600 + om*60
-		if rest[0] == '-' {
-			off = -off
-		}
-		t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
-		return t.Add(-time.Duration(off) * time.Second), true, nil
+		return time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.nsec, time.UTC).Add(-off), nil
 	}
-	return time.Time{}, true, fmt.Errorf("unexpected %q after the date", rest)
+	return time.Time{}, fmt.Errorf("unexpected %q after the date", rest)
+}
+
+// zoneOffset reads ±hh, ±hhmm or ±hh:mm.
+func zoneOffset(rest []byte) (time.Duration, error) {
+	hours, okHours := digitsN(rest, 1, 2)
+	mins, okMins := 0, true
+	switch len(rest) {
+	case 3:
+	case 5:
+		mins, okMins = digitsN(rest, 3, 2)
+	case 6:
+		mins, okMins = digitsN(rest, 4, 2)
+		okMins = okMins && rest[3] == ':'
+	default:
+		okMins = false
+	}
+	if !okHours || !okMins || hours > 23 || mins > 59 {
+		return 0, fmt.Errorf("malformed zone offset %q", rest)
+	}
+	off := time.Duration(hours*3600+mins*60) * time.Second
+	if rest[0] == '-' {
+		off = -off
+	}
+	return off, nil
 }
 
 func daysIn(m time.Month, year int) int {
@@ -350,36 +383,6 @@ func appendISO(dst []byte, t time.Time) []byte {
 
 // FormatTime writes t the way payloads carry instants.
 func FormatTime(t time.Time) string { return string(appendISO(nil, t)) }
-
-// strftimeLayout converts a strftime format to a Go layout. A format that
-// already holds Go's reference year is taken as a Go layout.
-func strftimeLayout(f string) (string, error) {
-	if strings.Contains(f, "2006") {
-		return f, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			b.WriteByte(f[i])
-			continue
-		}
-		i++
-		if i >= len(f) {
-			return "", errors.New("format ends with %")
-		}
-		rep, ok := map[byte]string{
-			'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'e': "_2", 'H': "15", 'I': "03",
-			'M': "04", 'S': "05", 'f': "000000", 'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January",
-			'a': "Mon", 'A': "Monday", 'z': "-0700", 'Z': "MST", 'j': "002", '%': "%",
-			'L': "000", 'T': "15:04:05", 'F': "2006-01-02", 'D': "01/02/06",
-		}[f[i]]
-		if !ok {
-			return "", fmt.Errorf("%%%c is not supported in a date format", f[i])
-		}
-		b.WriteString(rep)
-	}
-	return b.String(), nil
-}
 
 // ParseTime reads s in any of the date forms fields accept, with zone
 // (an IANA name, "" for UTC) for forms without one.

@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,30 @@ func TestParseTime(t *testing.T) {
 		{in: "01/05/2024", fmt: "%d/%m/%Y", want: "2024-05-01T00:00:00.000Z"},
 		{in: "05/01/2024 13:04", fmt: "%m/%d/%Y %H:%M", want: "2024-05-01T13:04:00.000Z"},
 		{in: "2024-05-01 12:00:00.123456", fmt: "%Y-%m-%d %H:%M:%S.%f", want: "2024-05-01T12:00:00.123Z"},
+		// literal text in a format is literal: "15" is not the hour, "01" not the month
+		{in: "2024-05-01 15h", fmt: "%Y-%m-%d 15h", want: "2024-05-01T00:00:00.000Z"},
+		{in: "2024-05-01 09h30", fmt: "%Y-%m-%d %Hh%M", want: "2024-05-01T09:30:00.000Z"},
+		{in: "Mon 01: 17 May 2024", fmt: "Mon 01: %d %b %Y", want: "2024-05-17T00:00:00.000Z"},
+		{in: "2024-05-17 at 3 PM", fmt: "%F at %I %p", want: "2024-05-17T15:00:00.000Z"},
+		{in: "100% 17.05.2024", fmt: "100%% %d.%m.%Y", want: "2024-05-17T00:00:00.000Z"},
+		// zones in the format, and the field's zone for dates without one
+		{in: "2024-05-01 14:00 +0200", fmt: "%Y-%m-%d %H:%M %z", want: "2024-05-01T12:00:00.000Z"},
+		{in: "2024-05-01 14:00 +02:00", fmt: "%Y-%m-%d %H:%M %z", want: "2024-05-01T12:00:00.000Z"},
+		{in: "01.05.2024 14:00", loc: berlin, fmt: "%d.%m.%Y %H:%M", want: "2024-05-01T12:00:00.000Z"},
+		{in: "Wednesday, 1 May 2024", fmt: "%A, %e %B %Y", want: "2024-05-01T00:00:00.000Z"},
+		{in: "2024-122", fmt: "%Y-%j", want: "2024-05-01T00:00:00.000Z"},
+		// a day past the month's end is an error, not the next month
+		{in: "29/02/2024", fmt: "%d/%m/%Y", want: "2024-02-29T00:00:00.000Z"},
+		{in: "01/03/2023", fmt: "%d/%m/%Y", want: "2023-03-01T00:00:00.000Z"},
+		{in: "29/02/2023", fmt: "%d/%m/%Y"},
+		{in: "30/02/2024", fmt: "%d/%m/%Y"},
+		{in: "31/04/2024 10:00", fmt: "%d/%m/%Y %H:%M"},
+		{in: "2023-02-29", fmt: "%F"},
+		{in: "Apr 31, 2024", fmt: "%b %e, %Y"},
+		{in: "04/31/24", fmt: "%D"},
+		{in: "2024-05-01 25:00", fmt: "%Y-%m-%d %H:%M"},
+		{in: "2024-05-01 15", fmt: "%Y-%m-%d %Hh"},
+		{in: "0000-05-01", fmt: "%Y-%m-%d"},
 		// leap day
 		{in: "2024-02-29", want: "2024-02-29T00:00:00.000Z"},
 		// errors
@@ -91,11 +117,13 @@ func TestParseTime(t *testing.T) {
 				ds.unit = unitScale(tc.unit)
 			}
 			if tc.fmt != "" {
-				l, err := strftimeLayout(tc.fmt)
-				if err != nil {
+				var err error
+				if ds, err = newDateSpec(&Field{Format: tc.fmt}, ds.loc); err != nil {
 					t.Fatal(err)
 				}
-				ds.layout = l
+				if tc.unit != "" {
+					ds.unit = unitScale(tc.unit)
+				}
 			}
 			got, err := parseTime([]byte(tc.in), ds)
 			if tc.want == "" {
@@ -156,6 +184,83 @@ func FuzzParseTime(f *testing.F) {
 		}
 		if !back.Equal(tm.Truncate(time.Millisecond)) && FormatTime(back) != out {
 			t.Fatalf("%q → %q → %s", s, out, FormatTime(back))
+		}
+	})
+}
+
+// A format that cannot read dates is a mapping error on its line, not a
+// rejection of every row.
+func TestFormatErrors(t *testing.T) {
+	for _, c := range []struct{ field, want string }{
+		{`timestamp: {column: t, format: "%Q"}`, `line 3: timestamp: format "%Q" cannot be read: unexpected format "%Q"`},
+		{`timestamp: {column: t, format: "%d/%m/%Y %"}`, `line 3: timestamp: format "%d/%m/%Y %" cannot be read`},
+		{`timestamp: {column: t, format: "%-d/%m/%Y"}`, `line 3: timestamp: format "%-d/%m/%Y" cannot be read`},
+		{`timestamp: {column: t, format: "02/01/2006"}`, `line 3: timestamp: format "02/01/2006" has no % directive`},
+		{"traits:\n    since: {column: t, type: timestamp, format: \"%L\"}", `line 4: since: format "%L" cannot be read`},
+	} {
+		m, err := ParseMapping([]byte("companies:\n  groupId: id\n  "+c.field+"\n"), "m.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := New(Config{Kind: Companies, Mapping: m.Companies})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tr.Check([]string{"id", "t"})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.field, err, c.want)
+		}
+	}
+}
+
+func TestDayAsHour(t *testing.T) {
+	for in, want := range map[string]string{
+		"%d/%m/%Y":        "%k/%m/%Y",
+		"%e %B %Y, %H:%M": "%k %B %Y, %H:%M",
+		"%F %T":           "%Y-%m-%k %T",
+		"%D":              "%m/%k/%y",
+		"100%% %d%%d":     "100%% %k%%d",
+		"%Y-%j":           "",
+		"%H:%M %z":        "",
+	} {
+		if got := dayAsHour(in); got != want {
+			t.Errorf("dayAsHour(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzParseTimeFormat: a date read in a format of the mapping's is the
+// date written, never one rolled over into the next month, and whatever
+// Go's own parser reads in the same layout is read the same.
+func FuzzParseTimeFormat(f *testing.F) {
+	for _, s := range []string{"17/05/2024", "30/02/2024", "1/1/2001", "31/12/9999", "29/02/2023", "00/01/2024", " 3/4/2024 ", "31/06/2024"} {
+		f.Add(s)
+	}
+	spec, err := newDateSpec(&Field{Format: "%d/%m/%Y"}, time.UTC)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fields := regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{1,4})$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseTime([]byte(s), spec)
+		trimmed := string(trimSpace([]byte(s)))
+		if want, gerr := time.Parse("2/1/2006", trimmed); gerr == nil && want.Year() > 0 {
+			if err != nil || !got.Equal(want) {
+				t.Fatalf("%q: read %s, %v; Go reads %s", s, FormatTime(got), err, FormatTime(want))
+			}
+		}
+		if err != nil {
+			return
+		}
+		m := fields.FindStringSubmatch(trimmed)
+		if m == nil {
+			t.Fatalf("%q read as %s, but it is not d/m/Y", s, FormatTime(got))
+		}
+		d, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		y, _ := strconv.Atoi(m[3])
+		if got.Day() != d || int(got.Month()) != mo || got.Year() != y {
+			t.Fatalf("%q read as %s: not the date written", s, FormatTime(got))
 		}
 	})
 }

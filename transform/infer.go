@@ -21,7 +21,36 @@ import (
 // true/false is written as numbers or booleans; a later value that does not
 // fit is sent as the text it is, with a warning.
 func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*KindMapping, error) {
-	out := &KindMapping{Custom: Custom{Mode: "rest"}}
+	in := &inference{out: startSection(kind, km, columns), columns: columns, taken: map[string]bool{}}
+	for _, c := range in.out.columnsUsed() {
+		in.taken[c] = true
+	}
+	for _, c := range in.out.Drop {
+		in.taken[c] = true
+	}
+	in.pickIdentifiers(kind, km)
+	if err := in.checkIdentifiers(kind); err != nil {
+		return nil, err
+	}
+	if km == nil && in.out.Timestamp == nil && !deleteKind(kind) {
+		in.note("timestamp: no event-time column found; every call gets --timestamp or the run's start time")
+	}
+	in.sniffTypes(sample)
+	return in.out, nil
+}
+
+// inference is the state of Infer: the section being completed and the
+// columns already given a job.
+type inference struct {
+	out     *KindMapping
+	columns []string
+	taken   map[string]bool
+}
+
+// startSection is what Infer starts from: a copy of the mapping file's
+// section, the keys of it that a deletion file has, or (without a mapping
+// file) an empty section marked inferred.
+func startSection(kind Kind, km *KindMapping, columns []string) *KindMapping {
 	switch {
 	case km != nil && deleteKind(kind):
 		// A deletion file carries keys only: take the section's identifiers
@@ -36,82 +65,89 @@ func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*
 			}
 			return nil
 		}
-		out = &KindMapping{Custom: Custom{Mode: "none"}, Timezone: km.Timezone, Nulls: km.Nulls, Limits: km.Limits,
+		return &KindMapping{Custom: Custom{Mode: "none"}, Timezone: km.Timezone, Nulls: km.Nulls, Limits: km.Limits,
 			GroupID: keep(km.GroupID), UserID: keep(km.UserID), AnonymousID: keep(km.AnonymousID),
 			ObjectTypeID: keep(km.ObjectTypeID), Timestamp: keep(km.Timestamp),
 			ObjectDeletedEvent: km.ObjectDeletedEvent, RelationshipDeletedEvent: km.RelationshipDeletedEvent,
 			DeleteAnonymousID: km.DeleteAnonymousID}
 	case km != nil:
 		c := *km
-		out = &c
-	default:
-		out.Inferred = true
+		return &c
 	}
-	taken := map[string]bool{}
-	for _, c := range out.columnsUsed() {
-		taken[c] = true
-	}
-	for _, c := range out.Drop {
-		taken[c] = true
-	}
-	note := func(format string, args ...any) { out.Notes = append(out.Notes, fmt.Sprintf(format, args...)) }
-	pick := func(f **Field, name string, aliases []string) string {
-		if *f != nil {
-			return ""
-		}
-		if c := matchAlias(columns, aliases, taken); c != "" {
-			*f = &Field{Column: c}
-			taken[c] = true
-			note("%s ← column %q (by name)", name, c)
-			return c
-		}
-		return ""
-	}
+	return &KindMapping{Custom: Custom{Mode: "rest"}, Inferred: true}
+}
 
-	pick(&out.GroupID, fieldGroupID, groupIDAliases)
+func (in *inference) note(format string, args ...any) {
+	in.out.Notes = append(in.out.Notes, fmt.Sprintf(format, args...))
+}
+
+// pick sets *f, when the mapping leaves it out, to the first free column
+// that one of aliases names.
+func (in *inference) pick(f **Field, name string, aliases []string) {
+	if *f != nil {
+		return
+	}
+	if c := matchAlias(in.columns, aliases, in.taken); c != "" {
+		*f = &Field{Column: c}
+		in.taken[c] = true
+		in.note("%s ← column %q (by name)", name, c)
+	}
+}
+
+// pickIdentifiers finds the identifiers (and, without a mapping file, the
+// timestamp and deleted flag) by column names.
+func (in *inference) pickIdentifiers(kind Kind, km *KindMapping) {
+	out := in.out
+	in.pick(&out.GroupID, fieldGroupID, groupIDAliases)
 	if out.GroupID == nil && !relationshipKind(kind) {
-		pick(&out.GroupID, fieldGroupID, []string{"id"})
+		in.pick(&out.GroupID, fieldGroupID, []string{"id"})
 	}
 	if relationshipKind(kind) {
-		pick(&out.UserID, fieldUserID, userIDAliases)
-		pick(&out.AnonymousID, fieldAnonymousID, anonymousIDAliases)
+		in.pick(&out.UserID, fieldUserID, userIDAliases)
+		in.pick(&out.AnonymousID, fieldAnonymousID, anonymousIDAliases)
 	}
 	if km == nil || deleteKind(kind) {
-		pick(&out.ObjectTypeID, fieldObjectTypeID, objectTypeAliases)
-		pick(&out.Timestamp, fieldTimestamp, timestampAliases)
+		in.pick(&out.ObjectTypeID, fieldObjectTypeID, objectTypeAliases)
+		in.pick(&out.Timestamp, fieldTimestamp, timestampAliases)
 	}
 	if km == nil && !deleteKind(kind) {
-		pick(&out.Deleted, "deleted (a true value sends a delete event)", deletedAliases)
+		in.pick(&out.Deleted, "deleted (a true value sends a delete event)", deletedAliases)
 	}
 	if deleteKind(kind) {
 		// a deletion file carries keys only: nothing else is sent
 		out.Traits, out.RelationshipAttributes, out.Custom = nil, nil, Custom{Mode: "none"}
 	}
-	if out.GroupID == nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file (columns: %s)",
-			kind, aliasList(groupIDAliases), columnList(columns))}
-	}
-	if relationshipKind(kind) && out.UserID == nil && out.AnonymousID == nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file (columns: %s)",
-			kind, aliasList(append(append([]string{}, userIDAliases...), anonymousIDAliases...)), columnList(columns))}
-	}
-	if km == nil && out.Timestamp == nil && !deleteKind(kind) {
-		note("timestamp: no event-time column found; every call gets --timestamp or the run's start time")
-	}
+}
 
-	// Soft types from the sample, for untyped (text) cells.
-	if len(sample) > 0 {
-		out.softTypes = map[string]string{}
-		for _, c := range columns {
-			if taken[c] {
-				continue
-			}
-			if t := sniffType(c, sample); t != "" {
-				out.softTypes[c] = t
-			}
+// checkIdentifiers refuses a section without a groupId, or a memberships
+// section without a person.
+func (in *inference) checkIdentifiers(kind Kind) error {
+	if in.out.GroupID == nil {
+		return &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file (columns: %s)",
+			kind, aliasList(groupIDAliases), columnList(in.columns))}
+	}
+	if relationshipKind(kind) && in.out.UserID == nil && in.out.AnonymousID == nil {
+		return &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file (columns: %s)",
+			kind, aliasList(append(append([]string{}, userIDAliases...), anonymousIDAliases...)), columnList(in.columns))}
+	}
+	return nil
+}
+
+// sniffTypes sets the soft types of the untaken columns from the sample,
+// for untyped (text) cells.
+func (in *inference) sniffTypes(sample []record.Row) {
+	if len(sample) == 0 {
+		return
+	}
+	in.out.softTypes = map[string]string{}
+	for _, c := range in.columns {
+		if in.taken[c] {
+			continue
+		}
+		if t := sniffType(c, sample); t != "" {
+			in.out.softTypes[c] = t
 		}
 	}
-	return out, nil
 }
 
 func aliasList(a []string) string { return strings.Join(a, ", ") }
@@ -250,18 +286,18 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 	list := func(slots []slot) []NamedField {
 		var nf []NamedField
 		for _, s := range slots {
-			if s.addr != nil {
-				for k, part := range s.addr.parts {
+			if s.address != nil {
+				for k, part := range s.address.parts {
 					if part.idx >= 0 {
 						nf = append(nf, NamedField{Name: "address." + addressParts[k], Field: &Field{Column: part.column}})
 					}
 				}
-				if s.addr.whole.idx >= 0 {
-					nf = append(nf, NamedField{Name: "address", Field: &Field{Column: s.addr.whole.column}})
+				if s.address.whole.idx >= 0 {
+					nf = append(nf, NamedField{Name: "address", Field: &Field{Column: s.address.whole.column}})
 				}
 				continue
 			}
-			f := *s.f
+			f := *s.field
 			if f.Column == "" && f.Const == nil {
 				f.Column = s.col.column
 			}
@@ -274,7 +310,7 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 		return nf
 	}
 	out.Traits = list(p.traits)
-	out.RelationshipAttributes = list(p.rels)
+	out.RelationshipAttributes = list(p.relationshipAttrs)
 	if out.softTypes != nil {
 		var cols []string
 		for c := range out.softTypes {

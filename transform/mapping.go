@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,8 +92,8 @@ type Field struct {
 	Type string
 	// Empty is "omit" (default) or "null": what an empty cell becomes.
 	Empty string
-	// Format is a strftime-style layout for dates that no built-in format
-	// reads (e.g. "%d/%m/%Y").
+	// Format is a strftime layout (strptime directives, e.g. "%d/%m/%Y";
+	// other text is literal) for dates that no built-in format reads.
 	Format string
 	// Unit is the unit of numeric timestamps: s, ms, us or ns. Without it
 	// the magnitude decides.
@@ -189,26 +188,23 @@ func (e *ConfigError) Error() string {
 	return "mapping: " + e.Msg
 }
 
-// LoadMapping reads and checks a mapping file.
-func LoadMapping(path string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &ConfigError{File: path, Msg: errors.Unwrap(err).Error()}
-	}
-	m, err := ParseMapping(data)
+// ParseMapping parses and checks mapping YAML. name (the file's path, or
+// "" when there is none) is named in errors, which give the line of the
+// mistake.
+func ParseMapping(data []byte, name string) (*Mapping, error) {
+	m, err := parseMapping(data)
 	if err != nil {
 		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = path
-			return nil, ce
+		if !errors.As(err, &ce) {
+			ce = &ConfigError{Msg: err.Error()}
 		}
-		return nil, &ConfigError{File: path, Msg: err.Error()}
+		ce.File = name
+		return nil, ce
 	}
 	return m, nil
 }
 
-// ParseMapping parses mapping YAML.
-func ParseMapping(data []byte) (*Mapping, error) {
+func parseMapping(data []byte) (*Mapping, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(data, err)
@@ -259,69 +255,90 @@ func parseKindMapping(n *yaml.Node, section string) (*KindMapping, error) {
 		if err := keys.add(k, canonical, ""); err != nil {
 			return nil, err
 		}
-		var err error
-		switch k.Value {
-		case "format":
-			km.Format, err = scalar(v)
-		case "delimiter":
-			km.Delimiter, err = scalar(v)
-		case "encoding":
-			km.Encoding, err = scalar(v)
-		case "timezone":
-			km.Timezone, err = scalar(v)
-		case "binary_as_string", "binaryAsString":
-			km.BinaryAsString, err = boolValue(v, k.Value)
-		case "nulls":
-			km.Nulls, err = stringList(v)
-		case "groupId", "group_id":
-			km.GroupID, err = parseField(v)
-		case "userId", "user_id":
-			km.UserID, err = parseField(v)
-		case "anonymousId", "anonymous_id":
-			km.AnonymousID, err = parseField(v)
-		case "objectTypeId", "object_type_id":
-			km.ObjectTypeID, err = parseField(v)
-		case "timestamp":
-			km.Timestamp, err = parseField(v)
-		case "traits":
-			km.Traits, err = parseFields(v, "trait")
-		case "relationshipAttributes", "relationship_attributes":
-			km.RelationshipAttributes, err = parseFields(v, "relationship attribute")
-		case "custom":
-			km.Custom, err = parseCustom(v)
-		case "drop":
-			km.Drop, err = stringList(v)
-		case "empty":
-			km.Empty, err = scalar(v)
-			if err == nil && km.Empty != "omit" && km.Empty != "null" {
-				err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
-			}
-		case "include_object_traits", "includeObjectTraits":
-			if v.Kind == yaml.ScalarNode && (v.Tag == "!!bool") {
-				km.IncludeObjectTraits = v.Value == "true"
-			} else {
-				km.ObjectTraitNames, err = stringList(v)
-				km.IncludeObjectTraits = err == nil && len(km.ObjectTraitNames) > 0
-			}
-		case "deleted":
-			km.Deleted, err = parseField(v)
-		case "events":
-			err = parseEvents(v, km)
-		case "deleteAnonymousId", "delete_anonymous_id":
-			km.DeleteAnonymousID, err = scalar(v)
-		case "limits":
-			km.Limits, err = scalar(v)
-			if err == nil && km.Limits != PolicyReject && km.Limits != PolicyWarn {
-				err = &ConfigError{Line: v.Line, Msg: "limits must be reject or warn"}
-			}
-		default:
-			err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q", k.Value)}
-		}
-		if err != nil {
+		if err := parseSectionKey(km, k, v); err != nil {
 			return nil, err
 		}
 	}
 	return km, nil
+}
+
+// parseSectionKey sets the key k of a section to the value v.
+func parseSectionKey(km *KindMapping, k, v *yaml.Node) error {
+	var err error
+	switch k.Value {
+	case "format":
+		km.Format, err = scalar(v)
+	case "delimiter":
+		km.Delimiter, err = scalar(v)
+	case "encoding":
+		km.Encoding, err = scalar(v)
+	case "timezone":
+		km.Timezone, err = scalar(v)
+	case "binary_as_string", "binaryAsString":
+		km.BinaryAsString, err = boolValue(v, k.Value)
+	case "nulls":
+		km.Nulls, err = stringList(v)
+	case "groupId", "group_id":
+		km.GroupID, err = parseField(v)
+	case "userId", "user_id":
+		km.UserID, err = parseField(v)
+	case "anonymousId", "anonymous_id":
+		km.AnonymousID, err = parseField(v)
+	case "objectTypeId", "object_type_id":
+		km.ObjectTypeID, err = parseField(v)
+	case "timestamp":
+		km.Timestamp, err = parseField(v)
+	case "traits":
+		km.Traits, err = parseFields(v, "trait")
+	case "relationshipAttributes", "relationship_attributes":
+		km.RelationshipAttributes, err = parseFields(v, "relationship attribute")
+	case "custom":
+		km.Custom, err = parseCustom(v)
+	case "drop":
+		km.Drop, err = stringList(v)
+	case "empty":
+		km.Empty, err = oneOf(v, "empty must be omit or null", "omit", "null")
+	case "include_object_traits", "includeObjectTraits":
+		err = parseIncludeObjectTraits(v, km)
+	case "deleted":
+		km.Deleted, err = parseField(v)
+	case "events":
+		err = parseEvents(v, km)
+	case "deleteAnonymousId", "delete_anonymous_id":
+		km.DeleteAnonymousID, err = scalar(v)
+	case "limits":
+		km.Limits, err = oneOf(v, "limits must be reject or warn", PolicyReject, PolicyWarn)
+	default:
+		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q", k.Value)}
+	}
+	return err
+}
+
+// oneOf reads a single value that must be one of allowed.
+func oneOf(v *yaml.Node, complaint string, allowed ...string) (string, error) {
+	s, err := scalar(v)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s, nil
+		}
+	}
+	return "", &ConfigError{Line: v.Line, Msg: complaint}
+}
+
+// parseIncludeObjectTraits reads include_object_traits: true/false, or the
+// list of the traits to join in.
+func parseIncludeObjectTraits(v *yaml.Node, km *KindMapping) error {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+		km.IncludeObjectTraits = v.Value == "true"
+		return nil
+	}
+	var err error
+	km.ObjectTraitNames, err = stringList(v)
+	km.IncludeObjectTraits = err == nil && len(km.ObjectTraitNames) > 0
+	return err
 }
 
 // parseEvents reads events: {objectDeleted: …, relationshipDeleted: …}.
@@ -452,53 +469,63 @@ func parseField(n *yaml.Node) (*Field, error) {
 		f.Const = c
 		return f, err
 	case yaml.MappingNode:
-		keys := newKeySet("")
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if err := keys.add(k, k.Value, ""); err != nil {
-				return nil, err
-			}
-			var err error
-			switch k.Value {
-			case "column":
-				f.Column, err = scalar(v)
-			case "value":
-				f.Const, err = constJSON(v)
-			case "type":
-				f.Type, err = scalar(v)
-				if err == nil && !validType(f.Type) {
-					err = &ConfigError{Line: v.Line, Msg: fmt.Sprintf("unknown type %q (one of %s)", f.Type, strings.Join(fieldTypes, ", "))}
-				}
-			case "empty":
-				f.Empty, err = scalar(v)
-				if err == nil && f.Empty != "omit" && f.Empty != "null" {
-					err = &ConfigError{Line: v.Line, Msg: "empty must be omit or null"}
-				}
-			case "format":
-				f.Format, err = scalar(v)
-			case "unit":
-				f.Unit, err = scalar(v)
-				if err == nil && unitScale(f.Unit) == 0 {
-					err = &ConfigError{Line: v.Line, Msg: "unit must be s, ms, us or ns"}
-				}
-			case "timezone":
-				f.Timezone, err = scalar(v)
-			default:
-				err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q in a field (column, value, type, empty, format, unit, timezone)", k.Value)}
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		if f.Column == "" && f.Const == nil {
-			return nil, &ConfigError{Line: n.Line, Msg: "a field needs a column or a value"}
-		}
-		if f.Column != "" && f.Const != nil {
-			return nil, &ConfigError{Line: n.Line, Msg: "a field has either a column or a value, not both"}
+		if err := parseFieldOptions(n, f); err != nil {
+			return nil, err
 		}
 		return f, nil
 	}
 	return nil, &ConfigError{Line: n.Line, Msg: "expected a column name or {column: …}"}
+}
+
+// parseFieldOptions reads {column: …, type: …, …} into f.
+func parseFieldOptions(n *yaml.Node, f *Field) error {
+	keys := newKeySet("")
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if err := keys.add(k, k.Value, ""); err != nil {
+			return err
+		}
+		if err := parseFieldOption(f, k, v); err != nil {
+			return err
+		}
+	}
+	if f.Column == "" && f.Const == nil {
+		return &ConfigError{Line: n.Line, Msg: "a field needs a column or a value"}
+	}
+	if f.Column != "" && f.Const != nil {
+		return &ConfigError{Line: n.Line, Msg: "a field has either a column or a value, not both"}
+	}
+	return nil
+}
+
+// parseFieldOption sets the option k of a field to the value v.
+func parseFieldOption(f *Field, k, v *yaml.Node) error {
+	var err error
+	switch k.Value {
+	case "column":
+		f.Column, err = scalar(v)
+	case "value":
+		f.Const, err = constJSON(v)
+	case "type":
+		f.Type, err = scalar(v)
+		if err == nil && !validType(f.Type) {
+			err = &ConfigError{Line: v.Line, Msg: fmt.Sprintf("unknown type %q (one of %s)", f.Type, strings.Join(fieldTypes, ", "))}
+		}
+	case "empty":
+		f.Empty, err = oneOf(v, "empty must be omit or null", "omit", "null")
+	case "format":
+		f.Format, err = scalar(v)
+	case "unit":
+		f.Unit, err = scalar(v)
+		if err == nil && unitScale(f.Unit) == 0 {
+			err = &ConfigError{Line: v.Line, Msg: "unit must be s, ms, us or ns"}
+		}
+	case "timezone":
+		f.Timezone, err = scalar(v)
+	default:
+		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q in a field (column, value, type, empty, format, unit, timezone)", k.Value)}
+	}
+	return err
 }
 
 func validType(t string) bool {
@@ -566,64 +593,82 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 	for _, n := range km.Notes {
 		fmt.Fprintf(b, "  # %s\n", n)
 	}
-	opt := func(key, v string) {
-		if v != "" {
-			fmt.Fprintf(b, "  %s: %s\n", key, yamlString(v))
-		}
-	}
-	opt("format", km.Format)
-	opt("delimiter", km.Delimiter)
-	opt("encoding", km.Encoding)
-	opt("timezone", km.Timezone)
+	writeOpt(b, "format", km.Format)
+	writeOpt(b, "delimiter", km.Delimiter)
+	writeOpt(b, "encoding", km.Encoding)
+	writeOpt(b, "timezone", km.Timezone)
 	if km.BinaryAsString {
 		b.WriteString("  binary_as_string: true\n")
 	}
-	field := func(indent, key string, f *Field) {
-		if f == nil {
-			return
-		}
+	km.writeIdentifiers(b)
+	km.writeDeletes(b)
+	if km.Timestamp != nil {
+		writeField(b, "  ", "timestamp", km.Timestamp)
+	} else {
+		b.WriteString("  # timestamp: updated_at      # the column with each row's event time (else --timestamp or the run's start)\n")
+	}
+	writeFieldList(b, "traits", km.Traits)
+	writeFieldList(b, "relationshipAttributes", km.RelationshipAttributes)
+	km.writeColumns(b, k)
+}
+
+// writeOpt writes key: v when v is set.
+func writeOpt(b *strings.Builder, key, v string) {
+	if v != "" {
+		fmt.Fprintf(b, "  %s: %s\n", key, yamlString(v))
+	}
+}
+
+// writeField writes key: f when f is set.
+func writeField(b *strings.Builder, indent, key string, f *Field) {
+	if f != nil {
 		fmt.Fprintf(b, "%s%s: %s\n", indent, yamlString(key), f.yaml())
 	}
-	field("  ", "groupId", km.GroupID)
-	field("  ", "userId", km.UserID)
-	field("  ", "anonymousId", km.AnonymousID)
+}
+
+func writeFieldList(b *strings.Builder, key string, list []NamedField) {
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "  %s:\n", key)
+	for _, nf := range list {
+		writeField(b, "    ", nf.Name, nf.Field)
+	}
+}
+
+// writeIdentifiers writes groupId, the person, objectTypeId and which
+// object traits memberships join in.
+func (km *KindMapping) writeIdentifiers(b *strings.Builder) {
+	writeField(b, "  ", "groupId", km.GroupID)
+	writeField(b, "  ", "userId", km.UserID)
+	writeField(b, "  ", "anonymousId", km.AnonymousID)
 	if km.ObjectTypeID != nil {
-		field("  ", "objectTypeId", km.ObjectTypeID)
+		writeField(b, "  ", "objectTypeId", km.ObjectTypeID)
 	} else {
 		b.WriteString("  objectTypeId: 1\n")
 	}
-	if km.Deleted != nil {
-		field("  ", "deleted", km.Deleted)
-	}
+	writeField(b, "  ", "deleted", km.Deleted)
 	switch {
 	case len(km.ObjectTraitNames) > 0:
 		fmt.Fprintf(b, "  include_object_traits: [%s]\n", yamlList(km.ObjectTraitNames))
 	case km.IncludeObjectTraits:
 		b.WriteString("  include_object_traits: true\n")
 	}
+}
+
+// writeDeletes writes the names of the delete events and their anonymousId.
+func (km *KindMapping) writeDeletes(b *strings.Builder) {
 	if km.ObjectDeletedEvent != "" || km.RelationshipDeletedEvent != "" {
 		b.WriteString("  events:\n")
-		opt("  objectDeleted", km.ObjectDeletedEvent)
-		opt("  relationshipDeleted", km.RelationshipDeletedEvent)
+		writeOpt(b, "  objectDeleted", km.ObjectDeletedEvent)
+		writeOpt(b, "  relationshipDeleted", km.RelationshipDeletedEvent)
 	}
-	opt("deleteAnonymousId", km.DeleteAnonymousID)
-	if km.Timestamp != nil {
-		field("  ", "timestamp", km.Timestamp)
-	} else {
-		b.WriteString("  # timestamp: updated_at      # the column with each row's event time (else --timestamp or the run's start)\n")
-	}
-	if len(km.Traits) > 0 {
-		b.WriteString("  traits:\n")
-		for _, nf := range km.Traits {
-			field("    ", nf.Name, nf.Field)
-		}
-	}
-	if len(km.RelationshipAttributes) > 0 {
-		b.WriteString("  relationshipAttributes:\n")
-		for _, nf := range km.RelationshipAttributes {
-			field("    ", nf.Name, nf.Field)
-		}
-	}
+	writeOpt(b, "deleteAnonymousId", km.DeleteAnonymousID)
+}
+
+// writeColumns writes what happens to other columns, and the options for
+// cells: custom, drop, nulls, empty and limits.
+func (km *KindMapping) writeColumns(b *strings.Builder, k Kind) {
 	switch km.Custom.Mode {
 	case "list":
 		fmt.Fprintf(b, "  custom: [%s]\n", yamlList(km.Custom.Columns))
@@ -645,10 +690,10 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 		fmt.Fprintf(b, "  nulls: [%s]\n", yamlList(km.Nulls))
 	}
 	if km.Empty != "" {
-		opt("empty", km.Empty)
+		writeOpt(b, "empty", km.Empty)
 	}
 	if km.Limits != "" {
-		opt("limits", km.Limits)
+		writeOpt(b, "limits", km.Limits)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestMappingDuplicateKeys(t *testing.T) {
 			`line 5: "objectDeleted" is given twice in events (lines 4 and 5)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseMapping([]byte(c.yaml))
+			_, err := ParseMapping([]byte(c.yaml), "")
 			var ce *ConfigError
 			if err == nil || !errorsAs(err, &ce) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want a ConfigError with %q", err, c.want)
@@ -49,10 +49,29 @@ func TestMappingYAMLErrorLine(t *testing.T) {
 		{"companies:\n  groupId: a\n   objectTypeId: 1\n", 3},
 		{"companies:\n  groupId: a\n  traits:\n    name: \"b\n", 4},
 	} {
-		_, err := ParseMapping([]byte(c.yaml))
+		_, err := ParseMapping([]byte(c.yaml), "")
 		var ce *ConfigError
 		if err == nil || !errorsAs(err, &ce) || ce.Line != c.line {
 			t.Errorf("%q: err = %v, want line %d", c.yaml, err, c.line)
 		}
+	}
+}
+
+// ParseMapping reads no file: the caller names the data, and errors give
+// that name and the line, the YAML library's own errors included.
+func TestParseMappingNamesTheFile(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"companies:\n  groupId: a\n  groupid: b\n", `mapping conf/m.yaml:3: unknown key "groupid"`},
+		{"companies:\n  groupId: a\n  traits: [\n", "mapping conf/m.yaml:3: "},
+		{"- a\n", "mapping conf/m.yaml:1: expected a mapping with companies: and/or memberships:"},
+	} {
+		_, err := ParseMapping([]byte(c.yaml), "conf/m.yaml")
+		var ce *ConfigError
+		if err == nil || !errorsAs(err, &ce) || ce.File != "conf/m.yaml" || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want a ConfigError starting %q", c.yaml, err, c.want)
+		}
+	}
+	if m, err := ParseMapping([]byte("companies:\n  groupId: a\n"), "m.yaml"); err != nil || m.Companies == nil {
+		t.Fatalf("a good mapping: %v, %v", m, err)
 	}
 }

@@ -229,6 +229,8 @@ func TestExitCodes(t *testing.T) {
 	os.WriteFile(clean, []byte("company_id,name\nc1,One\nc2,Two\n"), 0o644)
 	badMap := filepath.Join(dir, "map.yaml")
 	os.WriteFile(badMap, []byte("companies:\n  groupId: company_id\n  traits:\n    name: company_nme\n"), 0o644)
+	brokenMap := filepath.Join(dir, "broken.yaml")
+	os.WriteFile(brokenMap, []byte("companies:\n  groupId: company_id\n  trait:\n    name: name\n"), 0o644)
 	cut := filepath.Join(dir, "cut.csv.gz")
 	gz, _ := os.ReadFile(fixtures + "compressed/companies.csv.gz")
 	os.WriteFile(cut, gz[:len(gz)-20], 0o644)
@@ -242,6 +244,8 @@ func TestExitCodes(t *testing.T) {
 		{"clean", []string{"run", "--companies", clean, "--out", filepath.Join(dir, "o1")}, 0, ""},
 		{"rejects", []string{"run", "--companies", fixtures + "companies.csv", "--out", filepath.Join(dir, "o2")}, 3, ""},
 		{"mapping names a missing column", []string{"run", "--mapping", badMap, "--companies", clean, "--out", filepath.Join(dir, "o3")}, 2, `"company_nme" (line 4)`},
+		{"mapping file missing", []string{"run", "--mapping", filepath.Join(dir, "nope.yaml"), "--companies", clean, "--out", filepath.Join(dir, "o8")}, 2, "nope.yaml: no such file or directory"},
+		{"mapping with a mistake", []string{"run", "--mapping", brokenMap, "--companies", clean, "--out", filepath.Join(dir, "o9")}, 2, `broken.yaml:3: unknown key "trait"`},
 		{"unknown flag", []string{"run", "--companies", clean, "--out", dir, "--frobnicate"}, 2, "frobnicate"},
 		{"no destination", []string{"run", "--companies", clean}, 2, "no destination"},
 		{"no input", []string{"run", "--out", dir}, 2, "no input"},

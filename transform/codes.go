@@ -1,0 +1,57 @@
+package transform
+
+// Codes of row errors (RowError.Code): the kind of problem, stable across
+// versions, in lower_snake_case. Reports count rejections by code; the
+// Reason says the rest for people (the value, its size, the limit).
+const (
+	// CodeUnreadableRow: the reader could not read the row and gave no code
+	// of its own (readers' codes, such as field_count, are passed on).
+	CodeUnreadableRow = "unreadable_row"
+	// CodeMappingMismatch: the mapping does not fit the fields of this row
+	// (an NDJSON key set in which two fields would fill one trait).
+	CodeMappingMismatch = "mapping_mismatch"
+
+	// CodeMissingGroupID: the row has no groupId.
+	CodeMissingGroupID = "missing_group_id"
+	// CodeMissingPerson: a membership row has neither userId nor anonymousId.
+	CodeMissingPerson = "missing_person"
+	// CodeInvalidID: an id is neither text nor a number (JSON, a boolean).
+	CodeInvalidID = "invalid_id"
+	// CodeInvalidObjectTypeID: objectTypeId is not an integer of 1 or more.
+	CodeInvalidObjectTypeID = "invalid_object_type_id"
+	// CodeDeleteNeedsUserID: a relationship delete names its person by
+	// anonymousId only; the API's Relationship Deleted event needs a userId.
+	CodeDeleteNeedsUserID = "delete_needs_user_id"
+
+	// CodeInvalidInteger: a value of an integer field is not an integer.
+	CodeInvalidInteger = "invalid_integer"
+	// CodeInvalidNumber: a value of a float field is not a number.
+	CodeInvalidNumber = "invalid_number"
+	// CodeInvalidBoolean: a value of a boolean field, or the deleted flag,
+	// is not true or false.
+	CodeInvalidBoolean = "invalid_boolean"
+	// CodeInvalidTimestamp: a value of a timestamp field, or the row's
+	// timestamp, is not a date (or not one in the field's format).
+	CodeInvalidTimestamp = "invalid_timestamp"
+	// CodeInvalidJSON: a value of a json field is not JSON.
+	CodeInvalidJSON = "invalid_json"
+	// CodeInvalidAddress: the address, or one of its parts, has the wrong
+	// shape (an address is an object or text, its parts are text).
+	CodeInvalidAddress = "invalid_address"
+
+	// CodeObjectIDTooLong: groupId is over Journeys' 150-byte limit for
+	// object ids (limits: reject).
+	CodeObjectIDTooLong = "object_id_too_long"
+	// CodeValueTooLong: a trait or attribute value is over Journeys'
+	// 1,000-byte limit (limits: reject).
+	CodeValueTooLong = "value_too_long"
+	// CodeTooManyAttributes: the object's traits or the relationship's
+	// attributes are over Journeys' 300 (limits: reject).
+	CodeTooManyAttributes = "too_many_attributes"
+	// CodeMessageTooLarge: the call is over the API's 32,000-byte limit.
+	CodeMessageTooLarge = "message_too_large"
+
+	// CodeInternal: a failure of the tool itself, not of the row (a bug;
+	// RowError.Internal is set).
+	CodeInternal = "internal_error"
+)
