@@ -46,7 +46,7 @@ func TestBinaryAsStringKey(t *testing.T) {
 		t.Errorf("written and read back: %v %v", err, back)
 	}
 	for _, bad := range []string{"yes please", "1", "[true]"} {
-		if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: " + bad + "\n"), "mapping.yaml"); err == nil {
+		if _, err := ParseMapping([]byte("companies:\n  groupId: id\n  binary_as_string: "+bad+"\n"), "mapping.yaml"); err == nil {
 			t.Errorf("binary_as_string: %s accepted", bad)
 		}
 	}
