@@ -25,6 +25,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/objtraits"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/state"
@@ -80,9 +81,9 @@ type Config struct {
 	// kind (Result.Scope).
 	Scope bool
 	// Join, when set, collects the traits of every company payload; it is
-	// built (Lookup.Build) after the last company and before the first
+	// built (Table.Build) after the last company and before the first
 	// membership is read, for memberships that join object traits in.
-	Join *state.Lookup
+	Join *objtraits.Table
 }
 
 // KeyLog receives an entry per payload delivered (dedup.Log, dedup.Detector).

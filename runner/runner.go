@@ -17,6 +17,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/objtraits"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/report"
@@ -116,7 +117,9 @@ type Options struct {
 
 // joinHolder points the membership transformers at the object-traits table
 // of the pass being run (each pass over the inputs builds its own).
-type joinHolder struct{ l atomic.Pointer[state.Lookup] }
+type joinHolder struct {
+	l atomic.Pointer[objtraits.Table]
+}
 
 func (h *joinHolder) get(dst []byte, key [16]byte) ([]byte, bool) {
 	if l := h.l.Load(); l != nil {
@@ -130,7 +133,7 @@ func (h *joinHolder) get(dst []byte, key [16]byte) ([]byte, bool) {
 func (o *Options) runPass(ctx context.Context, cfg pipeline.Config) (*pipeline.Result, error) {
 	for _, in := range cfg.Inputs {
 		if in.Kind == transform.Memberships && in.Transformer.JoinsObjectTraits() {
-			l := state.NewLookup("")
+			l := objtraits.New("")
 			defer l.Close()
 			o.join.l.Store(l)
 			cfg.Join = l
