@@ -721,14 +721,14 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		// counts them.
 		keys = dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
-		cfg.Keys = keys
+		cfg.Keys = keyLog{keys}
 	case o.Duplicates == "last":
 		// Any other destination: read everything once to learn which rows
 		// lose, so that they are never sent.
 		keys := dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
 		if _, err := o.runPass(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
-			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys}); err != nil {
+			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keyLog{keys}}); err != nil {
 			return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
 		}
 		dups, err := keys.Resolve()
