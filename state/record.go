@@ -11,6 +11,9 @@
 // (cheap, sequential, durable) and folded into a new generation at the end
 // of the run, again sequentially; a crash at any moment leaves the previous
 // generation plus a journal that the next run folds in first.
+//
+// While a run collects records, Sorter (package internal/extsort) and
+// RecordFile (package internal/spill) hold them in temporary files.
 package state
 
 import (
@@ -22,7 +25,9 @@ import (
 	"github.com/groupimport/groupimport/internal/spill"
 )
 
-// Record is what the state keeps of one object or relationship.
+// Record is what the state keeps of one object or relationship. Its fields
+// are those of pipeline.Delivery, so what the pipeline delivered converts to
+// it.
 type Record struct {
 	Key [16]byte
 	// Hash is the hash of the content delivered last (type, ids, traits;
