@@ -145,14 +145,14 @@ func TestEmpty(t *testing.T) {
 func TestTruncatedIsAnError(t *testing.T) {
 	st := &memStorage{}
 	f := New(st, "cut")
-	want := records(2, 3000)
+	want := records(2, 1500)
 	write(t, f, want)
 	if err := f.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	full := st.data
 	cuts := []int{0, 1, blockHeader - 1, blockHeader, blockHeader + 1, len(full) - 1}
-	for range 200 {
+	for range 100 {
 		cuts = append(cuts, rand.IntN(len(full)))
 	}
 	// at each block boundary: the file then looks whole, but is short
@@ -175,13 +175,13 @@ func TestTruncatedIsAnError(t *testing.T) {
 func TestDamageIsAnError(t *testing.T) {
 	st := &memStorage{}
 	f := New(st, "damaged")
-	want := records(3, 3000)
+	want := records(3, 1500)
 	write(t, f, want)
 	if err := f.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	full := bytes.Clone(st.data)
-	for range 300 {
+	for range 150 {
 		i := rand.IntN(len(full))
 		st.data = bytes.Clone(full)
 		st.data[i] ^= byte(1 + rand.IntN(255))
