@@ -1,15 +1,22 @@
 // Package dedup finds rows of one run that are about the same object or
-// relationship, in bounded memory.
+// relationship, in bounded memory: the last row of a key wins, the others
+// are superseded.
 //
 // Every payload of a run is logged as an Entry: the hash of its key (object
 // type, groupId and, for relationships, the person), the row's ordinal in
 // the run (its position across all inputs) and the payload's index in the
-// output. Resolve sorts the log (in memory up to a limit, else in sorted runs
-// spilled to temporary files and merged) and, for each key seen more than
-// once, reports every entry but the one with the highest row ordinal as
-// superseded: the last row wins. Groups are streamed, never held: memory
-// stays flat whatever the distribution of keys (one key on every row
-// included).
+// output. Two logs resolve them into a Result (sets of row ordinals and
+// payload indexes):
+//
+//   - Log sorts the entries (package internal/extsort: in memory up to a
+//     limit, else in sorted runs spilled to temporary files and merged) and
+//     streams them grouped by key, for an incremental run's comparison with
+//     its state as well as for Resolve. Groups are streamed, never held:
+//     memory stays flat whatever the distribution of keys (one key on every
+//     row included).
+//   - Detector is cheap when no key repeats, the common case: a Bloom filter
+//     over the keys, and a sequential key log (package internal/spill) read
+//     back only when the filter may have seen a key twice.
 package dedup
 
 import (
@@ -19,7 +26,8 @@ import (
 	"github.com/groupimport/groupimport/internal/extsort"
 )
 
-// Entry is one logged payload.
+// Entry is one logged payload. Its fields are those of pipeline.KeyEntry,
+// so the pipeline's key log converts to it.
 type Entry struct {
 	Key    [16]byte
 	Row    int64  // the row's ordinal in the run

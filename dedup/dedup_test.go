@@ -2,10 +2,13 @@ package dedup
 
 import (
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/groupimport/groupimport/internal/spill"
 )
 
 func key(n int) [16]byte {
@@ -177,15 +180,21 @@ func TestDetectorTruncatedLog(t *testing.T) {
 		if overflow {
 			d.maxCand = 1
 		}
+		var file *os.File
+		d.newLog = func() (*spill.File, error) {
+			f, err := os.CreateTemp(t.TempDir(), "keys")
+			file = f
+			return spill.New(f, "keys"), err
+		}
 		for row := int64(0); row < 1000; row++ {
 			d.Add(Entry{Key: key(int(row % 10)), Row: row, Msg: row})
 		}
-		if err := d.w.Flush(); err != nil {
+		if err := d.log.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		st, _ := d.f.Stat()
-		for _, cut := range []int64{3, entrySize} { // inside a record, at a record boundary
-			if err := d.f.Truncate(st.Size() - cut); err != nil {
+		st, _ := file.Stat()
+		for _, cut := range []int64{3, st.Size()} { // inside a record, the whole log
+			if err := file.Truncate(st.Size() - cut); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := d.Resolve(); err == nil || !strings.Contains(err.Error(), "key log") {

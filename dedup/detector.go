@@ -1,16 +1,17 @@
 package dedup
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/groupimport/groupimport/internal/spill"
 )
 
 // Detector finds superseded entries (keys seen more than once, the last
 // row winning) at a small cost when there are none, which is the common
-// case: each entry is appended to a temporary file, and its key set in a
+// case: each entry is appended to a temporary file (the key log, package
+// spill), and its key set in a
 // blocked Bloom filter of fixed size (one cache line per key). A key the
 // filter has probably seen before becomes a candidate. At the end the file
 // is read back twice, for the last row of each candidate key and then for
@@ -19,9 +20,10 @@ import (
 // Past maxCandidates (a filter too small for the input) it falls back to
 // sorting the whole file, in bounded memory, like Log.
 type Detector struct {
-	dir        string
-	f          *os.File
-	w          *bufio.Writer
+	dir string
+	log *spill.File
+	// newLog creates the key log (tests replace it).
+	newLog     func() (*spill.File, error)
 	bloom      []uint64
 	mask       uint64
 	candidates map[[16]byte]candidate
@@ -47,7 +49,9 @@ func NewDetector(dir string, expectedRows int64) *Detector {
 	for words*64 < bits && words < 1<<21 {
 		words <<= 1
 	}
-	return &Detector{dir: dir, bloom: make([]uint64, words), mask: words/8 - 1, candidates: map[[16]byte]candidate{}, maxCand: maxCandidates}
+	d := &Detector{dir: dir, bloom: make([]uint64, words), mask: words/8 - 1, candidates: map[[16]byte]candidate{}, maxCand: maxCandidates}
+	d.newLog = func() (*spill.File, error) { return spill.Create(d.dir, "groupimport-keys-*.log") }
+	return d
 }
 
 // Add logs an entry.
@@ -55,17 +59,16 @@ func (d *Detector) Add(e Entry) error {
 	if d.err != nil {
 		return d.err
 	}
-	if d.f == nil {
-		f, err := os.CreateTemp(d.dir, "groupimport-keys-*.log")
+	if d.log == nil {
+		log, err := d.newLog()
 		if err != nil {
 			d.err = fmt.Errorf("duplicate detection: %w", err)
 			return d.err
 		}
-		os.Remove(f.Name()) // unnamed: gone with the process
-		d.f, d.w = f, bufio.NewWriterSize(f, 1<<20)
+		d.log = log
 	}
 	encode(&d.rec, e)
-	if _, err := d.w.Write(d.rec[:]); err != nil {
+	if err := d.log.Append(d.rec[:]); err != nil {
 		d.err = fmt.Errorf("duplicate detection: %w", err)
 		return d.err
 	}
@@ -104,11 +107,8 @@ func (d *Detector) Resolve() (*Result, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	if d.f == nil || (!d.overflow && len(d.candidates) == 0) {
+	if d.log == nil || (!d.overflow && len(d.candidates) == 0) {
 		return newResult(), nil
-	}
-	if err := d.w.Flush(); err != nil {
-		return nil, fmt.Errorf("duplicate detection: %w", err)
 	}
 	if d.overflow {
 		// the filter was too small: sort everything
@@ -151,22 +151,22 @@ func (d *Detector) Resolve() (*Result, error) {
 // scan calls fn with every entry of the key log, in the order added. A log
 // that ends early or cannot be read is an error, never a shorter list.
 func (d *Detector) scan(fn func(Entry) error) error {
-	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("duplicate detection: reading the key log: %w", err)
+	r, err := d.log.Records()
+	if err != nil {
+		return fmt.Errorf("duplicate detection: the key log: %w", err)
 	}
-	r := bufio.NewReaderSize(d.f, 1<<20)
-	var rec [entrySize]byte
-	for n := int64(0); ; n++ {
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
-			if err == io.EOF && n == d.count {
-				return nil
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return fmt.Errorf("duplicate detection: reading the key log (entry %d of %d): %w", n+1, d.count, err)
+	for n := int64(1); ; n++ {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
 		}
-		if err := fn(decode(rec[:])); err != nil {
+		if err == nil && len(rec) != entrySize {
+			err = fmt.Errorf("%w: an entry of %d bytes", spill.ErrCorrupt, len(rec))
+		}
+		if err != nil {
+			return fmt.Errorf("duplicate detection: reading the key log (entry %d of %d): %w", n, d.count, err)
+		}
+		if err := fn(decode(rec)); err != nil {
 			return err
 		}
 	}
@@ -174,8 +174,8 @@ func (d *Detector) scan(fn func(Entry) error) error {
 
 // Close releases the file.
 func (d *Detector) Close() {
-	if d.f != nil {
-		d.f.Close()
-		d.f = nil
+	if d.log != nil {
+		d.log.Close()
+		d.log = nil
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/transform"
 )
@@ -289,9 +288,9 @@ func TestPanicInABuilderFailsTheFileNotTheRun(t *testing.T) {
 }
 
 // keyList collects logged keys.
-type keyList struct{ keys []dedup.Entry }
+type keyList struct{ keys []KeyEntry }
 
-func (k *keyList) Add(e dedup.Entry) error { k.keys = append(k.keys, e); return nil }
+func (k *keyList) Add(e KeyEntry) error { k.keys = append(k.keys, e); return nil }
 
 // A rejected row whose ids could be read has its key logged (the export
 // holds that object); one whose key could not be read is counted.

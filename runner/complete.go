@@ -46,7 +46,14 @@ const msgSeenOnly = math.MinInt64
 // seenOnly logs the keys of rejected rows into the run's key log, marked.
 type seenOnly struct{ log *dedup.Log }
 
-func (s seenOnly) Add(e dedup.Entry) error {
+func (s seenOnly) Add(e pipeline.KeyEntry) error {
 	e.Msg = msgSeenOnly
-	return s.log.Add(e)
+	return s.log.Add(dedup.Entry(e))
 }
+
+// keyLog hands the pipeline's key log to dedup (a Log or a Detector).
+type keyLog struct {
+	dedup interface{ Add(dedup.Entry) error }
+}
+
+func (k keyLog) Add(e pipeline.KeyEntry) error { return k.dedup.Add(dedup.Entry(e)) }

@@ -165,11 +165,14 @@ func newAckJournal(store *state.Store) *ackJournal {
 
 // Delivered implements pipeline.Tracker: called before the chunk reaches
 // the sink, with the records of its messages in order.
-func (j *ackJournal) Delivered(seq int64, recs []state.Record, _ []record.Position) error {
-	if len(recs) == 0 {
+func (j *ackJournal) Delivered(seq int64, ds []pipeline.Delivery, _ []record.Position) error {
+	if len(ds) == 0 {
 		return nil
 	}
-	r := append([]state.Record(nil), recs...)
+	r := make([]state.Record, len(ds))
+	for i, d := range ds {
+		r[i] = state.Record(d)
+	}
 	j.mu.Lock()
 	j.pending[seq] = r
 	j.mu.Unlock()

@@ -29,7 +29,7 @@ type plan struct {
 	superseded, unchanged *dedup.Set
 	report.Plan
 	// the keys remembered but absent now, within this run's scope
-	vanished map[byte]*state.RecordFile
+	vanished map[pipeline.Class]*state.RecordFile
 	// withheld is why the deletes of missing keys are not sent (the run
 	// then fails), nil when they are or none were asked for.
 	withheld error
@@ -46,23 +46,16 @@ func (p *plan) close() {
 // seen-only (rejected rows, see seenOnly) make their key present in the
 // export but are neither sent nor compared: a key with nothing else keeps
 // its state and is not missing.
-func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, full bool) (*plan, error) {
-	p := &plan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[byte]*state.RecordFile{}}
+func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool) (*plan, error) {
+	p := &plan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
 	inScope := func(r *state.Record) bool {
-		class := byte('o')
-		if r.Relationship {
-			class = 'r'
-		}
-		return scope[class][r.ObjType]
+		return scope[pipeline.ClassOf(r.Relationship)][r.ObjType]
 	}
 	vanish := func(r *state.Record) error {
 		if r.Deleted || !inScope(r) {
 			return nil
 		}
-		class := byte('o')
-		if r.Relationship {
-			class = 'r'
-		}
+		class := pipeline.ClassOf(r.Relationship)
 		rf := p.vanished[class]
 		if rf == nil {
 			var err error
@@ -71,7 +64,7 @@ func diff(store *state.Store, keys *dedup.Log, scope map[byte]map[string]bool, f
 			}
 			p.vanished[class] = rf
 		}
-		if class == 'r' {
+		if class == pipeline.Relationships {
 			p.VanishedRelationships++
 		} else {
 			p.VanishedObjects++
@@ -244,9 +237,10 @@ func (o *Options) fingerprint() string {
 // once the files are complete.
 type stateTracker struct{ sorter *state.Sorter }
 
-func (t *stateTracker) Delivered(_ int64, recs []state.Record, _ []record.Position) error {
-	for i := range recs {
-		if err := t.sorter.Add(&recs[i]); err != nil {
+func (t *stateTracker) Delivered(_ int64, ds []pipeline.Delivery, _ []record.Position) error {
+	for _, d := range ds {
+		rec := state.Record(d)
+		if err := t.sorter.Add(&rec); err != nil {
 			return err
 		}
 	}
@@ -264,7 +258,7 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 	defer keys.Close()
 	discard := &sink.Discard{}
 	pre, err := o.runPass(ctx, pipeline.Config{Inputs: cfg.Inputs, Sink: discard, Workers: o.Workers, BatchRows: o.BatchRows,
-		MaxRejects: -1, Keys: keys, RejectedKeys: seenOnly{keys}, Scope: true})
+		MaxRejects: -1, Keys: keyLog{keys}, RejectedKeys: seenOnly{keys}, Scope: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
 	}
@@ -319,7 +313,7 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 // addVanishedInputs puts the deletes of missing keys among the inputs:
 // relationships after the other relationship deletes, objects last.
 func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform.Mapping, defTS time.Time) {
-	mk := func(class byte, kind transform.Kind, name string, user *transform.KindMapping) *pipeline.Input {
+	mk := func(class pipeline.Class, kind transform.Kind, name string, user *transform.KindMapping) *pipeline.Input {
 		rf := pl.vanished[class]
 		if rf == nil {
 			return nil
@@ -333,8 +327,8 @@ func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform
 				return &vanishedReader{rf: rf, schema: record.NewSchema(vanishedColumns)}, nil
 			}}
 	}
-	rel := mk('r', transform.RelationshipDeletes, "(state: relationships missing from this export)", m.For(transform.Memberships))
-	obj := mk('o', transform.ObjectDeletes, "(state: objects missing from this export)", m.For(transform.Companies))
+	rel := mk(pipeline.Relationships, transform.RelationshipDeletes, "(state: relationships missing from this export)", m.For(transform.Memberships))
+	obj := mk(pipeline.Objects, transform.ObjectDeletes, "(state: objects missing from this export)", m.For(transform.Companies))
 	var out []pipeline.Input
 	placed := false
 	for _, in := range cfg.Inputs {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/objtraits"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/report"
@@ -116,7 +117,9 @@ type Options struct {
 
 // joinHolder points the membership transformers at the object-traits table
 // of the pass being run (each pass over the inputs builds its own).
-type joinHolder struct{ l atomic.Pointer[state.Lookup] }
+type joinHolder struct {
+	l atomic.Pointer[objtraits.Table]
+}
 
 func (h *joinHolder) get(dst []byte, key [16]byte) ([]byte, bool) {
 	if l := h.l.Load(); l != nil {
@@ -130,7 +133,7 @@ func (h *joinHolder) get(dst []byte, key [16]byte) ([]byte, bool) {
 func (o *Options) runPass(ctx context.Context, cfg pipeline.Config) (*pipeline.Result, error) {
 	for _, in := range cfg.Inputs {
 		if in.Kind == transform.Memberships && in.Transformer.JoinsObjectTraits() {
-			l := state.NewLookup("")
+			l := objtraits.New("")
 			defer l.Close()
 			o.join.l.Store(l)
 			cfg.Join = l
@@ -724,14 +727,14 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		// counts them.
 		keys = dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
-		cfg.Keys = keys
+		cfg.Keys = keyLog{keys}
 	case o.Duplicates == "last":
 		// Any other destination: read everything once to learn which rows
 		// lose, so that they are never sent.
 		keys := dedup.NewDetector("", o.expectedRows(inputs))
 		defer keys.Close()
 		if _, err := o.runPass(ctx, pipeline.Config{Inputs: inputs, Sink: &sink.Discard{}, Workers: o.Workers,
-			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keys}); err != nil {
+			BatchRows: o.BatchRows, MaxRejects: -1, Keys: keyLog{keys}}); err != nil {
 			return ExitFailure, fmt.Errorf("looking for duplicate keys: %w", err)
 		}
 		dups, err := keys.Resolve()

@@ -11,18 +11,23 @@
 // (cheap, sequential, durable) and folded into a new generation at the end
 // of the run, again sequentially; a crash at any moment leaves the previous
 // generation plus a journal that the next run folds in first.
+//
+// While a run collects records, Sorter (package internal/extsort) and
+// RecordFile (package internal/spill) hold them in temporary files.
 package state
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/groupimport/groupimport/internal/spill"
 )
 
-// Record is what the state keeps of one object or relationship.
+// Record is what the state keeps of one object or relationship. Its fields
+// are those of pipeline.Delivery, so what the pipeline delivered converts to
+// it.
 type Record struct {
 	Key [16]byte
 	// Hash is the hash of the content delivered last (type, ids, traits;
@@ -88,63 +93,54 @@ func decodeRecord(key, val []byte) (Record, error) {
 // RecordFile is a temporary file of records, written then read back in
 // order (the keys an incremental run will delete, which may be many).
 type RecordFile struct {
-	f   *os.File
-	w   *bufio.Writer
-	r   *bufio.Reader
-	n   int64
+	f   *spill.File
+	r   *spill.Reader
 	buf []byte
 }
 
 // NewRecordFile creates an unnamed temporary file in dir ("" for the
 // system's).
 func NewRecordFile(dir string) (*RecordFile, error) {
-	f, err := os.CreateTemp(dir, "groupimport-records-*")
+	f, err := spill.Create(dir, "groupimport-records-*")
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	os.Remove(f.Name())
-	return &RecordFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	return &RecordFile{f: f}, nil
 }
 
 // Len is the number of records added.
-func (rf *RecordFile) Len() int64 { return rf.n }
+func (rf *RecordFile) Len() int64 { return rf.f.Len() }
 
 // Add appends a record.
 func (rf *RecordFile) Add(r *Record) error {
 	rf.buf = r.appendValue(append(rf.buf[:0], r.Key[:]...))
-	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], uint32(len(rf.buf)))
-	rf.w.Write(hdr[:])
-	if _, err := rf.w.Write(rf.buf); err != nil {
+	if err := rf.f.Append(rf.buf); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	rf.n++
 	return nil
 }
 
-// Next reads the records back, from the first; false at the end.
+// Next reads the records back, from the first; false at the end. A file
+// cut short or damaged is an error.
 func (rf *RecordFile) Next() (Record, bool, error) {
 	if rf.r == nil {
-		if err := rf.w.Flush(); err != nil {
-			return Record{}, false, err
+		r, err := rf.f.Records()
+		if err != nil {
+			return Record{}, false, fmt.Errorf("state: %w", err)
 		}
-		if _, err := rf.f.Seek(0, io.SeekStart); err != nil {
-			return Record{}, false, err
-		}
-		rf.r = bufio.NewReaderSize(rf.f, 256<<10)
+		rf.r = r
 	}
-	var hdr [4]byte
-	if _, err := io.ReadFull(rf.r, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return Record{}, false, nil
-		}
-		return Record{}, false, err
+	buf, err := rf.r.Next()
+	if err == io.EOF {
+		return Record{}, false, nil
 	}
-	rf.buf = append(rf.buf[:0], make([]byte, binary.LittleEndian.Uint32(hdr[:]))...)
-	if _, err := io.ReadFull(rf.r, rf.buf); err != nil {
-		return Record{}, false, err
+	if err != nil {
+		return Record{}, false, fmt.Errorf("state: reading back records: %w", err)
 	}
-	r, err := decodeRecord(rf.buf[:16], rf.buf[16:])
+	if len(buf) < 16 {
+		return Record{}, false, errCorrupt
+	}
+	r, err := decodeRecord(buf[:16], buf[16:])
 	return r, err == nil, err
 }
 

@@ -1,10 +1,6 @@
 package state
 
-import (
-	"bytes"
-
-	"github.com/groupimport/groupimport/internal/extsort"
-)
+import "github.com/groupimport/groupimport/internal/extsort"
 
 // Sorter collects records and gives them back sorted by key, the last one
 // added winning for equal keys, in bounded memory (package extsort).
@@ -24,13 +20,8 @@ func (s *Sorter) Len() int64 { return s.s.Len() }
 // Add adds a record.
 func (s *Sorter) Add(r *Record) error {
 	s.buf = r.appendValue(s.buf[:0])
-	return s.AddRaw(r.Key, s.buf)
-}
-
-// AddRaw adds any value under a key (see EachRaw).
-func (s *Sorter) AddRaw(key [16]byte, value []byte) error {
 	s.seq++
-	return s.s.Add(key, s.seq, value)
+	return s.s.Add(r.Key, s.seq, s.buf)
 }
 
 // Each calls fn with the records in key order, one per key (the last
@@ -45,26 +36,12 @@ func (s *Sorter) Each(fn func(Record) error) error {
 	})
 }
 
-// EachRaw calls fn with the keys and values in key order, one per key (the
-// last added), and empties the sorter. The slices are valid only during
+// EachRaw calls fn with the keys and encoded records in key order, one per
+// key (the last added), and empties the sorter. The slices are valid only during
 // the call.
 func (s *Sorter) EachRaw(fn func(key, value []byte) error) error {
 	defer s.Close()
-	var key, value []byte
-	have := false
-	err := s.s.Each(func(k []byte, _ uint64, v []byte) error {
-		if have && !bytes.Equal(key, k) {
-			if err := fn(key, value); err != nil {
-				return err
-			}
-		}
-		key, value, have = append(key[:0], k...), append(value[:0], v...), true
-		return nil
-	})
-	if err == nil && have {
-		err = fn(key, value)
-	}
-	return err
+	return s.s.EachLast(fn)
 }
 
 // Close removes the temporary files.

@@ -167,7 +167,25 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	srt := NewSorter(tmpDir)
 	defer srt.Close()
-	err = s.db.View(func(tx *bolt.Tx) error {
+	if err := s.collect(srt, extra); err != nil {
+		return err
+	}
+	if srt.Len() == 0 {
+		return nil
+	}
+	if srt.Len() <= int64(s.inPlace) {
+		return s.updateInPlace(srt)
+	}
+	next := s.gen + 1
+	if err := s.writeGeneration(next, srt); err != nil {
+		return err
+	}
+	return s.switchGeneration(next)
+}
+
+// collect sorts the journal's records, then extra's, into srt.
+func (s *Store) collect(srt, extra *Sorter) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketJournal).ForEach(func(k, v []byte) error {
 			if len(v) < 16 {
 				return &DamagedError{Path: s.path, Err: errCorrupt}
@@ -183,18 +201,15 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 		return fmt.Errorf("state: reading the journal: %w", err)
 	}
 	if extra != nil {
-		err := extra.Each(func(r Record) error { return srt.Add(&r) })
-		if err != nil {
-			return err
-		}
+		return extra.Each(func(r Record) error { return srt.Add(&r) })
 	}
-	if srt.Len() == 0 {
-		return nil
-	}
-	if srt.Len() <= int64(s.inPlace) {
-		return s.updateInPlace(srt)
-	}
-	next := s.gen + 1
+	return nil
+}
+
+// writeGeneration writes generation next: the current one merged with the
+// sorted new records (a new record replaces the old one of its key), in
+// key order.
+func (s *Store) writeGeneration(next uint64, srt *Sorter) error {
 	// A leftover bucket of an interrupted consolidation goes first.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(genBucket(next)) != nil {
@@ -207,9 +222,6 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 	}); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-
-	// Merge the old generation (read in its own snapshot) with the sorted
-	// new records; write batches of puts in key order.
 	out := &putter{db: s.db, bucket: genBucket(next), fill: 1} // appended in key order
 	put := func(r *Record) error { return out.put(r.Key[:], r.appendValue(nil)) }
 	// bbolt must not hold a read transaction while this goroutine writes
@@ -247,7 +259,13 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 	if err != nil {
 		return fmt.Errorf("state: writing a new generation: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	return nil
+}
+
+// switchGeneration makes generation next current, in one transaction that
+// drops the old generation and the journal.
+func (s *Store) switchGeneration(next uint64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Put(keyGen, []byte(strconv.FormatUint(next, 10))); err != nil {
 			return err
 		}

@@ -1,21 +1,20 @@
 // Package extsort sorts records larger than memory: each record is a
 // 16-byte key, a 64-bit order and a value; records come back sorted by key,
 // then order. Past a memory limit the buffer is sorted and written to a
-// temporary file by a background goroutine (one buffer spills while the
-// next fills), and the sorted runs are merged at the end.
+// temporary file (package spill) by a background goroutine (one buffer
+// spills while the next fills), and the sorted runs are merged at the end.
 package extsort
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"container/heap"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
+
+	"github.com/groupimport/groupimport/internal/spill"
 )
 
 // header: key(16) order(8, big endian: bytes compare as numbers) len(4)
@@ -26,8 +25,10 @@ type Sorter struct {
 	dir   string
 	limit int
 	cur   *buffer
-	runs  []string
+	runs  []*spill.File
 	n     int64
+	// newRun creates the file of a sorted run (tests replace it).
+	newRun func() (*spill.File, error)
 
 	spilling chan *buffer
 	spare    chan *buffer
@@ -47,7 +48,9 @@ func New(dir string, limit int) *Sorter {
 	if limit <= 0 {
 		limit = 16 << 20
 	}
-	return &Sorter{dir: dir, limit: limit, cur: &buffer{}}
+	s := &Sorter{dir: dir, limit: limit, cur: &buffer{}}
+	s.newRun = func() (*spill.File, error) { return spill.Create(s.dir, "groupimport-sort-*.run") }
+	return s
 }
 
 // newBuffer makes a buffer that holds a run without growing (growing a
@@ -115,9 +118,9 @@ func (s *Sorter) spillAsync() error {
 		}
 		go func() {
 			for b := range s.spilling {
-				name, err := writeRun(s.dir, b)
+				run, err := s.writeRun(b)
 				if err == nil {
-					s.runs = append(s.runs, name) // read only after every report below is received
+					s.runs = append(s.runs, run) // read only after every report below is received
 				}
 				b.data, b.index = b.data[:0], b.index[:0]
 				s.spare <- b
@@ -155,26 +158,24 @@ func (s *Sorter) collect(wait bool) error {
 	return first
 }
 
-func writeRun(dir string, b *buffer) (string, error) {
+// writeRun sorts a buffer and writes it to a new run file.
+func (s *Sorter) writeRun(b *buffer) (*spill.File, error) {
 	b.sort()
-	f, err := os.CreateTemp(dir, "groupimport-sort-*.run")
+	f, err := s.newRun()
 	if err != nil {
-		return "", fmt.Errorf("sorting: %w", err)
+		return nil, fmt.Errorf("sorting: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	for _, off := range b.index {
-		w.Write(b.record(off))
+		if err := f.Append(b.record(off)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sorting: %w", err)
+		}
 	}
-	if err := w.Flush(); err != nil {
+	if err := f.Flush(); err != nil {
 		f.Close()
-		os.Remove(f.Name())
-		return "", fmt.Errorf("sorting: %w", err)
+		return nil, fmt.Errorf("sorting: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("sorting: %w", err)
-	}
-	return f.Name(), nil
+	return f, nil
 }
 
 // Each calls fn with every record, sorted by key then order; the slices
@@ -200,39 +201,56 @@ func (s *Sorter) Each(fn func(key []byte, order uint64, value []byte) error) err
 		return nil
 	}
 	if len(s.cur.index) > 0 {
-		name, err := writeRun(s.dir, s.cur)
+		run, err := s.writeRun(s.cur)
 		if err != nil {
 			return err
 		}
-		s.runs = append(s.runs, name)
+		s.runs = append(s.runs, run)
 		s.cur = &buffer{}
 	}
 	return s.merge(visit)
 }
 
+// EachLast calls fn with one record per key, in key order: the one with
+// the highest order (the last added, when the orders number additions).
+// The slices are valid only during the call. It may be called once,
+// instead of Each.
+func (s *Sorter) EachLast(fn func(key, value []byte) error) error {
+	var key, value []byte
+	have := false
+	err := s.Each(func(k []byte, _ uint64, v []byte) error {
+		if have && !bytes.Equal(key, k) {
+			if err := fn(key, value); err != nil {
+				return err
+			}
+		}
+		key, value, have = append(key[:0], k...), append(value[:0], v...), true
+		return nil
+	})
+	if err == nil && have {
+		err = fn(key, value)
+	}
+	return err
+}
+
+// run is a sorted run being merged: cur is its current record.
 type run struct {
-	r   *bufio.Reader
-	f   *os.File
+	r   *spill.Reader
 	cur []byte
-	h   [hdr]byte // a field, not a local: a local escapes, one allocation a record
 }
 
 func (r *run) next() (bool, error) {
-	h := r.h[:]
-	if _, err := io.ReadFull(r.r, h); err != nil {
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
+	rec, err := r.r.Next()
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
 	}
-	n := int(binary.LittleEndian.Uint32(h[24:]))
-	if cap(r.cur) < hdr+n {
-		r.cur = make([]byte, 0, max(hdr+n, 2*cap(r.cur)))
+	if len(rec) < hdr || int(binary.LittleEndian.Uint32(rec[24:])) != len(rec)-hdr {
+		return false, fmt.Errorf("sorting: reading a sorted run: %w: a record of %d bytes", spill.ErrCorrupt, len(rec))
 	}
-	r.cur = append(r.cur[:0], h...)[:hdr+n]
-	if _, err := io.ReadFull(r.r, r.cur[hdr:]); err != nil {
-		return false, fmt.Errorf("sorting: reading a sorted run: %w", err)
-	}
+	r.cur = rec
 	return true, nil
 }
 
@@ -251,26 +269,18 @@ func (h *runHeap) Pop() any {
 
 func (s *Sorter) merge(visit func([]byte) error) error {
 	h := &runHeap{}
-	defer func() {
-		for _, r := range *h {
-			r.f.Close()
-		}
-	}()
-	for _, name := range s.runs {
-		f, err := os.Open(name)
+	for _, f := range s.runs {
+		rd, err := f.Records()
 		if err != nil {
 			return fmt.Errorf("sorting: %w", err)
 		}
-		r := &run{r: bufio.NewReaderSize(f, 256<<10), f: f}
+		r := &run{r: rd}
 		ok, err := r.next()
 		if err != nil {
-			f.Close()
 			return err
 		}
 		if ok {
 			*h = append(*h, r)
-		} else {
-			f.Close()
 		}
 	}
 	heap.Init(h)
@@ -286,7 +296,6 @@ func (s *Sorter) merge(visit func([]byte) error) error {
 		if ok {
 			heap.Fix(h, 0)
 		} else {
-			r.f.Close()
 			heap.Pop(h)
 		}
 	}
@@ -301,7 +310,7 @@ func (s *Sorter) Close() {
 		s.spilling = nil
 	}
 	for _, r := range s.runs {
-		os.Remove(r)
+		r.Close()
 	}
 	s.runs = nil
 	s.cur = &buffer{}
