@@ -184,6 +184,9 @@ func (s *FileSink) partName(n int) string {
 // the payload that would take it over PartBytes, within a chunk too; a
 // payload larger than PartBytes gets a part of its own.
 func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if c.Count() == 0 {
 		return nil
 	}
@@ -291,19 +294,27 @@ func (s *FileSink) finishPart() error {
 	return nil
 }
 
-// Close completes the last part.
-func (s *FileSink) Close(context.Context) error {
+// Close completes the last part; with ctx done it returns ctx's error and
+// leaves the last part to Abort.
+func (s *FileSink) Close(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.f != nil {
 		return s.finishPart()
 	}
 	return nil
 }
 
-// Abort removes the unfinished part.
+// Abort removes the unfinished part; Stats then count the finished parts
+// only, which is what the directory holds.
 func (s *FileSink) Abort() {
 	if s.f != nil {
 		s.f.Abort()
 		s.f = nil
+		s.stats.Bytes -= s.size
+		s.stats.Messages -= s.curMsgs
+		s.size, s.curMsgs = 0, 0
 	}
 }
 
@@ -323,7 +334,10 @@ func NewWriterSink(w io.Writer, name string) *WriterSink {
 }
 
 func (s *WriterSink) Prepare(*Chunk) error { return nil }
-func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
+func (s *WriterSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if _, err := s.w.Write(c.Data); err != nil {
 		return s.writeError(err)
 	}
@@ -331,7 +345,13 @@ func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
 	s.stats.Bytes += int64(len(c.Data))
 	return nil
 }
-func (s *WriterSink) Close(context.Context) error {
+
+// Close flushes what is buffered; with ctx done it returns ctx's error
+// (Abort then flushes).
+func (s *WriterSink) Close(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := s.w.Flush(); err != nil {
 		return s.writeError(err)
 	}
