@@ -615,7 +615,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		hs, err := sink.NewHTTPSink(sink.HTTPOptions{Endpoint: url, APIKey: key, AllowInsecure: h.AllowInsecure,
 			DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
 			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
-			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
+			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, BackoffBase: h.RetryBase, UserAgent: "groupimport/" + o.Version,
 			AllRefusedLimit: allRefusedLimit,
 			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
 			OnDelivered: func(a []sink.MessageAck) {

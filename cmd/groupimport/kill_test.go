@@ -129,7 +129,8 @@ func TestKillAndResumeDelivery(t *testing.T) {
 	in := companiesCSV(t, dir, rows, func(i int) string { return "pro" })
 	env := []string{"CIO_API_KEY=" + testKey}
 	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", filepath.Join(dir, "state.db"),
-		"--batch-messages", "200", "--concurrency", "2", "-q", "--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson")}
+		"--batch-messages", "200", "--concurrency", "2", "-q", "--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson"),
+		"--retry-base", "1ms"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 3; i++ {
 		startKilled(t, bin, env, time.Duration(300+r.IntN(700))*time.Millisecond, args...)
