@@ -16,20 +16,6 @@ import (
 	"github.com/groupimport/groupimport/sink"
 )
 
-// buildBinary builds the command once per test binary run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "groupimport")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startKilled starts the binary and SIGKILLs it after d; it reports
 // whether the process was still running then.
 func startKilled(t *testing.T, bin string, env []string, d time.Duration, args ...string) bool {
