@@ -126,11 +126,15 @@ func Payloads(n, maxPad int, seed uint64) [][]byte {
 	return out
 }
 
-// Chunks packs payloads into chunks of the given sizes, in turn (a size 0
-// makes an empty chunk), numbered from 0, as the pipeline does.
+// Chunks packs payloads into chunks of the given sizes, in turn and over
+// again until every payload is in one, numbered from 0 as the pipeline
+// numbers them; a size 0 makes an empty chunk between full ones.
 func Chunks(ps [][]byte, sizes ...int) []*sink.Chunk {
+	if len(ps) > 0 && slices.Max(sizes) <= 0 {
+		panic("sinktest.Chunks: no size holds a payload")
+	}
 	var out []*sink.Chunk
-	for i, k := 0, 0; i < len(ps) || (k < len(sizes) && sizes[k%len(sizes)] == 0); k++ {
+	for i, k := 0, 0; i < len(ps); k++ {
 		c := &sink.Chunk{Seq: int64(len(out))}
 		for n := sizes[k%len(sizes)]; n > 0 && i < len(ps); n-- {
 			c.Data = append(append(c.Data, ps[i]...), '\n')
