@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/groupimport/groupimport/internal/atomicfile"
 	"github.com/groupimport/groupimport/report"
 	"github.com/groupimport/groupimport/sink"
 )
@@ -66,7 +67,7 @@ func (o *Options) reportFailure(f *failure, code int, err error) {
 	rep.Errors = append(rep.Errors, err.Error())
 	report.Build(rep, nil, f.start, o.Now())
 	if o.MetricsFile != "" {
-		if err := sink.WriteFileAtomic(o.MetricsFile, rep.Prometheus()); err != nil {
+		if err := atomicfile.WriteFile(o.MetricsFile, rep.Prometheus()); err != nil {
 			fmt.Fprintf(o.Stderr, "groupimport: writing the metrics file: %v\n", err)
 		}
 	}
@@ -90,7 +91,7 @@ func (o *Options) reportFailure(f *failure, code int, err error) {
 	}
 	werr := os.MkdirAll(filepath.Dir(path), 0o755)
 	if werr == nil {
-		werr = sink.WriteFileAtomic(path, rep.JSON())
+		werr = atomicfile.WriteFile(path, rep.JSON())
 	}
 	if werr != nil {
 		fmt.Fprintf(o.Stderr, "groupimport: writing the report: %v\n", werr)

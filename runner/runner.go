@@ -17,6 +17,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/atomicfile"
 	"github.com/groupimport/groupimport/objtraits"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
@@ -623,7 +624,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		hs, err := sink.NewHTTPSink(sink.HTTPOptions{Endpoint: url, APIKey: key, AllowInsecure: h.AllowInsecure,
 			DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
 			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
-			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + o.Version,
+			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, BackoffBase: h.RetryBase, UserAgent: "groupimport/" + o.Version,
 			AllRefusedLimit: allRefusedLimit,
 			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
 			OnDelivered: func(a []sink.MessageAck) {
@@ -830,7 +831,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	if rep.Review != nil {
 		base := reviewBase(reportPath)
 		for ext, data := range map[string][]byte{".md": rep.Markdown(), ".html": rep.HTML()} {
-			if err := sink.WriteFileAtomic(base+ext, data); err != nil {
+			if err := atomicfile.WriteFile(base+ext, data); err != nil {
 				fmt.Fprintf(o.Stderr, "groupimport: writing the review: %v\n", err)
 				code = ExitFailure
 			}
@@ -838,13 +839,13 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		rep.ReviewFiles = []string{base + ".md", base + ".html"}
 	}
 	if o.MetricsFile != "" {
-		if err := sink.WriteFileAtomic(o.MetricsFile, rep.Prometheus()); err != nil {
+		if err := atomicfile.WriteFile(o.MetricsFile, rep.Prometheus()); err != nil {
 			fmt.Fprintf(o.Stderr, "groupimport: writing the metrics file: %v\n", err)
 			code = ExitFailure
 		}
 	}
 	if reportPath != "" {
-		if err := sink.WriteFileAtomic(reportPath, rep.JSON()); err != nil {
+		if err := atomicfile.WriteFile(reportPath, rep.JSON()); err != nil {
 			fmt.Fprintf(o.Stderr, "groupimport: writing the report: %v\n", err)
 			code = ExitFailure
 		}

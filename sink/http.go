@@ -497,10 +497,14 @@ func (s *HTTPSink) Prepare(*Chunk) error { return nil }
 // Write adds the chunk's messages to batches and starts sending each batch
 // as it fills. It returns once every message is copied out of c; it blocks
 // while Concurrency batches are being sent. It returns the sink's first
-// delivery error, if any, and ctx.Err() when ctx ends while blocked. A
+// delivery error, if any, and ctx.Err() when ctx has ended (taking nothing
+// of c) or ends while blocked. A
 // chunk whose Write failed may be partly sent and is never acknowledged;
 // do not write it again (Close or Abort the sink).
 func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -642,7 +646,8 @@ func (s *HTTPSink) lingerFlush() {
 }
 
 // Close sends the last batch and waits for every request. When ctx ends
-// first, in-flight requests are abandoned and ctx's error is returned. It
+// first (or has ended already), in-flight requests are abandoned and
+// ctx's error is returned. It
 // returns the first delivery error, if any.
 func (s *HTTPSink) Close(ctx context.Context) error {
 	s.asmMu.Lock()
@@ -653,7 +658,7 @@ func (s *HTTPSink) Close(ctx context.Context) error {
 	if !s.closed {
 		s.closed = true
 		s.guard.closed.Store(true)
-		if s.failure() == nil {
+		if err = ctx.Err(); err == nil && s.failure() == nil {
 			err = s.dispatchLocked(ctx)
 		}
 	}

@@ -429,7 +429,7 @@ func TestHTTPFaults(t *testing.T) {
 		}},
 		{"503", fakeapi.Chaos{Unavailable: 0.3}, nil},
 		{"503 after storing", fakeapi.Chaos{UnavailableAfterStore: 0.3}, nil},
-		{"slow answers", fakeapi.Chaos{Slow: 0.15, SlowDelay: 400 * time.Millisecond}, func(t *testing.T, st HTTPStats) {
+		{"slow answers", fakeapi.Chaos{Slow: 0.15, SlowDelay: 2 * time.Second}, func(t *testing.T, st HTTPStats) {
 			if st.Retries.Timeout == 0 {
 				t.Errorf("stats %+v", st)
 			}
@@ -442,15 +442,22 @@ func TestHTTPFaults(t *testing.T) {
 		{"dropped after storing", fakeapi.Chaos{DropAfterStore: 0.2}, nil},
 		{"everything", fakeapi.Chaos{TooManyRequests: 0.08, ServerError: 0.05, Unavailable: 0.05,
 			UnavailableAfterStore: 0.05, Slow: 0.05, Drop: 0.05, DropAfterStore: 0.05, RetryAfter: "1",
-			SlowDelay: 400 * time.Millisecond}, nil},
+			SlowDelay: 2 * time.Second}, nil},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.chaos.Seed = uint64(i + 1)
 			ps := payloads(3000, 200)
+			// a short timeout where answers are slow on purpose; a long one
+			// elsewhere, so that a busy machine (the race detector) does not
+			// turn every request into a timeout
+			timeout := 5 * time.Second
+			if tc.chaos.Slow > 0 {
+				timeout = 600 * time.Millisecond
+			}
 			h := newHarness(t, fakeapi.Options{Chaos: tc.chaos},
-				HTTPOptions{MaxBatchMessages: 60, Concurrency: 4, RequestTimeout: 150 * time.Millisecond})
+				HTTPOptions{MaxBatchMessages: 60, Concurrency: 4, RequestTimeout: timeout})
 			cs := chunks(ps, 250)
 			if err := h.run(cs); err != nil {
 				t.Fatal(err)

@@ -90,6 +90,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.IntFlag{Name: "max-attempts", Value: 10, Usage: "failed attempts at one request before giving up (429s do not count)"},
 		&cli.DurationFlag{Name: "max-retry-time", Value: 5 * time.Minute, Usage: "time spent retrying one request before giving up"},
 		&cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "time allowed for one request"},
+		&cli.DurationFlag{Name: "retry-base", Usage: "first backoff of a failed request, doubling after each (default 500ms; tests)", Hidden: true},
 		&cli.BoolFlag{Name: "no-gzip", Usage: "send uncompressed request bodies"},
 		&cli.BoolFlag{Name: "no-strict-mode", Usage: "leave out X-Strict-Mode: 1 (the API then drops invalid calls silently): not recommended"},
 		&cli.BoolFlag{Name: "allow-insecure-http", Usage: "allow plain http to an --endpoint that is not on this machine"},
@@ -226,7 +227,8 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		o.HTTP = runner.HTTPSettings{APIKeyFile: c.String("api-key-file"), AllowInsecure: c.Bool("allow-insecure-http"),
 			NoStrictMode: c.Bool("no-strict-mode"), NoGzip: c.Bool("no-gzip"), Concurrency: c.Int("concurrency"),
 			RateLimit: c.Float64("rate-limit"), BatchBytes: int(bb), BatchMessages: c.Int("batch-messages"),
-			MaxAttempts: c.Int("max-attempts"), MaxElapsed: c.Duration("max-retry-time"), RequestTimeout: c.Duration("request-timeout")}
+			MaxAttempts: c.Int("max-attempts"), MaxElapsed: c.Duration("max-retry-time"), RequestTimeout: c.Duration("request-timeout"),
+			RetryBase: c.Duration("retry-base")}
 		o.DeleteMissing = c.Bool("delete-missing")
 		o.AllowMassDelete = c.Bool("allow-mass-delete")
 		o.MassDeletePercent = c.Float64("mass-delete-percent")

@@ -100,7 +100,7 @@ func TestHTMLPageIsNoAcknowledgement(t *testing.T) {
 	args := func(url string) []string {
 		return []string{"run", "--companies", in, "--endpoint", url, "--state", statePath, "--batch-messages", "100",
 			"--max-attempts", "2", "--timestamp", "2024-06-01T00:00:00Z", "--report", reportPath,
-			"--rejects", filepath.Join(dir, "rejects.ndjson")}
+			"--rejects", filepath.Join(dir, "rejects.ndjson"), "--retry-base", "1ms"}
 	}
 	code, _, stderr := gi(t, args(portal.URL())...)
 	r := readFullReport(t, reportPath)
@@ -149,7 +149,7 @@ func TestEverythingRefusedStopsSmallInputs(t *testing.T) {
 			in := companiesCSV(t, dir, tc.rows, func(int) string { return "pro" })
 			reportPath := filepath.Join(dir, "r.json")
 			code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--report", reportPath,
-				"--rejects", filepath.Join(dir, "x.ndjson"))
+				"--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms")
 			r := readFullReport(t, reportPath)
 			if code != 1 || r.ExitCode != code || !strings.Contains(stderr, "the API refused every call") {
 				t.Fatalf("exit %d (report %d), want 1 saying the API refused every call\n%s", code, r.ExitCode, stderr)
@@ -184,7 +184,7 @@ func TestResumeSkipsAcknowledgedMessagesOfPartlyAcknowledgedChunks(t *testing.T)
 	reportPath, statePath := filepath.Join(dir, "r.json"), filepath.Join(dir, "state.db")
 	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", statePath,
 		"--batch-messages", "100", "--concurrency", "1", "--max-attempts", "1", "--timestamp", "2024-06-01T00:00:00Z",
-		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson")}
+		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms"}
 	code, _, stderr := gi(t, args...)
 	if r := readFullReport(t, reportPath); code != 1 || r.ExitCode != code {
 		t.Fatalf("first run: exit %d (report %d), want 1\n%s", code, r.ExitCode, stderr)
