@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,4 +91,64 @@ func TestInvalidUTF8CountedByCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// README's table of rejection codes lists every code there is: each
+// string constant named Code… of the packages that make row errors and
+// rejects (transform, the importer and its readers, record, the sinks,
+// report).
+func TestReadmeListsEveryCode(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, root := range []string{"transform", "importer", "record", "sink", "report"} {
+		err := filepath.WalkDir(filepath.Join("../..", root), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			codes = append(codes, codeConstants(t, path)...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(codes) < 20 {
+		t.Fatalf("found only %v", codes)
+	}
+	for _, c := range codes {
+		if !strings.Contains(string(readme), "`"+c+"`") {
+			t.Errorf("README does not list the code %s", c)
+		}
+	}
+}
+
+// codeConstants returns the values of the string constants named Code…
+// declared in the Go file at path.
+func codeConstants(t *testing.T, path string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Code") || i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					out = append(out, strings.Trim(lit.Value, "`\""))
+				}
+			}
+		}
+	}
+	return out
 }
