@@ -589,7 +589,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		}
 		inputs = append(inputs, p.input)
 		rep.Mapping[string(k.kind)] = p.mapping
-		rep.IgnoredFiles = append(rep.IgnoredFiles, p.ignored...)
+		rep.IgnoredFiles = append(rep.IgnoredFiles, reportIgnored(p.ignored)...)
 		o.noteIgnored(k.kind, p.ignored, log)
 	}
 
@@ -626,7 +626,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 			MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
 			MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, BackoffBase: h.RetryBase, UserAgent: "groupimport/" + o.Version,
 			AllRefusedLimit: allRefusedLimit,
-			OnRefused:       func(pos record.Position, payload []byte, reason string) { refused.add(pos, payload, reason) },
+			OnRefused:       refused.add,
 			OnDelivered: func(a []sink.MessageAck) {
 				if acks != nil {
 					acks.delivered(a)
@@ -767,7 +767,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	}
 	if httpSink != nil {
 		hst := httpSink.HTTPStats()
-		rep.HTTP = &hst
+		rep.HTTP = reportHTTP(hst)
 		refused.apply(res, hst)
 		if refused.err != nil && runErr == nil {
 			runErr = refused.err
@@ -803,7 +803,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 			runErr = err
 		}
 	}
-	rep.Output = out.Stats()
+	rep.Output = reportOutput(out.Stats())
 
 	code := ExitOK
 	switch {
@@ -823,9 +823,9 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	if runErr != nil && res.Stopped == "" {
 		rep.Errors = append(rep.Errors, runErr.Error())
 	}
-	report.Build(rep, res, start, o.Now())
+	report.Build(rep, reportResult(res), start, o.Now())
 	if res.Stats != nil {
-		rep.Review = report.BuildReview(rep, res.Stats)
+		rep.Review = report.BuildReview(rep, reportStats(res.Stats))
 	}
 	// The report last: its presence says the run is over.
 	if rep.Review != nil {

@@ -142,7 +142,7 @@ func newHarness(t *testing.T, fo fakeapi.Options, o HTTPOptions) *harness {
 		h.acks = append(h.acks, seq)
 		h.mu.Unlock()
 	}
-	o.OnRefused = func(pos record.Position, p []byte, reason string) {
+	o.OnRefused = func(pos record.Position, p []byte, code, reason string) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if _, dup := h.refused[pos.Row]; dup {
@@ -151,7 +151,7 @@ func newHarness(t *testing.T, fo fakeapi.Options, o HTTPOptions) *harness {
 		if bytes.Contains(p, []byte(`"messageId"`)) && !bytes.Contains(p, fmt.Appendf(nil, `"messageId":"%s"`, msgID(int(pos.Row-1)))) {
 			t.Errorf("row %d refused with the payload of another row: %.80s", pos.Row, p)
 		}
-		h.refused[pos.Row] = reason
+		h.refused[pos.Row] = code + ": " + reason
 	}
 	s, err := NewHTTPSink(o)
 	if err != nil {
@@ -387,11 +387,11 @@ func TestHTTPOversizeMessageNeverSent(t *testing.T) {
 	h.checkDelivered(ps, 8, 20, 21)
 	h.checkAcks(len(cs))
 	for _, row := range []int64{9, 21} {
-		if r := h.refused[row]; !strings.Contains(r, "over the limit of 32000") {
+		if r := h.refused[row]; !strings.HasPrefix(r, CodeUnsendable+": ") || !strings.Contains(r, "over the limit of 32000") {
 			t.Errorf("row %d: reason %q", row, r)
 		}
 	}
-	if r, ok := h.refused[22]; !ok || !strings.Contains(r, "not a JSON object") {
+	if r, ok := h.refused[22]; !ok || !strings.HasPrefix(r, CodeUnsendable+": ") || !strings.Contains(r, "not a JSON object") {
 		t.Errorf("row 22: reason %q", r)
 	}
 	for _, r := range h.srv.Requests() {
@@ -499,7 +499,7 @@ func TestHTTPStrict400Bisects(t *testing.T) {
 	h.checkAcks(len(cs))
 	for _, row := range []int64{6, 7, 378, 1000} {
 		r := h.refused[row]
-		if !strings.Contains(r, "400") || !strings.Contains(r, "traits.objectTypeId must be an integer") {
+		if !strings.HasPrefix(r, CodeAPIRefused+": ") || !strings.Contains(r, "400") || !strings.Contains(r, "traits.objectTypeId must be an integer") {
 			t.Errorf("row %d: reason %q", row, r)
 		}
 	}

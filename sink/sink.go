@@ -78,12 +78,13 @@ type Sink interface {
 	Stats() Stats
 }
 
-// Stats is what a sink reports.
+// Stats is what a sink reports. It has no JSON form: the run report has
+// its own type (report.Output).
 type Stats struct {
-	Destination string   `json:"destination"`
-	Files       []string `json:"files,omitempty"`
-	Messages    int64    `json:"messages"`
-	Bytes       int64    `json:"bytes"`
+	Destination string
+	Files       []string
+	Messages    int64
+	Bytes       int64
 }
 
 // ErrOutputInUse is returned when --out holds another run's parts.
