@@ -61,6 +61,9 @@ type Transformer struct {
 	defTS    []byte // "2024-…Z" with quotes
 	sentAt   []byte // ,"sentAt":"…" or nil
 	maxBytes int
+	// lastYear is next year: dates after it are odd (see checkDate).
+	lastYear string
+	notes    notes
 }
 
 // New checks cfg and returns a Transformer.
@@ -71,7 +74,7 @@ func New(cfg Config) (*Transformer, error) {
 	if cfg.Library == "" {
 		cfg.Library = "groupimport"
 	}
-	t := &Transformer{cfg: cfg, maxBytes: cfg.MaxMessageBytes}
+	t := &Transformer{cfg: cfg, maxBytes: cfg.MaxMessageBytes, lastYear: strconv.Itoa(time.Now().Year() + 1)}
 	if t.maxBytes <= 0 {
 		t.maxBytes = MaxMessageBytes
 	}
@@ -169,6 +172,8 @@ type Builder struct {
 
 	curStats []*FieldStats
 	obs      []observation
+	// notes are the builder's handles on warnings that name an example.
+	notes map[string]*noteRef
 
 	traitsStart, traitsEnd int
 	joinKey                []byte
@@ -485,17 +490,17 @@ func (id *identity) appendKey(k []byte) []byte {
 func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError {
 	id.relationship = relationshipKind(p.kind)
 	var rerr *RowError
-	if id.groupID, rerr = identifier(b.value(row, p, p.groupID), p.groupID.column); rerr != nil {
+	if id.groupID, rerr = b.identifier(row, p, p.groupID, fieldGroupID); rerr != nil {
 		return rerr
 	}
 	if len(id.groupID) == 0 {
 		return &RowError{Code: CodeMissingGroupID, Column: p.groupID.column, Reason: "groupId is empty or missing"}
 	}
 	if id.relationship {
-		if id.userID, rerr = identifier(b.value(row, p, p.userID), p.userID.column); rerr != nil {
+		if id.userID, rerr = b.identifier(row, p, p.userID, fieldUserID); rerr != nil {
 			return rerr
 		}
-		if id.anonymousID, rerr = identifier(b.value(row, p, p.anonymousID), p.anonymousID.column); rerr != nil {
+		if id.anonymousID, rerr = b.identifier(row, p, p.anonymousID, fieldAnonymousID); rerr != nil {
 			return rerr
 		}
 		if len(id.userID) == 0 && len(id.anonymousID) == 0 {
@@ -506,6 +511,9 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 	if p.objectType.present() {
 		v := b.value(row, p, p.objectType)
 		if n, ok := positiveInt(v); ok {
+			if v.Kind == record.String {
+				b.trimID(fieldObjectTypeID, v.Bytes)
+			}
 			id.objectType = n
 		} else if !v.IsEmpty() {
 			return &RowError{Code: CodeInvalidObjectTypeID, Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
@@ -518,6 +526,12 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 			return &RowError{Code: CodeObjectIDTooLong, Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
+	}
+	if rerr := b.checkPersonID(p, fieldUserID, p.userID.column, id.userID); rerr != nil {
+		return rerr
+	}
+	if rerr := b.checkPersonID(p, fieldAnonymousID, p.anonymousID.column, id.anonymousID); rerr != nil {
+		return rerr
 	}
 	id.deleted = deleteKind(p.kind)
 	if p.deleted.present() {
@@ -640,6 +654,7 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]
 			if rerr != nil {
 				return dst, rerr
 			}
+			b.checkDate(dst[tsStart:], v.Bytes, &p.timestampDates.watch)
 		}
 	} else {
 		dst = append(dst, b.t.defTS...)
@@ -671,19 +686,33 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// identifier returns an id's text: strings as they are, numbers as their
-// exact digits.
-func identifier(v record.Value, column string) ([]byte, *RowError) {
+// identifier returns the id in column c: text trimmed of surrounding
+// whitespace (counted and warned: " c-1 " and "c-1" would be two objects),
+// numbers as their exact digits.
+func (b *Builder) identifier(row *record.Row, p *rowPlan, c colRef, field string) ([]byte, *RowError) {
+	v := b.value(row, p, c)
 	switch v.Kind {
 	case record.Null:
 		return nil, nil
-	case record.String, record.Number, record.Time:
-		if len(bytes.TrimSpace(v.Bytes)) == 0 {
-			return nil, nil
-		}
+	case record.String:
+		return b.trimID(field, v.Bytes), nil
+	case record.Number, record.Time:
 		return v.Bytes, nil
 	}
-	return nil, &RowError{Code: CodeInvalidID, Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+	return nil, &RowError{Code: CodeInvalidID, Column: c.column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+}
+
+// checkPersonID applies Journeys' 150-byte limit for ids to a person's id,
+// as to object ids: the row is rejected, or (limits: warn) counted.
+func (b *Builder) checkPersonID(p *rowPlan, field, column string, id []byte) *RowError {
+	if len(id) <= maxIDBytes {
+		return nil
+	}
+	if !p.warnLimits {
+		return &RowError{Code: CodePersonIDTooLong, Column: column, Reason: fmt.Sprintf("%s is %d bytes, over Journeys' %d-byte limit for ids", field, len(id), maxIDBytes)}
+	}
+	b.warn("%s over Journeys' %d-byte limit", field, maxIDBytes)
+	return nil
 }
 
 func article(k record.Kind) string {
@@ -699,7 +728,7 @@ func article(k record.Kind) string {
 func positiveInt(v record.Value) ([]byte, bool) {
 	switch v.Kind {
 	case record.String, record.Number:
-		t := trimSpace(v.Bytes)
+		t := bytes.TrimSpace(v.Bytes)
 		if n, ok := integerText(t); ok && isPositiveInt(string(n)) {
 			return n, true
 		}
@@ -817,10 +846,14 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		}
 		return b.misfit(dst, v, s, "a boolean", CodeInvalidBoolean)
 	case TypeTimestamp:
+		start := len(dst)
 		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
 			b.warn("column %q: a value is not a date; sent as read", s.col.column)
 			return appendAsRead(dst, v), nil
+		}
+		if rerr == nil {
+			b.checkDate(out[start:], v.Bytes, &s.dates.watch)
 		}
 		return out, rerr
 	case TypeJSON:

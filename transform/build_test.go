@@ -360,7 +360,7 @@ func TestIdentifiers(t *testing.T) {
 		id   record.Value
 		want string
 	}{
-		{str("g1"), "g1"}, {num("12345678901234567890"), "12345678901234567890"}, {str(" spaced "), " spaced "},
+		{str("g1"), "g1"}, {num("12345678901234567890"), "12345678901234567890"}, {str(" spaced "), "spaced"},
 		{str(""), ""}, {str("   "), ""}, {null(), ""}, {js(`{"a":1}`), ""}, {record.Value{Kind: record.Bool, Bytes: []byte("true")}, ""},
 		{str(strings.Repeat("x", 151)), ""},
 	} {

@@ -42,6 +42,9 @@ const (
 	// CodeObjectIDTooLong: groupId is over Journeys' 150-byte limit for
 	// object ids (limits: reject).
 	CodeObjectIDTooLong = "object_id_too_long"
+	// CodePersonIDTooLong: userId or anonymousId is over Journeys' 150-byte
+	// limit for ids (limits: reject).
+	CodePersonIDTooLong = "person_id_too_long"
 	// CodeValueTooLong: a trait or attribute value is over Journeys'
 	// 1,000-byte limit (limits: reject).
 	CodeValueTooLong = "value_too_long"

@@ -138,6 +138,8 @@ func codeCases(t *testing.T) []codeCase {
 		{name: "message too large", kind: Companies, km: co, row: companyRow(nil), want: CodeMessageTooLarge,
 			cfg: func(c *Config) { c.MaxMessageBytes = 300 }},
 		{name: "no person", kind: Memberships, km: people, row: person("", ""), want: CodeMissingPerson},
+		{name: "userId too long", kind: Memberships, km: people, row: person(strings.Repeat("u", 151), ""), want: CodePersonIDTooLong},
+		{name: "anonymousId too long", kind: Memberships, km: people, row: person("", strings.Repeat("a", 151)), want: CodePersonIDTooLong},
 		{name: "relationship delete by anonymousId", kind: RelationshipDeletes, km: people, row: person("", "a1"), want: CodeDeleteNeedsUserID},
 		{name: "a type the builder does not know", kind: Companies, km: oddType, row: companyRow(nil), want: CodeInternal},
 	}

@@ -39,6 +39,8 @@ type dateSpec struct {
 	// dayCheck is format with the day of the month read as %k (an hour,
 	// 0-23), or "" when format has no day of the month: see parseFormatted.
 	dayCheck string
+	// watch names the field for the warning about odd dates.
+	watch dateWatch
 }
 
 func unitScale(u string) int64 {

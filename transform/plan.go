@@ -194,6 +194,7 @@ func (c *compiler) identifiers() error {
 	if p.timestampDates, err = newDateSpec(km.Timestamp, c.zone); err != nil {
 		return &ConfigError{Line: km.Timestamp.line, Msg: "timestamp: " + err.Error()}
 	}
+	p.timestampDates.watch = newDateWatch(p.kind, fieldTimestamp, p.timestamp.column)
 	if km.GroupID != nil && km.GroupID.Const != nil {
 		return &ConfigError{Line: km.GroupID.line, Msg: "groupId must come from a column"}
 	}
@@ -330,6 +331,11 @@ func (c *compiler) addSlot(dst *[]slot, section, name string, f *Field, col colR
 		if err != nil {
 			return &ConfigError{Line: f.line, Msg: name + ": " + err.Error()}
 		}
+		field := "traits." + name
+		if section == sectionAttributes {
+			field = "traits.relationshipAttributes." + name
+		}
+		dates.watch = newDateWatch(c.plan.kind, field, col.column)
 		sl.dates = dates
 	}
 	*dst = append(*dst, sl)

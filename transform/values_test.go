@@ -1,0 +1,175 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/groupimport/groupimport/record"
+)
+
+// buildAll builds rows with one builder and returns the payloads (decoded
+// as buildOne does), the rejections' codes and the builder's warnings.
+func buildAll(t *testing.T, tr *Transformer, cols []string, rows ...[]record.Value) ([]map[string]any, []*RowError, map[string]int64) {
+	t.Helper()
+	b := tr.NewBuilder()
+	var out []map[string]any
+	var errs []*RowError
+	schema := record.NewSchema(cols)
+	for i, vals := range rows {
+		row := &record.Row{Line: int64(i + 2), Num: int64(i + 1), Schema: schema, Values: vals}
+		p, _, rerr := b.Append(nil, row)
+		if rerr != nil {
+			errs = append(errs, rerr)
+			continue
+		}
+		m, _ := decode(t, p)
+		out = append(out, m)
+	}
+	return out, errs, b.Warnings
+}
+
+// Padded ids are trimmed (" c-ws " and "c-ws" would be two objects in
+// Customer.io), counted, and warned with the first padded value; a blank
+// id is still an empty one.
+func TestIdentifiersTrimmed(t *testing.T) {
+	cols := []string{"company_id", "name", "object_type_id"}
+	tr := fixture{kind: Companies, cols: cols}.transformer(t)
+	got, errs, warns := buildAll(t, tr, cols,
+		[]record.Value{str(" c-ws "), str("A"), str(" 3 ")},
+		[]record.Value{str("c-2\t"), str("B"), str("2")},
+		[]record.Value{str("\u00a0c-3"), str("C"), str("1")},
+		[]record.Value{str("  "), str("D"), str("1")})
+	var ids []any
+	for _, m := range got {
+		ids = append(ids, m["groupId"], traits(m)["objectTypeId"])
+	}
+	if want := []any{"c-ws", jsonNum("3"), "c-2", jsonNum("2"), "c-3", jsonNum("1")}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("ids %v, want %v", ids, want)
+	}
+	if len(errs) != 1 || errs[0].Code != CodeMissingGroupID {
+		t.Errorf("errors %v, want one %s", errs, CodeMissingGroupID)
+	}
+	want := map[string]int64{
+		`companies: groupId values had surrounding whitespace, trimmed; e.g. " c-ws "`:   3,
+		`companies: objectTypeId values had surrounding whitespace, trimmed; e.g. " 3 "`: 1,
+	}
+	if !reflect.DeepEqual(warns, want) {
+		t.Errorf("warnings %v, want %v", warns, want)
+	}
+
+	mcols := []string{"company_id", "user_id", "anonymous_id"}
+	mtr := fixture{kind: Memberships, cols: mcols}.transformer(t)
+	got, errs, warns = buildAll(t, mtr, mcols,
+		[]record.Value{str(" c-ws "), str("u-ws "), null()},
+		[]record.Value{str("c-1"), str(""), str(" a-1")})
+	if len(errs) != 0 || len(got) != 2 {
+		t.Fatalf("errors %v", errs)
+	}
+	if got[0]["groupId"] != "c-ws" || got[0]["userId"] != "u-ws" || got[1]["anonymousId"] != "a-1" {
+		t.Errorf("payloads %v", got)
+	}
+	want = map[string]int64{
+		`memberships: groupId values had surrounding whitespace, trimmed; e.g. " c-ws "`:   1,
+		`memberships: userId values had surrounding whitespace, trimmed; e.g. "u-ws "`:     1,
+		`memberships: anonymousId values had surrounding whitespace, trimmed; e.g. " a-1"`: 1,
+	}
+	if !reflect.DeepEqual(warns, want) {
+		t.Errorf("warnings %v, want %v", warns, want)
+	}
+}
+
+// Person ids get the 150-byte limit of object ids: rejected, or counted
+// with limits: warn.
+func TestPersonIDLimit(t *testing.T) {
+	cols := []string{"gid", "uid", "aid"}
+	long := strings.Repeat("u", 151)
+	for _, limits := range []string{"", "limits: warn\n"} {
+		tr := fixture{kind: Memberships, cols: cols, mapping: "groupId: gid\nuserId: uid\nanonymousId: aid\n" + limits}.transformer(t)
+		got, errs, warns := buildAll(t, tr, cols,
+			[]record.Value{str("g"), str(long), null()},
+			[]record.Value{str("g"), null(), str(long + " ")},
+			[]record.Value{str("g"), str(strings.Repeat("u", 150)), null()})
+		if limits == "" {
+			if len(got) != 1 || len(errs) != 2 {
+				t.Fatalf("%d built, errors %v", len(got), errs)
+			}
+			for _, e := range errs {
+				if e.Code != CodePersonIDTooLong {
+					t.Errorf("code %s", e.Code)
+				}
+			}
+			if want := `column "uid": userId is 151 bytes, over Journeys' 150-byte limit for ids`; errs[0].Error() != want {
+				t.Errorf("error %q, want %q", errs[0].Error(), want)
+			}
+			continue
+		}
+		if len(got) != 3 || warns["userId over Journeys' 150-byte limit"] != 1 || warns["anonymousId over Journeys' 150-byte limit"] != 1 {
+			t.Errorf("%d built, warnings %v", len(got), warns)
+		}
+	}
+}
+
+// decode decodes one payload line, numbers kept as json.Number.
+func decode(t *testing.T, p []byte) (map[string]any, string) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(p))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		t.Fatalf("payload is not JSON: %v\n%s", err, p)
+	}
+	return m, strings.TrimSuffix(string(p), "\n")
+}
+
+func jsonNum(s string) json.Number { return json.Number(s) }
+
+// A compact date (YYYYMMDD) is a date wherever dates are read: createdAt,
+// a typed timestamp field and the event timestamp, as text (CSV) or as a
+// number (NDJSON, a Parquet INT32).
+func TestCompactDates(t *testing.T) {
+	cols := []string{"company_id", "created", "since", "updated"}
+	tr := fixture{kind: Companies, cols: cols, mapping: "groupId: company_id\ntimestamp: updated\ntraits:\n  createdAt: created\n  since: {column: since, type: timestamp}\n"}.transformer(t)
+	for _, v := range []record.Value{str("20190301"), num("20190301")} {
+		m, s := mustBuild(t, tr, cols, str("c1"), v, v, v)
+		tr := traits(m)
+		if tr["createdAt"] != "2019-03-01T00:00:00.000Z" || tr["since"] != "2019-03-01T00:00:00.000Z" || m["timestamp"] != "2019-03-01T00:00:00.000Z" {
+			t.Errorf("%s %s: %s", v.Kind, v.Bytes, s)
+		}
+	}
+	// an impossible date is Unix seconds, as before
+	m, _ := mustBuild(t, tr, cols, str("c1"), num("20190230"), str(""), str(""))
+	if got := traits(m)["createdAt"]; got != "1970-08-22T16:23:50.000Z" {
+		t.Errorf("20190230 → %v", got)
+	}
+}
+
+// More than a few dates of a field before 1990 or after next year are a
+// warning naming the field, its column and the first such value — in every
+// run, not only in a dry run's review.
+func TestOddDatesWarned(t *testing.T) {
+	cols := []string{"company_id", "created", "updated"}
+	tr := fixture{kind: Companies, cols: cols, mapping: "groupId: company_id\ntimestamp: updated\ntraits:\n  createdAt: created\n"}.transformer(t)
+	next := strconv.Itoa(time.Now().Year() + 1)
+	row := func(created, updated string) []record.Value {
+		return []record.Value{str("c1"), str(created), str(updated)}
+	}
+	// three odd createdAt values: a few, no warning
+	_, _, warns := buildAll(t, tr, cols, row("86400", "2024-01-01"), row("1985-06-01", "2024-01-01"), row("2019-03-01", "2024-01-01"), row("1989-12-31", "2024-01-01"))
+	if len(warns) != 0 {
+		t.Errorf("warnings for three odd dates: %v", warns)
+	}
+	// a fourth (with a new builder: the run counts across builders)
+	_, _, warns = buildAll(t, tr, cols, row("1970-01-01", "2999-01-01"), row("2000-01-01", "2999-01-01"), row("2000-01-01", "2999-01-01"), row("2000-01-01", "2999-01-01"), row("2000-01-01", "2999-01-01"))
+	want := map[string]int64{
+		`companies traits.createdAt (column "created"): dates before 1990 or after ` + next + `, e.g. "86400" read as 1970-01-02T00:00:00.000Z; check how the column's dates are read (format:, unit: in the mapping)`: 4,
+		`companies timestamp (column "updated"): dates before 1990 or after ` + next + `, e.g. "2999-01-01" read as 2999-01-01T00:00:00.000Z; check how the column's dates are read (format:, unit: in the mapping)`:   5,
+	}
+	if !reflect.DeepEqual(warns, want) {
+		t.Errorf("warnings\n got %v\nwant %v", warns, want)
+	}
+}
