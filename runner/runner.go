@@ -304,7 +304,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 		full.Timezone = o.Timezone
 	}
 	tc := transform.Config{
-		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
+		Kind: kind, Mapping: full, Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version,
 		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(), ContentHash: o.StateFile != "",
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {

@@ -34,6 +34,12 @@ type Config struct {
 	// Timestamp is the event time of rows without one of their own: the
 	// --timestamp option or the run's start.
 	Timestamp time.Time
+	// ClockTimestamp says Timestamp is the run's start (no --timestamp;
+	// so is a zero Timestamp): payloads that carry it leave it out of their
+	// messageId, so that a re-run of the same export gets the same ids and
+	// the API can de-duplicate it. A timestamp of the row's own, or one
+	// given, is part of the id.
+	ClockTimestamp bool
 	// Library and Version fill context.library.
 	Library, Version string
 	// SentAt, when not zero, is written as sentAt (file output only when
@@ -86,6 +92,7 @@ func New(cfg Config) (*Transformer, error) {
 	ts := cfg.Timestamp
 	if ts.IsZero() {
 		ts = time.Now()
+		t.cfg.ClockTimestamp = true
 	}
 	t.defTS = append(appendISO([]byte{'"'}, ts), '"')
 	if !cfg.SentAt.IsZero() {
@@ -172,6 +179,7 @@ type Builder struct {
 
 	curStats []*FieldStats
 	obs      []observation
+	digits   []byte // scratch for reading numbers
 	// notes are the builder's handles on warnings that name an example.
 	notes map[string]*noteRef
 
@@ -641,13 +649,15 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 // finish writes timestamp, integrations, context and messageId, and checks
 // the size of the message that starts at dst[start].
 func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]byte, *RowError) {
+	var sum [16]byte
+	keyStart := len(dst)
 	dst = append(dst, `,"timestamp":`...)
 	tsStart := len(dst)
+	own := false
 	if p.timestamp.present() {
 		v := b.value(row, p, p.timestamp)
 		if v.IsEmpty() {
 			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
-			dst = append(dst, b.t.defTS...)
 		} else {
 			var rerr *RowError
 			dst, rerr = appendTime(dst, v, p.timestampDates, p.timestamp.column)
@@ -655,13 +665,23 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]
 				return dst, rerr
 			}
 			b.checkDate(dst[tsStart:], v.Bytes, &p.timestampDates.watch)
+			own = true
 		}
-	} else {
+	}
+	if !own {
+		if b.t.cfg.ClockTimestamp {
+			// the run's start is no part of the id: hash the payload without it
+			dst = append(dst[:keyStart], b.t.tail...)
+			sum = xxh3.Hash128(dst[start:]).Bytes()
+			dst = append(dst[:keyStart], `,"timestamp":`...)
+		}
 		dst = append(dst, b.t.defTS...)
 	}
 	b.observe(statTimestamp, tsStart, len(dst))
 	dst = append(dst, b.t.tail...)
-	sum := xxh3.Hash128(dst[start:]).Bytes()
+	if own || !b.t.cfg.ClockTimestamp {
+		sum = xxh3.Hash128(dst[start:]).Bytes()
+	}
 	dst = append(dst, `,"messageId":"`...)
 	dst = appendUUID(dst, &sum)
 	dst = append(dst, '"')
@@ -809,29 +829,13 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 	f := s.field
 	switch f.Type {
 	case TypeAuto:
-		return appendAsRead(dst, v), nil
+		return b.asRead(dst, v, s)
 	case TypeString:
-		if v.Kind == record.JSON || v.Kind == record.Number || v.Kind == record.Bool {
-			return jsonx.AppendString(dst, v.Bytes), nil
-		}
 		return jsonx.AppendString(dst, v.Bytes), nil
 	case TypeInteger:
-		if v.Kind == record.String || v.Kind == record.Number {
-			if n, ok := integerText(trimSpace(v.Bytes)); ok {
-				return append(dst, n...), nil
-			}
-		}
-		return b.misfit(dst, v, s, "an integer", CodeInvalidInteger)
+		return b.appendInteger(dst, v, s, p)
 	case TypeFloat:
-		if v.Kind == record.Number {
-			return append(dst, v.Bytes...), nil
-		}
-		if v.Kind == record.String {
-			if n, ok := floatText(trimSpace(v.Bytes)); ok {
-				return append(dst, n...), nil
-			}
-		}
-		return b.misfit(dst, v, s, "a number", CodeInvalidNumber)
+		return b.appendFloat(dst, v, s, p)
 	case TypeBoolean:
 		if v.Kind == record.Bool {
 			return append(dst, v.Bytes...), nil
@@ -844,13 +848,13 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 				return append(dst, "false"...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a boolean", CodeInvalidBoolean)
+		return b.misfit(dst, v, s, p, "a boolean", CodeInvalidBoolean)
 	case TypeTimestamp:
 		start := len(dst)
 		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
 			b.warn("column %q: a value is not a date; sent as read", s.col.column)
-			return appendAsRead(dst, v), nil
+			return b.asRead(dst, v, s)
 		}
 		if rerr == nil {
 			b.checkDate(out[start:], v.Bytes, &s.dates.watch)
@@ -860,12 +864,12 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		if v.Kind == record.String {
 			t := trimSpace(v.Bytes)
 			if err := jsonx.Valid(t, jsonx.MaxDepth); err != nil {
-				return b.misfit(dst, v, s, "JSON", CodeInvalidJSON)
+				return b.misfit(dst, v, s, p, "JSON", CodeInvalidJSON)
 			}
 			out, _, _ := jsonx.AppendCompact(dst, t, jsonx.SkipSpace(t, 0), jsonx.MaxDepth)
 			return out, nil
 		}
-		return appendAsRead(dst, v), nil
+		return b.asRead(dst, v, s)
 	}
 	return dst, &RowError{Code: CodeInternal, Internal: true, Column: s.col.column, Reason: "unknown type " + f.Type}
 }
@@ -873,12 +877,75 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 // misfit handles a value that does not fit the field's type: with an
 // inferred type it is sent as read (and counted); with a declared one the
 // row is rejected with code.
-func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want, code string) ([]byte, *RowError) {
+func (b *Builder) misfit(dst []byte, v record.Value, s *slot, p *rowPlan, want, code string) ([]byte, *RowError) {
 	if s.field.soft {
 		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
-		return appendAsRead(dst, v), nil
+		return b.asRead(dst, v, s)
 	}
-	return dst, &RowError{Code: code, Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
+	reason := fmt.Sprintf("%s is not %s", quoteValue(v), want)
+	if (code == CodeInvalidNumber || code == CodeInvalidInteger) && v.Kind == record.String &&
+		p.numbers.decimal != ',' && looksDecimalComma(trimSpace(v.Bytes)) {
+		reason += fmt.Sprintf(" (written with a decimal comma? say so with decimal: \",\" in the %s section of the mapping)", sectionOfKind(p.kind))
+	}
+	return dst, &RowError{Code: code, Column: s.col.column, Reason: reason}
+}
+
+// asRead writes v as it was read; a number no double holds is refused,
+// not sent to become infinity or 0 downstream.
+func (b *Builder) asRead(dst []byte, v record.Value, s *slot) ([]byte, *RowError) {
+	if v.Kind == record.Number && !jsonNumberInRange(v.Bytes) {
+		return dst, numberOutOfRange(v, s.col.column)
+	}
+	return appendAsRead(dst, v), nil
+}
+
+func numberOutOfRange(v record.Value, column string) *RowError {
+	return &RowError{Code: CodeNumberOutOfRange, Column: column,
+		Reason: fmt.Sprintf("%s is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0", quoteValue(v))}
+}
+
+// appendInteger writes v as an integer, exactly: a whole number written
+// as a decimal (12.0, 1.5e3) is one, anything with a fraction is not.
+func (b *Builder) appendInteger(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	nf, text := plainNumbers, v.Bytes
+	switch v.Kind {
+	case record.String:
+		nf, text = p.numbers, trimSpace(text)
+	case record.Number:
+	default:
+		return b.misfit(dst, v, s, p, "an integer", CodeInvalidInteger)
+	}
+	out, ok, err := appendIntegerText(dst, text, nf, &b.digits)
+	switch {
+	case !ok || (err != nil && s.field.soft):
+		return b.misfit(dst, v, s, p, "an integer", CodeInvalidInteger)
+	case err == errNumberRange:
+		return dst, numberOutOfRange(v, s.col.column)
+	case err != nil:
+		return dst, &RowError{Code: CodeInvalidInteger, Column: s.col.column,
+			Reason: fmt.Sprintf("%s is not a whole number (an integer field takes no fraction; nothing is rounded)", quoteValue(v))}
+	}
+	return out, nil
+}
+
+// appendFloat writes v as a number, digit for digit as written.
+func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	switch v.Kind {
+	case record.Number:
+		if !jsonNumberInRange(v.Bytes) {
+			return dst, numberOutOfRange(v, s.col.column)
+		}
+		return append(dst, v.Bytes...), nil
+	case record.String:
+		out, ok, err := appendNumber(dst, trimSpace(v.Bytes), p.numbers, &b.digits)
+		switch {
+		case ok && err == nil:
+			return out, nil
+		case ok && !s.field.soft:
+			return dst, numberOutOfRange(v, s.col.column)
+		}
+	}
+	return b.misfit(dst, v, s, p, "a number", CodeInvalidNumber)
 }
 
 func appendAsRead(dst []byte, v record.Value) []byte {
@@ -905,57 +972,6 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 		return append(dst, '"'), nil
 	}
 	return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
-}
-
-// integerText returns the canonical digits of an integer written as
-// digits, with an optional sign, or as an integral decimal (12.0, 1e3).
-func integerText(b []byte) ([]byte, bool) {
-	if len(b) == 0 {
-		return nil, false
-	}
-	s := b
-	neg := false
-	if s[0] == '-' || s[0] == '+' {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	digits := true
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			digits = false
-			break
-		}
-	}
-	if digits && len(s) > 0 {
-		for len(s) > 1 && s[0] == '0' {
-			s = s[1:]
-		}
-		if neg && !(len(s) == 1 && s[0] == '0') {
-			return append([]byte{'-'}, s...), true
-		}
-		if len(s) == len(b) {
-			return b, true
-		}
-		return s, true
-	}
-	// 12.0, 1.5e3: integral values written as decimals
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
-		return nil, false
-	}
-	return strconv.AppendInt(nil, int64(f), 10), true
-}
-
-// floatText returns a JSON number for a decimal written in text.
-func floatText(b []byte) ([]byte, bool) {
-	if jsonx.IsNumber(b) {
-		return b, true
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 {
-		return nil, false
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), true
 }
 
 func boolWord(b []byte) (bool, bool) {

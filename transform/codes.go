@@ -27,6 +27,9 @@ const (
 	CodeInvalidInteger = "invalid_integer"
 	// CodeInvalidNumber: a value of a float field is not a number.
 	CodeInvalidNumber = "invalid_number"
+	// CodeNumberOutOfRange: a number no double holds (over ±1.8e308, or
+	// not zero but under 4.9e-324): it would arrive as infinity or 0.
+	CodeNumberOutOfRange = "number_out_of_range"
 	// CodeInvalidBoolean: a value of a boolean field, or the deleted flag,
 	// is not true or false.
 	CodeInvalidBoolean = "invalid_boolean"

@@ -37,6 +37,14 @@ const (
 	DefaultDeleteAnonymousID = "groupimport-deletes"
 )
 
+// sectionOfKind is the mapping section whose keys kind uses.
+func sectionOfKind(k Kind) string {
+	if relationshipKind(k) {
+		return string(Memberships)
+	}
+	return string(Companies)
+}
+
 // relationshipKind reports whether rows of kind name a person.
 func relationshipKind(k Kind) bool { return k == Memberships || k == RelationshipDeletes }
 
@@ -131,6 +139,11 @@ type KindMapping struct {
 	BinaryAsString bool
 	// Nulls lists cell texts that mean "no value" (e.g. "\N", "NULL").
 	Nulls []string
+	// Decimal is the decimal separator of numbers in text ("." by
+	// default, or ","), Thousands their thousands separator ("" for none,
+	// or ".", ",", "'", " "): "1.234,50" is 1234.5 with decimal: "," and
+	// thousands: ".".
+	Decimal, Thousands string
 
 	GroupID                *Field
 	UserID                 *Field

@@ -33,7 +33,8 @@ type rowPlan struct {
 	traits            []slot
 	relationshipAttrs []slot
 
-	nulls      [][]byte // cell texts that mean "no value"
+	nulls      [][]byte     // cell texts that mean "no value"
+	numbers    numberFormat // how text writes numbers (decimal:, thousands:)
 	emptyNull  bool     // an empty cell becomes null (else it is left out)
 	warnLimits bool     // Journeys' limits warn instead of rejecting the row
 
@@ -147,6 +148,7 @@ func newRowPlan(kind Kind, km *KindMapping) *rowPlan {
 		emptyNull:                km.Empty == "null",
 		warnLimits:               km.Limits == PolicyWarn,
 		objectTypeConst:          []byte("1"),
+		numbers:                  newNumberFormat(km),
 		objectDeletedEvent:       firstNonEmpty(km.ObjectDeletedEvent, EventObjectDeleted),
 		relationshipDeletedEvent: firstNonEmpty(km.RelationshipDeletedEvent, EventRelationshipDeleted),
 		deleteAnonymousID:        firstNonEmpty(km.DeleteAnonymousID, DefaultDeleteAnonymousID),

@@ -173,3 +173,83 @@ func TestOddDatesWarned(t *testing.T) {
 		t.Errorf("warnings\n got %v\nwant %v", warns, want)
 	}
 }
+
+// Without a timestamp of the row's own, the run's start is no part of the
+// messageId: re-running the same export at another time gives the same ids
+// (the API de-duplicates the re-run). A timestamp column, or a given
+// --timestamp, still counts.
+func TestMessageIDWithoutClock(t *testing.T) {
+	ids := func(cols []string, cfg Config, vals ...record.Value) string {
+		t.Helper()
+		km, err := Infer(cfg.Kind, nil, cols, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Mapping = km
+		tr, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := mustBuild(t, tr, cols, vals...)
+		return m["messageId"].(string)
+	}
+	later := fixedTS.Add(26 * time.Hour)
+	cols := []string{"company_id", "name"}
+	a := ids(cols, Config{Kind: Companies, Timestamp: fixedTS, ClockTimestamp: true}, str("c1"), str("Acme"))
+	b := ids(cols, Config{Kind: Companies, Timestamp: later, ClockTimestamp: true}, str("c1"), str("Acme"))
+	if a != b {
+		t.Errorf("the run's start changed the messageId: %s, %s", a, b)
+	}
+	if c := ids(cols, Config{Kind: Companies, Timestamp: later, ClockTimestamp: true}, str("c1"), str("Acme Inc")); c == a {
+		t.Errorf("other content, same messageId %s", c)
+	}
+	// a given --timestamp counts
+	if a, b := ids(cols, Config{Kind: Companies, Timestamp: fixedTS}, str("c1"), str("Acme")),
+		ids(cols, Config{Kind: Companies, Timestamp: later}, str("c1"), str("Acme")); a == b {
+		t.Errorf("two --timestamp values, one messageId %s", a)
+	}
+	// and so does a timestamp column, whatever the clock
+	cols = []string{"company_id", "name", "updated_at"}
+	a = ids(cols, Config{Kind: Companies, Timestamp: fixedTS, ClockTimestamp: true}, str("c1"), str("Acme"), str("2024-01-01"))
+	b = ids(cols, Config{Kind: Companies, Timestamp: later, ClockTimestamp: true}, str("c1"), str("Acme"), str("2024-01-01"))
+	c := ids(cols, Config{Kind: Companies, Timestamp: later, ClockTimestamp: true}, str("c1"), str("Acme"), str("2024-01-02"))
+	if a != b || a == c {
+		t.Errorf("with a timestamp column: %s %s %s", a, b, c)
+	}
+	// an empty timestamp cell takes the run's start, which is no part of the id
+	a = ids(cols, Config{Kind: Companies, Timestamp: fixedTS, ClockTimestamp: true}, str("c1"), str("Acme"), str(""))
+	b = ids(cols, Config{Kind: Companies, Timestamp: later, ClockTimestamp: true}, str("c1"), str("Acme"), str(""))
+	if a != b {
+		t.Errorf("an empty timestamp cell: %s, %s", a, b)
+	}
+}
+
+// Coercion never rounds or overflows silently: the reasons say why.
+func TestNumbersAtTheEdges(t *testing.T) {
+	cols := []string{"id", "n", "x"}
+	tr := fixture{kind: Companies, cols: cols, mapping: "groupId: id\ntraits:\n  n: {column: n, type: integer}\n  x: x\n"}.transformer(t)
+	for _, c := range []struct {
+		n, x record.Value
+		want string
+	}{
+		{str("1.000000000000000005"), null(), `invalid_integer: column "n": "1.000000000000000005" is not a whole number (an integer field takes no fraction; nothing is rounded)`},
+		{str("1e-999"), null(), `invalid_integer: column "n": "1e-999" is not a whole number (an integer field takes no fraction; nothing is rounded)`},
+		{str("1e400"), null(), `number_out_of_range: column "n": "1e400" is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0`},
+		{null(), num("1e400"), `number_out_of_range: column "x": 1e400 is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0`},
+		{null(), num("-2e-400"), `number_out_of_range: column "x": -2e-400 is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0`},
+	} {
+		_, _, rerr := buildOne(t, tr, cols, str("g"), c.n, c.x)
+		if rerr == nil {
+			t.Errorf("%s %s built", c.n.Bytes, c.x.Bytes)
+			continue
+		}
+		if got := rerr.Code + ": " + rerr.Error(); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+	// exact numbers go through digit for digit
+	_, s := mustBuild(t, tr, cols, str("g"), num("12.000"), num("1.000000000000000005"))
+	if !strings.Contains(s, `"n":12,"x":1.000000000000000005}`) {
+		t.Errorf("payload %s", s)
+	}
+}
