@@ -35,8 +35,8 @@ type rowPlan struct {
 
 	nulls      [][]byte     // cell texts that mean "no value"
 	numbers    numberFormat // how text writes numbers (decimal:, thousands:)
-	emptyNull  bool     // an empty cell becomes null (else it is left out)
-	warnLimits bool     // Journeys' limits warn instead of rejecting the row
+	emptyNull  bool         // an empty cell becomes null (else it is left out)
+	warnLimits bool         // Journeys' limits warn instead of rejecting the row
 
 	// joinObjectTraits (memberships) joins in the traits of the object;
 	// joinTraitNames, when not nil, names the only ones joined.
