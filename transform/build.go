@@ -829,6 +829,9 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 	f := s.field
 	switch f.Type {
 	case TypeAuto:
+		if s.commaWarn != "" && v.Kind == record.String && looksDecimalComma(trimSpace(v.Bytes)) {
+			b.Warnings[s.commaWarn]++
+		}
 		return b.asRead(dst, v, s)
 	case TypeString:
 		return jsonx.AppendString(dst, v.Bytes), nil

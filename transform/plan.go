@@ -62,6 +62,10 @@ type slot struct {
 	field   *Field
 	dates   *dateSpec    // how the dates of a timestamp field are read
 	address *addressSlot // set for the address trait only
+	// commaWarn, for a column whose values look like numbers with a
+	// decimal comma the section does not declare, is the warning for each
+	// such value sent as text.
+	commaWarn string
 }
 
 // addressSlot is where the address trait's parts come from.
@@ -328,6 +332,9 @@ func (c *compiler) addSlot(dst *[]slot, section, name string, f *Field, col colR
 		return err
 	}
 	sl := slot{name: name, key: keyJSON(name), col: col, field: f}
+	if ex, ok := c.km.commaHints[col.column]; ok && f.Type == TypeAuto && col.present() {
+		sl.commaWarn = commaWarning(c.plan.kind, col.column, ex)
+	}
 	if f.Type == TypeTimestamp {
 		dates, err := newDateSpec(f, c.zone)
 		if err != nil {

@@ -253,3 +253,85 @@ func TestNumbersAtTheEdges(t *testing.T) {
 		t.Errorf("payload %s", s)
 	}
 }
+
+// decimal: "," and thousands: "." read European numbers, in typed fields
+// and in columns whose type is inferred from the sample.
+func TestDecimalComma(t *testing.T) {
+	cols := []string{"id", "revenue", "price", "seats", "employees", "note"}
+	sample := [][]record.Value{
+		{str("c1"), str("1.234,50"), str("3,5"), str("1.234"), str("12.500"), str("a")},
+		{str("c2"), str("-0,75"), str("10"), str("7"), str("9"), str("b")},
+	}
+	tr := fixture{kind: Companies, cols: cols, sample: sample, mapping: "groupId: id\ndecimal: \",\"\nthousands: \".\"\n" +
+		"traits:\n  price: {column: price, type: float}\n  seats: {column: seats, type: integer}\n"}.transformer(t)
+	_, s := mustBuild(t, tr, cols, sample[0]...)
+	if want := `"traits":{"objectTypeId":1,"price":3.5,"seats":1234,"revenue":1234.50,"employees":12500,"note":"a"}`; !strings.Contains(s, want) {
+		t.Errorf("payload %s\nwant %s", s, want)
+	}
+	_, s = mustBuild(t, tr, cols, sample[1]...)
+	if want := `"traits":{"objectTypeId":1,"price":10,"seats":7,"revenue":-0.75,"employees":9,"note":"b"}`; !strings.Contains(s, want) {
+		t.Errorf("payload %s\nwant %s", s, want)
+	}
+	// grouping is checked: 1.2345 is no number in this format
+	if _, _, rerr := buildOne(t, tr, cols, str("c3"), str(""), str("1.2345"), str(""), str(""), str("")); rerr == nil || rerr.Code != CodeInvalidNumber {
+		t.Errorf("1.2345: %v", rerr)
+	}
+}
+
+// Without decimal: ",", a column whose sample is all decimal-comma
+// numbers is sent as text with a warning that gives the fix; a typed
+// field's rejection says the same.
+func TestDecimalCommaWarned(t *testing.T) {
+	cols := []string{"id", "revenue", "ratio", "thousand", "price"}
+	sample := [][]record.Value{
+		{str("c1"), str("1.234,50"), str("3,5"), str("1,234"), str("2,5")},
+		{str("c2"), str("99,95"), str("0,25"), str("12,500"), str("1")},
+	}
+	tr := fixture{kind: Companies, cols: cols, sample: sample, mapping: "groupId: id\ntraits:\n  price: {column: price, type: float}\n"}.transformer(t)
+	got, errs, warns := buildAll(t, tr, cols, sample[0], sample[1])
+	if len(got) != 1 || len(errs) != 1 {
+		t.Fatalf("%d built, errors %v", len(got), errs)
+	}
+	if want := `price: "2,5" is not a number (written with a decimal comma? say so with decimal: "," in the companies section of the mapping)`; errs[0].Column+": "+errs[0].Reason != want {
+		t.Errorf("error %q\nwant %q", errs[0].Column+": "+errs[0].Reason, want)
+	}
+	if tr := traits(got[0]); tr["revenue"] != "99,95" || tr["ratio"] != "0,25" || tr["thousand"] != "12,500" {
+		t.Errorf("traits %v", tr)
+	}
+	want := map[string]int64{
+		`companies column "revenue": values look like numbers written with a decimal comma (e.g. "1.234,50") and are sent as text; add decimal: "," and thousands: "." to the companies section of the mapping`: 1,
+		`companies column "ratio": values look like numbers written with a decimal comma (e.g. "3,5") and are sent as text; add decimal: "," to the companies section of the mapping`:                             1,
+	}
+	if !reflect.DeepEqual(warns, want) {
+		t.Errorf("warnings\n got %v\nwant %v", warns, want)
+	}
+}
+
+// decimal: and thousands: are checked, and init's writer writes them back.
+func TestDecimalKeysRoundTrip(t *testing.T) {
+	for _, c := range []struct{ decimal, thousands string }{{",", "."}, {",", " "}, {".", "'"}, {".", ","}, {",", ""}} {
+		src := "companies:\n  groupId: id\n  decimal: \"" + c.decimal + "\"\n  thousands: \"" + c.thousands + "\"\n"
+		m, err := ParseMapping([]byte(src), "")
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		back, err := ParseMapping([]byte(m.String()), "")
+		if err != nil {
+			t.Fatalf("%s: %v", m.String(), err)
+		}
+		if got := back.Companies; got.Decimal != c.decimal || got.Thousands != c.thousands {
+			t.Errorf("%q %q written as\n%s", c.decimal, c.thousands, m.String())
+		}
+	}
+	for _, c := range []struct{ body, want string }{
+		{"decimal: \";\"", `mapping: line 3: decimal must be "." or ","`},
+		{"thousands: \"x\"", `mapping: line 3: thousands must be ".", ",", "'" or " " (or "" for none)`},
+		{"thousands: \".\"", `mapping: line 3: thousands: "." is the decimal separator too: they must differ (for numbers such as 1.234,50 add decimal: ",")`},
+		{"decimal: \",\"\n  thousands: \",\"", `mapping: line 4: thousands: "," is the decimal separator too: they must differ`},
+	} {
+		_, err := ParseMapping([]byte("companies:\n  groupId: id\n  "+c.body+"\n"), "")
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.body, err, c.want)
+		}
+	}
+}
