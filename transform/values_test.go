@@ -300,7 +300,7 @@ func TestDecimalCommaWarned(t *testing.T) {
 	}
 	want := map[string]int64{
 		`companies column "revenue": values look like numbers written with a decimal comma (e.g. "1.234,50") and are sent as text; add decimal: "," and thousands: "." to the companies section of the mapping`: 1,
-		`companies column "ratio": values look like numbers written with a decimal comma (e.g. "3,5") and are sent as text; add decimal: "," to the companies section of the mapping`:                             1,
+		`companies column "ratio": values look like numbers written with a decimal comma (e.g. "3,5") and are sent as text; add decimal: "," to the companies section of the mapping`:                           1,
 	}
 	if !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings\n got %v\nwant %v", warns, want)
