@@ -802,9 +802,15 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	}
 	dst = append(dst, s.key...)
 	vstart := len(dst)
+	if s.reserved != "" && (v.Kind == record.Bool || v.Kind == record.JSON) {
+		return dst[:mark], reservedMisfit(s, fmt.Sprintf("%s %s", article(v.Kind), quoteValue(v)))
+	}
 	dst, rerr := b.appendTyped(dst, v, s, p)
 	if rerr != nil {
 		return dst[:mark], rerr
+	}
+	if s.reserved != "" && !keepsMeaning(dst[vstart:]) {
+		return dst[:mark], reservedMisfit(s, string(dst[vstart:]))
 	}
 	if n := valueBytes(dst[vstart:]); n > maxValueBytes {
 		if !p.warnLimits {
@@ -815,6 +821,21 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	*count++
 	b.observe(s.stat, vstart, len(dst))
 	return dst, nil
+}
+
+// keepsMeaning reports whether a JSON value may fill a reserved trait:
+// text or a number (or null, which clears it), not a boolean, an array or
+// an object.
+func keepsMeaning(v []byte) bool {
+	return len(v) > 0 && v[0] != 't' && v[0] != 'f' && v[0] != '[' && v[0] != '{'
+}
+
+func reservedMisfit(s *slot, what string) *RowError {
+	if len(what) > 60 {
+		what = what[:57] + "…"
+	}
+	return &RowError{Code: CodeReservedTraitType, Column: s.col.column,
+		Reason: fmt.Sprintf("traits.%s is a reserved trait, %s: not %s", s.name, s.reserved, what)}
 }
 
 // valueBytes is the size Journeys sees: a string's content, else the text.

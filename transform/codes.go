@@ -38,6 +38,10 @@ const (
 	CodeInvalidTimestamp = "invalid_timestamp"
 	// CodeInvalidJSON: a value of a json field is not JSON.
 	CodeInvalidJSON = "invalid_json"
+	// CodeReservedTraitType: a value of a reserved trait that would change
+	// its meaning: a boolean, an array or an object where the API's table
+	// has text, a number or a date (employees: true).
+	CodeReservedTraitType = "reserved_trait_type"
 	// CodeInvalidAddress: the address, or one of its parts, has the wrong
 	// shape (an address is an object or text, its parts are text).
 	CodeInvalidAddress = "invalid_address"

@@ -140,6 +140,8 @@ func codeCases(t *testing.T) []codeCase {
 		{name: "over 300 relationship attributes", kind: Memberships, km: inferredPeople, row: wideRow([]string{"gid", "uid"}, 301), want: CodeTooManyAttributes},
 		{name: "message too large", kind: Companies, km: co, row: companyRow(nil), want: CodeMessageTooLarge,
 			cfg: func(c *Config) { c.MaxMessageBytes = 300 }},
+		{name: "reserved trait boolean", kind: Companies, km: inferredCo, want: CodeReservedTraitType,
+			row: &record.Row{Schema: record.NewSchema([]string{"id", "employees"}), Values: []record.Value{str("g"), {Kind: record.Bool, Bytes: []byte("true")}}}},
 		{name: "no person", kind: Memberships, km: people, row: person("", ""), want: CodeMissingPerson},
 		{name: "userId too long", kind: Memberships, km: people, row: person(strings.Repeat("u", 151), ""), want: CodePersonIDTooLong},
 		{name: "anonymousId too long", kind: Memberships, km: people, row: person("", strings.Repeat("a", 151)), want: CodePersonIDTooLong},

@@ -170,6 +170,30 @@ func matchAlias(columns []string, aliases []string, taken map[string]bool) strin
 	return ""
 }
 
+// reservedMeaning is what the values of a reserved trait must be (the
+// types of the API's table of reserved traits, shared/reference/group-call.md):
+// createdAt a date, employees a number (or numeric text, which the table
+// allows), the others text; never a boolean, an array or an object. ""
+// for other names, and for the reserved traits checked elsewhere (address,
+// an object of text parts; objectTypeId and relationshipAttributes, set
+// with keys of their own).
+func reservedMeaning(trait string) string {
+	switch trait {
+	case traitAddress, fieldObjectTypeID, traitRelAttrs:
+		return ""
+	case traitCreatedAt:
+		return "a date"
+	case traitEmployees:
+		return "a number (or numeric text)"
+	}
+	for _, r := range reservedTraits {
+		if r == trait {
+			return "text"
+		}
+	}
+	return ""
+}
+
 // traitType is the type a reserved trait is written with when the
 // mapping does not say: createdAt a timestamp, employees an integer (when
 // the value is one), the others strings.

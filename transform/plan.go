@@ -62,6 +62,9 @@ type slot struct {
 	field   *Field
 	dates   *dateSpec    // how the dates of a timestamp field are read
 	address *addressSlot // set for the address trait only
+	// reserved, for a reserved trait, is what its values must be
+	// (reservedMeaning): a value of another JSON type rejects the row.
+	reserved string
 	// commaWarn, for a column whose values look like numbers with a
 	// decimal comma the section does not declare, is the warning for each
 	// such value sent as text.
@@ -332,6 +335,12 @@ func (c *compiler) addSlot(dst *[]slot, section, name string, f *Field, col colR
 		return err
 	}
 	sl := slot{name: name, key: keyJSON(name), col: col, field: f}
+	if section == sectionTraits {
+		sl.reserved = reservedMeaning(name)
+		if sl.reserved != "" && f.Const != nil && !keepsMeaning(f.Const) {
+			return &ConfigError{Line: f.line, Msg: fmt.Sprintf("%s is a reserved trait, %s: not %s", name, sl.reserved, f.Const)}
+		}
+	}
 	if ex, ok := c.km.commaHints[col.column]; ok && f.Type == TypeAuto && col.present() {
 		sl.commaWarn = commaWarning(c.plan.kind, col.column, ex)
 	}

@@ -335,3 +335,47 @@ func TestDecimalKeysRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Reserved traits keep their meaning: employees a number (or numeric
+// text), createdAt a date, the others text; a boolean, an array or an
+// object is a row error, never sent as the reserved trait.
+func TestReservedTraitsKeepTheirMeaning(t *testing.T) {
+	cols := []string{"id", "employees", "name", "createdAt", "phone"}
+	tr := fixture{kind: Companies, cols: cols}.transformer(t)
+	bool_ := func(s string) record.Value { return record.Value{Kind: record.Bool, Bytes: []byte(s)} }
+	for _, c := range []struct {
+		vals []record.Value
+		want string
+	}{
+		{[]record.Value{bool_("true"), null(), null(), null()}, `reserved_trait_type: column "employees": traits.employees is a reserved trait, a number (or numeric text): not the boolean true`},
+		{[]record.Value{js("[]"), null(), null(), null()}, `reserved_trait_type: column "employees": traits.employees is a reserved trait, a number (or numeric text): not JSON []`},
+		{[]record.Value{js("{}"), null(), null(), null()}, `reserved_trait_type: column "employees": traits.employees is a reserved trait, a number (or numeric text): not JSON {}`},
+		{[]record.Value{null(), js(`{"first":"Acme"}`), null(), null()}, `reserved_trait_type: column "name": traits.name is a reserved trait, text: not JSON {"first":"Acme"}`},
+		{[]record.Value{null(), null(), bool_("false"), null()}, `reserved_trait_type: column "createdAt": traits.createdAt is a reserved trait, a date: not the boolean false`},
+		{[]record.Value{null(), null(), null(), js(`["555"]`)}, `reserved_trait_type: column "phone": traits.phone is a reserved trait, text: not JSON ["555"]`},
+	} {
+		_, s, rerr := buildOne(t, tr, cols, append([]record.Value{str("c1")}, c.vals...)...)
+		if rerr == nil {
+			t.Errorf("built %s, want %s", s, c.want)
+			continue
+		}
+		if got := rerr.Code + ": " + rerr.Error(); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+	_, s := mustBuild(t, tr, cols, str("c1"), num("329"), num("42"), num("20190301"), num("4155551234"))
+	if want := `"traits":{"objectTypeId":1,"employees":329,"name":"42","createdAt":"2019-03-01T00:00:00.000Z","phone":"4155551234"}`; !strings.Contains(s, want) {
+		t.Errorf("payload %s\nwant %s", s, want)
+	}
+	// a declared type cannot make a reserved trait a boolean either
+	tr = fixture{kind: Companies, cols: cols, mapping: "groupId: id\ntraits:\n  plan: {column: name, type: boolean}\n"}.transformer(t)
+	if _, _, rerr := buildOne(t, tr, cols, str("c1"), null(), str("yes"), null(), null()); rerr == nil || rerr.Code != CodeReservedTraitType {
+		t.Errorf("plan typed boolean: %v", rerr)
+	}
+	// nor a constant
+	m, _ := ParseMapping([]byte("companies:\n  groupId: id\n  traits:\n    plan: {value: true}\n"), "m.yaml")
+	tc, _ := New(Config{Kind: Companies, Mapping: m.Companies})
+	if err := tc.Check(cols); err == nil || err.Error() != "mapping: line 4: plan is a reserved trait, text: not true" {
+		t.Errorf("constant: %v", err)
+	}
+}
