@@ -180,6 +180,10 @@ type Builder struct {
 	curStats []*FieldStats
 	obs      []observation
 	digits   []byte // scratch for reading numbers
+	// the relationshipAttributes object being spread: compacted text, and
+	// the names it gave
+	objBuf  []byte
+	objKeys map[string]bool
 	// notes are the builder's handles on warnings that name an example.
 	notes map[string]*noteRef
 
@@ -632,6 +636,12 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 			var rerr *RowError
 			dst, rerr = b.appendSlot(dst, row, p, &p.relationshipAttrs[i], len(dst) > mark, &rels)
 			if rerr != nil {
+				return dst, rerr
+			}
+		}
+		if p.relAttrsObject.present() {
+			var rerr *RowError
+			if dst, rerr = b.appendAttributesObject(dst, row, p, mark, &rels); rerr != nil {
 				return dst, rerr
 			}
 		}

@@ -46,6 +46,15 @@ const (
 	// shape (an address is an object or text, its parts are text).
 	CodeInvalidAddress = "invalid_address"
 
+	// CodeInvalidRelationshipAttributes: a memberships column of
+	// relationship attributes as one object (relationshipAttributes) holds
+	// something else, or an attribute without a name.
+	CodeInvalidRelationshipAttributes = "invalid_relationship_attributes"
+	// CodeAttributeConflict: a relationship attribute comes both from a
+	// mapped column and from the relationshipAttributes object, or twice
+	// from the object.
+	CodeAttributeConflict = "relationship_attribute_conflict"
+
 	// CodeObjectIDTooLong: groupId is over Journeys' 150-byte limit for
 	// object ids (limits: reject).
 	CodeObjectIDTooLong = "object_id_too_long"

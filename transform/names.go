@@ -117,6 +117,20 @@ var (
 	}
 )
 
+// relationshipAttrColumn tells the columns named for relationship
+// attributes: whole for relationshipAttributes (or relationship_attributes,
+// in any case), an object of them; attr for relationshipAttributes.role,
+// the attribute role.
+func relationshipAttrColumn(column string) (attr string, whole bool) {
+	if normName(column) == "relationshipattributes" && !strings.Contains(column, ".") {
+		return "", true
+	}
+	if before, after, ok := strings.Cut(column, "."); ok && after != "" && normName(before) == "relationshipattributes" {
+		return after, false
+	}
+	return "", false
+}
+
 // traitFor returns the reserved trait (or "address.<part>") that a column
 // name stands for, or "".
 func traitFor(column string) string {

@@ -32,6 +32,11 @@ type rowPlan struct {
 
 	traits            []slot
 	relationshipAttrs []slot
+	// relAttrsObject (memberships) is a column of relationship attributes
+	// as one object (named relationshipAttributes), spread into them after
+	// the mapped ones; attrNames names the mapped ones, for conflicts.
+	relAttrsObject colRef
+	attrNames      map[string]bool
 
 	nulls      [][]byte     // cell texts that mean "no value"
 	numbers    numberFormat // how text writes numbers (decimal:, thousands:)
@@ -132,6 +137,12 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*rowPla
 		}
 	}
 	c.plan.numberSlots()
+	if c.plan.relAttrsObject.present() {
+		c.plan.attrNames = map[string]bool{}
+		for _, sl := range c.plan.relationshipAttrs {
+			c.plan.attrNames[sl.name] = true
+		}
+	}
 	return c.plan, nil
 }
 
@@ -152,6 +163,7 @@ type compiler struct {
 func newRowPlan(kind Kind, km *KindMapping) *rowPlan {
 	p := &rowPlan{
 		kind:                     kind,
+		relAttrsObject:           colRef{idx: -1},
 		emptyNull:                km.Empty == "null",
 		warnLimits:               km.Limits == PolicyWarn,
 		objectTypeConst:          []byte("1"),
@@ -304,6 +316,19 @@ func (c *compiler) customSlot(i int) error {
 	f := &Field{Column: name}
 	if t, ok := c.km.softTypes[name]; ok {
 		f.Type, f.soft = t, true
+	}
+	attr, whole := relationshipAttrColumn(name)
+	switch {
+	case whole && relationshipKind(c.plan.kind):
+		c.plan.relAttrsObject = col
+		return nil
+	case attr != "" && relationshipKind(c.plan.kind):
+		name = attr // relationshipAttributes.role is the attribute role
+	case attr != "" || whole:
+		return &ConfigError{Msg: fmt.Sprintf("%s: column %q holds relationship attributes, which belong in the memberships input "+
+			"(they describe a person's relationship to the object, and a %s row names no person); "+
+			"move it there, or leave it out with drop: [%s] in the %s section",
+			c.plan.kind, name, c.plan.kind, yamlString(name), sectionOfKind(c.plan.kind))}
 	}
 	if relationshipKind(c.plan.kind) {
 		return c.addSlot(&c.plan.relationshipAttrs, sectionAttributes, name, f, col)

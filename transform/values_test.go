@@ -379,3 +379,84 @@ func TestReservedTraitsKeepTheirMeaning(t *testing.T) {
 		t.Errorf("constant: %v", err)
 	}
 }
+
+// The seed's own relationship example (reference/group-call.md): a
+// memberships column relationshipAttributes holding the object fills
+// traits.relationshipAttributes, never relationshipAttributes.relationshipAttributes.
+func TestRelationshipAttributesObject(t *testing.T) {
+	seed := `{"role":"sponsor","dateJoined":"2021-01-01","isPrimaryContact":true}`
+	want := `"traits":{"objectTypeId":2,"relationshipAttributes":{"role":"sponsor","dateJoined":"2021-01-01","isPrimaryContact":true}}`
+	for _, c := range []struct {
+		column string
+		v      record.Value
+	}{
+		{"relationshipAttributes", js(seed)},  // NDJSON object, Parquet struct
+		{"relationship_attributes", js(seed)}, // snake_case
+		{"RelationshipAttributes", str(` { "role": "sponsor", "dateJoined": "2021-01-01", "isPrimaryContact": true } `)}, // JSON text in CSV
+	} {
+		cols := []string{"userId", "groupId", "objectTypeId", c.column}
+		tr := fixture{kind: Memberships, cols: cols}.transformer(t)
+		_, s := mustBuild(t, tr, cols, str("wileecoyote"), str("0e8c78ea"), num("2"), c.v)
+		if !strings.HasPrefix(s, `{"type":"group","groupId":"0e8c78ea","userId":"wileecoyote",`+want+`,"timestamp"`) {
+			t.Errorf("%s: %s\nwant …%s…", c.column, s, want)
+		}
+	}
+	// merged with the mapped attributes (after them); a name from both is a row error
+	cols := []string{"groupId", "userId", "team", "relationshipAttributes"}
+	tr := fixture{kind: Memberships, cols: cols}.transformer(t)
+	_, s := mustBuild(t, tr, cols, str("g"), str("u"), str("red"), js(seed))
+	if !strings.Contains(s, `"relationshipAttributes":{"team":"red","role":"sponsor","dateJoined":"2021-01-01","isPrimaryContact":true}}`) {
+		t.Errorf("merged: %s", s)
+	}
+	_, s = mustBuild(t, tr, cols, str("g"), str("u"), str("red"), null())
+	if !strings.Contains(s, `"relationshipAttributes":{"team":"red"}}`) {
+		t.Errorf("no object: %s", s)
+	}
+	for _, c := range []struct {
+		v    record.Value
+		want string
+	}{
+		{js(`{"team":"blue"}`), `relationship_attribute_conflict: column "relationshipAttributes": relationship attribute "team" comes both from the mapping and from the relationshipAttributes object; drop or rename one`},
+		{js(`{"a":1,"a":2}`), `relationship_attribute_conflict: column "relationshipAttributes": relationship attribute "a" is given twice in the relationshipAttributes object`},
+		{js(`["sponsor"]`), `invalid_relationship_attributes: column "relationshipAttributes": relationshipAttributes must be an object of attributes, not JSON ["sponsor"]`},
+		{str(`sponsor`), `invalid_relationship_attributes: column "relationshipAttributes": relationshipAttributes must be an object of attributes, not string "sponsor"`},
+		{js(`{"n":1e400}`), `number_out_of_range: column "relationshipAttributes": 1e400 is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0`},
+	} {
+		_, _, rerr := buildOne(t, tr, cols, str("g"), str("u"), str("red"), c.v)
+		if rerr == nil || rerr.Code+": "+rerr.Error() != c.want {
+			t.Errorf("%s: %v\nwant %s", c.v.Bytes, rerr, c.want)
+		}
+	}
+	// a flat column relationshipAttributes.role is the attribute role
+	cols = []string{"groupId", "userId", "relationshipAttributes.role"}
+	tr = fixture{kind: Memberships, cols: cols}.transformer(t)
+	if _, s := mustBuild(t, tr, cols, str("g"), str("u"), str("sponsor")); !strings.Contains(s, `"relationshipAttributes":{"role":"sponsor"}}`) {
+		t.Errorf("flat: %s", s)
+	}
+}
+
+// In companies such a column is a mapping error that says where it
+// belongs, before any row is built.
+func TestRelationshipAttributesInCompanies(t *testing.T) {
+	for _, col := range []string{"relationshipAttributes", "relationship_attributes", "relationshipAttributes.role"} {
+		cols := []string{"company_id", "name", col}
+		km, err := Infer(Companies, nil, cols, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := New(Config{Kind: Companies, Mapping: km})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `mapping: companies: column "` + col + `" holds relationship attributes, which belong in the memberships input (they describe a person's relationship to the object, and a companies row names no person); move it there, or leave it out with drop: [` + yamlString(col) + `] in the companies section`
+		if err := tr.Check(cols); err == nil || err.Error() != want {
+			t.Errorf("got  %v\nwant %s", err, want)
+		}
+		// dropped, the rest maps
+		km.Drop = []string{col}
+		tr, _ = New(Config{Kind: Companies, Mapping: km})
+		if err := tr.Check(cols); err != nil {
+			t.Errorf("dropped: %v", err)
+		}
+	}
+}
