@@ -53,6 +53,11 @@ type Config struct {
 	// ContentHash fills Out.Hash (incremental runs compare it with the
 	// state); without it Out.Hash is 0.
 	ContentHash bool
+	// ObjectTypes, shared by a run's companies and memberships
+	// transformers, collects the object types of the companies built, and
+	// warns about a membership that names one of their groupIds with
+	// another objectTypeId.
+	ObjectTypes *ObjectTypes
 	// ObjectTraits (memberships with include_object_traits) appends the
 	// traits of the object with the given key (Out.Key of its company
 	// payload) to dst, as written in that payload after objectTypeId
@@ -425,6 +430,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		return dst, Out{}, rerr
 	}
 	out := b.keyOf(&id)
+	b.checkObjectType(&id)
 	b.traitsStart, b.traitsEnd = 0, 0
 	var rerr *RowError
 	if id.deleted {
