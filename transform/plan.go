@@ -544,7 +544,7 @@ func (p *rowPlan) columns(n int) []bool {
 			used[c.idx] = true
 		}
 	}
-	for _, c := range []colRef{p.groupID, p.userID, p.anonymousID, p.objectType, p.timestamp, p.deleted} {
+	for _, c := range []colRef{p.groupID, p.userID, p.anonymousID, p.objectType, p.timestamp, p.deleted, p.relAttrsObject} {
 		mark(c)
 	}
 	for _, slots := range [][]slot{p.traits, p.relationshipAttrs} {
@@ -566,7 +566,11 @@ func (p *rowPlan) columns(n int) []bool {
 func (p *rowPlan) describe() []string {
 	out := p.describeIDs()
 	out = describeSlots(out, "traits.", p.traits)
-	return describeSlots(out, "traits.relationshipAttributes.", p.relationshipAttrs)
+	out = describeSlots(out, "traits.relationshipAttributes.", p.relationshipAttrs)
+	if p.relAttrsObject.present() {
+		out = append(out, fmt.Sprintf("traits.relationshipAttributes.* ← %q (an object: its keys, beside the attributes above)", p.relAttrsObject.column))
+	}
+	return out
 }
 
 // describeIDs lists where the identifiers come from.

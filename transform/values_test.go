@@ -404,6 +404,12 @@ func TestRelationshipAttributesObject(t *testing.T) {
 	// merged with the mapped attributes (after them); a name from both is a row error
 	cols := []string{"groupId", "userId", "team", "relationshipAttributes"}
 	tr := fixture{kind: Memberships, cols: cols}.transformer(t)
+	if read, err := tr.Columns(cols); err != nil || !reflect.DeepEqual(read, cols) {
+		t.Errorf("columns read: %v %v", read, err) // a Parquet reader decodes only these
+	}
+	if d, _ := Describe(Memberships, tr.cfg.Mapping, cols); d[len(d)-1] != `traits.relationshipAttributes.* ← "relationshipAttributes" (an object: its keys, beside the attributes above)` {
+		t.Errorf("described as %q", d)
+	}
 	_, s := mustBuild(t, tr, cols, str("g"), str("u"), str("red"), js(seed))
 	if !strings.Contains(s, `"relationshipAttributes":{"team":"red","role":"sponsor","dateJoined":"2021-01-01","isPrimaryContact":true}}`) {
 		t.Errorf("merged: %s", s)
