@@ -23,7 +23,7 @@ func TestObjectTypesTable(t *testing.T) {
 		{"c-1", "1", 0, false},
 		{"c-1", "2", 1, true},
 		{"c-2", "3", 0, false},
-		{"c-2", "2", 3, true}, // either of its types may be named
+		{"c-2", "2", 3, true},  // either of its types may be named
 		{"c-9", "2", 0, false}, // not in the companies input: not judged
 		{"c-big", "2", 0, false},
 		{"c-1", "70000", 0, false},
