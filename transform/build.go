@@ -184,7 +184,8 @@ type Builder struct {
 
 	curStats []*FieldStats
 	obs      []observation
-	digits   []byte // scratch for reading numbers
+	digits   []byte      // scratch for reading numbers
+	row      *record.Row // the row being built
 	// the relationshipAttributes object being spread: compacted text, and
 	// the names it gave
 	objBuf  []byte
@@ -421,6 +422,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if err != nil {
 		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
+	b.row = row
 	start := len(dst)
 	var id identity
 	if rerr := b.identify(row, p, &id); rerr != nil {
@@ -955,6 +957,9 @@ func (b *Builder) appendInteger(dst []byte, v record.Value, s *slot, p *rowPlan)
 	default:
 		return b.misfit(dst, v, s, p, "an integer", CodeInvalidInteger)
 	}
+	if len(text) > 0 && len(text) < 300 && text[0] != '0' && allDigits(text) {
+		return append(dst, text...), nil // the common case: nothing to read
+	}
 	out, ok, err := appendIntegerText(dst, text, nf, &b.digits)
 	switch {
 	case !ok || (err != nil && s.field.soft):
@@ -977,7 +982,11 @@ func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		}
 		return append(dst, v.Bytes...), nil
 	case record.String:
-		out, ok, err := appendNumber(dst, trimSpace(v.Bytes), p.numbers, &b.digits)
+		text := trimSpace(v.Bytes)
+		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && bytes.IndexAny(text, "eE") < 0 {
+			return append(dst, text...), nil // the common case: JSON already
+		}
+		out, ok, err := appendNumber(dst, text, p.numbers, &b.digits)
 		switch {
 		case ok && err == nil:
 			return out, nil

@@ -3,9 +3,12 @@ package transform
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/groupimport/groupimport/record"
 )
 
 // Warnings that name an example value. Reports count warnings by their
@@ -25,6 +28,29 @@ type notes struct {
 type note struct {
 	example string
 	n       atomic.Int64
+	// seen tells apart the first few occurrences, below the threshold
+	// (see count).
+	seen []string
+}
+
+// count counts one more occurrence, of value in row, and returns the
+// count so far. A run may build its rows twice (a first pass that only
+// looks, then the one that sends), with the same Transformer: below the
+// threshold, occurrences are told apart by the row's position and the
+// value, so that a few odd values read twice do not pass for more than a
+// few; above it, every one counts.
+func (n *note) count(t *Transformer, row *record.Row, value []byte) int64 {
+	if n.n.Load() > fewOddDates || row == nil {
+		return n.n.Add(1)
+	}
+	id := strconv.FormatInt(row.Num, 10) + ":" + strconv.FormatInt(row.Line, 10) + ":" + string(value)
+	t.notes.mu.Lock()
+	defer t.notes.mu.Unlock()
+	if slices.Contains(n.seen, id) {
+		return 0
+	}
+	n.seen = append(n.seen, id)
+	return n.n.Add(1)
 }
 
 // note returns the note of key, keeping example when it is the first.
@@ -104,7 +130,7 @@ func (b *Builder) checkDate(iso []byte, in []byte, w *dateWatch) {
 	}, func(ex string) string {
 		return fmt.Sprintf("%s: dates before 1990 or after %s, e.g. %s; check how the column's dates are read (format:, unit: in the mapping)", w.label, b.t.lastYear, ex)
 	})
-	switch n := r.n.Add(1); {
+	switch n := r.count(b.t, b.row, in); {
 	case n == fewOddDates+1:
 		b.Warnings[r.msg] += n
 	case n > fewOddDates+1:
@@ -114,7 +140,7 @@ func (b *Builder) checkDate(iso []byte, in []byte, w *dateWatch) {
 
 // trimID trims an id of surrounding whitespace (spaces, tabs, line ends,
 // no-break spaces), counting a warning that names the field and the first
-// padded value.
+// padded value (the note's key is the field's name).
 func (b *Builder) trimID(field string, id []byte) []byte {
 	t := bytes.TrimSpace(id)
 	switch {
@@ -123,7 +149,7 @@ func (b *Builder) trimID(field string, id []byte) []byte {
 	case len(t) == 0:
 		return nil // blank: no id
 	}
-	r := b.noted("trim\x00"+field, func() string { return strconv.Quote(string(id)) }, func(ex string) string {
+	r := b.noted(field, func() string { return strconv.Quote(string(id)) }, func(ex string) string {
 		return fmt.Sprintf("%s: %s values had surrounding whitespace, trimmed; e.g. %s", b.t.cfg.Kind, field, ex)
 	})
 	b.Warnings[r.msg]++
