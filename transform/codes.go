@@ -64,6 +64,10 @@ const (
 	// CodeValueTooLong: a trait or attribute value is over Journeys'
 	// 1,000-byte limit (limits: reject).
 	CodeValueTooLong = "value_too_long"
+	// CodeNameTooLong: a name in the relationshipAttributes object is over
+	// Journeys' 150-byte limit for attribute names (limits: reject; names
+	// the mapping gives are checked before any row).
+	CodeNameTooLong = "attribute_name_too_long"
 	// CodeTooManyAttributes: the object's traits or the relationship's
 	// attributes are over Journeys' 300 (limits: reject).
 	CodeTooManyAttributes = "too_many_attributes"

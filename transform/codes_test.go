@@ -146,6 +146,8 @@ func codeCases(t *testing.T) []codeCase {
 			row: &record.Row{Schema: record.NewSchema([]string{"gid", "uid", "relationshipAttributes"}), Values: []record.Value{str("g"), str("u"), js("[1]")}}},
 		{name: "relationship attribute twice", kind: Memberships, km: inferredPeople, want: CodeAttributeConflict,
 			row: &record.Row{Schema: record.NewSchema([]string{"gid", "uid", "role", "relationshipAttributes"}), Values: []record.Value{str("g"), str("u"), str("a"), js(`{"role":"b"}`)}}},
+		{name: "attribute name too long", kind: Memberships, km: inferredPeople, want: CodeNameTooLong,
+			row: &record.Row{Schema: record.NewSchema([]string{"gid", "uid", "relationshipAttributes"}), Values: []record.Value{str("g"), str("u"), js(`{"` + strings.Repeat("n", 151) + `":1}`)}}},
 		{name: "no person", kind: Memberships, km: people, row: person("", ""), want: CodeMissingPerson},
 		{name: "userId too long", kind: Memberships, km: people, row: person(strings.Repeat("u", 151), ""), want: CodePersonIDTooLong},
 		{name: "anonymousId too long", kind: Memberships, km: people, row: person("", strings.Repeat("a", 151)), want: CodePersonIDTooLong},

@@ -82,7 +82,7 @@ func (b *Builder) attributeFromObject(p *rowPlan, column, name string, val []byt
 	b.objKeys[name] = true
 	if len(name) > maxNameBytes {
 		if !p.warnLimits {
-			return &RowError{Code: CodeValueTooLong, Column: column,
+			return &RowError{Code: CodeNameTooLong, Column: column,
 				Reason: fmt.Sprintf("the attribute name %s is %d bytes, over Journeys' %d-byte limit for names", strconv.Quote(name[:40]+"…"), len(name), maxNameBytes)}
 		}
 		b.warn("column %q: an attribute name over Journeys' %d-byte limit", column, maxNameBytes)
