@@ -318,7 +318,7 @@ func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform
 		if rf == nil {
 			return nil
 		}
-		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: defTS, Version: o.Version, ContentHash: true})
+		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version, ContentHash: true})
 		if err != nil {
 			return nil // cannot happen: a fixed, valid mapping
 		}

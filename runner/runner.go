@@ -105,6 +105,8 @@ type Options struct {
 	Getenv func(string) string
 
 	join *joinHolder
+	// objectTypes is the run's groupId → objectTypeId view of its companies
+	objectTypes *transform.ObjectTypes
 	// streams are the inputs read once from the system (named pipes,
 	// standard input), replayed to every pass that needs them
 	streams *importer.Streams
@@ -305,8 +307,9 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 		full.Timezone = o.Timezone
 	}
 	tc := transform.Config{
-		Kind: kind, Mapping: full, Timestamp: defTS, Version: o.Version,
+		Kind: kind, Mapping: full, Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version,
 		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(), ContentHash: o.StateFile != "",
+		ObjectTypes: o.objectTypesFor(kind),
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(o.Companies) == 0 {

@@ -34,6 +34,12 @@ type Config struct {
 	// Timestamp is the event time of rows without one of their own: the
 	// --timestamp option or the run's start.
 	Timestamp time.Time
+	// ClockTimestamp says Timestamp is the run's start (no --timestamp;
+	// so is a zero Timestamp): payloads that carry it leave it out of their
+	// messageId, so that a re-run of the same export gets the same ids and
+	// the API can de-duplicate it. A timestamp of the row's own, or one
+	// given, is part of the id.
+	ClockTimestamp bool
 	// Library and Version fill context.library.
 	Library, Version string
 	// SentAt, when not zero, is written as sentAt (file output only when
@@ -47,6 +53,11 @@ type Config struct {
 	// ContentHash fills Out.Hash (incremental runs compare it with the
 	// state); without it Out.Hash is 0.
 	ContentHash bool
+	// ObjectTypes, shared by a run's companies and memberships
+	// transformers, collects the object types of the companies built, and
+	// warns about a membership that names one of their groupIds with
+	// another objectTypeId.
+	ObjectTypes *ObjectTypes
 	// ObjectTraits (memberships with include_object_traits) appends the
 	// traits of the object with the given key (Out.Key of its company
 	// payload) to dst, as written in that payload after objectTypeId
@@ -61,6 +72,9 @@ type Transformer struct {
 	defTS    []byte // "2024-…Z" with quotes
 	sentAt   []byte // ,"sentAt":"…" or nil
 	maxBytes int
+	// lastYear is next year: dates after it are odd (see checkDate).
+	lastYear string
+	notes    notes
 }
 
 // New checks cfg and returns a Transformer.
@@ -71,7 +85,7 @@ func New(cfg Config) (*Transformer, error) {
 	if cfg.Library == "" {
 		cfg.Library = "groupimport"
 	}
-	t := &Transformer{cfg: cfg, maxBytes: cfg.MaxMessageBytes}
+	t := &Transformer{cfg: cfg, maxBytes: cfg.MaxMessageBytes, lastYear: strconv.Itoa(time.Now().Year() + 1)}
 	if t.maxBytes <= 0 {
 		t.maxBytes = MaxMessageBytes
 	}
@@ -83,6 +97,7 @@ func New(cfg Config) (*Transformer, error) {
 	ts := cfg.Timestamp
 	if ts.IsZero() {
 		ts = time.Now()
+		t.cfg.ClockTimestamp = true
 	}
 	t.defTS = append(appendISO([]byte{'"'}, ts), '"')
 	if !cfg.SentAt.IsZero() {
@@ -169,6 +184,14 @@ type Builder struct {
 
 	curStats []*FieldStats
 	obs      []observation
+	digits   []byte      // scratch for reading numbers
+	row      *record.Row // the row being built
+	// the relationshipAttributes object being spread: compacted text, and
+	// the names it gave
+	objBuf  []byte
+	objKeys map[string]bool
+	// notes are the builder's handles on warnings that name an example.
+	notes map[string]*noteRef
 
 	traitsStart, traitsEnd int
 	joinKey                []byte
@@ -399,6 +422,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	if err != nil {
 		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
 	}
+	b.row = row
 	start := len(dst)
 	var id identity
 	if rerr := b.identify(row, p, &id); rerr != nil {
@@ -408,6 +432,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		return dst, Out{}, rerr
 	}
 	out := b.keyOf(&id)
+	b.checkObjectType(&id)
 	b.traitsStart, b.traitsEnd = 0, 0
 	var rerr *RowError
 	if id.deleted {
@@ -485,17 +510,17 @@ func (id *identity) appendKey(k []byte) []byte {
 func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError {
 	id.relationship = relationshipKind(p.kind)
 	var rerr *RowError
-	if id.groupID, rerr = identifier(b.value(row, p, p.groupID), p.groupID.column); rerr != nil {
+	if id.groupID, rerr = b.identifier(row, p, p.groupID, fieldGroupID); rerr != nil {
 		return rerr
 	}
 	if len(id.groupID) == 0 {
 		return &RowError{Code: CodeMissingGroupID, Column: p.groupID.column, Reason: "groupId is empty or missing"}
 	}
 	if id.relationship {
-		if id.userID, rerr = identifier(b.value(row, p, p.userID), p.userID.column); rerr != nil {
+		if id.userID, rerr = b.identifier(row, p, p.userID, fieldUserID); rerr != nil {
 			return rerr
 		}
-		if id.anonymousID, rerr = identifier(b.value(row, p, p.anonymousID), p.anonymousID.column); rerr != nil {
+		if id.anonymousID, rerr = b.identifier(row, p, p.anonymousID, fieldAnonymousID); rerr != nil {
 			return rerr
 		}
 		if len(id.userID) == 0 && len(id.anonymousID) == 0 {
@@ -506,6 +531,9 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 	if p.objectType.present() {
 		v := b.value(row, p, p.objectType)
 		if n, ok := positiveInt(v); ok {
+			if v.Kind == record.String {
+				b.trimID(fieldObjectTypeID, v.Bytes)
+			}
 			id.objectType = n
 		} else if !v.IsEmpty() {
 			return &RowError{Code: CodeInvalidObjectTypeID, Column: p.objectType.column, Reason: fmt.Sprintf("objectTypeId must be an integer of 1 or more, not %s", quoteValue(v))}
@@ -518,6 +546,12 @@ func (b *Builder) identify(row *record.Row, p *rowPlan, id *identity) *RowError 
 			return &RowError{Code: CodeObjectIDTooLong, Column: p.groupID.column, Reason: fmt.Sprintf("groupId is %d bytes, over Journeys' %d-byte limit for object ids", len(id.groupID), maxIDBytes)}
 		}
 		b.warn("groupId over Journeys' %d-byte limit", maxIDBytes)
+	}
+	if rerr := b.checkPersonID(p, fieldUserID, p.userID.column, id.userID); rerr != nil {
+		return rerr
+	}
+	if rerr := b.checkPersonID(p, fieldAnonymousID, p.anonymousID.column, id.anonymousID); rerr != nil {
+		return rerr
 	}
 	id.deleted = deleteKind(p.kind)
 	if p.deleted.present() {
@@ -613,6 +647,12 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 				return dst, rerr
 			}
 		}
+		if p.relAttrsObject.present() {
+			var rerr *RowError
+			if dst, rerr = b.appendAttributesObject(dst, row, p, mark, &rels); rerr != nil {
+				return dst, rerr
+			}
+		}
 		if rels > maxAttributes {
 			if !p.warnLimits {
 				return dst, &RowError{Code: CodeTooManyAttributes, Reason: fmt.Sprintf("%d relationship attributes, over Journeys' limit of %d", rels, maxAttributes)}
@@ -627,26 +667,39 @@ func (b *Builder) buildGroup(dst []byte, row *record.Row, p *rowPlan, id *identi
 // finish writes timestamp, integrations, context and messageId, and checks
 // the size of the message that starts at dst[start].
 func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]byte, *RowError) {
+	var sum [16]byte
+	keyStart := len(dst)
 	dst = append(dst, `,"timestamp":`...)
 	tsStart := len(dst)
+	own := false
 	if p.timestamp.present() {
 		v := b.value(row, p, p.timestamp)
 		if v.IsEmpty() {
 			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
-			dst = append(dst, b.t.defTS...)
 		} else {
 			var rerr *RowError
 			dst, rerr = appendTime(dst, v, p.timestampDates, p.timestamp.column)
 			if rerr != nil {
 				return dst, rerr
 			}
+			b.checkDate(dst[tsStart:], v.Bytes, &p.timestampDates.watch)
+			own = true
 		}
-	} else {
+	}
+	if !own {
+		if b.t.cfg.ClockTimestamp {
+			// the run's start is no part of the id: hash the payload without it
+			dst = append(dst[:keyStart], b.t.tail...)
+			sum = xxh3.Hash128(dst[start:]).Bytes()
+			dst = append(dst[:keyStart], `,"timestamp":`...)
+		}
 		dst = append(dst, b.t.defTS...)
 	}
 	b.observe(statTimestamp, tsStart, len(dst))
 	dst = append(dst, b.t.tail...)
-	sum := xxh3.Hash128(dst[start:]).Bytes()
+	if own || !b.t.cfg.ClockTimestamp {
+		sum = xxh3.Hash128(dst[start:]).Bytes()
+	}
 	dst = append(dst, `,"messageId":"`...)
 	dst = appendUUID(dst, &sum)
 	dst = append(dst, '"')
@@ -671,19 +724,33 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// identifier returns an id's text: strings as they are, numbers as their
-// exact digits.
-func identifier(v record.Value, column string) ([]byte, *RowError) {
+// identifier returns the id in column c: text trimmed of surrounding
+// whitespace (counted and warned: " c-1 " and "c-1" would be two objects),
+// numbers as their exact digits.
+func (b *Builder) identifier(row *record.Row, p *rowPlan, c colRef, field string) ([]byte, *RowError) {
+	v := b.value(row, p, c)
 	switch v.Kind {
 	case record.Null:
 		return nil, nil
-	case record.String, record.Number, record.Time:
-		if len(bytes.TrimSpace(v.Bytes)) == 0 {
-			return nil, nil
-		}
+	case record.String:
+		return b.trimID(field, v.Bytes), nil
+	case record.Number, record.Time:
 		return v.Bytes, nil
 	}
-	return nil, &RowError{Code: CodeInvalidID, Column: column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+	return nil, &RowError{Code: CodeInvalidID, Column: c.column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}
+}
+
+// checkPersonID applies Journeys' 150-byte limit for ids to a person's id,
+// as to object ids: the row is rejected, or (limits: warn) counted.
+func (b *Builder) checkPersonID(p *rowPlan, field, column string, id []byte) *RowError {
+	if len(id) <= maxIDBytes {
+		return nil
+	}
+	if !p.warnLimits {
+		return &RowError{Code: CodePersonIDTooLong, Column: column, Reason: fmt.Sprintf("%s is %d bytes, over Journeys' %d-byte limit for ids", field, len(id), maxIDBytes)}
+	}
+	b.warn("%s over Journeys' %d-byte limit", field, maxIDBytes)
+	return nil
 }
 
 func article(k record.Kind) string {
@@ -699,7 +766,7 @@ func article(k record.Kind) string {
 func positiveInt(v record.Value) ([]byte, bool) {
 	switch v.Kind {
 	case record.String, record.Number:
-		t := trimSpace(v.Bytes)
+		t := bytes.TrimSpace(v.Bytes)
 		if n, ok := integerText(t); ok && isPositiveInt(string(n)) {
 			return n, true
 		}
@@ -753,9 +820,15 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	}
 	dst = append(dst, s.key...)
 	vstart := len(dst)
+	if s.reserved != "" && (v.Kind == record.Bool || v.Kind == record.JSON) {
+		return dst[:mark], reservedMisfit(s, fmt.Sprintf("%s %s", article(v.Kind), quoteValue(v)))
+	}
 	dst, rerr := b.appendTyped(dst, v, s, p)
 	if rerr != nil {
 		return dst[:mark], rerr
+	}
+	if s.reserved != "" && !keepsMeaning(dst[vstart:]) {
+		return dst[:mark], reservedMisfit(s, string(dst[vstart:]))
 	}
 	if n := valueBytes(dst[vstart:]); n > maxValueBytes {
 		if !p.warnLimits {
@@ -766,6 +839,21 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	*count++
 	b.observe(s.stat, vstart, len(dst))
 	return dst, nil
+}
+
+// keepsMeaning reports whether a JSON value may fill a reserved trait:
+// text or a number (or null, which clears it), not a boolean, an array or
+// an object.
+func keepsMeaning(v []byte) bool {
+	return len(v) > 0 && v[0] != 't' && v[0] != 'f' && v[0] != '[' && v[0] != '{'
+}
+
+func reservedMisfit(s *slot, what string) *RowError {
+	if len(what) > 60 {
+		what = what[:57] + "…"
+	}
+	return &RowError{Code: CodeReservedTraitType, Column: s.col.column,
+		Reason: fmt.Sprintf("traits.%s is a reserved trait, %s: not %s", s.name, s.reserved, what)}
 }
 
 // valueBytes is the size Journeys sees: a string's content, else the text.
@@ -780,29 +868,16 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 	f := s.field
 	switch f.Type {
 	case TypeAuto:
-		return appendAsRead(dst, v), nil
-	case TypeString:
-		if v.Kind == record.JSON || v.Kind == record.Number || v.Kind == record.Bool {
-			return jsonx.AppendString(dst, v.Bytes), nil
+		if s.commaWarn != "" && v.Kind == record.String && looksDecimalComma(trimSpace(v.Bytes)) {
+			b.Warnings[s.commaWarn]++
 		}
+		return b.asRead(dst, v, s)
+	case TypeString:
 		return jsonx.AppendString(dst, v.Bytes), nil
 	case TypeInteger:
-		if v.Kind == record.String || v.Kind == record.Number {
-			if n, ok := integerText(trimSpace(v.Bytes)); ok {
-				return append(dst, n...), nil
-			}
-		}
-		return b.misfit(dst, v, s, "an integer", CodeInvalidInteger)
+		return b.appendInteger(dst, v, s, p)
 	case TypeFloat:
-		if v.Kind == record.Number {
-			return append(dst, v.Bytes...), nil
-		}
-		if v.Kind == record.String {
-			if n, ok := floatText(trimSpace(v.Bytes)); ok {
-				return append(dst, n...), nil
-			}
-		}
-		return b.misfit(dst, v, s, "a number", CodeInvalidNumber)
+		return b.appendFloat(dst, v, s, p)
 	case TypeBoolean:
 		if v.Kind == record.Bool {
 			return append(dst, v.Bytes...), nil
@@ -815,24 +890,28 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 				return append(dst, "false"...), nil
 			}
 		}
-		return b.misfit(dst, v, s, "a boolean", CodeInvalidBoolean)
+		return b.misfit(dst, v, s, p, "a boolean", CodeInvalidBoolean)
 	case TypeTimestamp:
+		start := len(dst)
 		out, rerr := appendTime(dst, v, s.dates, s.col.column)
 		if rerr != nil && f.soft {
 			b.warn("column %q: a value is not a date; sent as read", s.col.column)
-			return appendAsRead(dst, v), nil
+			return b.asRead(dst, v, s)
+		}
+		if rerr == nil {
+			b.checkDate(out[start:], v.Bytes, &s.dates.watch)
 		}
 		return out, rerr
 	case TypeJSON:
 		if v.Kind == record.String {
 			t := trimSpace(v.Bytes)
 			if err := jsonx.Valid(t, jsonx.MaxDepth); err != nil {
-				return b.misfit(dst, v, s, "JSON", CodeInvalidJSON)
+				return b.misfit(dst, v, s, p, "JSON", CodeInvalidJSON)
 			}
 			out, _, _ := jsonx.AppendCompact(dst, t, jsonx.SkipSpace(t, 0), jsonx.MaxDepth)
 			return out, nil
 		}
-		return appendAsRead(dst, v), nil
+		return b.asRead(dst, v, s)
 	}
 	return dst, &RowError{Code: CodeInternal, Internal: true, Column: s.col.column, Reason: "unknown type " + f.Type}
 }
@@ -840,12 +919,82 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 // misfit handles a value that does not fit the field's type: with an
 // inferred type it is sent as read (and counted); with a declared one the
 // row is rejected with code.
-func (b *Builder) misfit(dst []byte, v record.Value, s *slot, want, code string) ([]byte, *RowError) {
+func (b *Builder) misfit(dst []byte, v record.Value, s *slot, p *rowPlan, want, code string) ([]byte, *RowError) {
 	if s.field.soft {
 		b.warn("column %q: not every value is %s; those are sent as read", s.col.column, want)
-		return appendAsRead(dst, v), nil
+		return b.asRead(dst, v, s)
 	}
-	return dst, &RowError{Code: code, Column: s.col.column, Reason: fmt.Sprintf("%s is not %s", quoteValue(v), want)}
+	reason := fmt.Sprintf("%s is not %s", quoteValue(v), want)
+	if (code == CodeInvalidNumber || code == CodeInvalidInteger) && v.Kind == record.String &&
+		p.numbers.decimal != ',' && looksDecimalComma(trimSpace(v.Bytes)) {
+		reason += fmt.Sprintf(" (written with a decimal comma? say so with decimal: \",\" in the %s section of the mapping)", sectionOfKind(p.kind))
+	}
+	return dst, &RowError{Code: code, Column: s.col.column, Reason: reason}
+}
+
+// asRead writes v as it was read; a number no double holds is refused,
+// not sent to become infinity or 0 downstream.
+func (b *Builder) asRead(dst []byte, v record.Value, s *slot) ([]byte, *RowError) {
+	if v.Kind == record.Number && !jsonNumberInRange(v.Bytes) {
+		return dst, numberOutOfRange(v, s.col.column)
+	}
+	return appendAsRead(dst, v), nil
+}
+
+func numberOutOfRange(v record.Value, column string) *RowError {
+	return &RowError{Code: CodeNumberOutOfRange, Column: column,
+		Reason: fmt.Sprintf("%s is out of the range of a double (±1.8e308, and not below 4.9e-324 unless 0): it would arrive as infinity or 0", quoteValue(v))}
+}
+
+// appendInteger writes v as an integer, exactly: a whole number written
+// as a decimal (12.0, 1.5e3) is one, anything with a fraction is not.
+func (b *Builder) appendInteger(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	nf, text := plainNumbers, v.Bytes
+	switch v.Kind {
+	case record.String:
+		nf, text = p.numbers, trimSpace(text)
+	case record.Number:
+	default:
+		return b.misfit(dst, v, s, p, "an integer", CodeInvalidInteger)
+	}
+	if len(text) > 0 && len(text) < 300 && text[0] != '0' && allDigits(text) {
+		return append(dst, text...), nil // the common case: nothing to read
+	}
+	out, ok, err := appendIntegerText(dst, text, nf, &b.digits)
+	switch {
+	case !ok || (err != nil && s.field.soft):
+		return b.misfit(dst, v, s, p, "an integer", CodeInvalidInteger)
+	case err == errNumberRange:
+		return dst, numberOutOfRange(v, s.col.column)
+	case err != nil:
+		return dst, &RowError{Code: CodeInvalidInteger, Column: s.col.column,
+			Reason: fmt.Sprintf("%s is not a whole number (an integer field takes no fraction; nothing is rounded)", quoteValue(v))}
+	}
+	return out, nil
+}
+
+// appendFloat writes v as a number, digit for digit as written.
+func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) ([]byte, *RowError) {
+	switch v.Kind {
+	case record.Number:
+		if !jsonNumberInRange(v.Bytes) {
+			return dst, numberOutOfRange(v, s.col.column)
+		}
+		return append(dst, v.Bytes...), nil
+	case record.String:
+		text := trimSpace(v.Bytes)
+		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && bytes.IndexAny(text, "eE") < 0 {
+			return append(dst, text...), nil // the common case: JSON already
+		}
+		out, ok, err := appendNumber(dst, text, p.numbers, &b.digits)
+		switch {
+		case ok && err == nil:
+			return out, nil
+		case ok && !s.field.soft:
+			return dst, numberOutOfRange(v, s.col.column)
+		}
+	}
+	return b.misfit(dst, v, s, p, "a number", CodeInvalidNumber)
 }
 
 func appendAsRead(dst []byte, v record.Value) []byte {
@@ -872,57 +1021,6 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 		return append(dst, '"'), nil
 	}
 	return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date", quoteValue(v))}
-}
-
-// integerText returns the canonical digits of an integer written as
-// digits, with an optional sign, or as an integral decimal (12.0, 1e3).
-func integerText(b []byte) ([]byte, bool) {
-	if len(b) == 0 {
-		return nil, false
-	}
-	s := b
-	neg := false
-	if s[0] == '-' || s[0] == '+' {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	digits := true
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			digits = false
-			break
-		}
-	}
-	if digits && len(s) > 0 {
-		for len(s) > 1 && s[0] == '0' {
-			s = s[1:]
-		}
-		if neg && !(len(s) == 1 && s[0] == '0') {
-			return append([]byte{'-'}, s...), true
-		}
-		if len(s) == len(b) {
-			return b, true
-		}
-		return s, true
-	}
-	// 12.0, 1.5e3: integral values written as decimals
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
-		return nil, false
-	}
-	return strconv.AppendInt(nil, int64(f), 10), true
-}
-
-// floatText returns a JSON number for a decimal written in text.
-func floatText(b []byte) ([]byte, bool) {
-	if jsonx.IsNumber(b) {
-		return b, true
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 {
-		return nil, false
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), true
 }
 
 func boolWord(b []byte) (bool, bool) {

@@ -27,6 +27,9 @@ const (
 	CodeInvalidInteger = "invalid_integer"
 	// CodeInvalidNumber: a value of a float field is not a number.
 	CodeInvalidNumber = "invalid_number"
+	// CodeNumberOutOfRange: a number no double holds (over ±1.8e308, or
+	// not zero but under 4.9e-324): it would arrive as infinity or 0.
+	CodeNumberOutOfRange = "number_out_of_range"
 	// CodeInvalidBoolean: a value of a boolean field, or the deleted flag,
 	// is not true or false.
 	CodeInvalidBoolean = "invalid_boolean"
@@ -35,16 +38,36 @@ const (
 	CodeInvalidTimestamp = "invalid_timestamp"
 	// CodeInvalidJSON: a value of a json field is not JSON.
 	CodeInvalidJSON = "invalid_json"
+	// CodeReservedTraitType: a value of a reserved trait that would change
+	// its meaning: a boolean, an array or an object where the API's table
+	// has text, a number or a date (employees: true).
+	CodeReservedTraitType = "reserved_trait_type"
 	// CodeInvalidAddress: the address, or one of its parts, has the wrong
 	// shape (an address is an object or text, its parts are text).
 	CodeInvalidAddress = "invalid_address"
 
+	// CodeInvalidRelationshipAttributes: a memberships column of
+	// relationship attributes as one object (relationshipAttributes) holds
+	// something else, or an attribute without a name.
+	CodeInvalidRelationshipAttributes = "invalid_relationship_attributes"
+	// CodeAttributeConflict: a relationship attribute comes both from a
+	// mapped column and from the relationshipAttributes object, or twice
+	// from the object.
+	CodeAttributeConflict = "relationship_attribute_conflict"
+
 	// CodeObjectIDTooLong: groupId is over Journeys' 150-byte limit for
 	// object ids (limits: reject).
 	CodeObjectIDTooLong = "object_id_too_long"
+	// CodePersonIDTooLong: userId or anonymousId is over Journeys' 150-byte
+	// limit for ids (limits: reject).
+	CodePersonIDTooLong = "person_id_too_long"
 	// CodeValueTooLong: a trait or attribute value is over Journeys'
 	// 1,000-byte limit (limits: reject).
 	CodeValueTooLong = "value_too_long"
+	// CodeNameTooLong: a name in the relationshipAttributes object is over
+	// Journeys' 150-byte limit for attribute names (limits: reject; names
+	// the mapping gives are checked before any row).
+	CodeNameTooLong = "attribute_name_too_long"
 	// CodeTooManyAttributes: the object's traits or the relationship's
 	// attributes are over Journeys' 300 (limits: reject).
 	CodeTooManyAttributes = "too_many_attributes"

@@ -12,11 +12,16 @@ import (
 //     any fraction (. or ,), zones Z, ±hh:mm, ±hhmm, ±hh and a trailing
 //     " UTC"; without a zone, the field's or run's timezone (default UTC);
 //   - dates: 2024-05-01 and 2024/05/01 (midnight in that timezone);
+//   - compact dates, YYYYMMDD, as digits or as a number (20190301, the date
+//     keys warehouses export): eight digits that form a valid date of the
+//     years 1900 to 2100 are that date (midnight in the timezone), not Unix
+//     seconds of August 1970;
 //   - Unix time as a number or digits: seconds, milliseconds, microseconds or
 //     nanoseconds, told apart by magnitude (|n| < 1e11 seconds, < 1e14
 //     milliseconds, < 1e17 microseconds, else nanoseconds; this reads
 //     millisecond values before March 1973 as seconds — give the unit in the
-//     mapping when that matters), fractions allowed;
+//     mapping when that matters), fractions allowed; with unit: in the
+//     mapping every number is Unix time, compact dates included;
 //   - RFC 1123/850, ANSIC and "2 Jan 2006"-style dates with month names;
 //   - any layout given as format: in the mapping (strftime, e.g. %d/%m/%Y).
 // Ambiguous forms such as 03/04/2024 need a format.
@@ -34,6 +39,8 @@ type dateSpec struct {
 	// dayCheck is format with the day of the month read as %k (an hour,
 	// 0-23), or "" when format has no day of the month: see parseFormatted.
 	dayCheck string
+	// watch names the field for the warning about odd dates.
+	watch dateWatch
 }
 
 func unitScale(u string) int64 {
@@ -68,6 +75,11 @@ func parseTime(b []byte, spec *dateSpec) (time.Time, error) {
 			return time.Time{}, err
 		}
 		return checkRange(t)
+	}
+	if spec.unit == 0 {
+		if t, ok := compactDate(b, spec.loc); ok {
+			return t, nil
+		}
 	}
 	if isNumeric(b) {
 		t, err := parseEpoch(b, spec.unit)
@@ -130,6 +142,23 @@ func isNumeric(b []byte) bool {
 		}
 	}
 	return digits > 0
+}
+
+// compactDate reads YYYYMMDD: exactly eight digits forming a valid date of
+// the years 1900 to 2100, at midnight in loc. Any other value is left to
+// the other readers (as Unix time when it is a number).
+func compactDate(b []byte, loc *time.Location) (time.Time, bool) {
+	if len(b) != 8 {
+		return time.Time{}, false
+	}
+	year, okYear := digitsN(b, 0, 4)
+	month, okMonth := digitsN(b, 4, 2)
+	day, okDay := digitsN(b, 6, 2)
+	if !okYear || !okMonth || !okDay || year < 1900 || year > 2100 ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, loc), true
 }
 
 // digitsN reads n decimal digits at b[i:].

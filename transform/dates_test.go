@@ -48,6 +48,22 @@ func TestParseTime(t *testing.T) {
 		{in: "1714564800123456789", want: "2024-05-01T12:00:00.123Z"},
 		{in: "0", want: "1970-01-01T00:00:00.000Z"},
 		{in: "-86400", want: "1969-12-31T00:00:00.000Z"},
+		// compact dates: eight digits forming a valid YYYYMMDD (1900-2100)
+		// are a date, not Unix seconds of August 1970
+		{in: "20190301", want: "2019-03-01T00:00:00.000Z"},
+		{in: " 20190301 ", want: "2019-03-01T00:00:00.000Z"},
+		{in: "20190301", loc: berlin, want: "2019-02-28T23:00:00.000Z"},
+		{in: "19000101", want: "1900-01-01T00:00:00.000Z"},
+		{in: "21001231", want: "2100-12-31T00:00:00.000Z"},
+		{in: "20240229", want: "2024-02-29T00:00:00.000Z"},
+		// where that reading is impossible, the magnitude decides
+		{in: "18991231", want: "1970-08-08T19:20:31.000Z"},
+		{in: "21010101", want: "1970-09-01T04:08:21.000Z"},
+		{in: "20190230", want: "1970-08-22T16:23:50.000Z"},
+		{in: "20191301", want: "1970-08-22T16:41:41.000Z"},
+		{in: "-20190301", want: "1969-05-12T07:34:59.000Z"},
+		// with a unit every number is Unix time
+		{in: "20190301", unit: "s", want: "1970-08-22T16:25:01.000Z"},
 		// an explicit unit wins over magnitude
 		{in: "1714564800", unit: "ms", want: "1970-01-20T20:16:04.800Z"},
 		{in: "86400000", unit: "ms", want: "1970-01-02T00:00:00.000Z"},
@@ -165,11 +181,13 @@ func TestOutOfRangeYears(t *testing.T) {
 }
 
 func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"2024-05-01T12:00:00Z", "2024-05-01", "1714564800", "1714564800.5", "2024-05-01 12:00:00.25+02:00", "1 May 2024", "-1", "9999-12-31T23:59:59.999Z"} {
+	for _, s := range []string{"2024-05-01T12:00:00Z", "2024-05-01", "1714564800", "1714564800.5", "2024-05-01 12:00:00.25+02:00", "1 May 2024", "-1", "9999-12-31T23:59:59.999Z",
+		"20190301", "20240229", "20230229", "18991231", "21001231", "21010101", "00000000", " 20190301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		tm, err := parseTime([]byte(s), &dateSpec{loc: time.UTC})
+		checkCompact(t, s, tm, err)
 		if err != nil {
 			return
 		}
@@ -186,6 +204,25 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("%q → %q → %s", s, out, FormatTime(back))
 		}
 	})
+}
+
+// checkCompact: eight digits that Go's own parser reads as a date of the
+// years 1900 to 2100 in the layout 20060102 are that date; any other eight
+// digits are Unix seconds.
+func checkCompact(t *testing.T, s string, got time.Time, err error) {
+	t.Helper()
+	trimmed := string(trimSpace([]byte(s)))
+	if len(trimmed) != 8 || strings.Trim(trimmed, "0123456789") != "" {
+		return
+	}
+	want, gerr := time.Parse("20060102", trimmed)
+	if gerr != nil || want.Year() < 1900 || want.Year() > 2100 {
+		n, _ := strconv.ParseInt(trimmed, 10, 64)
+		want = time.Unix(n, 0).UTC()
+	}
+	if err != nil || !got.Equal(want) {
+		t.Fatalf("%q: read %s, %v; want %s", s, FormatTime(got), err, FormatTime(want))
+	}
 }
 
 // A format that cannot read dates is a mapping error on its line, not a

@@ -14,8 +14,10 @@
 // objectTypeId first and reserved traits in their camelCase spelling,
 // timestamp, integrations, context.library and a messageId derived from the
 // rest of the payload (its 128-bit XXH3 hash, formatted as a version-8
-// UUID): the same row always gets the same id, and different payloads share
-// one with a probability of about n²/2¹²³ — nil for any real export. Rows
+// UUID): the same row always gets the same id (an event time that is only
+// the run's start is left out of it, so a re-run matches too), and
+// different payloads share one with a probability of about n²/2¹²³ — nil
+// for any real export. Rows
 // with a true deleted flag, and rows of the deletion inputs, become the
 // API's semantic delete events (track calls) instead.
 package transform

@@ -134,20 +134,87 @@ func (in *inference) checkIdentifiers(kind Kind) error {
 }
 
 // sniffTypes sets the soft types of the untaken columns from the sample,
-// for untyped (text) cells.
+// for untyped (text) cells, and notes the columns that look like numbers
+// written with a decimal comma the section does not declare.
 func (in *inference) sniffTypes(sample []record.Row) {
 	if len(sample) == 0 {
 		return
 	}
+	nf := newNumberFormat(in.out)
 	in.out.softTypes = map[string]string{}
 	for _, c := range in.columns {
+		if nf.decimal != ',' {
+			if ex := commaExample(c, sample); ex != "" {
+				if in.out.commaHints == nil {
+					in.out.commaHints = map[string]string{}
+				}
+				in.out.commaHints[c] = ex
+			}
+		}
 		if in.taken[c] {
 			continue
 		}
-		if t := sniffType(c, sample); t != "" {
+		if t := sniffType(c, sample, nf); t != "" {
 			in.out.softTypes[c] = t
 		}
 	}
+}
+
+// sampleText calls fn with every non-empty text value of column in the
+// sample, until it returns false; it reports false when a value is typed
+// (not text) or fn stopped.
+func sampleText(column string, sample []record.Row, fn func([]byte) bool) bool {
+	for i := range sample {
+		row := &sample[i]
+		if row.Err != nil || row.Schema == nil {
+			continue
+		}
+		idx := row.Schema.Index(column)
+		if idx < 0 || idx >= len(row.Values) {
+			continue
+		}
+		v := row.Values[idx]
+		if v.Kind != record.String {
+			return false // typed input: nothing to infer
+		}
+		if len(v.Bytes) > 0 && !fn(v.Bytes) {
+			return false
+		}
+	}
+	return true
+}
+
+// commaExample returns the first value of column when every text value of
+// the sample is a number written with a decimal comma (1.234,50 or 3,5),
+// and not every one could be a thousand written in English (1,234); else "".
+func commaExample(column string, sample []record.Row) string {
+	first, unambiguous := "", false
+	all := sampleText(column, sample, func(b []byte) bool {
+		t := trimSpace(b)
+		if !looksDecimalComma(t) {
+			return false
+		}
+		if first == "" {
+			first = string(t)
+		}
+		unambiguous = unambiguous || !commaOrThousands.Match(t)
+		return true
+	})
+	if !all || !unambiguous {
+		return ""
+	}
+	return first
+}
+
+// commaWarning is the warning for a value of column sent as text that
+// looks like a number with a decimal comma.
+func commaWarning(kind Kind, column, example string) string {
+	fix := `decimal: ","`
+	if strings.Contains(example, ".") {
+		fix += ` and thousands: "."`
+	}
+	return fmt.Sprintf("%s column %q: values look like numbers written with a decimal comma (e.g. %q) and are sent as text; add %s to the %s section of the mapping",
+		kind, column, example, fix, sectionOfKind(kind))
 }
 
 func aliasList(a []string) string { return strings.Join(a, ", ") }
@@ -160,39 +227,31 @@ func columnList(c []string) string {
 }
 
 // sniffType returns integer, float or boolean when every non-empty text
-// value of column in the sample is one, else "".
-func sniffType(column string, sample []record.Row) string {
+// value of column in the sample is one (numbers read in format nf), else "".
+func sniffType(column string, sample []record.Row, nf numberFormat) string {
 	ints, floats, bools, n := 0, 0, 0, 0
-	for i := range sample {
-		row := &sample[i]
-		if row.Err != nil || row.Schema == nil {
-			continue
-		}
-		idx := row.Schema.Index(column)
-		if idx < 0 || idx >= len(row.Values) {
-			continue
-		}
-		v := row.Values[idx]
-		if v.Kind != record.String {
-			return "" // typed input: nothing to infer
-		}
-		if len(v.Bytes) == 0 {
-			continue
-		}
+	all := sampleText(column, sample, func(b []byte) bool {
 		n++
+		num := b
+		if nf != plainNumbers {
+			if t, ok := plainText(b, nf); ok {
+				num = t
+			}
+		}
 		switch {
-		case isCanonicalInt(v.Bytes):
+		case isCanonicalInt(num):
 			ints++
-		case isCanonicalDecimal(v.Bytes):
+		case isCanonicalDecimal(num):
 			floats++
-		case isBoolWord(v.Bytes):
+		case isBoolWord(b):
 			bools++
 		default:
-			return ""
+			return false
 		}
-	}
+		return true
+	})
 	switch {
-	case n == 0:
+	case !all || n == 0:
 		return ""
 	case ints == n:
 		return TypeInteger
@@ -311,6 +370,15 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 	}
 	out.Traits = list(p.traits)
 	out.RelationshipAttributes = list(p.relationshipAttrs)
+	if len(out.commaHints) > 0 {
+		var cols []string
+		for c := range out.commaHints {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		out.Notes = append(out.Notes, fmt.Sprintf(`%s look like numbers written with a decimal comma (e.g. %q): add decimal: "," (and thousands: ".") to read them as numbers`,
+			strings.Join(cols, ", "), out.commaHints[cols[0]]))
+	}
 	if out.softTypes != nil {
 		var cols []string
 		for c := range out.softTypes {

@@ -37,6 +37,14 @@ const (
 	DefaultDeleteAnonymousID = "groupimport-deletes"
 )
 
+// sectionOfKind is the mapping section whose keys kind uses.
+func sectionOfKind(k Kind) string {
+	if relationshipKind(k) {
+		return string(Memberships)
+	}
+	return string(Companies)
+}
+
 // relationshipKind reports whether rows of kind name a person.
 func relationshipKind(k Kind) bool { return k == Memberships || k == RelationshipDeletes }
 
@@ -131,6 +139,11 @@ type KindMapping struct {
 	BinaryAsString bool
 	// Nulls lists cell texts that mean "no value" (e.g. "\N", "NULL").
 	Nulls []string
+	// Decimal is the decimal separator of numbers in text ("." by
+	// default, or ","), Thousands their thousands separator ("" for none,
+	// or ".", ",", "'", " "): "1.234,50" is 1234.5 with decimal: "," and
+	// thousands: ".".
+	Decimal, Thousands string
 
 	GroupID                *Field
 	UserID                 *Field
@@ -165,6 +178,9 @@ type KindMapping struct {
 	Inferred bool
 	// softTypes are the types sniffed from a sample of text columns.
 	softTypes map[string]string
+	// commaHints are the text columns whose sample looks like numbers with
+	// a decimal comma the section does not declare: an example of each.
+	commaHints map[string]string
 	// Notes say what inference chose, for people.
 	Notes []string
 }
@@ -259,6 +275,13 @@ func parseKindMapping(n *yaml.Node, section string) (*KindMapping, error) {
 			return nil, err
 		}
 	}
+	if dec := firstNonEmpty(km.Decimal, "."); km.Thousands == dec {
+		msg := fmt.Sprintf("thousands: %q is the decimal separator too: they must differ", dec)
+		if dec == "." {
+			msg += ` (for numbers such as 1.234,50 add decimal: ",")`
+		}
+		return nil, &ConfigError{Line: keys.lines["thousands"], Msg: msg}
+	}
 	return km, nil
 }
 
@@ -278,6 +301,10 @@ func parseSectionKey(km *KindMapping, k, v *yaml.Node) error {
 		km.BinaryAsString, err = boolValue(v, k.Value)
 	case "nulls":
 		km.Nulls, err = stringList(v)
+	case "decimal":
+		km.Decimal, err = oneOf(v, `decimal must be "." or ","`, decimalSeparators...)
+	case "thousands":
+		km.Thousands, err = oneOf(v, `thousands must be ".", ",", "'" or " " (or "" for none)`, append([]string{""}, thousandsSeparators...)...)
 	case "groupId", "group_id":
 		km.GroupID, err = parseField(v)
 	case "userId", "user_id":
@@ -597,6 +624,8 @@ func (km *KindMapping) write(b *strings.Builder, k Kind) {
 	writeOpt(b, "delimiter", km.Delimiter)
 	writeOpt(b, "encoding", km.Encoding)
 	writeOpt(b, "timezone", km.Timezone)
+	writeOpt(b, "decimal", km.Decimal)
+	writeOpt(b, "thousands", km.Thousands)
 	if km.BinaryAsString {
 		b.WriteString("  binary_as_string: true\n")
 	}

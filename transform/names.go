@@ -117,6 +117,20 @@ var (
 	}
 )
 
+// relationshipAttrColumn tells the columns named for relationship
+// attributes: whole for relationshipAttributes (or relationship_attributes,
+// in any case), an object of them; attr for relationshipAttributes.role,
+// the attribute role.
+func relationshipAttrColumn(column string) (attr string, whole bool) {
+	if normName(column) == "relationshipattributes" && !strings.Contains(column, ".") {
+		return "", true
+	}
+	if before, after, ok := strings.Cut(column, "."); ok && after != "" && normName(before) == "relationshipattributes" {
+		return after, false
+	}
+	return "", false
+}
+
 // traitFor returns the reserved trait (or "address.<part>") that a column
 // name stands for, or "".
 func traitFor(column string) string {
@@ -165,6 +179,30 @@ func matchAlias(columns []string, aliases []string, taken map[string]bool) strin
 			if !taken[c] && normName(c) == a {
 				return c
 			}
+		}
+	}
+	return ""
+}
+
+// reservedMeaning is what the values of a reserved trait must be (the
+// types of the API's table of reserved traits, shared/reference/group-call.md):
+// createdAt a date, employees a number (or numeric text, which the table
+// allows), the others text; never a boolean, an array or an object. ""
+// for other names, and for the reserved traits checked elsewhere (address,
+// an object of text parts; objectTypeId and relationshipAttributes, set
+// with keys of their own).
+func reservedMeaning(trait string) string {
+	switch trait {
+	case traitAddress, fieldObjectTypeID, traitRelAttrs:
+		return ""
+	case traitCreatedAt:
+		return "a date"
+	case traitEmployees:
+		return "a number (or numeric text)"
+	}
+	for _, r := range reservedTraits {
+		if r == trait {
+			return "text"
 		}
 	}
 	return ""

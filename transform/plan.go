@@ -32,10 +32,16 @@ type rowPlan struct {
 
 	traits            []slot
 	relationshipAttrs []slot
+	// relAttrsObject (memberships) is a column of relationship attributes
+	// as one object (named relationshipAttributes), spread into them after
+	// the mapped ones; attrNames names the mapped ones, for conflicts.
+	relAttrsObject colRef
+	attrNames      map[string]bool
 
-	nulls      [][]byte // cell texts that mean "no value"
-	emptyNull  bool     // an empty cell becomes null (else it is left out)
-	warnLimits bool     // Journeys' limits warn instead of rejecting the row
+	nulls      [][]byte     // cell texts that mean "no value"
+	numbers    numberFormat // how text writes numbers (decimal:, thousands:)
+	emptyNull  bool         // an empty cell becomes null (else it is left out)
+	warnLimits bool         // Journeys' limits warn instead of rejecting the row
 
 	// joinObjectTraits (memberships) joins in the traits of the object;
 	// joinTraitNames, when not nil, names the only ones joined.
@@ -61,6 +67,13 @@ type slot struct {
 	field   *Field
 	dates   *dateSpec    // how the dates of a timestamp field are read
 	address *addressSlot // set for the address trait only
+	// reserved, for a reserved trait, is what its values must be
+	// (reservedMeaning): a value of another JSON type rejects the row.
+	reserved string
+	// commaWarn, for a column whose values look like numbers with a
+	// decimal comma the section does not declare, is the warning for each
+	// such value sent as text.
+	commaWarn string
 }
 
 // addressSlot is where the address trait's parts come from.
@@ -124,6 +137,12 @@ func compile(kind Kind, km *KindMapping, s *record.Schema, strict bool) (*rowPla
 		}
 	}
 	c.plan.numberSlots()
+	if c.plan.relAttrsObject.present() {
+		c.plan.attrNames = map[string]bool{}
+		for _, sl := range c.plan.relationshipAttrs {
+			c.plan.attrNames[sl.name] = true
+		}
+	}
 	return c.plan, nil
 }
 
@@ -144,9 +163,11 @@ type compiler struct {
 func newRowPlan(kind Kind, km *KindMapping) *rowPlan {
 	p := &rowPlan{
 		kind:                     kind,
+		relAttrsObject:           colRef{idx: -1},
 		emptyNull:                km.Empty == "null",
 		warnLimits:               km.Limits == PolicyWarn,
 		objectTypeConst:          []byte("1"),
+		numbers:                  newNumberFormat(km),
 		objectDeletedEvent:       firstNonEmpty(km.ObjectDeletedEvent, EventObjectDeleted),
 		relationshipDeletedEvent: firstNonEmpty(km.RelationshipDeletedEvent, EventRelationshipDeleted),
 		deleteAnonymousID:        firstNonEmpty(km.DeleteAnonymousID, DefaultDeleteAnonymousID),
@@ -194,6 +215,7 @@ func (c *compiler) identifiers() error {
 	if p.timestampDates, err = newDateSpec(km.Timestamp, c.zone); err != nil {
 		return &ConfigError{Line: km.Timestamp.line, Msg: "timestamp: " + err.Error()}
 	}
+	p.timestampDates.watch = newDateWatch(p.kind, fieldTimestamp, p.timestamp.column)
 	if km.GroupID != nil && km.GroupID.Const != nil {
 		return &ConfigError{Line: km.GroupID.line, Msg: "groupId must come from a column"}
 	}
@@ -295,6 +317,19 @@ func (c *compiler) customSlot(i int) error {
 	if t, ok := c.km.softTypes[name]; ok {
 		f.Type, f.soft = t, true
 	}
+	attr, whole := relationshipAttrColumn(name)
+	switch {
+	case whole && relationshipKind(c.plan.kind):
+		c.plan.relAttrsObject = col
+		return nil
+	case attr != "" && relationshipKind(c.plan.kind):
+		name = attr // relationshipAttributes.role is the attribute role
+	case attr != "" || whole:
+		return &ConfigError{Msg: fmt.Sprintf("%s: column %q holds relationship attributes, which belong in the memberships input "+
+			"(they describe a person's relationship to the object, and a %s row names no person); "+
+			"move it there, or leave it out with drop: [%s] in the %s section",
+			c.plan.kind, name, c.plan.kind, yamlString(name), sectionOfKind(c.plan.kind))}
+	}
 	if relationshipKind(c.plan.kind) {
 		return c.addSlot(&c.plan.relationshipAttrs, sectionAttributes, name, f, col)
 	}
@@ -325,11 +360,25 @@ func (c *compiler) addSlot(dst *[]slot, section, name string, f *Field, col colR
 		return err
 	}
 	sl := slot{name: name, key: keyJSON(name), col: col, field: f}
+	if section == sectionTraits {
+		sl.reserved = reservedMeaning(name)
+		if sl.reserved != "" && f.Const != nil && !keepsMeaning(f.Const) {
+			return &ConfigError{Line: f.line, Msg: fmt.Sprintf("%s is a reserved trait, %s: not %s", name, sl.reserved, f.Const)}
+		}
+	}
+	if ex, ok := c.km.commaHints[col.column]; ok && f.Type == TypeAuto && col.present() {
+		sl.commaWarn = commaWarning(c.plan.kind, col.column, ex)
+	}
 	if f.Type == TypeTimestamp {
 		dates, err := newDateSpec(f, c.zone)
 		if err != nil {
 			return &ConfigError{Line: f.line, Msg: name + ": " + err.Error()}
 		}
+		field := "traits." + name
+		if section == sectionAttributes {
+			field = "traits.relationshipAttributes." + name
+		}
+		dates.watch = newDateWatch(c.plan.kind, field, col.column)
 		sl.dates = dates
 	}
 	*dst = append(*dst, sl)
@@ -495,7 +544,7 @@ func (p *rowPlan) columns(n int) []bool {
 			used[c.idx] = true
 		}
 	}
-	for _, c := range []colRef{p.groupID, p.userID, p.anonymousID, p.objectType, p.timestamp, p.deleted} {
+	for _, c := range []colRef{p.groupID, p.userID, p.anonymousID, p.objectType, p.timestamp, p.deleted, p.relAttrsObject} {
 		mark(c)
 	}
 	for _, slots := range [][]slot{p.traits, p.relationshipAttrs} {
@@ -517,7 +566,11 @@ func (p *rowPlan) columns(n int) []bool {
 func (p *rowPlan) describe() []string {
 	out := p.describeIDs()
 	out = describeSlots(out, "traits.", p.traits)
-	return describeSlots(out, "traits.relationshipAttributes.", p.relationshipAttrs)
+	out = describeSlots(out, "traits.relationshipAttributes.", p.relationshipAttrs)
+	if p.relAttrsObject.present() {
+		out = append(out, fmt.Sprintf("traits.relationshipAttributes.* ← %q (an object: its keys, beside the attributes above)", p.relAttrsObject.column))
+	}
+	return out
 }
 
 // describeIDs lists where the identifiers come from.
