@@ -1,17 +1,19 @@
-package importer
+package parquet
 
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/groupimport/groupimport/importer/internal/lineio"
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -39,7 +41,7 @@ import (
 //     the row.
 //   - Text (STRING, ENUM, UTF8) must be valid UTF-8, else the row is
 //     rejected; bytes without a text annotation become base64 (standard
-//     alphabet, padded), but see parquet_binary.go for BYTE_ARRAY columns
+//     alphabet, padded), but see binary.go for BYTE_ARRAY columns
 //     (binary_as_string, and text when every value is).
 
 const maxSafeInt = 1<<53 - 1
@@ -55,86 +57,90 @@ const (
 // count days from the Julian epoch).
 const julianEpoch = 2440588
 
-// pqConvErr is why a value was rejected.
-type pqConvErr string
+// convErr is why a value was rejected: its row error's code and reason.
+type convErr struct{ code, reason string }
+
+// reject returns the convErr for a value rejected with code.
+func reject(code, format string, args ...any) *convErr {
+	return &convErr{code: code, reason: fmt.Sprintf(format, args...)}
+}
 
 // appendLeaf appends v, a non-null value of leaf l, as the raw bytes of a
 // record.Value and returns its kind; a non-empty reason rejects the row.
-func (d *pqDecoder) appendLeaf(dst []byte, l *pqLeaf, v *parquet.Value) ([]byte, record.Kind, pqConvErr) {
+func (d *pqDecoder) appendLeaf(dst []byte, l *pqLeaf, v *parquetgo.Value) ([]byte, record.Kind, *convErr) {
 	switch l.conv {
 	case convBool:
 		if v.Boolean() {
-			return append(dst, "true"...), record.Bool, ""
+			return append(dst, "true"...), record.Bool, nil
 		}
-		return append(dst, "false"...), record.Bool, ""
+		return append(dst, "false"...), record.Bool, nil
 	case convInt32:
-		return strconv.AppendInt(dst, int64(v.Int32()), 10), record.Number, ""
+		return strconv.AppendInt(dst, int64(v.Int32()), 10), record.Number, nil
 	case convUint32:
-		return strconv.AppendUint(dst, uint64(v.Uint32()), 10), record.Number, ""
+		return strconv.AppendUint(dst, uint64(v.Uint32()), 10), record.Number, nil
 	case convInt64:
 		x := v.Int64()
 		dst = strconv.AppendInt(dst, x, 10)
 		if x > maxSafeInt || x < -maxSafeInt {
-			return dst, record.String, ""
+			return dst, record.String, nil
 		}
-		return dst, record.Number, ""
+		return dst, record.Number, nil
 	case convUint64:
 		x := v.Uint64()
 		dst = strconv.AppendUint(dst, x, 10)
 		if x > maxSafeInt {
-			return dst, record.String, ""
+			return dst, record.String, nil
 		}
-		return dst, record.Number, ""
+		return dst, record.Number, nil
 	case convFloat:
 		f := float64(v.Float())
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return dst, record.Null, ""
+			return dst, record.Null, nil
 		}
-		return appendJSONFloat(dst, f, 32), record.Number, ""
+		return appendJSONFloat(dst, f, 32), record.Number, nil
 	case convDouble:
 		f := v.Double()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return dst, record.Null, ""
+			return dst, record.Null, nil
 		}
-		return appendJSONFloat(dst, f, 64), record.Number, ""
+		return appendJSONFloat(dst, f, 64), record.Number, nil
 	case convFloat16:
 		b := v.ByteArray()
 		if len(b) != 2 {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("a FLOAT16 value of %d bytes", len(b)))
+			return dst, record.Null, reject(record.CodeInvalidValue, "a FLOAT16 value of %d bytes", len(b))
 		}
 		h := binary.LittleEndian.Uint16(b)
 		f := float64(float16to32(h))
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return dst, record.Null, ""
+			return dst, record.Null, nil
 		}
-		return appendFloat16(dst, h, f), record.Number, ""
+		return appendFloat16(dst, h, f), record.Number, nil
 	case convString:
 		b := v.ByteArray()
 		if !utf8.Valid(b) {
-			off := invalidUTF8At(b)
-			return dst, record.Null, pqConvErr(fmt.Sprintf("invalid UTF-8 (byte 0x%02x at offset %d) in a text value", b[off], off))
+			return dst, record.Null, invalidText(l, b)
 		}
-		return append(dst, b...), record.String, ""
+		return append(dst, b...), record.String, nil
 	case convBinary:
 		b := v.ByteArray()
-		return base64.StdEncoding.AppendEncode(dst, b), record.String, ""
+		return base64.StdEncoding.AppendEncode(dst, b), record.String, nil
 	case convJSON:
 		return appendJSONLeaf(dst, v.ByteArray(), d.maxDepth)
 	case convUUID:
 		b := v.ByteArray()
 		if len(b) != 16 {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("a UUID of %d bytes", len(b)))
+			return dst, record.Null, reject(record.CodeInvalidValue, "a UUID of %d bytes", len(b))
 		}
-		return appendUUID(dst, b), record.String, ""
+		return appendUUID(dst, b), record.String, nil
 	case convDecimal:
 		return d.appendDecimal(dst, l, v)
 	case convDate:
 		days := int64(v.Int32())
 		ms := days * 86400000
 		if ms < minMillis || ms > maxMillis {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("the DATE %d days from 1970-01-01 is outside the years 0001-9999", days))
+			return dst, record.Null, reject(record.CodeValueOutOfRange, "the DATE %d days from 1970-01-01 is outside the years 0001-9999", days)
 		}
-		return appendISOMillis(dst, ms), record.Time, ""
+		return appendISOMillis(dst, ms), record.Time, nil
 	case convTime:
 		var x int64
 		if l.physical == format.Int32 {
@@ -143,10 +149,10 @@ func (d *pqDecoder) appendLeaf(dst []byte, l *pqLeaf, v *parquet.Value) ([]byte,
 			x = v.Int64()
 		}
 		if x < 0 || x > 86400*l.unit {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("the TIME value %d is outside 00:00-24:00", x))
+			return dst, record.Null, reject(record.CodeValueOutOfRange, "the TIME value %d is outside 00:00-24:00", x)
 		}
 		ms := floorDiv(x, l.unit/1000)
-		return appendTimeOfDay(dst, ms), record.String, ""
+		return appendTimeOfDay(dst, ms), record.String, nil
 	case convTimestamp:
 		x := v.Int64()
 		ms := x
@@ -154,31 +160,31 @@ func (d *pqDecoder) appendLeaf(dst []byte, l *pqLeaf, v *parquet.Value) ([]byte,
 			ms = floorDiv(x, l.unit/1000)
 		}
 		if ms < minMillis || ms > maxMillis {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("the timestamp %d (%s since 1970-01-01) is outside the years 0001-9999", x, unitName(l.unit)))
+			return dst, record.Null, reject(record.CodeValueOutOfRange, "the timestamp %d (%s since 1970-01-01) is outside the years 0001-9999", x, unitName(l.unit))
 		}
-		return appendISOMillis(dst, ms), record.Time, ""
+		return appendISOMillis(dst, ms), record.Time, nil
 	case convInt96:
 		b := v.ByteArray()
 		if len(b) != 12 {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("an INT96 value of %d bytes", len(b)))
+			return dst, record.Null, reject(record.CodeInvalidValue, "an INT96 value of %d bytes", len(b))
 		}
 		nanos := int64(binary.LittleEndian.Uint64(b[:8]))
 		day := int64(int32(binary.LittleEndian.Uint32(b[8:])))
 		ms := (day-julianEpoch)*86400000 + floorDiv(nanos, 1e6)
 		if ms < minMillis || ms > maxMillis {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("the INT96 timestamp (Julian day %d, %d ns into the day) is outside the years 0001-9999", day, nanos))
+			return dst, record.Null, reject(record.CodeValueOutOfRange, "the INT96 timestamp (Julian day %d, %d ns into the day) is outside the years 0001-9999", day, nanos)
 		}
-		return appendISOMillis(dst, ms), record.Time, ""
+		return appendISOMillis(dst, ms), record.Time, nil
 	case convInterval:
 		b := v.ByteArray()
 		if len(b) != 12 {
-			return dst, record.Null, pqConvErr(fmt.Sprintf("an INTERVAL of %d bytes", len(b)))
+			return dst, record.Null, reject(record.CodeInvalidValue, "an INTERVAL of %d bytes", len(b))
 		}
-		return appendInterval(dst, b), record.String, ""
+		return appendInterval(dst, b), record.String, nil
 	case convNull:
-		return dst, record.Null, ""
+		return dst, record.Null, nil
 	}
-	return dst, record.Null, pqConvErr(fmt.Sprintf("no conversion for %s", l.physical))
+	return dst, record.Null, reject(record.CodeInvalidValue, "no conversion for %s", l.physical)
 }
 
 func unitName(u int64) string {
@@ -386,7 +392,7 @@ func appendInterval(dst []byte, b []byte) []byte {
 }
 
 // appendDecimal appends a DECIMAL value as exact text with the leaf's scale.
-func (d *pqDecoder) appendDecimal(dst []byte, l *pqLeaf, v *parquet.Value) ([]byte, record.Kind, pqConvErr) {
+func (d *pqDecoder) appendDecimal(dst []byte, l *pqLeaf, v *parquetgo.Value) ([]byte, record.Kind, *convErr) {
 	start := len(dst)
 	switch l.physical {
 	case format.Int32:
@@ -406,7 +412,7 @@ func (d *pqDecoder) appendDecimal(dst []byte, l *pqLeaf, v *parquet.Value) ([]by
 			dst = appendScaled(dst, strconv.AppendInt(d.digits[:0], x, 10), l.scale)
 		default:
 			if len(b) > 4096 {
-				return dst, record.Null, pqConvErr(fmt.Sprintf("a DECIMAL of %d bytes", len(b)))
+				return dst, record.Null, reject(record.CodeInvalidValue, "a DECIMAL of %d bytes", len(b))
 			}
 			neg := b[0]&0x80 != 0
 			mag := b
@@ -433,9 +439,19 @@ func (d *pqDecoder) appendDecimal(dst []byte, l *pqLeaf, v *parquet.Value) ([]by
 		}
 	}
 	if significantDigits(dst[start:]) > 15 {
-		return dst, record.String, ""
+		return dst, record.String, nil
 	}
-	return dst, record.Number, ""
+	return dst, record.Number, nil
+}
+
+// invalidText is the error for b, a value of the text leaf l that is not
+// valid UTF-8.
+func invalidText(l *pqLeaf, b []byte) *convErr {
+	off := lineio.InvalidUTF8At(b)
+	if l.plainBinary {
+		return reject(record.CodeNotUTF8Binary, "invalid UTF-8 (byte 0x%02x at offset %d) in a byte column read as text (binary_as_string)", b[off], off)
+	}
+	return reject(record.CodeInvalidUTF8, "invalid UTF-8 (byte 0x%02x at offset %d) in a text value", b[off], off)
 }
 
 // appendScaled appends the integer text digits (optional '-') divided by
@@ -484,10 +500,10 @@ func significantDigits(s []byte) int {
 
 // appendJSONLeaf validates a JSON-annotated value. Objects and arrays are
 // kept (compacted) as JSON; a scalar becomes its own kind.
-func appendJSONLeaf(dst, b []byte, maxDepth int) ([]byte, record.Kind, pqConvErr) {
+func appendJSONLeaf(dst, b []byte, maxDepth int) ([]byte, record.Kind, *convErr) {
 	i := jsonx.SkipSpace(b, 0)
 	if i >= len(b) {
-		return dst, record.Null, "an empty JSON value"
+		return dst, record.Null, reject(record.CodeMalformedJSON, "an empty JSON value")
 	}
 	start := len(dst)
 	out, end, err := jsonx.AppendCompact(dst, b, i, maxDepth)
@@ -495,20 +511,24 @@ func appendJSONLeaf(dst, b []byte, maxDepth int) ([]byte, record.Kind, pqConvErr
 		err = fmt.Errorf("unexpected data after the value at offset %d", end)
 	}
 	if err != nil {
-		return dst[:start], record.Null, pqConvErr("invalid JSON: " + err.Error())
+		code := record.CodeMalformedJSON
+		if errors.Is(err, jsonx.ErrTooDeep) {
+			code = record.CodeTooDeep
+		}
+		return dst[:start], record.Null, &convErr{code: code, reason: "invalid JSON: " + err.Error()}
 	}
 	switch jsonx.KindOf(out[start]) {
 	case jsonx.Object, jsonx.Array:
-		return out, record.JSON, ""
+		return out, record.JSON, nil
 	case jsonx.String:
 		s := jsonx.Unquote(nil, out[start:])
-		return append(out[:start], s...), record.String, ""
+		return append(out[:start], s...), record.String, nil
 	case jsonx.Number:
-		return out, record.Number, ""
+		return out, record.Number, nil
 	case jsonx.True, jsonx.False:
-		return out, record.Bool, ""
+		return out, record.Bool, nil
 	}
-	return out[:start], record.Null, ""
+	return out[:start], record.Null, nil
 }
 
 // pqDecoder holds one decoding goroutine's scratch space.

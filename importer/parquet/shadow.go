@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"bytes"
@@ -95,13 +95,13 @@ func newShadow(ra io.ReaderAt, meta *format.FileMetaData, leaves []*pqLeaf, data
 		rgStart := at
 		for j := range rg.Columns {
 			if j >= len(leaves) {
-				return nil, fmt.Errorf("%w: row group %d has more column chunks than the schema has columns", ErrParquetCorrupt, g)
+				return nil, fmt.Errorf("%w: row group %d has more column chunks than the schema has columns", ErrCorrupt, g)
 			}
 			md := &rg.Columns[j].MetaData
 			key := shadowKey{g, j}
 			pages, err := scan.scan(md, rg.NumRows, leaves[j], true)
 			if err != nil {
-				return nil, &ParquetError{RowGroup: g, Column: joinPath(md.PathInSchema), Err: err}
+				return nil, &Error{RowGroup: g, Column: joinPath(md.PathInSchema), Err: err}
 			}
 			s.codec[key] = md.Codec
 			chunkStart := at
@@ -261,9 +261,9 @@ func (s *shadowFile) decompress(p *pqPage, codec format.CompressionCodec) ([]byt
 	want := int64(len(dst))
 	bad := func(got int64, err error) error {
 		if err != nil {
-			return fmt.Errorf("%w: the %s page at byte %d does not decompress: %v", ErrParquetCorrupt, codec, p.at, err)
+			return fmt.Errorf("%w: the %s page at byte %d does not decompress: %v", ErrCorrupt, codec, p.at, err)
 		}
-		return fmt.Errorf("%w: the %s page at byte %d decompresses to %d bytes, its header says %d", ErrParquetCorrupt, codec, p.at, got, want)
+		return fmt.Errorf("%w: the %s page at byte %d decompresses to %d bytes, its header says %d", ErrCorrupt, codec, p.at, got, want)
 	}
 	switch codec {
 	case format.Lz4Raw:

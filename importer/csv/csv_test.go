@@ -1,96 +1,16 @@
-package importer
+package csv
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/groupimport/groupimport/importer/internal/readertest"
 	"github.com/groupimport/groupimport/record"
 )
-
-// wantRow is what a test expects of one row. Values nil means the row is
-// rejected, and Err then says how: Line and Col and Column exactly, Reason
-// as a substring.
-type wantRow struct {
-	Line   int64
-	Values []string
-	Raw    string // compared when not empty
-	Err    *record.Error
-}
-
-func ok(line int64, vals ...string) wantRow { return wantRow{Line: line, Values: vals} }
-
-// rej is a row rejected because of a problem on its first line.
-func rej(line int64, col int, column, reason string) wantRow {
-	return wantRow{Line: line, Err: &record.Error{Col: col, Column: column, Reason: reason}}
-}
-
-func checkRows(t *testing.T, got []gotRow, want []wantRow) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%d rows, want %d: %v", len(got), len(want), got)
-	}
-	for i := 0; i < len(got) && i < len(want); i++ {
-		if g := got[i]; g.Num != int64(i+1) {
-			t.Errorf("row %d: Num %d", i+1, g.Num)
-		}
-		checkRow1(t, i, got[i], want[i])
-	}
-}
-
-// checkRow1 compares the i'th row (0-based).
-func checkRow1(t *testing.T, i int, g gotRow, w wantRow) {
-	t.Helper()
-	if g.Line != w.Line {
-		t.Errorf("row %d: line %d, want %d", i+1, g.Line, w.Line)
-	}
-	if w.Raw != "" && g.Raw != w.Raw {
-		t.Errorf("row %d: raw %q, want %q", i+1, g.Raw, w.Raw)
-	}
-	if w.Err == nil {
-		if g.Err != nil {
-			t.Errorf("row %d: rejected (%v), want %q", i+1, g.Err, w.Values)
-			return
-		}
-		if !reflect.DeepEqual(g.Values, w.Values) {
-			t.Errorf("row %d: values %q, want %q", i+1, g.Values, w.Values)
-		}
-		return
-	}
-	if g.Err == nil {
-		t.Errorf("row %d: values %q, want rejected (%s)", i+1, g.Values, w.Err.Reason)
-		return
-	}
-	if g.Err.Col != w.Err.Col || g.Err.Column != w.Err.Column || g.Err.Line != w.Err.Line ||
-		!strings.Contains(g.Err.Reason, w.Err.Reason) {
-		t.Errorf("row %d: error %+v, want %+v", i+1, *g.Err, *w.Err)
-	}
-}
-
-// wantFileErr checks that err is a *FileError for is at line and col.
-func wantFileErr(t *testing.T, err error, is error, file string, line int64, col int) {
-	t.Helper()
-	var fe *FileError
-	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T), want a *FileError", err, err)
-	}
-	if is != nil && !errors.Is(err, is) {
-		t.Errorf("error %v does not wrap %v", err, is)
-	}
-	if file != "" && fe.File != file {
-		t.Errorf("error names file %q, want %q", fe.File, file)
-	}
-	if fe.Line != line || fe.Col != col {
-		t.Errorf("error %v at line %d col %d, want line %d col %d", err, fe.Line, fe.Col, line, col)
-	}
-	if !strings.Contains(err.Error(), fe.File) {
-		t.Errorf("error text %q does not name the file", err.Error())
-	}
-}
 
 type csvCase struct {
 	name    string
@@ -201,12 +121,12 @@ var csvCases = []csvCase{
 func TestCSV(t *testing.T) {
 	for _, tc := range csvCases {
 		t.Run(tc.name, func(t *testing.T) {
-			cols, rows, err := readMem(CSV, []byte(tc.in), tc.opts, 0, 0, 1000)
+			cols, rows, err := readMem([]byte(tc.in), tc.opts, 0, 0, 1000)
 			if tc.err != nil {
 				if err == nil {
 					t.Fatalf("no error, want %v", tc.err)
 				}
-				wantFileErr(t, err, tc.err, "mem.csv", tc.errLine, tc.errCol)
+				wantParseErr(t, err, tc.err, tc.errLine, tc.errCol)
 			} else if err != nil {
 				t.Fatalf("error %v", err)
 			}
@@ -233,7 +153,7 @@ func TestCSVSplitBatches(t *testing.T) {
 			if len(tc.in) > 10000 {
 				bufs, chunks = []int{1, 777, 64 << 10}, []int{0, 4093}
 			}
-			if d := splitReads(CSV, []byte(tc.in), tc.opts, bufs, chunks, []int{1, 2, 1000}); d != "" {
+			if d := splitReads([]byte(tc.in), tc.opts, bufs, chunks, []int{1, 2, 1000}); d != "" {
 				t.Error(d)
 			}
 		})
@@ -244,7 +164,7 @@ func TestCSVSplitEveryOffset(t *testing.T) {
 	// One input with every awkward feature, read with the first fill
 	// ending at every offset.
 	in := "\xef\xbb\xbfid;name;note\r\n\r\n1;\"a;b\";\"x\r\ny\"\r\n2;5\" tv;\"\"\"q\"\"\"\r3;\"bad\"x;z\n\n4;é;\"\"\n5;6\n7;8;9"
-	cols, rows, err := readMem(CSV, []byte(in), Options{}, 0, 0, 1000)
+	cols, rows, err := readMem([]byte(in), Options{}, 0, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,14 +180,12 @@ func TestCSVSplitEveryOffset(t *testing.T) {
 		ok(10, "7", "8", "9"),
 	})
 	for first := 1; first <= len(in); first++ {
-		src := memSource("mem.csv", CSV, []byte(in), 0)
-		src.counter.r = &twoPartReader{data: []byte(in), first: first}
-		r, err := newCSVReaderSize(src, Options{}.withDefaults(), 1<<20)
+		r, err := newReaderSize(&twoPartReader{data: []byte(in), first: first}, Options{}, 1<<20)
 		if err != nil {
 			t.Fatalf("first read %d: %v", first, err)
 		}
-		got, err := drain(r, 2)
-		if d := sameRead(cols, rows, nil, r.Columns(), got, err); d != "" {
+		got, err := readertest.Drain(r, 2, true, isParseErr)
+		if d := readertest.SameRead(cols, rows, nil, r.Columns(), got, err); d != "" {
 			t.Fatalf("first read of %d bytes: %s", first, d)
 		}
 	}
@@ -292,78 +210,6 @@ func (r *twoPartReader) Read(p []byte) (int, error) {
 	r.data = r.data[k:]
 	r.n++
 	return k, nil
-}
-
-// TestCSVEncodings reads files through Open: transcoding from a named
-// encoding, UTF-16 recognised by its byte-order mark.
-func TestCSVEncodings(t *testing.T) {
-	utf16le := func(s string) []byte {
-		out := []byte{0xff, 0xfe}
-		for _, r := range s {
-			if r > 0xffff {
-				r -= 0x10000
-				hi, lo := 0xd800+(r>>10), 0xdc00+(r&0x3ff)
-				out = append(out, byte(hi), byte(hi>>8), byte(lo), byte(lo>>8))
-				continue
-			}
-			out = append(out, byte(r), byte(r>>8))
-		}
-		return out
-	}
-	utf16be := func(s string) []byte {
-		le := utf16le(s)
-		for i := 0; i+1 < len(le); i += 2 {
-			le[i], le[i+1] = le[i+1], le[i]
-		}
-		return le
-	}
-	cases := []struct {
-		name, file string
-		data       []byte
-		enc        string
-		cols       []string
-		rows       []wantRow
-	}{
-		{"latin1", "l.csv", []byte("name,city\nCaf\xe9,M\xfcnchen\n"), "latin1",
-			[]string{"name", "city"}, []wantRow{ok(2, "Café", "München")}},
-		{"windows-1252", "w.csv", []byte("name;price\n\x93Quote\x94;\x80 5\n"), "windows-1252",
-			[]string{"name", "price"}, []wantRow{ok(2, "\u201cQuote\u201d", "€ 5")}},
-		{"iso-8859-15", "i.csv", []byte("a\n\xa4\n"), "ISO-8859-15",
-			[]string{"a"}, []wantRow{ok(2, "€")}},
-		{"latin1 header", "h.csv", []byte("r\xe9gion,n\n\xeele,1\n"), "latin1",
-			[]string{"région", "n"}, []wantRow{ok(2, "île", "1")}},
-		{"UTF-16LE with BOM", "u.csv", utf16le("id,name\r\n1,\"Zoë\r\n😀\"\r\n"), "",
-			[]string{"id", "name"}, []wantRow{ok(2, "1", "Zoë\r\n😀")}},
-		{"UTF-16BE with BOM", "b.csv", utf16be("id\tname\n1\tÅsa\n"), "",
-			[]string{"id", "name"}, []wantRow{ok(2, "1", "Åsa")}},
-		{"UTF-16 BOM wins over a named encoding", "x.csv", utf16le("a,b\n1,ü\n"), "latin1",
-			[]string{"a", "b"}, []wantRow{ok(2, "1", "ü")}},
-		{"utf-8 named", "n.csv", []byte("a,b\n1,ü\n"), "UTF-8",
-			[]string{"a", "b"}, []wantRow{ok(2, "1", "ü")}},
-		{"latin1 not named: rejected", "r.csv", []byte("a,b\n1,\xfc\n2,3\n"), "",
-			[]string{"a", "b"}, []wantRow{rej(2, 3, "b", "invalid UTF-8 (byte 0xfc)"), ok(3, "2", "3")}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, tc.file, tc.data)
-			cols, rows, err := readFile(p, Options{Encoding: tc.enc}, 100)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(cols, tc.cols) {
-				t.Errorf("columns %q, want %q", cols, tc.cols)
-			}
-			checkRows(t, rows, tc.rows)
-		})
-	}
-	t.Run("unknown encoding", func(t *testing.T) {
-		p := writeFile(t, "a.csv", []byte("a\n1\n"))
-		_, _, err := readFile(p, Options{Encoding: "klingon"}, 100)
-		var fe *FileError
-		if !errors.As(err, &fe) || fe.File != p || !strings.Contains(err.Error(), "klingon") {
-			t.Fatalf("error %v", err)
-		}
-	})
 }
 
 // TestCSVRawAndPositions checks Raw, Num and Line on a larger input and
@@ -394,7 +240,7 @@ func TestCSVRawAndPositions(t *testing.T) {
 		}
 	}
 	for _, bufSize := range []int{0, 100, 4096} {
-		_, rows, err := readMem(CSV, in.Bytes(), Options{}, bufSize, 0, 256)
+		_, rows, err := readMem(in.Bytes(), Options{}, bufSize, 0, 256)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +249,7 @@ func TestCSVRawAndPositions(t *testing.T) {
 			if g.Err != nil {
 				continue
 			}
-			_, again, err := readMem(CSV, []byte("id,text\n"+g.Raw+"\n"), Options{}, 0, 0, 10)
+			_, again, err := readMem([]byte("id,text\n"+g.Raw+"\n"), Options{}, 0, 0, 10)
 			if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0].Values, g.Values) {
 				t.Fatalf("row %d: raw %q reads back as %v, %v", g.Num, g.Raw, again, err)
 			}
@@ -419,8 +265,7 @@ func TestCSVComma(t *testing.T) {
 		{"a,b", ','}, {"a;b", ';'}, {"a\tb", '\t'}, {"a|b", '|'}, {"a", ','},
 		{"a;b;c,d", ';'}, {"\"a,b,c\";d", ';'}, {"\n\na|b", '|'},
 	} {
-		src := memSource("m.csv", CSV, []byte(tc.in), 0)
-		r, err := newCSVReader(src, Options{}.withDefaults())
+		r, err := NewReader(strings.NewReader(tc.in), Options{})
 		if err != nil {
 			t.Fatalf("%q: %v", tc.in, err)
 		}
@@ -429,8 +274,7 @@ func TestCSVComma(t *testing.T) {
 		}
 	}
 	for _, c := range []byte{'"', '\n', '\r'} {
-		src := memSource("m.csv", CSV, []byte("a,b\n"), 0)
-		if _, err := newCSVReader(src, Options{Comma: c}.withDefaults()); err == nil {
+		if _, err := NewReader(strings.NewReader("a,b\n"), Options{Comma: c}); err == nil {
 			t.Errorf("delimiter %q accepted", c)
 		}
 	}

@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"encoding/binary"
@@ -29,16 +29,16 @@ import (
 //   - every compressed page body: the size its codec will produce, read from
 //     the codec's own header (snappy, zstd), against the limit. Pages in
 //     gzip, brotli and LZ4 are not given to parquet-go compressed at all: it
-//     loses their data without an error in some cases, see parquet_shadow.go.
+//     loses their data without an error in some cases, see shadow.go.
 
-// ErrParquetLimit is wrapped by errors for a file whose pages or rows exceed
+// ErrLimit is wrapped by errors for a file whose pages or rows exceed
 // the reader's limits (a decompression bomb, or a file that needs raising
 // a limit).
-var ErrParquetLimit = errors.New("over the limit")
+var ErrLimit = errors.New("over the limit")
 
-// ErrParquetCorrupt is wrapped by errors for a file whose structure does
+// ErrCorrupt is wrapped by errors for a file whose structure does
 // not add up.
-var ErrParquetCorrupt = errors.New("corrupt Parquet file")
+var ErrCorrupt = errors.New("corrupt Parquet file")
 
 // pqLimits bound what one file may make the reader allocate.
 type pqLimits struct {
@@ -47,15 +47,11 @@ type pqLimits struct {
 	pageValues  int64 // values (and levels) of one page
 }
 
-func defaultPQLimits() pqLimits {
-	return pqLimits{footerBytes: 256 << 20, pageBytes: 256 << 20, pageValues: 32 << 20}
-}
-
 // checkFooter validates the end of the file and the footer's encoding. It
 // returns the footer and the offset where it starts.
 func checkFooter(ra io.ReaderAt, size int64, lim pqLimits) ([]byte, int64, error) {
 	if size < 12 {
-		return nil, 0, fmt.Errorf("%w: the file is %d bytes, too short to be Parquet (truncated?)", ErrParquetCorrupt, size)
+		return nil, 0, fmt.Errorf("%w: the file is %d bytes, too short to be Parquet (truncated?)", ErrCorrupt, size)
 	}
 	var tail [8]byte
 	if _, err := ra.ReadAt(tail[:], size-8); err != nil {
@@ -66,14 +62,14 @@ func checkFooter(ra io.ReaderAt, size int64, lim pqLimits) ([]byte, int64, error
 	case "PARE":
 		return nil, 0, fmt.Errorf("the file is encrypted (Parquet modular encryption with an encrypted footer); decrypt it first")
 	default:
-		return nil, 0, fmt.Errorf("%w: the file does not end with the Parquet magic bytes: it is truncated or not Parquet", ErrParquetCorrupt)
+		return nil, 0, fmt.Errorf("%w: the file does not end with the Parquet magic bytes: it is truncated or not Parquet", ErrCorrupt)
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if n == 0 || n > size-12 {
-		return nil, 0, fmt.Errorf("%w: the footer claims %d bytes but the file has %d: it is truncated", ErrParquetCorrupt, n, size)
+		return nil, 0, fmt.Errorf("%w: the footer claims %d bytes but the file has %d: it is truncated", ErrCorrupt, n, size)
 	}
 	if n > lim.footerBytes {
-		return nil, 0, fmt.Errorf("%w: the footer is %d bytes, more than the %d-byte limit", ErrParquetLimit, n, lim.footerBytes)
+		return nil, 0, fmt.Errorf("%w: the footer is %d bytes, more than the %d-byte limit", ErrLimit, n, lim.footerBytes)
 	}
 	footer := make([]byte, n)
 	if _, err := ra.ReadAt(footer, size-8-n); err != nil {
@@ -81,7 +77,7 @@ func checkFooter(ra io.ReaderAt, size int64, lim pqLimits) ([]byte, int64, error
 	}
 	w := thriftWalker{b: footer}
 	if err := w.structure(); err != nil {
-		return nil, 0, fmt.Errorf("%w: the footer is not valid metadata (is the file truncated or damaged?): %v", ErrParquetCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: the footer is not valid metadata (is the file truncated or damaged?): %v", ErrCorrupt, err)
 	}
 	return footer, size - 8 - n, nil
 }
@@ -240,7 +236,7 @@ type pqPage struct {
 
 // scan checks the pages of the column chunk of leaf l and returns them.
 // rgRows is the row group's row count. With shadow, the pages will be
-// decompressed here (parquet_shadow.go), not by parquet-go: their bodies
+// decompressed here (shadow.go), not by parquet-go: their bodies
 // are not looked at.
 func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, shadow bool) ([]pqPage, error) {
 	flat := l.maxRep == 0
@@ -253,13 +249,13 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, 
 		return nil, nil
 	}
 	if start < 4 || md.TotalCompressedSize < 0 || end > s.dataEnd || end < start {
-		return nil, fmt.Errorf("%w: the column chunk lies at bytes %d-%d, outside the data of the file (%d bytes)", ErrParquetCorrupt, start, end, s.dataEnd)
+		return nil, fmt.Errorf("%w: the column chunk lies at bytes %d-%d, outside the data of the file (%d bytes)", ErrCorrupt, start, end, s.dataEnd)
 	}
 	if md.NumValues < 0 || flat && md.NumValues != rgRows {
-		return nil, fmt.Errorf("%w: the column chunk holds %d values but the row group has %d rows", ErrParquetCorrupt, md.NumValues, rgRows)
+		return nil, fmt.Errorf("%w: the column chunk holds %d values but the row group has %d rows", ErrCorrupt, md.NumValues, rgRows)
 	}
 	if md.NumValues < rgRows {
-		return nil, fmt.Errorf("%w: the column chunk holds %d values, fewer than the row group's %d rows", ErrParquetCorrupt, md.NumValues, rgRows)
+		return nil, fmt.Errorf("%w: the column chunk holds %d values, fewer than the row group's %d rows", ErrCorrupt, md.NumValues, rgRows)
 	}
 	var pages []pqPage
 	var values, rows int64
@@ -272,10 +268,10 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, 
 		bodyAt := pos + int64(hlen)
 		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
 		if comp < 0 || uncomp < 0 || bodyAt+comp > end {
-			return nil, fmt.Errorf("%w: page %d (byte %d) declares %d bytes, beyond the end of its column chunk", ErrParquetCorrupt, page, pos, comp)
+			return nil, fmt.Errorf("%w: page %d (byte %d) declares %d bytes, beyond the end of its column chunk", ErrCorrupt, page, pos, comp)
 		}
 		if uncomp > s.lim.pageBytes || comp > s.lim.pageBytes {
-			return nil, fmt.Errorf("%w: page %d (byte %d) decompresses to %d bytes, more than the %d-byte page limit", ErrParquetLimit, page, pos, max(uncomp, comp), s.lim.pageBytes)
+			return nil, fmt.Errorf("%w: page %d (byte %d) decompresses to %d bytes, more than the %d-byte page limit", ErrLimit, page, pos, max(uncomp, comp), s.lim.pageBytes)
 		}
 		var nvalues int64
 		levels := int64(0) // v2: uncompressed level bytes before the values
@@ -283,40 +279,40 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, 
 		switch h.Type {
 		case format.DataPage:
 			if !h.DataPageHeader.Valid {
-				return nil, fmt.Errorf("%w: page %d has no data page header", ErrParquetCorrupt, page)
+				return nil, fmt.Errorf("%w: page %d has no data page header", ErrCorrupt, page)
 			}
 			nvalues = int64(h.DataPageHeader.V.NumValues)
 			allV2 = false
 		case format.DataPageV2:
 			if !h.DataPageHeaderV2.Valid {
-				return nil, fmt.Errorf("%w: page %d has no data page header", ErrParquetCorrupt, page)
+				return nil, fmt.Errorf("%w: page %d has no data page header", ErrCorrupt, page)
 			}
 			v2 := &h.DataPageHeaderV2.V
 			nvalues = int64(v2.NumValues)
 			if v2.NumRows < 0 || v2.NumNulls < 0 || v2.NumNulls > v2.NumValues || v2.DefinitionLevelsByteLength < 0 || v2.RepetitionLevelsByteLength < 0 {
-				return nil, fmt.Errorf("%w: page %d has negative or inconsistent counts", ErrParquetCorrupt, page)
+				return nil, fmt.Errorf("%w: page %d has negative or inconsistent counts", ErrCorrupt, page)
 			}
 			rows += int64(v2.NumRows)
 			levels = int64(v2.DefinitionLevelsByteLength) + int64(v2.RepetitionLevelsByteLength)
 			if levels > comp || levels > uncomp {
-				return nil, fmt.Errorf("%w: page %d: its levels (%d bytes) do not fit in the page", ErrParquetCorrupt, page, levels)
+				return nil, fmt.Errorf("%w: page %d: its levels (%d bytes) do not fit in the page", ErrCorrupt, page, levels)
 			}
 			if v2.IsCompressed.Valid && !v2.IsCompressed.V {
 				compressed = false
 			}
 		case format.DictionaryPage:
 			if !h.DictionaryPageHeader.Valid {
-				return nil, fmt.Errorf("%w: page %d has no dictionary page header", ErrParquetCorrupt, page)
+				return nil, fmt.Errorf("%w: page %d has no dictionary page header", ErrCorrupt, page)
 			}
 			if n := int64(h.DictionaryPageHeader.V.NumValues); n < 0 || n > s.lim.pageValues {
-				return nil, fmt.Errorf("%w: the dictionary page declares %d values", ErrParquetLimit, n)
+				return nil, fmt.Errorf("%w: the dictionary page declares %d values", ErrLimit, n)
 			}
 		case format.IndexPage:
 		default:
-			return nil, fmt.Errorf("%w: page %d has an unknown page type %d", ErrParquetCorrupt, page, h.Type)
+			return nil, fmt.Errorf("%w: page %d has an unknown page type %d", ErrCorrupt, page, h.Type)
 		}
 		if nvalues < 0 || nvalues > s.lim.pageValues {
-			return nil, fmt.Errorf("%w: page %d declares %d values (limit %d)", ErrParquetLimit, page, nvalues, s.lim.pageValues)
+			return nil, fmt.Errorf("%w: page %d declares %d values (limit %d)", ErrLimit, page, nvalues, s.lim.pageValues)
 		}
 		values += nvalues
 		compressed = compressed && md.Codec != format.Uncompressed
@@ -329,19 +325,19 @@ func (s *chunkScanner) scan(md *format.ColumnMetaData, rgRows int64, l *pqLeaf, 
 			}
 		}
 		if !compressed && comp != uncomp {
-			return nil, fmt.Errorf("%w: page %d (byte %d) is not compressed but declares %d bytes stored and %d bytes decompressed", ErrParquetCorrupt, page, pos, comp, uncomp)
+			return nil, fmt.Errorf("%w: page %d (byte %d) is not compressed but declares %d bytes stored and %d bytes decompressed", ErrCorrupt, page, pos, comp, uncomp)
 		}
 		pages = append(pages, pqPage{at: pos, hdr: h, bodyAt: bodyAt, comp: comp, uncomp: uncomp, levels: levels, compressed: compressed})
 		pos = bodyAt + comp
 	}
 	if values != md.NumValues {
-		return nil, fmt.Errorf("%w: the column chunk's metadata says %d values but its pages hold %d", ErrParquetCorrupt, md.NumValues, values)
+		return nil, fmt.Errorf("%w: the column chunk's metadata says %d values but its pages hold %d", ErrCorrupt, md.NumValues, values)
 	}
 	if l.maxDef == 0 && md.Statistics.NullCount > 0 {
-		return nil, fmt.Errorf("%w: the column is REQUIRED but its statistics count %d nulls", ErrParquetCorrupt, md.Statistics.NullCount)
+		return nil, fmt.Errorf("%w: the column is REQUIRED but its statistics count %d nulls", ErrCorrupt, md.Statistics.NullCount)
 	}
 	if allV2 && page > 0 && rows != rgRows {
-		return nil, fmt.Errorf("%w: the pages hold %d rows but the row group has %d", ErrParquetCorrupt, rows, rgRows)
+		return nil, fmt.Errorf("%w: the pages hold %d rows but the row group has %d", ErrCorrupt, rows, rgRows)
 	}
 	return pages, nil
 }
@@ -365,11 +361,11 @@ func (s *chunkScanner) header(pos, end int64) (*format.PageHeader, int, error) {
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: the page header does not decode: %v", ErrParquetCorrupt, err)
+			return nil, 0, fmt.Errorf("%w: the page header does not decode: %v", ErrCorrupt, err)
 		}
 		h := new(format.PageHeader)
 		if err := thrift.NewDecoder(s.protocol.NewReaderFromBytes(b[:w.i])).Decode(h); err != nil {
-			return nil, 0, fmt.Errorf("%w: the page header does not decode: %v", ErrParquetCorrupt, err)
+			return nil, 0, fmt.Errorf("%w: the page header does not decode: %v", ErrCorrupt, err)
 		}
 		return h, w.i, nil
 	}
@@ -377,7 +373,7 @@ func (s *chunkScanner) header(pos, end int64) (*format.PageHeader, int, error) {
 
 // checkBody bounds what decompressing the compressed bytes at [at, at+n)
 // produces, for the codecs parquet-go decompresses itself (the others go
-// through the shadow file, see parquet_shadow.go).
+// through the shadow file, see shadow.go).
 func (s *chunkScanner) checkBody(codec format.CompressionCodec, at, n int64) error {
 	limit := s.lim.pageBytes
 	switch codec {
@@ -389,10 +385,10 @@ func (s *chunkScanner) checkBody(codec format.CompressionCodec, at, n int64) err
 		}
 		size, m := binary.Uvarint(head[:k])
 		if m <= 0 {
-			return fmt.Errorf("%w: a snappy page without a valid length", ErrParquetCorrupt)
+			return fmt.Errorf("%w: a snappy page without a valid length", ErrCorrupt)
 		}
 		if size > uint64(limit) {
-			return fmt.Errorf("%w: a snappy page decompresses to %d bytes, more than the %d-byte page limit", ErrParquetLimit, size, limit)
+			return fmt.Errorf("%w: a snappy page decompresses to %d bytes, more than the %d-byte page limit", ErrLimit, size, limit)
 		}
 		return nil
 	case format.Zstd:
@@ -408,7 +404,7 @@ func (s *chunkScanner) checkBody(codec format.CompressionCodec, at, n int64) err
 			return err
 		}
 		if bound > limit {
-			return fmt.Errorf("%w: a zstd page may decompress to %d bytes, more than the %d-byte page limit", ErrParquetLimit, bound, limit)
+			return fmt.Errorf("%w: a zstd page may decompress to %d bytes, more than the %d-byte page limit", ErrLimit, bound, limit)
 		}
 		return nil
 	}
@@ -420,7 +416,7 @@ func (s *chunkScanner) checkBody(codec format.CompressionCodec, at, n int64) err
 func zstdBound(b []byte, limit int64) (int64, error) {
 	var total int64
 	bad := func(what string) (int64, error) {
-		return 0, fmt.Errorf("%w: a zstd page: %s", ErrParquetCorrupt, what)
+		return 0, fmt.Errorf("%w: a zstd page: %s", ErrCorrupt, what)
 	}
 	for i := 0; i < len(b); {
 		if len(b)-i < 4 {
@@ -476,7 +472,7 @@ func zstdBound(b []byte, limit int64) (int64, error) {
 				fcs = binary.LittleEndian.Uint64(b[i:])
 			}
 			if fcs > uint64(limit) {
-				return 0, fmt.Errorf("%w: a zstd page declares %d decompressed bytes, more than the %d-byte page limit", ErrParquetLimit, fcs, limit)
+				return 0, fmt.Errorf("%w: a zstd page declares %d decompressed bytes, more than the %d-byte page limit", ErrLimit, fcs, limit)
 			}
 		}
 		i += fcsLen

@@ -1,4 +1,4 @@
-package importer
+package ndjson
 
 import (
 	"io"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/groupimport/groupimport/importer/internal/readertest"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -208,7 +209,7 @@ func checkNDJSONRows(t *testing.T, got []gotRow, want []any) {
 		g := got[i]
 		switch w := want[i].(type) {
 		case wantRow:
-			checkRow1(t, i, g, w)
+			readertest.CheckRow1(t, i, g, w)
 		case nrow:
 			if g.Err != nil {
 				t.Errorf("row %d: rejected: %v", i+1, g.Err)
@@ -229,12 +230,12 @@ func checkNDJSONRows(t *testing.T, got []gotRow, want []any) {
 func TestNDJSON(t *testing.T) {
 	for _, tc := range ndjsonCases {
 		t.Run(tc.name, func(t *testing.T) {
-			cols, rows, err := readMem(NDJSON, []byte(tc.in), tc.opts, 0, 0, 1000)
+			cols, rows, err := readMem([]byte(tc.in), tc.opts, 0, 0, 1000)
 			if tc.err != nil {
 				if err == nil {
 					t.Fatalf("no error, want %v", tc.err)
 				}
-				wantFileErr(t, err, tc.err, "mem.ndjson", tc.errLine, 0)
+				wantParseErr(t, err, tc.err, tc.errLine)
 			} else if err != nil {
 				t.Fatalf("error %v", err)
 			}
@@ -253,7 +254,7 @@ func TestNDJSONSplitBatches(t *testing.T) {
 			if len(tc.in) > 10000 {
 				bufs, chunks = []int{1, 777, 64 << 10}, []int{0, 4093}
 			}
-			if d := splitReads(NDJSON, []byte(tc.in), tc.opts, bufs, chunks, []int{1, 2, 1000}); d != "" {
+			if d := splitReads([]byte(tc.in), tc.opts, bufs, chunks, []int{1, 2, 1000}); d != "" {
 				t.Error(d)
 			}
 		})
@@ -264,8 +265,7 @@ func TestNDJSONSplitBatches(t *testing.T) {
 // *Schema, and rows with other keys do not.
 func TestNDJSONSchemaShared(t *testing.T) {
 	in := `{"a":1,"b":2}` + "\n" + `{"b":1,"a":2}` + "\n" + `{"a":3,"b":4}` + "\n" + `{"a":5}` + "\n" + `{"b":1,"a":2}` + "\n"
-	src := memSource("m.ndjson", NDJSON, []byte(in), 0)
-	r, err := newNDJSONReader(src, Options{}.withDefaults())
+	r, err := NewReader(strings.NewReader(in), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"maps"
 	"unicode/utf8"
 
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 )
 
 // Byte columns without a text annotation. Old Impala and Hive exports
@@ -40,7 +40,7 @@ func (s *pqSchema) binaryText(asString bool) {
 // decideBinaryText reads the undecided byte columns that are decoded and
 // makes those whose values are all UTF-8 text. It runs before the
 // decoding goroutines start.
-func (r *parquetReader) decideBinaryText() {
+func (r *Reader) decideBinaryText() {
 	for j, l := range r.sch.leaves {
 		if !l.autoText || !r.wantLeaf[j] {
 			continue
@@ -56,14 +56,14 @@ func (r *parquetReader) decideBinaryText() {
 // allUTF8 reports whether every value of leaf j looks like text, and
 // whether it has any value. A column that cannot be read is not text (its
 // decoding reports why).
-func (r *parquetReader) allUTF8(j int) (text, any bool) {
+func (r *Reader) allUTF8(j int) (text, any bool) {
 	defer func() {
 		if recover() != nil {
 			text = false
 		}
 	}()
-	scan := &chunkScanner{ra: r.src.file, dataEnd: r.dataEnd, lim: r.lim}
-	buf := make([]parquet.Value, 256)
+	scan := &chunkScanner{ra: r.ra, dataEnd: r.dataEnd, lim: r.lim}
+	buf := make([]parquetgo.Value, 256)
 	l := r.sch.leaves[j]
 	for g := range r.meta.RowGroups {
 		rg := &r.meta.RowGroups[g]
@@ -85,7 +85,7 @@ func (r *parquetReader) allUTF8(j int) (text, any bool) {
 
 // readPagesUTF8 reads pages to the end: false at the first value that is
 // not UTF-8, or an error.
-func readPagesUTF8(pages parquet.Pages, buf []parquet.Value, any *bool) bool {
+func readPagesUTF8(pages parquetgo.Pages, buf []parquetgo.Value, any *bool) bool {
 	for {
 		p, err := pages.ReadPage()
 		if err == io.EOF {
@@ -95,14 +95,14 @@ func readPagesUTF8(pages parquet.Pages, buf []parquet.Value, any *bool) bool {
 			return false
 		}
 		ok := pageUTF8(p, buf, any)
-		parquet.Release(p)
+		parquetgo.Release(p)
 		if !ok {
 			return false
 		}
 	}
 }
 
-func pageUTF8(p parquet.Page, buf []parquet.Value, any *bool) bool {
+func pageUTF8(p parquetgo.Page, buf []parquetgo.Value, any *bool) bool {
 	if p.NumValues() > p.NumNulls() {
 		*any = true
 	}
@@ -145,7 +145,7 @@ func looksLikeText(b []byte) bool {
 }
 
 // addWarning counts a warning about the file.
-func (r *parquetReader) addWarning(msg string, n int64) {
+func (r *Reader) addWarning(msg string, n int64) {
 	r.warnMu.Lock()
 	defer r.warnMu.Unlock()
 	if r.warns == nil {
@@ -155,7 +155,7 @@ func (r *parquetReader) addWarning(msg string, n int64) {
 }
 
 // takeWarnings moves a decoding goroutine's warnings to the reader.
-func (r *parquetReader) takeWarnings(d *pqDecoder) {
+func (r *Reader) takeWarnings(d *pqDecoder) {
 	for msg, n := range d.warns {
 		r.addWarning(msg, n)
 	}
@@ -164,7 +164,7 @@ func (r *parquetReader) takeWarnings(d *pqDecoder) {
 
 // Warnings implements Warner: the columns read as text without saying so,
 // the map entries dropped for a repeated key.
-func (r *parquetReader) Warnings() map[string]int64 {
+func (r *Reader) Warnings() map[string]int64 {
 	r.warnMu.Lock()
 	defer r.warnMu.Unlock()
 	return maps.Clone(r.warns)

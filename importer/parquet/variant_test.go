@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"encoding/binary"
@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/internal/variant"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 	pqvariant "github.com/parquet-go/parquet-go/variant"
 )
@@ -67,13 +67,13 @@ func TestParquetVariantShreddedCases(t *testing.T) {
 		file string
 		rows int
 	}{{"004", 1}, {"045", 4}, {"134", 1}} {
-		path := filepath.Join("testdata", "parquet", "shredded_variant_case-"+c.file+".parquet")
+		path := filepath.Join("testdata", "shredded_variant_case-"+c.file+".parquet")
 		res := pqRead(t, path, Options{}, 100)
 		if res.err != nil || len(res.rows) != c.rows {
 			t.Fatalf("case %s: %d rows, error %v", c.file, len(res.rows), res.err)
 		}
 		for i := range res.rows {
-			want := goldenVariant(t, filepath.Join("testdata", "parquet", fmt.Sprintf("shredded_variant_case-%s_row-%d.variant.bin", c.file, i)))
+			want := goldenVariant(t, filepath.Join("testdata", fmt.Sprintf("shredded_variant_case-%s_row-%d.variant.bin", c.file, i)))
 			if got := pqJSON(res.rows[i][1]); got != want || res.errs[i] != "" {
 				t.Errorf("case %s row %d: %s %s, want %s", c.file, i, got, res.errs[i], want)
 			} else {
@@ -83,7 +83,7 @@ func TestParquetVariantShreddedCases(t *testing.T) {
 	}
 	// Case 042 holds a value and a typed_value for a number: invalid, and
 	// only that row is rejected.
-	res := pqRead(t, filepath.Join("testdata", "parquet", "shredded_variant_case-042.parquet"), Options{}, 100)
+	res := pqRead(t, filepath.Join("testdata", "shredded_variant_case-042.parquet"), Options{}, 100)
 	if res.err != nil || len(res.rows) != 1 || !strings.Contains(res.errs[0], `column "var": a VARIANT has both a value and a typed_value`) {
 		t.Fatalf("case 042: %v %v %v", res.rows, res.errs, res.err)
 	}
@@ -124,40 +124,40 @@ func dec16(x int64) [16]byte {
 var variantPrimitives = []struct {
 	name  string
 	build func(b *pqvariant.Builder)
-	node  parquet.Node
-	typed parquet.Value
+	node  parquetgo.Node
+	typed parquetgo.Value
 	want  string
 }{
-	{"null", func(b *pqvariant.Builder) { b.Null() }, nil, parquet.Value{}, "null"},
-	{"true", func(b *pqvariant.Builder) { b.Bool(true) }, parquet.Leaf(parquet.BooleanType), parquet.BooleanValue(true), "boolean:true"},
-	{"false", func(b *pqvariant.Builder) { b.Bool(false) }, parquet.Leaf(parquet.BooleanType), parquet.BooleanValue(false), "boolean:false"},
-	{"int8", func(b *pqvariant.Builder) { b.Int8(-7) }, parquet.Int(8), parquet.Int32Value(-7), "number:-7"},
-	{"int16", func(b *pqvariant.Builder) { b.Int16(-300) }, parquet.Int(16), parquet.Int32Value(-300), "number:-300"},
-	{"int32", func(b *pqvariant.Builder) { b.Int32(70000) }, parquet.Int(32), parquet.Int32Value(70000), "number:70000"},
-	{"int64", func(b *pqvariant.Builder) { b.Int64(-(1 << 60)) }, parquet.Int(64), parquet.Int64Value(-(1 << 60)), "string:-1152921504606846976"},
-	{"float", func(b *pqvariant.Builder) { b.Float(0.1) }, parquet.Leaf(parquet.FloatType), parquet.FloatValue(0.1), "number:0.1"},
-	{"double", func(b *pqvariant.Builder) { b.Double(1e-7) }, parquet.Leaf(parquet.DoubleType), parquet.DoubleValue(1e-7), "number:1e-7"},
-	{"decimal4", func(b *pqvariant.Builder) { b.Decimal4(-12345, 2) }, parquet.Decimal(2, 9, parquet.Int32Type), parquet.Int32Value(-12345), "number:-123.45"},
-	{"decimal8", func(b *pqvariant.Builder) { b.Decimal8(123456789012345678, 3) }, parquet.Decimal(3, 18, parquet.Int64Type),
-		parquet.Int64Value(123456789012345678), "string:123456789012345.678"},
-	{"decimal16", func(b *pqvariant.Builder) { b.Decimal16(dec16(-1), 2) }, parquet.Decimal(2, 38, parquet.FixedLenByteArrayType(16)),
-		parquet.FixedLenByteArrayValue([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), "number:-0.01"},
-	{"date", func(b *pqvariant.Builder) { b.Date(19000) }, parquet.Date(), parquet.Int32Value(19000), "string:2022-01-08T00:00:00.000Z"},
-	{"time", func(b *pqvariant.Builder) { b.Time(45296789012) }, parquet.TimeAdjusted(parquet.Microsecond, false), parquet.Int64Value(45296789012), "string:12:34:56.789"},
-	{"timestamp", func(b *pqvariant.Builder) { b.Timestamp(1700000000123456) }, parquet.Timestamp(parquet.Microsecond),
-		parquet.Int64Value(1700000000123456), "string:2023-11-14T22:13:20.123Z"},
-	{"timestamp ntz", func(b *pqvariant.Builder) { b.TimestampNTZ(-1) }, parquet.TimestampAdjusted(parquet.Microsecond, false),
-		parquet.Int64Value(-1), "string:1969-12-31T23:59:59.999Z"},
-	{"timestamp nanos", func(b *pqvariant.Builder) { b.TimestampNanos(1700000000123456789) }, parquet.Timestamp(parquet.Nanosecond),
-		parquet.Int64Value(1700000000123456789), "string:2023-11-14T22:13:20.123Z"},
-	{"timestamp ntz nanos", func(b *pqvariant.Builder) { b.TimestampNTZNanos(86400_000_000_000) }, parquet.TimestampAdjusted(parquet.Nanosecond, false),
-		parquet.Int64Value(86400_000_000_000), "string:1970-01-02T00:00:00.000Z"},
-	{"binary", func(b *pqvariant.Builder) { b.Binary([]byte{0, 1, 0xfe}) }, parquet.Leaf(parquet.ByteArrayType), parquet.ByteArrayValue([]byte{0, 1, 0xfe}), "string:AAH+"},
-	{"short string", func(b *pqvariant.Builder) { b.String("héllo \"x\"") }, parquet.String(), parquet.ByteArrayValue([]byte("héllo \"x\"")), `string:héllo "x"`},
-	{"long string", func(b *pqvariant.Builder) { b.String(strings.Repeat("ab", 50)) }, parquet.String(), parquet.ByteArrayValue([]byte(strings.Repeat("ab", 50))),
+	{"null", func(b *pqvariant.Builder) { b.Null() }, nil, parquetgo.Value{}, "null"},
+	{"true", func(b *pqvariant.Builder) { b.Bool(true) }, parquetgo.Leaf(parquetgo.BooleanType), parquetgo.BooleanValue(true), "boolean:true"},
+	{"false", func(b *pqvariant.Builder) { b.Bool(false) }, parquetgo.Leaf(parquetgo.BooleanType), parquetgo.BooleanValue(false), "boolean:false"},
+	{"int8", func(b *pqvariant.Builder) { b.Int8(-7) }, parquetgo.Int(8), parquetgo.Int32Value(-7), "number:-7"},
+	{"int16", func(b *pqvariant.Builder) { b.Int16(-300) }, parquetgo.Int(16), parquetgo.Int32Value(-300), "number:-300"},
+	{"int32", func(b *pqvariant.Builder) { b.Int32(70000) }, parquetgo.Int(32), parquetgo.Int32Value(70000), "number:70000"},
+	{"int64", func(b *pqvariant.Builder) { b.Int64(-(1 << 60)) }, parquetgo.Int(64), parquetgo.Int64Value(-(1 << 60)), "string:-1152921504606846976"},
+	{"float", func(b *pqvariant.Builder) { b.Float(0.1) }, parquetgo.Leaf(parquetgo.FloatType), parquetgo.FloatValue(0.1), "number:0.1"},
+	{"double", func(b *pqvariant.Builder) { b.Double(1e-7) }, parquetgo.Leaf(parquetgo.DoubleType), parquetgo.DoubleValue(1e-7), "number:1e-7"},
+	{"decimal4", func(b *pqvariant.Builder) { b.Decimal4(-12345, 2) }, parquetgo.Decimal(2, 9, parquetgo.Int32Type), parquetgo.Int32Value(-12345), "number:-123.45"},
+	{"decimal8", func(b *pqvariant.Builder) { b.Decimal8(123456789012345678, 3) }, parquetgo.Decimal(3, 18, parquetgo.Int64Type),
+		parquetgo.Int64Value(123456789012345678), "string:123456789012345.678"},
+	{"decimal16", func(b *pqvariant.Builder) { b.Decimal16(dec16(-1), 2) }, parquetgo.Decimal(2, 38, parquetgo.FixedLenByteArrayType(16)),
+		parquetgo.FixedLenByteArrayValue([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), "number:-0.01"},
+	{"date", func(b *pqvariant.Builder) { b.Date(19000) }, parquetgo.Date(), parquetgo.Int32Value(19000), "string:2022-01-08T00:00:00.000Z"},
+	{"time", func(b *pqvariant.Builder) { b.Time(45296789012) }, parquetgo.TimeAdjusted(parquetgo.Microsecond, false), parquetgo.Int64Value(45296789012), "string:12:34:56.789"},
+	{"timestamp", func(b *pqvariant.Builder) { b.Timestamp(1700000000123456) }, parquetgo.Timestamp(parquetgo.Microsecond),
+		parquetgo.Int64Value(1700000000123456), "string:2023-11-14T22:13:20.123Z"},
+	{"timestamp ntz", func(b *pqvariant.Builder) { b.TimestampNTZ(-1) }, parquetgo.TimestampAdjusted(parquetgo.Microsecond, false),
+		parquetgo.Int64Value(-1), "string:1969-12-31T23:59:59.999Z"},
+	{"timestamp nanos", func(b *pqvariant.Builder) { b.TimestampNanos(1700000000123456789) }, parquetgo.Timestamp(parquetgo.Nanosecond),
+		parquetgo.Int64Value(1700000000123456789), "string:2023-11-14T22:13:20.123Z"},
+	{"timestamp ntz nanos", func(b *pqvariant.Builder) { b.TimestampNTZNanos(86400_000_000_000) }, parquetgo.TimestampAdjusted(parquetgo.Nanosecond, false),
+		parquetgo.Int64Value(86400_000_000_000), "string:1970-01-02T00:00:00.000Z"},
+	{"binary", func(b *pqvariant.Builder) { b.Binary([]byte{0, 1, 0xfe}) }, parquetgo.Leaf(parquetgo.ByteArrayType), parquetgo.ByteArrayValue([]byte{0, 1, 0xfe}), "string:AAH+"},
+	{"short string", func(b *pqvariant.Builder) { b.String("héllo \"x\"") }, parquetgo.String(), parquetgo.ByteArrayValue([]byte("héllo \"x\"")), `string:héllo "x"`},
+	{"long string", func(b *pqvariant.Builder) { b.String(strings.Repeat("ab", 50)) }, parquetgo.String(), parquetgo.ByteArrayValue([]byte(strings.Repeat("ab", 50))),
 		"string:" + strings.Repeat("ab", 50)},
-	{"uuid", func(b *pqvariant.Builder) { b.UUID(uuid.MustParse("f24f9b64-81fa-49d1-b74e-8c09a6e31c56")) }, parquet.UUID(),
-		parquet.FixedLenByteArrayValue(uuidBytes("f24f9b64-81fa-49d1-b74e-8c09a6e31c56")), "string:f24f9b64-81fa-49d1-b74e-8c09a6e31c56"},
+	{"uuid", func(b *pqvariant.Builder) { b.UUID(uuid.MustParse("f24f9b64-81fa-49d1-b74e-8c09a6e31c56")) }, parquetgo.UUID(),
+		parquetgo.FixedLenByteArrayValue(uuidBytes("f24f9b64-81fa-49d1-b74e-8c09a6e31c56")), "string:f24f9b64-81fa-49d1-b74e-8c09a6e31c56"},
 }
 
 // TestParquetVariantUnshredded: an unshredded VARIANT column (metadata and
@@ -198,17 +198,17 @@ func TestParquetVariantUnshredded(t *testing.T) {
 		tc{name: "metadata version 2", md: []byte{2, 0, 0}, v: []byte{0}, reject: `column "v": the VARIANT metadata: invalid VARIANT encoding: metadata version 2`},
 		tc{name: "date out of range", md: []byte{1, 0, 0}, v: []byte{11 << 2, 0xff, 0xff, 0xff, 0x7f}, reject: `column "v": the date 2147483647 days from 1970-01-01 is outside the years 0001-9999`},
 	)
-	var rows []parquet.Row
+	var rows []parquetgo.Row
 	for i, c := range cases {
-		row := parquet.Row{parquet.Int64Value(int64(i)).Level(0, 0, 0)}
+		row := parquetgo.Row{parquetgo.Int64Value(int64(i)).Level(0, 0, 0)}
 		if c.null {
-			row = append(row, parquet.NullValue().Level(0, 0, 1), parquet.NullValue().Level(0, 0, 2))
+			row = append(row, parquetgo.NullValue().Level(0, 0, 1), parquetgo.NullValue().Level(0, 0, 2))
 		} else {
-			row = append(row, parquet.ByteArrayValue(c.md).Level(0, 1, 1), parquet.ByteArrayValue(c.v).Level(0, 1, 2))
+			row = append(row, parquetgo.ByteArrayValue(c.md).Level(0, 1, 1), parquetgo.ByteArrayValue(c.v).Level(0, 1, 2))
 		}
 		rows = append(rows, row)
 	}
-	path := pqWrite(t, filepath.Join(t.TempDir(), "variant.parquet"), parquet.Group{"id": parquet.Int(64), "v": parquet.Optional(parquet.Variant())}, rows)
+	path := pqWrite(t, filepath.Join(t.TempDir(), "variant.parquet"), parquetgo.Group{"id": parquetgo.Int(64), "v": parquetgo.Optional(parquetgo.Variant())}, rows)
 	res := pqRead(t, path, Options{}, 7)
 	if res.err != nil || len(res.rows) != len(cases) {
 		t.Fatalf("%d rows, error %v", len(res.rows), res.err)
@@ -235,17 +235,17 @@ func TestParquetVariantShreddedPrimitives(t *testing.T) {
 			continue
 		}
 		t.Run(p.name, func(t *testing.T) {
-			node, err := parquet.ShreddedVariant(p.node)
+			node, err := parquetgo.ShreddedVariant(p.node)
 			if err != nil {
 				t.Fatal(err)
 			}
 			md, v := variantOf(t, p.build)
-			rows := []parquet.Row{
-				{parquet.ByteArrayValue(md).Level(0, 0, 0), parquet.NullValue().Level(0, 0, 1), p.typed.Level(0, 1, 2)},
-				{parquet.ByteArrayValue(md).Level(0, 0, 0), parquet.ByteArrayValue(v).Level(0, 1, 1), parquet.NullValue().Level(0, 0, 2)},
-				{parquet.ByteArrayValue(md).Level(0, 0, 0), parquet.NullValue().Level(0, 0, 1), parquet.NullValue().Level(0, 0, 2)},
+			rows := []parquetgo.Row{
+				{parquetgo.ByteArrayValue(md).Level(0, 0, 0), parquetgo.NullValue().Level(0, 0, 1), p.typed.Level(0, 1, 2)},
+				{parquetgo.ByteArrayValue(md).Level(0, 0, 0), parquetgo.ByteArrayValue(v).Level(0, 1, 1), parquetgo.NullValue().Level(0, 0, 2)},
+				{parquetgo.ByteArrayValue(md).Level(0, 0, 0), parquetgo.NullValue().Level(0, 0, 1), parquetgo.NullValue().Level(0, 0, 2)},
 			}
-			path := pqWrite(t, filepath.Join(t.TempDir(), "shredded.parquet"), parquet.Group{"v": node}, rows)
+			path := pqWrite(t, filepath.Join(t.TempDir(), "shredded.parquet"), parquetgo.Group{"v": node}, rows)
 			res := pqRead(t, path, Options{}, 10)
 			if res.err != nil || len(res.rows) != 3 {
 				t.Fatalf("%d rows, error %v", len(res.rows), res.err)
@@ -294,12 +294,12 @@ func TestParquetVariantShreddedObjects(t *testing.T) {
 		`json:[{"k":"v"},[]]`,
 		`json:{"when":"2024-05-01T12:00:00.123Z"}`,
 	}
-	shredded, err := parquet.ShreddedVariant(parquet.Group{
-		"name": parquet.String(),
-		"n":    parquet.Int(64),
-		"tags": parquet.List(parquet.String()),
-		"loc":  parquet.Group{"lat": parquet.Leaf(parquet.DoubleType), "lon": parquet.Leaf(parquet.DoubleType)},
-		"when": parquet.Timestamp(parquet.Microsecond),
+	shredded, err := parquetgo.ShreddedVariant(parquetgo.Group{
+		"name": parquetgo.String(),
+		"n":    parquetgo.Int(64),
+		"tags": parquetgo.List(parquetgo.String()),
+		"loc":  parquetgo.Group{"lat": parquetgo.Leaf(parquetgo.DoubleType), "lon": parquetgo.Leaf(parquetgo.DoubleType)},
+		"when": parquetgo.Timestamp(parquetgo.Microsecond),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -307,15 +307,15 @@ func TestParquetVariantShreddedObjects(t *testing.T) {
 	dir := t.TempDir()
 	for _, layout := range []struct {
 		name string
-		node parquet.Node
-	}{{"unshredded", parquet.Optional(parquet.Variant())}, {"shredded", parquet.Optional(shredded)}} {
-		schema := parquet.NewSchema("rec", parquet.Group{"id": parquet.Int(64), "data": layout.node})
+		node parquetgo.Node
+	}{{"unshredded", parquetgo.Optional(parquetgo.Variant())}, {"shredded", parquetgo.Optional(shredded)}} {
+		schema := parquetgo.NewSchema("rec", parquetgo.Group{"id": parquetgo.Int(64), "data": layout.node})
 		path := filepath.Join(dir, layout.name+".parquet")
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := parquet.NewGenericWriter[rec](f, schema)
+		w := parquetgo.NewGenericWriter[rec](f, schema)
 		for i, v := range values {
 			if _, err := w.Write([]rec{{ID: int64(i), Data: v}}); err != nil {
 				t.Fatalf("%s %d: %v", layout.name, i, err)
@@ -343,18 +343,18 @@ func TestParquetVariantSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
 		name string
-		node parquet.Node
+		node parquetgo.Node
 		want string
 	}{
-		{"no metadata", parquet.Group{"value": parquet.Leaf(parquet.ByteArrayType)}, `VARIANT column "v": no binary metadata field`},
-		{"extra field", parquet.Group{"metadata": parquet.Leaf(parquet.ByteArrayType), "value": parquet.Leaf(parquet.ByteArrayType), "x": parquet.Int(32)},
+		{"no metadata", parquetgo.Group{"value": parquetgo.Leaf(parquetgo.ByteArrayType)}, `VARIANT column "v": no binary metadata field`},
+		{"extra field", parquetgo.Group{"metadata": parquetgo.Leaf(parquetgo.ByteArrayType), "value": parquetgo.Leaf(parquetgo.ByteArrayType), "x": parquetgo.Int(32)},
 			`VARIANT column "v": unexpected field "x"`},
-		{"typed_value of INT96", parquet.Group{"metadata": parquet.Leaf(parquet.ByteArrayType), "typed_value": parquet.Optional(parquet.Leaf(parquet.Int96Type))},
+		{"typed_value of INT96", parquetgo.Group{"metadata": parquetgo.Leaf(parquetgo.ByteArrayType), "typed_value": parquetgo.Optional(parquetgo.Leaf(parquetgo.Int96Type))},
 			`VARIANT column "v": "v.typed_value": INT96 is not a type a VARIANT is shredded as`},
-		{"neither value nor typed_value", parquet.Group{"metadata": parquet.Leaf(parquet.ByteArrayType)}, `"v" has neither value nor typed_value`},
+		{"neither value nor typed_value", parquetgo.Group{"metadata": parquetgo.Leaf(parquetgo.ByteArrayType)}, `"v" has neither value nor typed_value`},
 	}
 	for _, c := range cases {
-		path := pqWrite(t, filepath.Join(dir, "v.parquet"), parquet.Group{"v": c.node}, nil)
+		path := pqWrite(t, filepath.Join(dir, "v.parquet"), parquetgo.Group{"v": c.node}, nil)
 		pqRewriteFooter(t, path, func(m *format.FileMetaData) { pqElement(m, "v").LogicalType.Value = &format.VariantType{} })
 		pqRefused(t, path, Options{}, c.want)
 	}
@@ -370,20 +370,20 @@ func TestParquetVariantNested(t *testing.T) {
 		b.EndObject()
 	})
 	_, str := variantOf(t, func(b *pqvariant.Builder) { b.String("x") })
-	node := parquet.Group{
-		"s": parquet.Optional(parquet.Group{"v": parquet.Optional(parquet.Variant())}),
-		"l": parquet.Optional(parquet.List(parquet.Variant())),
+	node := parquetgo.Group{
+		"s": parquetgo.Optional(parquetgo.Group{"v": parquetgo.Optional(parquetgo.Variant())}),
+		"l": parquetgo.Optional(parquetgo.List(parquetgo.Variant())),
 	}
 	// columns: l.list.element.metadata, l.list.element.value, s.v.metadata, s.v.value
-	rows := []parquet.Row{
+	rows := []parquetgo.Row{
 		{
-			parquet.ByteArrayValue(md).Level(0, 2, 0), parquet.ByteArrayValue(md).Level(1, 2, 0),
-			parquet.ByteArrayValue(obj).Level(0, 2, 1), parquet.ByteArrayValue(str).Level(1, 2, 1),
-			parquet.ByteArrayValue(md).Level(0, 2, 2), parquet.ByteArrayValue(str).Level(0, 2, 3),
+			parquetgo.ByteArrayValue(md).Level(0, 2, 0), parquetgo.ByteArrayValue(md).Level(1, 2, 0),
+			parquetgo.ByteArrayValue(obj).Level(0, 2, 1), parquetgo.ByteArrayValue(str).Level(1, 2, 1),
+			parquetgo.ByteArrayValue(md).Level(0, 2, 2), parquetgo.ByteArrayValue(str).Level(0, 2, 3),
 		},
 		{
-			parquet.NullValue().Level(0, 0, 0), parquet.NullValue().Level(0, 0, 1),
-			parquet.NullValue().Level(0, 1, 2), parquet.NullValue().Level(0, 1, 3),
+			parquetgo.NullValue().Level(0, 0, 0), parquetgo.NullValue().Level(0, 0, 1),
+			parquetgo.NullValue().Level(0, 1, 2), parquetgo.NullValue().Level(0, 1, 3),
 		},
 	}
 	path := pqWrite(t, filepath.Join(t.TempDir(), "nested.parquet"), node, rows)

@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"os"
@@ -8,16 +8,16 @@ import (
 	"testing"
 
 	"github.com/groupimport/groupimport/record"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// pqOpened reads a file through Open with opts and returns its rows and
+// pqOpened reads a file with opts and returns its rows and
 // the leaf columns the reader handed to parquet-go.
 func pqOpened(t *testing.T, path string, opts Options) (pqResult, []string) {
 	t.Helper()
 	res := pqRead(t, path, opts, 100)
-	r, _, err := Open(path, opts)
+	r, err := openPQ(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,19 +29,19 @@ func pqOpened(t *testing.T, path string, opts Options) (pqResult, []string) {
 			break
 		}
 	}
-	return res, r.(*parquetReader).openedColumns()
+	return res, r.openedColumns()
 }
 
 // TestParquetProjection: with Options.Columns only the named columns are
 // decoded (counted by the reader: the chunks of the others are never
 // handed to parquet-go), and the rows hold only them.
 func TestParquetProjection(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "country=US")
-	path := filepath.Join(dir, "rows.parquet")
+	path := filepath.Join(t.TempDir(), "rows.parquet")
+	country := []Partition{{Name: "country", Value: "US"}}
 	const n = 3000
-	pqRows(t, path, n, 1000, parquet.Compression(&parquet.Zstd))
+	pqRows(t, path, n, 1000, parquetgo.Compression(&parquetgo.Zstd))
 
-	all, opened := pqOpened(t, path, Options{})
+	all, opened := pqOpened(t, path, Options{Partitions: country})
 	if want := []string{"id", "name", "tags.list.element"}; !slices.Equal(opened, want) {
 		t.Fatalf("without projection the reader opened %v, want %v", opened, want)
 	}
@@ -49,7 +49,7 @@ func TestParquetProjection(t *testing.T) {
 		t.Fatalf("columns %v", all.cols)
 	}
 
-	some, opened := pqOpened(t, path, Options{Columns: []string{"tags", "id", "not_in_the_file"}})
+	some, opened := pqOpened(t, path, Options{Columns: []string{"tags", "id", "not_in_the_file"}, Partitions: country})
 	if some.err != nil {
 		t.Fatal(some.err)
 	}
@@ -70,7 +70,7 @@ func TestParquetProjection(t *testing.T) {
 		}
 	}
 
-	none, opened := pqOpened(t, path, Options{Columns: []string{"country"}})
+	none, opened := pqOpened(t, path, Options{Columns: []string{"country"}, Partitions: country})
 	if len(opened) != 0 || len(none.rows) != n || !slices.Equal(none.cols, []string{"country"}) || none.rows[5][0] != "string:US" {
 		t.Fatalf("projected on the partition key: opened %v, %d rows, columns %v", opened, len(none.rows), none.cols)
 	}

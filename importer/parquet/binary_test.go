@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/groupimport/groupimport/record"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 )
 
 // pqLegacy writes n rows of (id INT64, legacy BYTE_ARRAY without a text
@@ -15,8 +15,8 @@ import (
 // row whose legacy value is not UTF-8.
 func pqLegacy(t *testing.T, path string, n, bad int) {
 	t.Helper()
-	node := parquet.Group{"id": parquet.Int(64), "legacy": parquet.Optional(parquet.Leaf(parquet.ByteArrayType))}
-	var rows []parquet.Row
+	node := parquetgo.Group{"id": parquetgo.Int(64), "legacy": parquetgo.Optional(parquetgo.Leaf(parquetgo.ByteArrayType))}
+	var rows []parquetgo.Row
 	for i := 0; i < n; i++ {
 		v := lv(fmt.Sprintf("Café %d", i%5), 0, 1, 1)
 		switch {
@@ -25,14 +25,14 @@ func pqLegacy(t *testing.T, path string, n, bad int) {
 		case i%9 == 0:
 			v = lv(nil, 0, 0, 1)
 		}
-		rows = append(rows, parquet.Row{lv(int64(i), 0, 0, 0), v})
+		rows = append(rows, parquetgo.Row{lv(int64(i), 0, 0, 0), v})
 	}
-	pqWrite(t, path, node, rows, parquet.MaxRowsPerRowGroup(100))
+	pqWrite(t, path, node, rows, parquetgo.MaxRowsPerRowGroup(100))
 }
 
 func pqWarnings(t *testing.T, path string, opts Options) map[string]int64 {
 	t.Helper()
-	r, _, err := Open(path, opts)
+	r, err := openPQ(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func pqWarnings(t *testing.T, path string, opts Options) map[string]int64 {
 			break
 		}
 	}
-	return r.(Warner).Warnings()
+	return r.Warnings()
 }
 
 // TestParquetBinaryAsString: a BYTE_ARRAY column without a text
@@ -96,35 +96,35 @@ func TestParquetBinaryAsString(t *testing.T) {
 // TestParquetMapRepeatedKey: a map that repeats a key keeps the last value
 // (where that entry stands), with a warning counting the entries dropped.
 func TestParquetMapRepeatedKey(t *testing.T) {
-	node := parquet.Group{"m": parquet.Optional(parquet.Map(parquet.String(), parquet.Int(64)))}
-	entry := func(k string, v int64, first bool) parquet.Row {
+	node := parquetgo.Group{"m": parquetgo.Optional(parquetgo.Map(parquetgo.String(), parquetgo.Int(64)))}
+	entry := func(k string, v int64, first bool) parquetgo.Row {
 		rep := 1
 		if first {
 			rep = 0
 		}
-		return parquet.Row{lv(k, rep, 2, 0), lv(v, rep, 2, 1)}
+		return parquetgo.Row{lv(k, rep, 2, 0), lv(v, rep, 2, 1)}
 	}
-	row := func(entries ...parquet.Row) parquet.Row {
-		var r parquet.Row
+	row := func(entries ...parquetgo.Row) parquetgo.Row {
+		var r parquetgo.Row
 		for _, e := range entries {
 			r = append(r, e...)
 		}
 		return r
 	}
-	rows := []parquet.Row{
+	rows := []parquetgo.Row{
 		row(entry("a", 1, true), entry("b", 2, false), entry("a", 3, false)),
 		row(entry("x", 1, true), entry("y", 2, false)),
 		row(entry("k", 1, true), entry("k", 2, false), entry("k", 3, false)),
 	}
 	// A wide map (past the pairwise comparison): k0…k19, then k5 again.
-	var wide []parquet.Row
+	var wide []parquetgo.Row
 	for i := 0; i < 20; i++ {
 		wide = append(wide, entry(fmt.Sprintf("k%d", i), int64(i), i == 0))
 	}
 	rows = append(rows, row(append(wide, entry("k5", 99, false))...))
 	// parquet-go wants the values of each row in column order.
 	for i, r := range rows {
-		var keys, vals parquet.Row
+		var keys, vals parquetgo.Row
 		for _, v := range r {
 			if v.Column() == 0 {
 				keys = append(keys, v)

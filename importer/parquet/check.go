@@ -1,10 +1,10 @@
-package importer
+package parquet
 
 import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -25,7 +25,7 @@ import (
 //     header declares, and, outside lists, as many nulls as its header (v2)
 //     or, for a top-level column, its statistics count;
 //   - every column chunk at the end of its row group (checkChunk, after the
-//     checks of parquet_guard.go and decodeRowGroup on the value and row
+//     checks of guard.go and decodeRowGroup on the value and row
 //     counts): a REQUIRED column's statistics count no nulls, and a
 //     top-level column holds as many nulls as they count;
 //   - every value of a top-level integer, decimal, date, time or timestamp
@@ -58,7 +58,7 @@ func checkPageHeader(l *pqLeaf, h *format.PageHeader, page int) error {
 		return nil
 	}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: page %d: %s", ErrParquetCorrupt, page, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: page %d: %s", ErrCorrupt, page, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case nulls > 0:
@@ -135,12 +135,12 @@ func (c *leafCursor) expect(pages []pqPage, md *format.ColumnMetaData, flatTop, 
 }
 
 // checkPage compares a page as parquet-go decoded it with its header.
-func (c *leafCursor) checkPage(p parquet.Page) error {
+func (c *leafCursor) checkPage(p parquetgo.Page) error {
 	e := &c.check
 	k := e.page
 	e.page++
 	if k >= len(e.pages) {
-		return fmt.Errorf("%w: more data pages decode than the column chunk holds (%d)", ErrParquetCorrupt, len(e.pages))
+		return fmt.Errorf("%w: more data pages decode than the column chunk holds (%d)", ErrCorrupt, len(e.pages))
 	}
 	h := e.pages[k].hdr
 	nulls := p.NumNulls()
@@ -151,19 +151,19 @@ func (c *leafCursor) checkPage(p parquet.Page) error {
 		values, statNulls = int64(d.NumValues), d.Statistics.NullCount
 		// (under a list, writers may count only the nulls of elements)
 		if c.leaf.maxRep == 0 && int64(d.NumNulls) != nulls {
-			return fmt.Errorf("%w: data page %d: the header counts %d nulls, %d decode", ErrParquetCorrupt, k, d.NumNulls, nulls)
+			return fmt.Errorf("%w: data page %d: the header counts %d nulls, %d decode", ErrCorrupt, k, d.NumNulls, nulls)
 		}
 	} else {
 		values, statNulls = int64(h.DataPageHeader.V.NumValues), h.DataPageHeader.V.Statistics.NullCount
 	}
 	if n := p.NumValues(); n != values {
-		return fmt.Errorf("%w: data page %d: the header declares %d values, %d decode", ErrParquetCorrupt, k, values, n)
+		return fmt.Errorf("%w: data page %d: the header declares %d values, %d decode", ErrCorrupt, k, values, n)
 	}
 	// Writers disagree on what a page's null count means under a list
 	// (parquet-cpp leaves out empty and null lists): only top-level
 	// columns are held to it.
 	if statNulls > 0 && e.flatTop && statNulls != nulls {
-		return fmt.Errorf("%w: data page %d: the page statistics count %d nulls, %d decode", ErrParquetCorrupt, k, statNulls, nulls)
+		return fmt.Errorf("%w: data page %d: the page statistics count %d nulls, %d decode", ErrCorrupt, k, statNulls, nulls)
 	}
 	e.nulls += nulls
 	return nil
@@ -173,17 +173,17 @@ func (c *leafCursor) checkPage(p parquet.Page) error {
 func (c *leafCursor) checkChunk() error {
 	e := &c.check
 	if e.page != len(e.pages) {
-		return fmt.Errorf("%w: %d of the column chunk's %d data pages decoded", ErrParquetCorrupt, e.page, len(e.pages))
+		return fmt.Errorf("%w: %d of the column chunk's %d data pages decoded", ErrCorrupt, e.page, len(e.pages))
 	}
 	if n := e.md.Statistics.NullCount; n > 0 && e.flatTop && n != e.nulls {
-		return fmt.Errorf("%w: the column chunk's statistics count %d nulls, its pages hold %d", ErrParquetCorrupt, n, e.nulls)
+		return fmt.Errorf("%w: the column chunk's statistics count %d nulls, its pages hold %d", ErrCorrupt, n, e.nulls)
 	}
 	return nil
 }
 
 // typeDefinedOrder reports whether leaf j's statistics min_value and
 // max_value follow its type's order (the footer's column_orders).
-func (r *parquetReader) typeDefinedOrder(j int) bool {
+func (r *Reader) typeDefinedOrder(j int) bool {
 	co := r.meta.ColumnOrders
 	if j >= len(co) {
 		return false

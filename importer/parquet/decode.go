@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -23,27 +23,27 @@ import (
 // leafCursor streams the values of one column chunk across its pages.
 type leafCursor struct {
 	leaf  *pqLeaf
-	pages parquet.Pages
-	page  parquet.Page
-	vr    parquet.ValueReader
+	pages parquetgo.Pages
+	page  parquetgo.Page
+	vr    parquetgo.ValueReader
 	left  int64 // values the current page still owes
-	buf   []parquet.Value
+	buf   []parquetgo.Value
 	i, n  int
 	read  int64 // values consumed
 	eof   bool
 
 	// Text columns: a dictionary whose entries are all valid UTF-8 need not
 	// be validated value by value.
-	dict      parquet.Dictionary
+	dict      parquetgo.Dictionary
 	dictValid bool
 	trusted   bool // the current page's values are known valid UTF-8
 
-	check pqExpect // what the headers and statistics say (parquet_check.go)
+	check pqExpect // what the headers and statistics say (check.go)
 }
 
 // peek returns the next value without consuming it, or io.EOF at the end
 // of the column chunk. The value is valid until the next peek after advance.
-func (c *leafCursor) peek() (*parquet.Value, error) {
+func (c *leafCursor) peek() (*parquetgo.Value, error) {
 	if c.i < c.n {
 		return &c.buf[c.i], nil
 	}
@@ -71,12 +71,12 @@ func (c *leafCursor) fill() error {
 				return nil
 			}
 			if err == nil || err == io.EOF {
-				return c.err(fmt.Errorf("%w: a page holds fewer values than its header declares", ErrParquetCorrupt))
+				return c.err(fmt.Errorf("%w: a page holds fewer values than its header declares", ErrCorrupt))
 			}
 			return c.err(err)
 		}
 		if c.page != nil {
-			parquet.Release(c.page)
+			parquetgo.Release(c.page)
 			c.page, c.vr = nil, nil
 		}
 		p, err := c.pages.ReadPage()
@@ -103,14 +103,14 @@ func (c *leafCursor) fill() error {
 			}
 		}
 		if c.left < 0 {
-			return c.err(fmt.Errorf("%w: a page declares %d values", ErrParquetCorrupt, c.left))
+			return c.err(fmt.Errorf("%w: a page declares %d values", ErrCorrupt, c.left))
 		}
 	}
 }
 
 // window returns the buffered values not yet consumed (at least one), or
 // io.EOF at the end of the column chunk.
-func (c *leafCursor) window() ([]parquet.Value, error) {
+func (c *leafCursor) window() ([]parquetgo.Value, error) {
 	if c.i >= c.n {
 		if err := c.fill(); err != nil {
 			return nil, err
@@ -126,7 +126,7 @@ func (c *leafCursor) skip(k int) {
 }
 
 // validDictionary reports whether every entry of a dictionary is valid UTF-8.
-func validDictionary(d parquet.Dictionary) bool {
+func validDictionary(d parquetgo.Dictionary) bool {
 	n := d.Len()
 	for i := 0; i < n; i++ {
 		if !utf8.Valid(d.Index(int32(i)).ByteArray()) {
@@ -137,12 +137,12 @@ func validDictionary(d parquet.Dictionary) bool {
 }
 
 func (c *leafCursor) err(err error) error {
-	return &ParquetError{RowGroup: -1, Column: c.leaf.path, Err: err}
+	return &Error{RowGroup: -1, Column: c.leaf.path, Err: err}
 }
 
 func (c *leafCursor) close() {
 	if c.page != nil {
-		parquet.Release(c.page)
+		parquetgo.Release(c.page)
 		c.page, c.vr = nil, nil
 	}
 	if c.pages != nil {
@@ -203,17 +203,17 @@ type pqAssembler struct {
 
 // corrupt is an error that stops the row group: the levels do not add up.
 func (a *pqAssembler) corrupt(l *pqLeaf, format string, args ...any) error {
-	return &ParquetError{RowGroup: -1, Column: l.path, Err: fmt.Errorf("%w: row %d of the row group: %s", ErrParquetCorrupt, a.rowInRG+1, fmt.Sprintf(format, args...))}
+	return &Error{RowGroup: -1, Column: l.path, Err: fmt.Errorf("%w: row %d of the row group: %s", ErrCorrupt, a.rowInRG+1, fmt.Sprintf(format, args...))}
 }
 
-// fail rejects the current row with a reason about the value at path, and
-// drops the rest of the cell.
-func (a *pqAssembler) fail(path, reason string) {
+// fail rejects the current row with a code and a reason about the value
+// at path, and drops the rest of the cell.
+func (a *pqAssembler) fail(path, code, reason string) {
 	if a.rowErr == nil {
 		if path != a.column {
 			reason = path + ": " + reason
 		}
-		a.rowErr = &record.Error{Column: a.column, Reason: reason}
+		a.rowErr = &record.Error{Code: code, Column: a.column, Reason: reason}
 	}
 	a.skip = true
 	a.out = a.out[:a.start]
@@ -234,20 +234,20 @@ func (a *pqAssembler) putByte(c byte) {
 // checkSize rejects a cell that grows past the limit.
 func (a *pqAssembler) checkSize() {
 	if !a.skip && len(a.out)-a.start > a.limit {
-		a.fail(a.column, fmt.Sprintf("the value decodes to more than %d bytes (the record size limit)", a.limit))
+		a.fail(a.column, record.CodeTooLarge, fmt.Sprintf("the value decodes to more than %d bytes (the record size limit)", a.limit))
 	}
 }
 
 func (a *pqAssembler) eofErr(l *pqLeaf, err error) error {
 	if err == io.EOF {
-		return &ParquetError{RowGroup: -1, Column: l.path, Err: fmt.Errorf("%w: the column ends at row %d of the row group, before the row count the footer gives", ErrParquetCorrupt, a.rowInRG+1)}
+		return &Error{RowGroup: -1, Column: l.path, Err: fmt.Errorf("%w: the column ends at row %d of the row group, before the row count the footer gives", ErrCorrupt, a.rowInRG+1)}
 	}
 	return err
 }
 
 // first returns the next value of the first leaf under n and checks its
 // repetition level.
-func (a *pqAssembler) first(n *pqNode, rep int) (*parquet.Value, *pqLeaf, error) {
+func (a *pqAssembler) first(n *pqNode, rep int) (*parquetgo.Value, *pqLeaf, error) {
 	c := a.cur[n.lo]
 	v, err := c.peek()
 	if err != nil {
@@ -305,10 +305,10 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 			return a.corrupt(l, "definition level %d for a value of maximum level %d", def, l.maxDef)
 		}
 		if !a.skip {
-			raw, kind, reason := a.d.appendLeaf(a.d.scratch[:0], l, v)
+			raw, kind, cerr := a.d.appendLeaf(a.d.scratch[:0], l, v)
 			a.d.scratch = raw
-			if reason != "" {
-				a.fail(n.path, string(reason))
+			if cerr != nil {
+				a.fail(n.path, cerr.code, cerr.reason)
 			} else {
 				switch kind {
 				case record.String, record.Time:
@@ -468,7 +468,7 @@ func (a *pqAssembler) emitKey(n *pqNode, rep int) error {
 	}
 	if v.DefinitionLevel() < n.def || n.kind != pqPrimitive {
 		if v.DefinitionLevel() < n.def {
-			a.fail(n.path, "a map key is null")
+			a.fail(n.path, record.CodeNullMapKey, "a map key is null")
 			return a.consume(n, rep, v.DefinitionLevel())
 		}
 		// a group as a key: its JSON text, as a string
@@ -486,13 +486,13 @@ func (a *pqAssembler) emitKey(n *pqNode, rep int) error {
 		return a.corrupt(l, "definition level %d for a value of maximum level %d", v.DefinitionLevel(), l.maxDef)
 	}
 	if !a.skip {
-		raw, kind, reason := a.d.appendLeaf(a.d.scratch[:0], l, v)
+		raw, kind, cerr := a.d.appendLeaf(a.d.scratch[:0], l, v)
 		a.d.scratch = raw
 		switch {
-		case reason != "":
-			a.fail(n.path, string(reason))
+		case cerr != nil:
+			a.fail(n.path, cerr.code, cerr.reason)
 		case kind == record.Null:
-			a.fail(n.path, "a map key is null (NaN or infinite)")
+			a.fail(n.path, record.CodeNullMapKey, "a map key is null (NaN or infinite)")
 		default:
 			a.out = jsonx.AppendString(a.out, raw)
 		}
@@ -597,9 +597,9 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 			case l.conv == convString:
 				b := v.ByteArray()
 				if !trusted && !utf8.Valid(b) {
-					off := invalidUTF8At(b)
+					cerr := invalidText(l, b)
 					cell.kind = record.Null
-					c.addErr(row, &record.Error{Column: n.name, Reason: fmt.Sprintf("invalid UTF-8 (byte 0x%02x at offset %d) in a text value", b[off], off)})
+					c.addErr(row, &record.Error{Code: cerr.code, Column: n.name, Reason: cerr.reason})
 				} else {
 					c.arena = append(c.arena, b...)
 					cell.kind = record.String
@@ -622,12 +622,12 @@ func (a *pqAssembler) decodeFlat(c *pqChunk, k, ncol int, n *pqNode, rows int, m
 				}
 				cell.kind = record.Bool
 			default:
-				var reason pqConvErr
-				c.arena, cell.kind, reason = a.d.appendLeaf(c.arena, l, v)
-				if reason != "" {
+				var cerr *convErr
+				c.arena, cell.kind, cerr = a.d.appendLeaf(c.arena, l, v)
+				if cerr != nil {
 					c.arena = c.arena[:cell.off]
 					cell.kind = record.Null
-					c.addErr(row, &record.Error{Column: n.name, Reason: string(reason)})
+					c.addErr(row, &record.Error{Code: cerr.code, Column: n.name, Reason: cerr.reason})
 				}
 			}
 			cell.end = len(c.arena)
@@ -658,7 +658,7 @@ func (c *pqChunk) put(row, k, ncol int, cell pqCell, maxRow int, column string) 
 		c.arena = c.arena[:cell.off]
 		cell.end = cell.off
 		cell.kind = record.Null
-		c.addErr(row, &record.Error{Column: column, Reason: fmt.Sprintf("the row decodes to more than %d bytes (the record size limit)", maxRow)})
+		c.addErr(row, &record.Error{Code: record.CodeTooLarge, Column: column, Reason: fmt.Sprintf("the row decodes to more than %d bytes (the record size limit)", maxRow)})
 	}
 	c.cells[row*ncol+k] = cell
 }

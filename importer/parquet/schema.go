@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"errors"
@@ -31,7 +31,7 @@ import (
 //     more than once keeps its last entry (where that entry stands), and the
 //     entries dropped are counted as a warning (most consumers of JSON
 //     refuse or silently merge duplicate keys).
-//   - VARIANT groups become the JSON of their value (parquet_variant.go):
+//   - VARIANT groups become the JSON of their value (variant.go):
 //     objects and arrays as JSON, a top-level scalar as its own kind.
 //   - Leaf conversions are listed on pqConv.
 
@@ -43,7 +43,7 @@ const (
 	pqStruct                  // a JSON object of the children
 	pqList                    // a JSON array of elem
 	pqMap                     // a JSON object of key → value
-	pqVariant                 // a VARIANT group: metadata, value, typed_value (see parquet_variant.go)
+	pqVariant                 // a VARIANT group: metadata, value, typed_value (see variant.go)
 	pqShred                   // a shredded VARIANT field or element: value, typed_value
 )
 
@@ -92,7 +92,7 @@ type pqLeaf struct {
 	timeDesc string // for Describe
 
 	inVariant   bool   // a column of a VARIANT group (read raw, never as text)
-	plainBinary bool   // BYTE_ARRAY without an annotation (see parquet_binary.go)
+	plainBinary bool   // BYTE_ARRAY without an annotation (see binary.go)
 	autoText    bool   // plainBinary, to read as text if every value is UTF-8
 	desc        string // for Describe, instead of the conversion's name
 }
@@ -395,232 +395,18 @@ func (b *schemaBuilder) mapNode(n *pqNode) error {
 	return nil
 }
 
-// leaf decides the conversion of a primitive column.
-func (b *schemaBuilder) leaf(el *format.SchemaElement, n *pqNode) (*pqLeaf, error) {
-	if len(b.s.leaves) >= b.maxLeaves {
-		return nil, fmt.Errorf("%w: more than %d columns", errSchema, b.maxLeaves)
-	}
-	l := &pqLeaf{index: len(b.s.leaves), path: n.path, maxDef: n.def, maxRep: n.rep, physical: el.Type.V}
-	if el.TypeLength.Valid {
-		l.typeLen = int(el.TypeLength.V)
-	}
-	bad := func(what string) error {
-		return fmt.Errorf("%w: column %q: %s on %s is not a valid Parquet type", errSchema, n.path, what, l.physical)
-	}
-	phys := l.physical
-	if phys == format.FixedLenByteArray && (l.typeLen <= 0 || l.typeLen > 1<<20) {
-		return nil, fmt.Errorf("%w: column %q: FIXED_LEN_BYTE_ARRAY of length %d", errSchema, n.path, l.typeLen)
-	}
-	lt := el.LogicalType.Value
-	ct, hasCT := el.ConvertedType.V, el.ConvertedType.Valid
-	// The logical type wins over the converted type when both are set.
-	switch t := lt.(type) {
-	case nil:
-	case *format.StringType, *format.EnumType:
-		if phys != format.ByteArray && phys != format.FixedLenByteArray {
-			return nil, bad(lt.String())
-		}
-		l.conv = convString
-		return b.add(l), nil
-	case *format.JsonType:
-		if phys != format.ByteArray && phys != format.FixedLenByteArray {
-			return nil, bad("JSON")
-		}
-		l.conv = convJSON
-		return b.add(l), nil
-	case *format.BsonType, *format.GeometryType, *format.GeographyType:
-		if phys != format.ByteArray && phys != format.FixedLenByteArray {
-			return nil, bad(lt.String())
-		}
-		l.conv = convBinary
-		return b.add(l), nil
-	case *format.UUIDType:
-		if phys != format.FixedLenByteArray || l.typeLen != 16 {
-			return nil, bad("UUID")
-		}
-		l.conv = convUUID
-		return b.add(l), nil
-	case *format.Float16Type:
-		if phys != format.FixedLenByteArray || l.typeLen != 2 {
-			return nil, bad("FLOAT16")
-		}
-		l.conv = convFloat16
-		return b.add(l), nil
-	case *format.DateType:
-		if phys != format.Int32 {
-			return nil, bad("DATE")
-		}
-		l.conv = convDate
-		return b.add(l), nil
-	case *format.TimeType:
-		u, err := unitOf(&t.Unit)
-		if err != nil {
-			return nil, fmt.Errorf("%w: column %q: %v", errSchema, n.path, err)
-		}
-		if (u == unitMillis) != (phys == format.Int32) || (phys != format.Int32 && phys != format.Int64) {
-			return nil, bad(t.String())
-		}
-		l.conv, l.unit = convTime, u
-		return b.add(l), nil
-	case *format.TimestampType:
-		u, err := unitOf(&t.Unit)
-		if err != nil {
-			return nil, fmt.Errorf("%w: column %q: %v", errSchema, n.path, err)
-		}
-		if phys != format.Int64 {
-			return nil, bad(t.String())
-		}
-		l.conv, l.unit = convTimestamp, u
-		if !t.IsAdjustedToUTC {
-			l.timeDesc = "local wall time, read as UTC"
-		}
-		return b.add(l), nil
-	case *format.IntType:
-		switch {
-		case phys == format.Int32 && t.BitWidth <= 32 && t.IsSigned:
-			l.conv = convInt32
-		case phys == format.Int32 && t.BitWidth <= 32:
-			l.conv = convUint32
-		case phys == format.Int64 && t.IsSigned:
-			l.conv = convInt64
-		case phys == format.Int64:
-			l.conv = convUint64
-		default:
-			return nil, bad(t.String())
-		}
-		return b.add(l), nil
-	case *format.DecimalType:
-		return b.decimal(l, n, int(t.Scale), int(t.Precision))
-	case *format.NullType:
-		l.conv = convNull
-		return b.add(l), nil
-	case *format.VariantType:
-		return nil, fmt.Errorf("%w: column %q: the VARIANT logical type is not supported", errSchema, n.path)
-	case *format.MapType, *format.ListType:
-		return nil, bad(lt.String())
-	default:
-		// An annotation from a newer format version: the converted type, if
-		// any, says what older readers should do; else refuse.
-		if !hasCT {
-			return nil, fmt.Errorf("%w: column %q: unknown logical type %s", errSchema, n.path, lt)
-		}
-	}
-	if hasCT {
-		switch ct {
-		case deprecated.UTF8, deprecated.Enum:
-			if phys != format.ByteArray && phys != format.FixedLenByteArray {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv = convString
-		case deprecated.Json:
-			if phys != format.ByteArray && phys != format.FixedLenByteArray {
-				return nil, bad("JSON")
-			}
-			l.conv = convJSON
-		case deprecated.Bson:
-			l.conv = convBinary
-		case deprecated.Decimal:
-			scale, prec := 0, 0
-			if el.Scale.Valid {
-				scale = int(el.Scale.V)
-			}
-			if el.Precision.Valid {
-				prec = int(el.Precision.V)
-			}
-			return b.decimal(l, n, scale, prec)
-		case deprecated.Date:
-			if phys != format.Int32 {
-				return nil, bad("DATE")
-			}
-			l.conv = convDate
-		case deprecated.TimeMillis:
-			if phys != format.Int32 {
-				return nil, bad("TIME_MILLIS")
-			}
-			l.conv, l.unit = convTime, unitMillis
-		case deprecated.TimeMicros:
-			if phys != format.Int64 {
-				return nil, bad("TIME_MICROS")
-			}
-			l.conv, l.unit = convTime, unitMicros
-		case deprecated.TimestampMillis, deprecated.TimestampMicros:
-			if phys != format.Int64 {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv, l.unit = convTimestamp, unitMillis
-			if ct == deprecated.TimestampMicros {
-				l.unit = unitMicros
-			}
-		case deprecated.Int8, deprecated.Int16, deprecated.Int32:
-			if phys != format.Int32 {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv = convInt32
-		case deprecated.Uint8, deprecated.Uint16, deprecated.Uint32:
-			if phys != format.Int32 {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv = convUint32
-		case deprecated.Int64:
-			if phys != format.Int64 {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv = convInt64
-		case deprecated.Uint64:
-			if phys != format.Int64 {
-				return nil, bad(convertedName(ct))
-			}
-			l.conv = convUint64
-		case deprecated.Interval:
-			if phys != format.FixedLenByteArray || l.typeLen != 12 {
-				return nil, bad("INTERVAL")
-			}
-			l.conv = convInterval
-		case deprecated.Map, deprecated.MapKeyValue, deprecated.List:
-			return nil, bad(convertedName(ct))
-		default:
-			return nil, fmt.Errorf("%w: column %q: unknown converted type %d", errSchema, n.path, ct)
-		}
-		return b.add(l), nil
-	}
-	switch phys {
-	case format.Boolean:
-		l.conv = convBool
-	case format.Int32:
-		l.conv = convInt32
-	case format.Int64:
-		l.conv = convInt64
-	case format.Int96:
-		l.conv = convInt96
-	case format.Float:
-		l.conv = convFloat
-	case format.Double:
-		l.conv = convDouble
-	case format.ByteArray, format.FixedLenByteArray:
-		l.conv = convBinary
-		l.plainBinary = phys == format.ByteArray
-	default:
-		return nil, fmt.Errorf("%w: column %q: unknown physical type %d", errSchema, n.path, phys)
-	}
-	return b.add(l), nil
-}
-
-func (b *schemaBuilder) decimal(l *pqLeaf, n *pqNode, scale, prec int) (*pqLeaf, error) {
+// decimal decides a DECIMAL leaf.
+func (b *schemaBuilder) decimal(l *pqLeaf, n *pqNode, scale, prec int) error {
 	switch l.physical {
 	case format.Int32, format.Int64, format.FixedLenByteArray, format.ByteArray:
 	default:
-		return nil, fmt.Errorf("%w: column %q: DECIMAL on %s is not a valid Parquet type", errSchema, n.path, l.physical)
+		return fmt.Errorf("%w: column %q: DECIMAL on %s is not a valid Parquet type", errSchema, n.path, l.physical)
 	}
 	if scale < 0 || prec < 0 || scale > 1000 || prec > 10000 {
-		return nil, fmt.Errorf("%w: column %q: DECIMAL(%d,%d) is not a valid decimal type", errSchema, n.path, prec, scale)
+		return fmt.Errorf("%w: column %q: DECIMAL(%d,%d) is not a valid decimal type", errSchema, n.path, prec, scale)
 	}
 	l.conv, l.scale = convDecimal, scale
-	return b.add(l), nil
-}
-
-func (b *schemaBuilder) add(l *pqLeaf) *pqLeaf {
-	b.s.leaves = append(b.s.leaves, l)
-	return l
+	return nil
 }
 
 func unitOf(u *format.TimeUnit) (int64, error) {
@@ -657,60 +443,6 @@ func typeText(el *format.SchemaElement) string {
 		}
 	}
 	return b.String()
-}
-
-// describeNode writes the schema tree for Describe.
-func describeNode(out []string, n *pqNode, indent string) []string {
-	return describeNodeIn(out, nil, n, indent)
-}
-
-func describeNodeIn(out []string, parent, n *pqNode, indent string) []string {
-	rep := strings.ToLower(n.repType.String())
-	var what string
-	switch {
-	case parent != nil && parent.kind == pqMap && parent.repeated == n:
-		what = "map entries"
-	case parent != nil && parent.kind == pqList && parent.repeated == n:
-		what = "list elements"
-	case parent != nil && parent.vMeta == n:
-		what = "VARIANT metadata"
-	case parent != nil && parent.vValue == n:
-		what = "VARIANT-encoded value"
-	case n.kind == pqPrimitive && n.leaf.desc != "":
-		what = n.leaf.desc
-	case n.kind == pqPrimitive:
-		what = convNames[n.leaf.conv]
-		if n.leaf.timeDesc != "" {
-			what += ", " + n.leaf.timeDesc
-		}
-	case n.kind == pqStruct:
-		what = "JSON object"
-	case n.kind == pqList:
-		what = "JSON array"
-	case n.kind == pqMap:
-		what = "JSON object (map)"
-	case n.kind == pqVariant:
-		what = "JSON (VARIANT)"
-	case n.kind == pqShred:
-		what = "shredded VARIANT value"
-	}
-	if n.kind == pqList && n.repeated == n.elem || n.kind == pqList && n.el == n.repeated.el {
-		// an unannotated repeated field, shown once
-		rep = "repeated"
-	}
-	out = append(out, fmt.Sprintf("%s%-*s %-9s %-34s → %s", indent, max(1, 28-len(indent)), n.name, rep, typeText(n.el), what))
-	var kids []*pqNode
-	switch {
-	case n.kind == pqList && n.el == n.repeated.el:
-		// unannotated repeated field: show the element's own children
-		kids = n.elem.children
-	default:
-		kids = n.children
-	}
-	for _, c := range kids {
-		out = describeNodeIn(out, n, c, indent+"  ")
-	}
-	return out
 }
 
 var convertedNames = [...]string{

@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -43,11 +43,11 @@ type pqResult struct {
 	err    error // the error that ended the file, nil at a clean end
 }
 
-// readPQ reads a whole file through Open, in batches of batchRows rows.
+// pqRead reads a whole file, in batches of batchRows rows.
 func pqRead(t *testing.T, path string, opts Options, batchRows int) pqResult {
 	t.Helper()
 	var res pqResult
-	r, _, err := Open(path, opts)
+	r, err := openPQ(path, opts)
 	if err != nil {
 		res.err = err
 		return res
@@ -68,8 +68,8 @@ func pqRead(t *testing.T, path string, opts Options, batchRows int) pqResult {
 			e := ""
 			if row.Err != nil {
 				e = row.Err.Error()
-				if row.Err.Column == "" {
-					t.Errorf("row %d: a row error that names no column: %v", row.Num, row.Err)
+				if row.Err.Column == "" || row.Err.Code == "" {
+					t.Errorf("row %d: a row error without a column or a code: %+v", row.Num, row.Err)
 				}
 			}
 			res.errs = append(res.errs, e)
@@ -102,7 +102,7 @@ func pqFileSize(t *testing.T, path string) int64 {
 
 // writePQ writes rows (values with their levels) of the schema node to
 // dir/name.
-func pqWrite(t *testing.T, path string, node parquet.Node, rows []parquet.Row, opts ...parquet.WriterOption) string {
+func pqWrite(t *testing.T, path string, node parquetgo.Node, rows []parquetgo.Row, opts ...parquetgo.WriterOption) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -112,8 +112,8 @@ func pqWrite(t *testing.T, path string, node parquet.Node, rows []parquet.Row, o
 		t.Fatal(err)
 	}
 	defer f.Close()
-	schema := parquet.NewSchema("schema", node)
-	w := parquet.NewWriter(f, append([]parquet.WriterOption{schema}, opts...)...)
+	schema := parquetgo.NewSchema("schema", node)
+	w := parquetgo.NewWriter(f, append([]parquetgo.WriterOption{schema}, opts...)...)
 	if _, err := w.WriteRows(rows); err != nil {
 		t.Fatal(err)
 	}
@@ -160,21 +160,21 @@ func pqElement(m *format.FileMetaData, name string) *format.SchemaElement {
 }
 
 // col0 sets the levels of a value of a top-level optional column 0.
-func pqOpt(v parquet.Value) parquet.Row {
+func pqOpt(v parquetgo.Value) parquetgo.Row {
 	if v.IsNull() {
-		return parquet.Row{v.Level(0, 0, 0)}
+		return parquetgo.Row{v.Level(0, 0, 0)}
 	}
-	return parquet.Row{v.Level(0, 1, 0)}
+	return parquetgo.Row{v.Level(0, 1, 0)}
 }
 
-func pqBytes(b ...byte) parquet.Value { return parquet.ByteArrayValue(b) }
+func pqBytes(b ...byte) parquetgo.Value { return parquetgo.ByteArrayValue(b) }
 
-func pqInt96(julian uint32, nanos uint64) parquet.Value {
-	return parquet.Int96Value(deprecated.Int96{uint32(nanos), uint32(nanos >> 32), julian})
+func pqInt96(julian uint32, nanos uint64) parquetgo.Value {
+	return parquetgo.Int96Value(deprecated.Int96{uint32(nanos), uint32(nanos >> 32), julian})
 }
 
 // fixed16 is v as a 16-byte big-endian two's complement integer.
-func pqFixed16(t *testing.T, v string) parquet.Value {
+func pqFixed16(t *testing.T, v string) parquetgo.Value {
 	x, ok := new(big.Int).SetString(v, 10)
 	if !ok {
 		t.Fatalf("bad number %q", v)
@@ -184,7 +184,7 @@ func pqFixed16(t *testing.T, v string) parquet.Value {
 	}
 	b := make([]byte, 16)
 	x.FillBytes(b)
-	return parquet.FixedLenByteArrayValue(b)
+	return parquetgo.FixedLenByteArrayValue(b)
 }
 
 func pqDays(y int, m time.Month, d int) int32 {
@@ -198,116 +198,116 @@ func TestParquetTypes(t *testing.T) {
 	const errPrefix = "ERR "
 	tod := int64((15*60+4)*60+5) * 1000 // 15:04:05 in ms
 	ts := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC)
-	f16 := func(h uint16) parquet.Value { return parquet.FixedLenByteArrayValue([]byte{byte(h), byte(h >> 8)}) }
+	f16 := func(h uint16) parquetgo.Value { return parquetgo.FixedLenByteArrayValue([]byte{byte(h), byte(h >> 8)}) }
 	tests := []struct {
 		name  string
-		node  parquet.Node
+		node  parquetgo.Node
 		patch func(*format.SchemaElement) // applied to the column's schema element
-		vals  []parquet.Value
+		vals  []parquetgo.Value
 		want  []string // pqShow() of each value, or "ERR reason fragment"
 	}{
-		{"boolean", parquet.Leaf(parquet.BooleanType), nil,
-			[]parquet.Value{parquet.BooleanValue(true), parquet.BooleanValue(false), parquet.NullValue()},
+		{"boolean", parquetgo.Leaf(parquetgo.BooleanType), nil,
+			[]parquetgo.Value{parquetgo.BooleanValue(true), parquetgo.BooleanValue(false), parquetgo.NullValue()},
 			[]string{"boolean:true", "boolean:false", "null"}},
-		{"int32", parquet.Int(32), nil,
-			[]parquet.Value{parquet.Int32Value(-5), parquet.Int32Value(math.MaxInt32)},
+		{"int32", parquetgo.Int(32), nil,
+			[]parquetgo.Value{parquetgo.Int32Value(-5), parquetgo.Int32Value(math.MaxInt32)},
 			[]string{"number:-5", "number:2147483647"}},
-		{"int8", parquet.Int(8), nil, []parquet.Value{parquet.Int32Value(-128)}, []string{"number:-128"}},
-		{"uint32", parquet.Uint(32), nil, []parquet.Value{parquet.Int32Value(-1)}, []string{"number:4294967295"}},
-		{"int64 plain", parquet.Leaf(parquet.Int64Type), nil,
-			[]parquet.Value{parquet.Int64Value(1<<53 - 1), parquet.Int64Value(1<<53 + 1), parquet.Int64Value(-(1<<53 + 1)), parquet.Int64Value(0)},
+		{"int8", parquetgo.Int(8), nil, []parquetgo.Value{parquetgo.Int32Value(-128)}, []string{"number:-128"}},
+		{"uint32", parquetgo.Uint(32), nil, []parquetgo.Value{parquetgo.Int32Value(-1)}, []string{"number:4294967295"}},
+		{"int64 plain", parquetgo.Leaf(parquetgo.Int64Type), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(1<<53 - 1), parquetgo.Int64Value(1<<53 + 1), parquetgo.Int64Value(-(1<<53 + 1)), parquetgo.Int64Value(0)},
 			[]string{"number:9007199254740991", "string:9007199254740993", "string:-9007199254740993", "number:0"}},
-		{"uint64", parquet.Uint(64), nil, []parquet.Value{parquet.Int64Value(-1), parquet.Int64Value(42)},
+		{"uint64", parquetgo.Uint(64), nil, []parquetgo.Value{parquetgo.Int64Value(-1), parquetgo.Int64Value(42)},
 			[]string{"string:18446744073709551615", "number:42"}},
-		{"float", parquet.Leaf(parquet.FloatType), nil,
-			[]parquet.Value{parquet.FloatValue(0.1), parquet.FloatValue(1e30), parquet.FloatValue(float32(math.NaN())), parquet.FloatValue(float32(math.Inf(1)))},
+		{"float", parquetgo.Leaf(parquetgo.FloatType), nil,
+			[]parquetgo.Value{parquetgo.FloatValue(0.1), parquetgo.FloatValue(1e30), parquetgo.FloatValue(float32(math.NaN())), parquetgo.FloatValue(float32(math.Inf(1)))},
 			[]string{"number:0.1", "number:1e+30", "null", "null"}},
-		{"double", parquet.Leaf(parquet.DoubleType), nil,
-			[]parquet.Value{parquet.DoubleValue(0.1), parquet.DoubleValue(123456.789), parquet.DoubleValue(1e21), parquet.DoubleValue(1e-7),
-				parquet.DoubleValue(-2.5), parquet.DoubleValue(math.NaN()), parquet.DoubleValue(math.Inf(-1))},
+		{"double", parquetgo.Leaf(parquetgo.DoubleType), nil,
+			[]parquetgo.Value{parquetgo.DoubleValue(0.1), parquetgo.DoubleValue(123456.789), parquetgo.DoubleValue(1e21), parquetgo.DoubleValue(1e-7),
+				parquetgo.DoubleValue(-2.5), parquetgo.DoubleValue(math.NaN()), parquetgo.DoubleValue(math.Inf(-1))},
 			[]string{"number:0.1", "number:123456.789", "number:1e+21", "number:1e-7", "number:-2.5", "null", "null"}},
-		{"float16", parquet.Leaf(parquet.FixedLenByteArrayType(2)),
+		{"float16", parquetgo.Leaf(parquetgo.FixedLenByteArrayType(2)),
 			func(e *format.SchemaElement) { e.LogicalType.Value = &format.Float16Type{} },
-			[]parquet.Value{f16(0x3c00), f16(0x3555), f16(0xc000), f16(0x0001), f16(0x7bff), f16(0x7c00), f16(0x7e00)},
+			[]parquetgo.Value{f16(0x3c00), f16(0x3555), f16(0xc000), f16(0x0001), f16(0x7bff), f16(0x7c00), f16(0x7e00)},
 			[]string{"number:1", "number:0.3333", "number:-2", "number:6e-8", "number:65500", "null", "null"}},
-		{"string", parquet.String(), nil,
-			[]parquet.Value{parquet.ByteArrayValue([]byte("héllo \"q\"")), parquet.ByteArrayValue(nil), pqBytes('a', 0xff, 'b')},
+		{"string", parquetgo.String(), nil,
+			[]parquetgo.Value{parquetgo.ByteArrayValue([]byte("héllo \"q\"")), parquetgo.ByteArrayValue(nil), pqBytes('a', 0xff, 'b')},
 			[]string{"string:héllo \"q\"", "string:", errPrefix + `column "v": invalid UTF-8 (byte 0xff at offset 1)`}},
-		{"legacy UTF8", parquet.Leaf(parquet.ByteArrayType),
+		{"legacy UTF8", parquetgo.Leaf(parquetgo.ByteArrayType),
 			func(e *format.SchemaElement) { e.LogicalType.Value, e.ConvertedType = nil, thrift.New(deprecated.UTF8) },
-			[]parquet.Value{parquet.ByteArrayValue([]byte("ok"))}, []string{"string:ok"}},
-		{"enum", parquet.Enum(), nil, []parquet.Value{parquet.ByteArrayValue([]byte("ACTIVE"))}, []string{"string:ACTIVE"}},
-		{"json", parquet.JSON(), nil,
-			[]parquet.Value{parquet.ByteArrayValue([]byte(` {"a": [1, 2], "b":"x"} `)), parquet.ByteArrayValue([]byte(`["x"]`)),
-				parquet.ByteArrayValue([]byte(`"text"`)), parquet.ByteArrayValue([]byte(`12.50`)), parquet.ByteArrayValue([]byte(`true`)),
-				parquet.ByteArrayValue([]byte(`null`)), parquet.ByteArrayValue([]byte(`{"a":`))},
+			[]parquetgo.Value{parquetgo.ByteArrayValue([]byte("ok"))}, []string{"string:ok"}},
+		{"enum", parquetgo.Enum(), nil, []parquetgo.Value{parquetgo.ByteArrayValue([]byte("ACTIVE"))}, []string{"string:ACTIVE"}},
+		{"json", parquetgo.JSON(), nil,
+			[]parquetgo.Value{parquetgo.ByteArrayValue([]byte(` {"a": [1, 2], "b":"x"} `)), parquetgo.ByteArrayValue([]byte(`["x"]`)),
+				parquetgo.ByteArrayValue([]byte(`"text"`)), parquetgo.ByteArrayValue([]byte(`12.50`)), parquetgo.ByteArrayValue([]byte(`true`)),
+				parquetgo.ByteArrayValue([]byte(`null`)), parquetgo.ByteArrayValue([]byte(`{"a":`))},
 			[]string{`json:{"a":[1,2],"b":"x"}`, `json:["x"]`, "string:text", "number:12.50", "boolean:true", "null", errPrefix + `column "v": invalid JSON`}},
-		{"binary", parquet.Leaf(parquet.ByteArrayType), nil,
-			[]parquet.Value{pqBytes(0, 1, 0xff), parquet.ByteArrayValue([]byte{})}, []string{"string:AAH/", "string:"}},
-		{"fixed binary", parquet.Leaf(parquet.FixedLenByteArrayType(3)), nil,
-			[]parquet.Value{parquet.FixedLenByteArrayValue([]byte{0, 1, 0xff})}, []string{"string:AAH/"}},
-		{"bson", parquet.BSON(), nil, []parquet.Value{pqBytes(5, 0, 0, 0, 0)}, []string{"string:BQAAAAA="}},
-		{"uuid", parquet.UUID(), nil,
-			[]parquet.Value{parquet.FixedLenByteArrayValue([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xff})},
+		{"binary", parquetgo.Leaf(parquetgo.ByteArrayType), nil,
+			[]parquetgo.Value{pqBytes(0, 1, 0xff), parquetgo.ByteArrayValue([]byte{})}, []string{"string:AAH/", "string:"}},
+		{"fixed binary", parquetgo.Leaf(parquetgo.FixedLenByteArrayType(3)), nil,
+			[]parquetgo.Value{parquetgo.FixedLenByteArrayValue([]byte{0, 1, 0xff})}, []string{"string:AAH/"}},
+		{"bson", parquetgo.BSON(), nil, []parquetgo.Value{pqBytes(5, 0, 0, 0, 0)}, []string{"string:BQAAAAA="}},
+		{"uuid", parquetgo.UUID(), nil,
+			[]parquetgo.Value{parquetgo.FixedLenByteArrayValue([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xff})},
 			[]string{"string:00010203-0405-0607-0809-0a0b0c0d0eff"}},
-		{"decimal int32", parquet.Decimal(2, 9, parquet.Int32Type), nil,
-			[]parquet.Value{parquet.Int32Value(12345), parquet.Int32Value(-5), parquet.Int32Value(0)},
+		{"decimal int32", parquetgo.Decimal(2, 9, parquetgo.Int32Type), nil,
+			[]parquetgo.Value{parquetgo.Int32Value(12345), parquetgo.Int32Value(-5), parquetgo.Int32Value(0)},
 			[]string{"number:123.45", "number:-0.05", "number:0.00"}},
-		{"decimal int64", parquet.Decimal(4, 18, parquet.Int64Type), nil,
-			[]parquet.Value{parquet.Int64Value(-123456789), parquet.Int64Value(999999999999999999), parquet.Int64Value(100000000000000000)},
+		{"decimal int64", parquetgo.Decimal(4, 18, parquetgo.Int64Type), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(-123456789), parquetgo.Int64Value(999999999999999999), parquetgo.Int64Value(100000000000000000)},
 			[]string{"number:-12345.6789", "string:99999999999999.9999", "number:10000000000000.0000"}},
-		{"decimal(38,9) fixed", parquet.Decimal(9, 38, parquet.FixedLenByteArrayType(16)), nil,
-			[]parquet.Value{pqFixed16(t, "21622330000000"), pqFixed16(t, "12345678901234567890123456789"), pqFixed16(t, "-1000000001"),
+		{"decimal(38,9) fixed", parquetgo.Decimal(9, 38, parquetgo.FixedLenByteArrayType(16)), nil,
+			[]parquetgo.Value{pqFixed16(t, "21622330000000"), pqFixed16(t, "12345678901234567890123456789"), pqFixed16(t, "-1000000001"),
 				pqFixed16(t, "-99999999999999999999999999999999999999"), pqFixed16(t, "1")},
 			[]string{"number:21622.330000000", "string:12345678901234567890.123456789", "number:-1.000000001",
 				"string:-99999999999999999999999999999.999999999", "number:0.000000001"}},
-		{"decimal byte array", parquet.Leaf(parquet.ByteArrayType),
+		{"decimal byte array", parquetgo.Leaf(parquetgo.ByteArrayType),
 			func(e *format.SchemaElement) {
 				e.LogicalType.Value = &format.DecimalType{Scale: 2, Precision: 10}
 				e.ConvertedType = thrift.New(deprecated.Decimal)
 				e.Scale, e.Precision = thrift.New[int32](2), thrift.New[int32](10)
 			},
-			[]parquet.Value{pqBytes(0x30, 0x39), pqBytes(0xff), pqBytes(0x00, 0x80)},
+			[]parquetgo.Value{pqBytes(0x30, 0x39), pqBytes(0xff), pqBytes(0x00, 0x80)},
 			[]string{"number:123.45", "number:-0.01", "number:1.28"}},
-		{"legacy decimal", parquet.Leaf(parquet.Int64Type),
+		{"legacy decimal", parquetgo.Leaf(parquetgo.Int64Type),
 			func(e *format.SchemaElement) {
 				e.LogicalType.Value = nil
 				e.ConvertedType = thrift.New(deprecated.Decimal)
 				e.Scale, e.Precision = thrift.New[int32](3), thrift.New[int32](12)
 			},
-			[]parquet.Value{parquet.Int64Value(-1)}, []string{"number:-0.001"}},
-		{"date", parquet.Date(), nil,
-			[]parquet.Value{parquet.Int32Value(pqDays(2024, 5, 1)), parquet.Int32Value(pqDays(1, 1, 1)), parquet.Int32Value(pqDays(9999, 12, 31)),
-				parquet.Int32Value(pqDays(1969, 12, 31)), parquet.Int32Value(pqDays(9999, 12, 31) + 1), parquet.Int32Value(math.MinInt32)},
+			[]parquetgo.Value{parquetgo.Int64Value(-1)}, []string{"number:-0.001"}},
+		{"date", parquetgo.Date(), nil,
+			[]parquetgo.Value{parquetgo.Int32Value(pqDays(2024, 5, 1)), parquetgo.Int32Value(pqDays(1, 1, 1)), parquetgo.Int32Value(pqDays(9999, 12, 31)),
+				parquetgo.Int32Value(pqDays(1969, 12, 31)), parquetgo.Int32Value(pqDays(9999, 12, 31) + 1), parquetgo.Int32Value(math.MinInt32)},
 			[]string{"timestamp:2024-05-01T00:00:00.000Z", "timestamp:0001-01-01T00:00:00.000Z", "timestamp:9999-12-31T00:00:00.000Z",
 				"timestamp:1969-12-31T00:00:00.000Z", errPrefix + "outside the years 0001-9999", errPrefix + "outside the years 0001-9999"}},
-		{"time millis", parquet.Time(parquet.Millisecond), nil,
-			[]parquet.Value{parquet.Int32Value(int32(tod + 123)), parquet.Int32Value(0), parquet.Int32Value(86400000), parquet.Int32Value(-1)},
+		{"time millis", parquetgo.Time(parquetgo.Millisecond), nil,
+			[]parquetgo.Value{parquetgo.Int32Value(int32(tod + 123)), parquetgo.Int32Value(0), parquetgo.Int32Value(86400000), parquetgo.Int32Value(-1)},
 			[]string{"string:15:04:05.123", "string:00:00:00.000", "string:24:00:00.000", errPrefix + "outside 00:00-24:00"}},
-		{"time micros", parquet.Time(parquet.Microsecond), nil,
-			[]parquet.Value{parquet.Int64Value((tod+123)*1000 + 999)}, []string{"string:15:04:05.123"}},
-		{"time nanos", parquet.Time(parquet.Nanosecond), nil,
-			[]parquet.Value{parquet.Int64Value((tod+123)*1000000 + 999999)}, []string{"string:15:04:05.123"}},
-		{"timestamp millis", parquet.Timestamp(parquet.Millisecond), nil,
-			[]parquet.Value{parquet.Int64Value(ts.UnixMilli()), parquet.Int64Value(-1)},
+		{"time micros", parquetgo.Time(parquetgo.Microsecond), nil,
+			[]parquetgo.Value{parquetgo.Int64Value((tod+123)*1000 + 999)}, []string{"string:15:04:05.123"}},
+		{"time nanos", parquetgo.Time(parquetgo.Nanosecond), nil,
+			[]parquetgo.Value{parquetgo.Int64Value((tod+123)*1000000 + 999999)}, []string{"string:15:04:05.123"}},
+		{"timestamp millis", parquetgo.Timestamp(parquetgo.Millisecond), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(ts.UnixMilli()), parquetgo.Int64Value(-1)},
 			[]string{"timestamp:2024-05-01T12:00:00.123Z", "timestamp:1969-12-31T23:59:59.999Z"}},
-		{"timestamp micros", parquet.Timestamp(parquet.Microsecond), nil,
-			[]parquet.Value{parquet.Int64Value(ts.UnixMicro()), parquet.Int64Value(-1), parquet.Int64Value(253402300800000000), parquet.Int64Value(-62135596800000000)},
+		{"timestamp micros", parquetgo.Timestamp(parquetgo.Microsecond), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(ts.UnixMicro()), parquetgo.Int64Value(-1), parquetgo.Int64Value(253402300800000000), parquetgo.Int64Value(-62135596800000000)},
 			[]string{"timestamp:2024-05-01T12:00:00.123Z", "timestamp:1969-12-31T23:59:59.999Z",
 				errPrefix + "the timestamp 253402300800000000 (microseconds since 1970-01-01) is outside the years 0001-9999", "timestamp:0001-01-01T00:00:00.000Z"}},
-		{"timestamp nanos", parquet.Timestamp(parquet.Nanosecond), nil,
-			[]parquet.Value{parquet.Int64Value(ts.UnixNano()), parquet.Int64Value(math.MinInt64)},
+		{"timestamp nanos", parquetgo.Timestamp(parquetgo.Nanosecond), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(ts.UnixNano()), parquetgo.Int64Value(math.MinInt64)},
 			[]string{"timestamp:2024-05-01T12:00:00.123Z", "timestamp:1677-09-21T00:12:43.145Z"}},
-		{"timestamp local", parquet.TimestampAdjusted(parquet.Microsecond, false), nil,
-			[]parquet.Value{parquet.Int64Value(ts.UnixMicro())}, []string{"timestamp:2024-05-01T12:00:00.123Z"}},
-		{"legacy TIMESTAMP_MILLIS", parquet.Leaf(parquet.Int64Type),
+		{"timestamp local", parquetgo.TimestampAdjusted(parquetgo.Microsecond, false), nil,
+			[]parquetgo.Value{parquetgo.Int64Value(ts.UnixMicro())}, []string{"timestamp:2024-05-01T12:00:00.123Z"}},
+		{"legacy TIMESTAMP_MILLIS", parquetgo.Leaf(parquetgo.Int64Type),
 			func(e *format.SchemaElement) {
 				e.LogicalType.Value = nil
 				e.ConvertedType = thrift.New(deprecated.TimestampMillis)
 			},
-			[]parquet.Value{parquet.Int64Value(ts.UnixMilli())}, []string{"timestamp:2024-05-01T12:00:00.123Z"}},
-		{"int96", parquet.Leaf(parquet.Int96Type), nil,
-			[]parquet.Value{
+			[]parquetgo.Value{parquetgo.Int64Value(ts.UnixMilli())}, []string{"timestamp:2024-05-01T12:00:00.123Z"}},
+		{"int96", parquetgo.Leaf(parquetgo.Int96Type), nil,
+			[]parquetgo.Value{
 				pqInt96(2440588+uint32(pqDays(2024, 5, 1)), 12*3600*1e9+123456789), // Spark's 2024-05-01 12:00:00.123456789
 				pqInt96(2415021, 0),              // 1900-01-01
 				pqInt96(1721426, 0),              // 0001-01-01
@@ -319,19 +319,19 @@ func TestParquetTypes(t *testing.T) {
 			[]string{"timestamp:2024-05-01T12:00:00.123Z", "timestamp:1900-01-01T00:00:00.000Z", "timestamp:0001-01-01T00:00:00.000Z",
 				"timestamp:9999-12-31T23:59:59.999Z", errPrefix + "INT96 timestamp (Julian day 5373485, 0 ns into the day) is outside the years 0001-9999",
 				errPrefix + "outside the years 0001-9999", errPrefix + "outside the years 0001-9999"}},
-		{"interval", parquet.IntervalNode(), nil,
-			[]parquet.Value{parquet.FixedLenByteArrayValue([]byte{14, 0, 0, 0, 3, 0, 0, 0, 250, 0, 0, 0})},
+		{"interval", parquetgo.IntervalNode(), nil,
+			[]parquetgo.Value{parquetgo.FixedLenByteArrayValue([]byte{14, 0, 0, 0, 3, 0, 0, 0, 250, 0, 0, 0})},
 			[]string{"string:P14M3DT0.250S"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var rows []parquet.Row
+			var rows []parquetgo.Row
 			for _, v := range tc.vals {
 				rows = append(rows, pqOpt(v))
 			}
-			rows = append(rows, pqOpt(parquet.NullValue()))
+			rows = append(rows, pqOpt(parquetgo.NullValue()))
 			path := pqWrite(t, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".parquet"),
-				parquet.Group{"v": parquet.Optional(tc.node)}, rows)
+				parquetgo.Group{"v": parquetgo.Optional(tc.node)}, rows)
 			if tc.patch != nil {
 				pqRewriteFooter(t, path, func(m *format.FileMetaData) { tc.patch(pqElement(m, "v")) })
 			}
@@ -412,7 +412,7 @@ func TestParquetGolden(t *testing.T) {
 	}
 	spark := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC)
 	nanos := uint64(spark.Sub(spark.Truncate(24 * time.Hour)))
-	w := parquet.NewGenericWriter[pqCompany](f)
+	w := parquetgo.NewGenericWriter[pqCompany](f)
 	_, err = w.Write([]pqCompany{{
 		CompanyID: "acme",
 		Address:   &pqAddress{Street: "1 Main St", City: "Phoenix", PostalCode: pqPtr("85001")},
@@ -519,17 +519,17 @@ func pqCheckRows(t *testing.T, res pqResult, want [][]string) {
 }
 
 // lv is a value with its levels, for rows written level by level.
-func lv(v any, rep, def, col int) parquet.Value {
-	var x parquet.Value
+func lv(v any, rep, def, col int) parquetgo.Value {
+	var x parquetgo.Value
 	switch v := v.(type) {
 	case nil:
-		x = parquet.NullValue()
+		x = parquetgo.NullValue()
 	case string:
-		x = parquet.ByteArrayValue([]byte(v))
+		x = parquetgo.ByteArrayValue([]byte(v))
 	case int:
-		x = parquet.Int32Value(int32(v))
+		x = parquetgo.Int32Value(int32(v))
 	default:
-		x = parquet.ValueOf(v)
+		x = parquetgo.ValueOf(v)
 	}
 	return x.Level(rep, def, col)
 }
@@ -544,21 +544,21 @@ func annotateList(e *format.SchemaElement) {
 // rewriting the footer the way older writers did.
 func TestParquetLists(t *testing.T) {
 	dir := t.TempDir()
-	twoLevel := parquet.Group{"tags": parquet.Optional(parquet.Group{"element": parquet.Repeated(parquet.String())})}
-	twoLevelRows := []parquet.Row{
+	twoLevel := parquetgo.Group{"tags": parquetgo.Optional(parquetgo.Group{"element": parquetgo.Repeated(parquetgo.String())})}
+	twoLevelRows := []parquetgo.Row{
 		{lv("a", 0, 2, 0), lv("b", 1, 2, 0)},
 		{lv(nil, 0, 1, 0)},
 		{lv(nil, 0, 0, 0)},
 	}
-	pts := func(name string) parquet.Node {
-		return parquet.Group{"pts": parquet.Optional(parquet.Group{name: parquet.Repeated(parquet.Group{"x": parquet.Int(32)})})}
+	pts := func(name string) parquetgo.Node {
+		return parquetgo.Group{"pts": parquetgo.Optional(parquetgo.Group{name: parquetgo.Repeated(parquetgo.Group{"x": parquetgo.Int(32)})})}
 	}
-	ptsRows := []parquet.Row{{lv(1, 0, 2, 0), lv(2, 1, 2, 0)}, {lv(nil, 0, 1, 0)}}
-	nested := parquet.Group{"m": parquet.Optional(parquet.List(parquet.Optional(parquet.List(parquet.Optional(parquet.Int(32))))))}
+	ptsRows := []parquetgo.Row{{lv(1, 0, 2, 0), lv(2, 1, 2, 0)}, {lv(nil, 0, 1, 0)}}
+	nested := parquetgo.Group{"m": parquetgo.Optional(parquetgo.List(parquetgo.Optional(parquetgo.List(parquetgo.Optional(parquetgo.Int(32))))))}
 	tests := []struct {
 		name  string
-		node  parquet.Node
-		rows  []parquet.Row
+		node  parquetgo.Node
+		rows  []parquetgo.Row
 		patch func(m *format.FileMetaData)
 		want  []string
 	}{
@@ -576,22 +576,22 @@ func TestParquetLists(t *testing.T) {
 		{"three-level list", pts("list"), ptsRows,
 			func(m *format.FileMetaData) { annotateList(pqElement(m, "pts")) },
 			[]string{`json:[1,2]`, `json:[]`}},
-		{"top-level repeated primitive", parquet.Group{"nums": parquet.Repeated(parquet.Int(32))},
-			[]parquet.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv(3, 1, 1, 0)}, {lv(nil, 0, 0, 0)}}, nil,
+		{"top-level repeated primitive", parquetgo.Group{"nums": parquetgo.Repeated(parquetgo.Int(32))},
+			[]parquetgo.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv(3, 1, 1, 0)}, {lv(nil, 0, 0, 0)}}, nil,
 			[]string{`json:[1,2,3]`, `json:[]`}},
-		{"top-level repeated group", parquet.Group{"kv": parquet.Repeated(parquet.Group{"k": parquet.String(), "v": parquet.Optional(parquet.Int(32))})},
-			[]parquet.Row{{lv("a", 0, 1, 0), lv("b", 1, 1, 0), lv(1, 0, 2, 1), lv(nil, 1, 1, 1)}, {lv(nil, 0, 0, 0), lv(nil, 0, 0, 1)}}, nil,
+		{"top-level repeated group", parquetgo.Group{"kv": parquetgo.Repeated(parquetgo.Group{"k": parquetgo.String(), "v": parquetgo.Optional(parquetgo.Int(32))})},
+			[]parquetgo.Row{{lv("a", 0, 1, 0), lv("b", 1, 1, 0), lv(1, 0, 2, 1), lv(nil, 1, 1, 1)}, {lv(nil, 0, 0, 0), lv(nil, 0, 0, 1)}}, nil,
 			[]string{`json:[{"k":"a","v":1},{"k":"b","v":null}]`, `json:[]`}},
 		{"list of lists with nulls", nested,
-			[]parquet.Row{
+			[]parquetgo.Row{
 				{lv(1, 0, 5, 0), lv(nil, 2, 4, 0), lv(nil, 1, 3, 0), lv(nil, 1, 2, 0)},
 				{lv(nil, 0, 1, 0)},
 				{lv(nil, 0, 0, 0)},
 				{lv(7, 0, 5, 0), lv(8, 1, 5, 0)},
 			}, nil,
 			[]string{`json:[[1,null],[],null]`, `json:[]`, "null", `json:[[7],[8]]`}},
-		{"legacy MAP_KEY_VALUE", parquet.Group{"m": parquet.Optional(parquet.Group{"map": parquet.Repeated(parquet.Group{"key": parquet.String(), "value": parquet.Optional(parquet.Int(32))})})},
-			[]parquet.Row{
+		{"legacy MAP_KEY_VALUE", parquetgo.Group{"m": parquetgo.Optional(parquetgo.Group{"map": parquetgo.Repeated(parquetgo.Group{"key": parquetgo.String(), "value": parquetgo.Optional(parquetgo.Int(32))})})},
+			[]parquetgo.Row{
 				{lv("a", 0, 2, 0), lv("b", 1, 2, 0), lv(1, 0, 3, 1), lv(nil, 1, 2, 1)},
 				{lv(nil, 0, 1, 0), lv(nil, 0, 1, 1)},
 				{lv(nil, 0, 0, 0), lv(nil, 0, 0, 1)},
@@ -601,8 +601,8 @@ func TestParquetLists(t *testing.T) {
 				pqElement(m, "map").ConvertedType = thrift.New(deprecated.MapKeyValue)
 			},
 			[]string{`json:{"a":1,"b":null}`, `json:{}`, "null"}},
-		{"map with integer keys and struct values", parquet.Group{"m": parquet.Map(parquet.Int(32), parquet.Optional(parquet.Group{"n": parquet.String()}))},
-			[]parquet.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv("x", 0, 2, 1), lv(nil, 1, 1, 1)}}, nil,
+		{"map with integer keys and struct values", parquetgo.Group{"m": parquetgo.Map(parquetgo.Int(32), parquetgo.Optional(parquetgo.Group{"n": parquetgo.String()}))},
+			[]parquetgo.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv("x", 0, 2, 1), lv(nil, 1, 1, 1)}}, nil,
 			[]string{`json:{"1":{"n":"x"},"2":null}`}},
 	}
 	for _, tc := range tests {
@@ -629,27 +629,26 @@ func TestParquetLists(t *testing.T) {
 // row group and column; nothing wrong is passed on.
 func TestParquetLevelsChecked(t *testing.T) {
 	dir := t.TempDir()
-	st := parquet.Group{"s": parquet.Optional(parquet.Group{"a": parquet.Int(32), "b": parquet.Int(32)})}
-	lst := parquet.Group{"l": parquet.Repeated(parquet.Group{"x": parquet.Int(32), "y": parquet.Int(32)})}
+	st := parquetgo.Group{"s": parquetgo.Optional(parquetgo.Group{"a": parquetgo.Int(32), "b": parquetgo.Int(32)})}
+	lst := parquetgo.Group{"l": parquetgo.Repeated(parquetgo.Group{"x": parquetgo.Int(32), "y": parquetgo.Int(32)})}
 	tests := []struct {
 		name string
-		node parquet.Node
-		rows []parquet.Row
+		node parquetgo.Node
+		rows []parquetgo.Row
 		want string
 	}{
-		{"required field null in a present struct", st, []parquet.Row{{lv(1, 0, 1, 0), lv(2, 0, 1, 1)}, {lv(5, 0, 1, 0), lv(nil, 0, 0, 1)}},
+		{"required field null in a present struct", st, []parquetgo.Row{{lv(1, 0, 1, 0), lv(2, 0, 1, 1)}, {lv(5, 0, 1, 0), lv(nil, 0, 0, 1)}},
 			`row group 0, column "s.b": corrupt Parquet file: row 2 of the row group: definition level 0 leaves the required field "s.b" undefined`},
-		{"leaves with different list lengths", lst, []parquet.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv(1, 0, 1, 1)}, {lv(3, 0, 1, 0), lv(3, 0, 1, 1), lv(4, 1, 1, 1)}},
+		{"leaves with different list lengths", lst, []parquetgo.Row{{lv(1, 0, 1, 0), lv(2, 1, 1, 0), lv(1, 0, 1, 1)}, {lv(3, 0, 1, 0), lv(3, 0, 1, 1), lv(4, 1, 1, 1)}},
 			`column "l.y": corrupt Parquet file: row 1 of the row group: repetition level 0 where 1 was expected`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := pqWrite(t, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".parquet"), tc.node, tc.rows)
 			res := pqRead(t, path, Options{}, 10)
-			var fe *FileError
-			var pe *ParquetError
-			if !errors.As(res.err, &fe) || !errors.As(res.err, &pe) || !errors.Is(res.err, ErrParquetCorrupt) {
-				t.Fatalf("error %v (%T), want a *FileError with a *ParquetError", res.err, res.err)
+			var pe *Error
+			if !errors.As(res.err, &pe) || !errors.Is(res.err, ErrCorrupt) {
+				t.Fatalf("error %v (%T), want an *Error wrapping ErrCorrupt", res.err, res.err)
 			}
 			if !strings.Contains(res.err.Error(), tc.want) {
 				t.Errorf("error\n%v\nwant it to contain\n%s", res.err, tc.want)
@@ -662,14 +661,14 @@ func TestParquetLevelsChecked(t *testing.T) {
 // naming the column; the other rows and columns are read.
 func TestParquetRowErrors(t *testing.T) {
 	dir := t.TempDir()
-	node := parquet.Group{
-		"id":   parquet.Int(32),
-		"name": parquet.Optional(parquet.String()),
-		"tags": parquet.Optional(parquet.List(parquet.String())),
-		"m":    parquet.Optional(parquet.Map(parquet.String(), parquet.Int(32))),
+	node := parquetgo.Group{
+		"id":   parquetgo.Int(32),
+		"name": parquetgo.Optional(parquetgo.String()),
+		"tags": parquetgo.Optional(parquetgo.List(parquetgo.String())),
+		"m":    parquetgo.Optional(parquetgo.Map(parquetgo.String(), parquetgo.Int(32))),
 	}
 	// columns: id 0, m.key_value.key 1, m.key_value.value 2, name 3, tags.list.element 4
-	rows := []parquet.Row{
+	rows := []parquetgo.Row{
 		{lv(1, 0, 0, 0), lv("k", 0, 2, 1), lv(1, 0, 2, 2), lv("ok", 0, 1, 3), lv("a", 0, 2, 4)},
 		{lv(2, 0, 0, 0), lv(nil, 0, 0, 1), lv(nil, 0, 0, 2), lv("bad\xc3(", 0, 1, 3), lv("a", 0, 2, 4)},
 		{lv(3, 0, 0, 0), lv(nil, 0, 0, 1), lv(nil, 0, 0, 2), lv("ok", 0, 1, 3), lv("a", 0, 2, 4), lv("b\xffc", 1, 2, 4), lv("d", 1, 2, 4)},
@@ -831,16 +830,15 @@ func TestParquetRealFiles(t *testing.T) {
 	for _, tc := range tests {
 		seen[tc.file] = true
 		t.Run(tc.file, func(t *testing.T) {
-			path := filepath.Join("testdata", "parquet", tc.file)
-			if r, _, err := Open(path, Options{}); err == nil {
-				t.Log(r.(interface{ Describe() []string }).Describe()[0])
+			path := filepath.Join("testdata", tc.file)
+			if r, err := openPQ(path, Options{}); err == nil {
+				t.Log(r.Describe()[0])
 				r.Close()
 			}
 			res := pqRead(t, path, Options{}, 7)
 			if tc.refused != "" {
-				var fe *FileError
-				if res.err == nil || !errors.As(res.err, &fe) || !strings.Contains(res.err.Error(), tc.refused) {
-					t.Fatalf("error %v, want a *FileError containing %q", res.err, tc.refused)
+				if res.err == nil || isInternal(res.err) || !strings.Contains(res.err.Error(), tc.refused) {
+					t.Fatalf("error %v, want a file error containing %q", res.err, tc.refused)
 				}
 				t.Logf("refused: %v", res.err)
 				return
@@ -875,7 +873,7 @@ func TestParquetRealFiles(t *testing.T) {
 			}
 		})
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "parquet", "*.parquet"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.parquet"))
 	for _, f := range files {
 		if !seen[filepath.Base(f)] {
 			t.Errorf("%s has no test", f)
@@ -921,16 +919,16 @@ func TestParquetLZ4Larger(t *testing.T) {
 
 // pqRows writes n rows of (id INT64, name optional STRING, tags LIST)
 // in row groups of group rows.
-func pqRows(t *testing.T, path string, n int, group int64, opts ...parquet.WriterOption) {
+func pqRows(t *testing.T, path string, n int, group int64, opts ...parquetgo.WriterOption) {
 	t.Helper()
-	node := parquet.Group{
-		"id":   parquet.Int(64),
-		"name": parquet.Optional(parquet.String()),
-		"tags": parquet.Optional(parquet.List(parquet.String())),
+	node := parquetgo.Group{
+		"id":   parquetgo.Int(64),
+		"name": parquetgo.Optional(parquetgo.String()),
+		"tags": parquetgo.Optional(parquetgo.List(parquetgo.String())),
 	}
-	var rows []parquet.Row
+	var rows []parquetgo.Row
 	for i := 0; i < n; i++ {
-		row := parquet.Row{lv(int64(i), 0, 0, 0)}
+		row := parquetgo.Row{lv(int64(i), 0, 0, 0)}
 		if i%7 == 0 {
 			row = append(row, lv(nil, 0, 0, 1))
 		} else {
@@ -946,7 +944,7 @@ func pqRows(t *testing.T, path string, n int, group int64, opts ...parquet.Write
 		}
 		rows = append(rows, row)
 	}
-	pqWrite(t, path, node, rows, append([]parquet.WriterOption{parquet.MaxRowsPerRowGroup(group), parquet.PageBufferSize(4096)}, opts...)...)
+	pqWrite(t, path, node, rows, append([]parquetgo.WriterOption{parquetgo.MaxRowsPerRowGroup(group), parquetgo.PageBufferSize(4096)}, opts...)...)
 }
 
 func pqWantRow(i int) string {
@@ -961,7 +959,7 @@ func pqWantRow(i int) string {
 func TestParquetRowGroupsInOrder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "many.parquet")
 	const n, group = 20000, 3000
-	pqRows(t, path, n, group, parquet.Compression(&parquet.Zstd))
+	pqRows(t, path, n, group, parquetgo.Compression(&parquetgo.Zstd))
 	for _, batch := range []int{1, 999, 4096} {
 		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
 			res := pqRead(t, path, Options{}, batch)
@@ -979,7 +977,7 @@ func TestParquetRowGroupsInOrder(t *testing.T) {
 		})
 	}
 	// Progress only grows, and ends at the file size.
-	r, _, err := Open(path, Options{})
+	r, err := openPQ(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1010,7 +1008,7 @@ func TestParquetCloseEarly(t *testing.T) {
 	pqRows(t, path, 30000, 2000)
 	before := countGoroutines()
 	for i := 0; i < 5; i++ {
-		r, _, err := Open(path, Options{})
+		r, err := openPQ(path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1040,44 +1038,36 @@ func countGoroutines() int {
 	var b [64 << 10]byte
 	n := 0
 	for _, g := range strings.Split(string(b[:runtimeStack(b[:])]), "\n\n") {
-		if strings.Contains(g, "parquetReader") {
+		if strings.Contains(g, "Reader") {
 			n++
 		}
 	}
 	return n
 }
 
-func TestParquetHivePartitions(t *testing.T) {
-	root := t.TempDir()
-	node := parquet.Group{"id": parquet.Int(32)}
-	rows := []parquet.Row{{lv(1, 0, 0, 0)}, {lv(2, 0, 0, 0)}}
-	p1 := pqWrite(t, filepath.Join(root, "exports", "country=US", "dt=2024-05-01", "part-0.parquet"), node, rows)
-	p2 := pqWrite(t, filepath.Join(root, "x=1", "plain", "country=New%20Zealand", "dt=__HIVE_DEFAULT_PARTITION__", "id=9", "part-1.parquet"), node, rows)
-	res := pqRead(t, p1, Options{}, 10)
-	if res.err != nil {
-		t.Fatal(res.err)
+// TestParquetPartitions: Options.Partitions are text columns after the
+// file's (a null one is null), except those the file has a column of.
+func TestParquetPartitions(t *testing.T) {
+	node := parquetgo.Group{"id": parquetgo.Int(32)}
+	rows := []parquetgo.Row{{lv(1, 0, 0, 0)}, {lv(2, 0, 0, 0)}}
+	p := pqWrite(t, filepath.Join(t.TempDir(), "part-0.parquet"), node, rows)
+	opts := Options{Partitions: []Partition{{Name: "country", Value: "New Zealand"}, {Name: "dt", Null: true}, {Name: "id", Value: "9"}}}
+	for _, batch := range []int{1, 10} {
+		res := pqRead(t, p, opts, batch)
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if got := strings.Join(res.cols, ","); got != "id,country,dt" {
+			t.Errorf("columns %s", got)
+		}
+		pqCheckRows(t, res, [][]string{{"number:1", "string:New Zealand", "null"}, {"number:2", "string:New Zealand", "null"}})
 	}
-	if got := strings.Join(res.cols, ","); got != "id,country,dt" {
-		t.Errorf("columns %s", got)
-	}
-	pqCheckRows(t, res, [][]string{{"number:1", "string:US", "string:2024-05-01"}, {"number:2", "string:US", "string:2024-05-01"}})
-
-	res = pqRead(t, p2, Options{}, 1)
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	// x=1 is above a folder that is not a partition; id=9 is shadowed by the
-	// file's own column.
-	if got := strings.Join(res.cols, ","); got != "id,country,dt" {
-		t.Errorf("columns %s", got)
-	}
-	pqCheckRows(t, res, [][]string{{"number:1", "string:New Zealand", "null"}, {"number:2", "string:New Zealand", "null"}})
-	r, _, err := Open(p2, Options{})
+	r, err := openPQ(p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	desc := strings.Join(r.(interface{ Describe() []string }).Describe(), "\n")
+	desc := strings.Join(r.Describe(), "\n")
 	for _, want := range []string{`country = "New Zealand" (from the folder name)`, "dt = null", "id ignored: the file has a column of that name"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("Describe lacks %q:\n%s", want, desc)
@@ -1088,16 +1078,16 @@ func TestParquetHivePartitions(t *testing.T) {
 func TestParquetDescribe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.parquet")
 	f, _ := os.Create(path)
-	w := parquet.NewGenericWriter[pqCompany](f, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(1))
+	w := parquetgo.NewGenericWriter[pqCompany](f, parquetgo.Compression(&parquetgo.Snappy), parquetgo.MaxRowsPerRowGroup(1))
 	w.Write([]pqCompany{{CompanyID: "x"}, {CompanyID: "y"}})
 	w.Close()
 	f.Close()
-	r, _, err := Open(path, Options{})
+	r, err := openPQ(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	desc := strings.Join(r.(interface{ Describe() []string }).Describe(), "\n")
+	desc := strings.Join(r.Describe(), "\n")
 	for _, want := range []string{
 		"row groups:   2, 2 rows in the footer (1 + 1); compression SNAPPY",
 		"address                    optional  group                              → JSON object",
@@ -1119,14 +1109,11 @@ func runtimeStack(b []byte) int { return runtime.Stack(b, true) }
 
 // ---- broken, hostile and unsupported files ----
 
-// pqRefused reads path and requires a *FileError containing want.
+// pqRefused reads path and requires a file error containing want.
 func pqRefused(t *testing.T, path string, opts Options, want string) error {
 	t.Helper()
 	res := pqRead(t, path, opts, 100)
-	var fe *FileError
-	if res.err == nil || !errors.As(res.err, &fe) {
-		t.Fatalf("error %v (%T), want a *FileError", res.err, res.err)
-	}
+	pqFileErr(t, res.err)
 	if !strings.Contains(res.err.Error(), want) {
 		t.Fatalf("error\n%v\nwant it to contain\n%s", res.err, want)
 	}
@@ -1136,7 +1123,7 @@ func pqRefused(t *testing.T, path string, opts Options, want string) error {
 func TestParquetRefused(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.parquet")
-	pqRows(t, good, 2000, 500, parquet.Compression(&parquet.Snappy))
+	pqRows(t, good, 2000, 500, parquetgo.Compression(&parquetgo.Snappy))
 	data, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -1193,13 +1180,13 @@ func TestParquetRefused(t *testing.T) {
 }
 
 // TestParquetMutations flips bytes all over a file and truncates it at
-// many lengths: every outcome is rows or a *FileError, never a panic, a
-// hang or an error of another type.
+// many lengths: every outcome is rows or a file error, never a panic, a
+// hang or an internal error.
 func TestParquetMutations(t *testing.T) {
 	dir := t.TempDir()
-	for _, codec := range []compress.Codec{&parquet.Snappy, &parquet.Gzip, &parquet.Zstd, &parquet.Uncompressed} {
+	for _, codec := range []compress.Codec{&parquetgo.Snappy, &parquetgo.Gzip, &parquetgo.Zstd, &parquetgo.Uncompressed} {
 		src := filepath.Join(dir, codec.String()+".parquet")
-		pqRows(t, src, 300, 100, parquet.Compression(codec))
+		pqRows(t, src, 300, 100, parquetgo.Compression(codec))
 		data, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
@@ -1220,14 +1207,13 @@ func TestParquetMutations(t *testing.T) {
 				p := filepath.Join(dir, "m.parquet")
 				os.WriteFile(p, b, 0o644)
 				res := pqRead(t, p, Options{}, 64)
-				var fe *FileError
 				switch {
 				case res.err == nil:
 					outcomes["read"]++
-				case errors.As(res.err, &fe):
+				case !isInternal(res.err):
 					outcomes["refused"]++
 				default:
-					t.Fatalf("%s %s at %d: error of type %T: %v", codec, mut, off, res.err, res.err)
+					t.Fatalf("%s %s at %d: %v", codec, mut, off, res.err)
 				}
 			}
 		}
@@ -1241,31 +1227,19 @@ func TestParquetMutations(t *testing.T) {
 func TestParquetLimits(t *testing.T) {
 	dir := t.TempDir()
 	big := bytes.Repeat([]byte("0"), 3<<20)
-	node := parquet.Group{"blob": parquet.String()}
-	for _, codec := range []compress.Codec{&parquet.Zstd, &parquet.Snappy, &parquet.Gzip, &parquet.Brotli, &parquet.Lz4Raw, &parquet.Uncompressed} {
+	node := parquetgo.Group{"blob": parquetgo.String()}
+	for _, codec := range []compress.Codec{&parquetgo.Zstd, &parquetgo.Snappy, &parquetgo.Gzip, &parquetgo.Brotli, &parquetgo.Lz4Raw, &parquetgo.Uncompressed} {
 		t.Run(codec.String(), func(t *testing.T) {
 			p := pqWrite(t, filepath.Join(dir, codec.String()+".parquet"), node,
-				[]parquet.Row{{parquet.ByteArrayValue(big).Level(0, 0, 0)}}, parquet.Compression(codec))
-			src, err := OpenSource(p, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lim := defaultPQLimits()
-			lim.pageBytes = 1 << 20
-			r, err := openParquet(src, Options{}, lim)
+				[]parquetgo.Row{{parquetgo.ByteArrayValue(big).Level(0, 0, 0)}}, parquetgo.Compression(codec))
+			r, err := openPQ(p, Options{MaxPageBytes: 1 << 20})
 			if err == nil {
 				b := record.NewBatch(10, 1<<16)
 				err = r.Next(b, 10)
 				r.Close()
-			} else {
-				src.Close()
 			}
-			if !errors.Is(err, ErrParquetLimit) || !strings.Contains(err.Error(), "more than the 1048576-byte page limit") {
+			if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "more than the 1048576-byte page limit") {
 				t.Fatalf("error %v, want the page limit", err)
-			}
-			var fe *FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("%T", err)
 			}
 			// With the default limits the same file reads.
 			res := pqRead(t, p, Options{}, 1)
@@ -1282,7 +1256,7 @@ func TestParquetCodecGuards(t *testing.T) {
 	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xc0}
 	frame = binary.LittleEndian.AppendUint64(frame, 64<<30)
 	frame = append(frame, 0x01, 0, 0) // last raw block of 0 bytes
-	if _, err := zstdBound(frame, lim); !errors.Is(err, ErrParquetLimit) {
+	if _, err := zstdBound(frame, lim); !errors.Is(err, ErrLimit) {
 		t.Errorf("zstd frame content size: %v", err)
 	}
 	// A zstd frame of RLE blocks, each 1 byte expanding to ~1 MiB.
@@ -1297,7 +1271,7 @@ func TestParquetCodecGuards(t *testing.T) {
 	if n, err := zstdBound(rle, lim); err != nil || n <= lim {
 		t.Errorf("zstd RLE blocks: bound %d, %v", n, err)
 	}
-	if _, err := zstdBound([]byte("not zstd"), lim); !errors.Is(err, ErrParquetCorrupt) {
+	if _, err := zstdBound([]byte("not zstd"), lim); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("garbage: %v", err)
 	}
 	// A footer list longer than the bytes that follow.
@@ -1313,8 +1287,8 @@ func TestParquetCodecGuards(t *testing.T) {
 // empty values.
 func TestParquetShadowCodecs(t *testing.T) {
 	dir := t.TempDir()
-	node := parquet.Group{"id": parquet.Int(64), "u": parquet.String()}
-	var rows []parquet.Row
+	node := parquetgo.Group{"id": parquetgo.Int(64), "u": parquetgo.String()}
+	var rows []parquetgo.Row
 	seed := uint64(1)
 	var want [][]string
 	for i := 0; i < 5000; i++ {
@@ -1324,12 +1298,12 @@ func TestParquetShadowCodecs(t *testing.T) {
 			u[k] = byte(seed >> 56)
 		}
 		s := fmt.Sprintf("%x", u)
-		rows = append(rows, parquet.Row{lv(int64(i), 0, 0, 0), lv(s, 0, 0, 1)})
+		rows = append(rows, parquetgo.Row{lv(int64(i), 0, 0, 0), lv(s, 0, 0, 1)})
 		want = append(want, []string{fmt.Sprintf("number:%d", i), "string:" + s})
 	}
-	for _, codec := range []compress.Codec{&parquet.Gzip, &parquet.Brotli, &parquet.Lz4Raw, &parquet.Snappy, &parquet.Zstd} {
+	for _, codec := range []compress.Codec{&parquetgo.Gzip, &parquetgo.Brotli, &parquetgo.Lz4Raw, &parquetgo.Snappy, &parquetgo.Zstd} {
 		t.Run(codec.String(), func(t *testing.T) {
-			p := pqWrite(t, filepath.Join(dir, codec.String()+".parquet"), node, rows, parquet.Compression(codec), parquet.MaxRowsPerRowGroup(1500))
+			p := pqWrite(t, filepath.Join(dir, codec.String()+".parquet"), node, rows, parquetgo.Compression(codec), parquetgo.MaxRowsPerRowGroup(1500))
 			res := pqRead(t, p, Options{}, 700)
 			if res.err != nil {
 				t.Fatal(res.err)
@@ -1339,8 +1313,8 @@ func TestParquetShadowCodecs(t *testing.T) {
 	}
 	// Row groups in different codecs (files merged by a tool): parquet-go
 	// would decompress them all with the first one's codec.
-	a := pqWrite(t, filepath.Join(dir, "a.parquet"), node, rows[:2000], parquet.Compression(&parquet.Snappy))
-	b := pqWrite(t, filepath.Join(dir, "b.parquet"), node, rows[2000:], parquet.Compression(&parquet.Zstd))
+	a := pqWrite(t, filepath.Join(dir, "a.parquet"), node, rows[:2000], parquetgo.Compression(&parquetgo.Snappy))
+	b := pqWrite(t, filepath.Join(dir, "b.parquet"), node, rows[2000:], parquetgo.Compression(&parquetgo.Zstd))
 	merged := pqConcat(t, filepath.Join(dir, "merged.parquet"), a, b)
 	res := pqRead(t, merged, Options{}, 999)
 	if res.err != nil {

@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"bytes"
@@ -201,10 +201,10 @@ func (a *pqAssembler) emitVariant(n *pqNode, rep int) error {
 	vs.cur = nil
 	switch {
 	case !ok:
-		a.fail(n.path, "the VARIANT metadata is null")
+		a.fail(n.path, record.CodeInvalidVariant, "the VARIANT metadata is null")
 	case !a.skip:
 		if vs.cur, err = vs.metadata(md); err != nil {
-			a.fail(n.path, "the VARIANT metadata: "+err.Error())
+			a.fail(n.path, record.CodeInvalidVariant, "the VARIANT metadata: "+err.Error())
 		}
 	}
 	s, err := a.shredPeek(n, rep)
@@ -279,7 +279,7 @@ func (a *pqAssembler) shredBody(n *pqNode, rep int, s shredAt) error {
 		return a.shredObject(n, rep, s)
 	}
 	if s.hasValue {
-		a.fail(n.path, "a VARIANT has both a value and a typed_value, and it is not an object")
+		a.fail(n.path, record.CodeInvalidVariant, "a VARIANT has both a value and a typed_value, and it is not an object")
 	}
 	return a.emit(t, rep)
 }
@@ -294,18 +294,24 @@ func (a *pqAssembler) appendVariant(path string, v []byte) {
 	vs.dec.MaxBytes = max(1, a.limit-(len(a.out)-a.start))
 	out, err := vs.dec.AppendJSON(a.out, vs.cur, v)
 	if err != nil {
-		a.fail(path, variantReason(err))
+		a.failVariant(path, err)
 		return
 	}
 	a.out = out
 	a.checkSize()
 }
 
-func variantReason(err error) string {
-	if errors.Is(err, variant.ErrTooLarge) {
-		return err.Error() + " (the record size or nesting limit)"
+// failVariant rejects the current row for err, from the VARIANT decoder.
+func (a *pqAssembler) failVariant(path string, err error) {
+	var re *variant.RangeError
+	switch {
+	case errors.Is(err, variant.ErrTooLarge):
+		a.fail(path, record.CodeTooLarge, err.Error()+" (the record size or nesting limit)")
+	case errors.As(err, &re):
+		a.fail(path, record.CodeValueOutOfRange, err.Error())
+	default:
+		a.fail(path, record.CodeInvalidVariant, err.Error())
 	}
-	return err.Error()
 }
 
 // shredObject writes a shredded object, merging the fields of a partially
@@ -318,9 +324,9 @@ func (a *pqAssembler) shredObject(n *pqNode, rep int, s shredAt) error {
 		o, err := variant.ParseObject(vs.cur, s.value)
 		switch {
 		case !variant.IsObject(s.value):
-			a.fail(n.path, "a partially shredded VARIANT object has a value that is not an object")
+			a.fail(n.path, record.CodeInvalidVariant, "a partially shredded VARIANT object has a value that is not an object")
 		case err != nil:
-			a.fail(n.path, variantReason(err))
+			a.failVariant(n.path, err)
 		default:
 			obj, nv = o, o.Len()
 		}
@@ -343,7 +349,7 @@ func (a *pqAssembler) shredObject(n *pqNode, rep int, s shredAt) error {
 			vs.dec.MaxBytes = max(1, a.limit-(len(a.out)-a.start))
 			out, err := vs.dec.AppendField(a.out, &obj, j, 0)
 			if err != nil {
-				a.fail(n.path, variantReason(err))
+				a.failVariant(n.path, err)
 				return
 			}
 			a.out = out
@@ -366,7 +372,7 @@ func (a *pqAssembler) shredObject(n *pqNode, rep int, s shredAt) error {
 		name := []byte(f.name)
 		fromValue(name)
 		if j < nv && !a.skip && bytes.Equal(obj.Key(j), name) {
-			a.fail(n.path, fmt.Sprintf("the field %q is both shredded and in the VARIANT value", f.name))
+			a.fail(n.path, record.CodeInvalidVariant, fmt.Sprintf("the field %q is both shredded and in the VARIANT value", f.name))
 		}
 		sep()
 		if !a.skip {

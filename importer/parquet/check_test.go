@@ -1,4 +1,4 @@
-package importer
+package parquet
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
+	parquetgo "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -17,24 +17,24 @@ import (
 // pqScores writes n rows of (id INT64, score optional INT64 null every
 // 10th row, name optional STRING dictionary-encoded), uncompressed, one
 // row group.
-func pqScores(t *testing.T, path string, n int, opts ...parquet.WriterOption) {
+func pqScores(t *testing.T, path string, n int, opts ...parquetgo.WriterOption) {
 	t.Helper()
-	node := parquet.Group{
-		"id":    parquet.Int(64),
-		"score": parquet.Optional(parquet.Int(64)),
-		"name":  parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)),
+	node := parquetgo.Group{
+		"id":    parquetgo.Int(64),
+		"score": parquetgo.Optional(parquetgo.Int(64)),
+		"name":  parquetgo.Optional(parquetgo.Encoded(parquetgo.String(), &parquetgo.RLEDictionary)),
 	}
-	var rows []parquet.Row
+	var rows []parquetgo.Row
 	for i := 0; i < n; i++ {
-		row := parquet.Row{parquet.Int64Value(int64(i)).Level(0, 0, 0)}
+		row := parquetgo.Row{parquetgo.Int64Value(int64(i)).Level(0, 0, 0)}
 		if i%10 == 0 {
-			row = append(row, parquet.NullValue().Level(0, 0, 1), parquet.NullValue().Level(0, 0, 2))
+			row = append(row, parquetgo.NullValue().Level(0, 0, 1), parquetgo.NullValue().Level(0, 0, 2))
 		} else {
-			row = append(row, parquet.ByteArrayValue([]byte(fmt.Sprintf("n%d", i%7))).Level(0, 1, 1), parquet.Int64Value(int64(i*3)).Level(0, 1, 2))
+			row = append(row, parquetgo.ByteArrayValue([]byte(fmt.Sprintf("n%d", i%7))).Level(0, 1, 1), parquetgo.Int64Value(int64(i*3)).Level(0, 1, 2))
 		}
 		rows = append(rows, row)
 	}
-	pqWrite(t, path, node, rows, append([]parquet.WriterOption{parquet.Compression(&parquet.Uncompressed)}, opts...)...)
+	pqWrite(t, path, node, rows, append([]parquetgo.WriterOption{parquetgo.Compression(&parquetgo.Uncompressed)}, opts...)...)
 }
 
 // pqRewritePageHeader decodes the page header at byte at, changes it and
@@ -45,7 +45,7 @@ func pqRewritePageHeader(t *testing.T, path string, at int64, fn func(h *format.
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &chunkScanner{ra: bytes.NewReader(data), dataEnd: int64(len(data)), lim: defaultPQLimits()}
+	s := &chunkScanner{ra: bytes.NewReader(data), dataEnd: int64(len(data)), lim: defaultLimits()}
 	h, n, err := s.header(at, int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestParquetConsistencyChecks(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".parquet")
-			pqScores(t, path, n, parquet.DataPageVersion(c.version))
+			pqScores(t, path, n, parquetgo.DataPageVersion(c.version))
 			if res := pqRead(t, path, Options{}, 100); res.err != nil || len(res.rows) != n {
 				t.Fatalf("the file before the change: %d rows, %v", len(res.rows), res.err)
 			}
