@@ -10,26 +10,45 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// Checks made before parquet-go is given a file or a column chunk. The
-// library trusts the sizes a file declares: a footer length, a list length
-// in the footer, a page's compressed and uncompressed sizes, the length a
-// snappy block or zstd frame announces, and it decompresses gzip, brotli and
-// LZ4 without a bound (and loops for ever on a corrupt LZ4 page). A corrupt
-// or hostile file could make it allocate gigabytes, which no recover()
-// catches. So the reader first reads what the library will read, cheaply,
-// and refuses what does not add up:
+// Checks made before parquet-go is given a file or a column chunk.
+// parquet-go v0.32.0 allocates what a file declares before it checks that
+// the bytes are there, and panics on some malformed pages; a corrupt or
+// hostile file could make it allocate gigabytes, which no recover()
+// catches. Each behaviour has a canary test in upstream_test.go that fails
+// once upstream changes it, so that its check here can go:
+//
+//   - OpenFile allocates the footer length the file's last 8 bytes declare
+//     (a 12-byte file: 64 MiB; TestUpstreamFooterLengthTrusted; reported
+//     downstream as nao1215/filesql#524);
+//   - its Thrift decoder allocates a list's declared length before reading
+//     the elements (6 bytes: 1.5 GiB; TestUpstreamThriftListTrusted;
+//     nao1215/filesql#526 for page headers);
+//   - a page's uncompressed size is allocated as declared
+//     (TestUpstreamPageSizeTrusted), and so is the length a snappy block
+//     announces (TestUpstreamSnappyLengthTrusted); zstd, gzip and brotli
+//     decompress without a bound (TestUpstreamCodecsUnbounded), LZ4 loops
+//     on a corrupt page (see shadow.go);
+//   - a data page v2 whose level lengths exceed its size makes
+//     Column.decodeDataPage slice out of range (a panic;
+//     TestUpstreamPanicOnV2Levels; panics on malformed data are
+//     parquet-go/parquet-go#537, open), as do other malformed pages the
+//     fuzzer finds: NewReader and decodeRowGroup recover them as file
+//     errors.
+//
+// So the reader first reads what the library will read, cheaply, and
+// refuses what does not add up:
 //
 //   - the footer: its length against the file size and the limit, and every
 //     list and string length in its Thrift encoding against the bytes left;
 //   - every page header of a row group before the row group is decoded: sizes
-//     not negative, pages inside their column chunk, the declared page size
-//     against the limit, the value count against the limit, the sum of values
-//     against the column chunk's metadata, and (data pages v2) the sum of rows
-//     against the row group's;
+//     not negative, pages inside their column chunk, levels inside their
+//     page, the declared page size against the limit, the value count
+//     against the limit, the sum of values against the column chunk's
+//     metadata, and (data pages v2) the sum of rows against the row group's;
 //   - every compressed page body: the size its codec will produce, read from
 //     the codec's own header (snappy, zstd), against the limit. Pages in
-//     gzip, brotli and LZ4 are not given to parquet-go compressed at all: it
-//     loses their data without an error in some cases, see shadow.go.
+//     gzip, brotli and LZ4 are not given to parquet-go compressed at all
+//     (see shadow.go).
 
 // ErrLimit is wrapped by errors for a file whose pages or rows exceed
 // the reader's limits (a decompression bomb, or a file that needs raising

@@ -212,6 +212,8 @@ func NewReader(ra io.ReaderAt, size int64, opts Options) (r *Reader, err error) 
 	opts = opts.withDefaults()
 	lim := opts.limits()
 	defer func() {
+		// parquet-go panics on some malformed files (parquet-go#537; see
+		// guard.go and TestUpstreamPanicOnV2Levels).
 		if p := recover(); p != nil {
 			r, err = nil, &Error{RowGroup: -1, Err: fmt.Errorf("%w: the Parquet library failed on this file: %v", ErrCorrupt, p)}
 		}

@@ -138,6 +138,9 @@ func (r *Reader) decodeRowGroup(rg int, d *pqDecoder, scan *chunkScanner, out ch
 			}
 		}
 	}()
+	// parquet-go panics on some malformed pages (parquet-go#537; see
+	// guard.go and TestUpstreamPanicOnV2Levels): a file error, unless the
+	// panic is in this module's code.
 	defer func() {
 		if p := recover(); p != nil {
 			if panicInOurCode() {

@@ -17,15 +17,31 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// The shadow file. parquet-go v0.32.0 decompresses a page into a pooled
-// buffer and, when the codec hands back a different buffer than the one it
-// was given, keeps the pooled one: the page then reads as zeros (empty
-// strings, zero numbers) without an error. Its LZ4 codec reallocates when a
-// page compresses less than 3:1 (apache/parquet-testing's
-// lz4_raw_compressed_larger.parquet reads as 10,000 empty strings), and its
-// gzip and brotli codecs when the page's size is exactly one of the pool's
-// bucket sizes (64 KiB, 128 KiB, …). It also uses the codec of a column's
-// first row group for every row group.
+// The shadow file: pages decompressed here, not by parquet-go, because of
+// what parquet-go v0.32.0 does with them (each has a canary test in
+// upstream_test.go that fails once upstream changes it):
+//
+//   - LZ4_RAW: Column.decompress keeps its pooled buffer when the codec
+//     hands back a reallocated one of the page's size, and the LZ4 codec
+//     reallocates whenever a page compresses less than 3:1: the page reads
+//     as zeros (empty strings, zero numbers) or fails to decode
+//     (apache/parquet-testing's lz4_raw_compressed_larger.parquet reads as
+//     10,000 empty strings). parquet-go/parquet-go#608, fixed by #609 (open).
+//     Its compress/lz4 Decode also doubles its buffer for ever on a corrupt
+//     page (any UncompressBlock error is taken for a short buffer), until
+//     the process runs out of memory (no upstream issue found;
+//     TestUpstreamLZ4CorruptPageLoops).
+//   - GZIP and BROTLI: the codecs decompress until the stream ends, however
+//     much more than the page's declared size that is (compress.Decompressor
+//     grows its buffer without a bound), so one small page can allocate
+//     gigabytes; and, unlike snappy and zstd, nothing in their headers says
+//     the size beforehand (no upstream issue found;
+//     TestUpstreamCodecsUnbounded).
+//   - Columns whose codec changes between row groups (files merged by a
+//     tool): parquet-go decompresses every row group with the codec of the
+//     column's first chunk (column.go, "Pick the encoding and compression
+//     codec of the first chunk", since segmentio/parquet-go#143); the
+//     others fail to decode or read wrong (TestUpstreamCodecOfFirstRowGroup).
 //
 // So files with gzip, brotli or LZ4_RAW pages, or whose columns change
 // codec between row groups, are given to parquet-go as a "shadow": a
