@@ -35,22 +35,28 @@ func isFileErr(err error) bool {
 	return errors.As(err, &fe)
 }
 
-// drain reads r to the end in batches of max rows (see readertest.Drain).
+// contract is what the Reader of a file of format f keeps.
+func contract(f Format) readertest.Contract {
+	return readertest.Contract{Lines: f != Parquet, ValuesWithErr: f == Parquet, FileErr: isFileErr}
+}
+
+// drain reads r, a CSV or NDJSON reader, to the end in batches of max rows
+// (see readertest.Drain).
 func drain(r interface {
 	Next(b *record.Batch, max int) error
 }, max int) ([]gotRow, error) {
-	return readertest.Drain(r, max, true, isFileErr)
+	return readertest.Drain(r, max, contract(CSV))
 }
 
 // readFile opens path with Open and drains it.
 func readFile(path string, opts Options, max int) (cols []string, rows []gotRow, err error) {
-	r, _, err := Open(path, opts)
+	r, src, err := Open(path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
 	cols = r.Columns()
-	rows, err = readertest.Drain(r, max, true, isFileErr)
+	rows, err = readertest.Drain(r, max, contract(src.Format))
 	return cols, rows, err
 }
 
@@ -67,6 +73,6 @@ func readMem(format Format, data []byte, opts Options, max int) (cols []string, 
 	}
 	defer r.Close()
 	cols = r.Columns()
-	rows, err = readertest.Drain(r, max, true, isFileErr)
+	rows, err = readertest.Drain(r, max, contract(format))
 	return cols, rows, err
 }

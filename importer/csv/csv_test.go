@@ -184,7 +184,7 @@ func TestCSVSplitEveryOffset(t *testing.T) {
 		if err != nil {
 			t.Fatalf("first read %d: %v", first, err)
 		}
-		got, err := readertest.Drain(r, 2, true, isParseErr)
+		got, err := readertest.Drain(r, 2, readertest.Contract{Lines: true, FileErr: isParseErr})
 		if d := readertest.SameRead(cols, rows, nil, r.Columns(), got, err); d != "" {
 			t.Fatalf("first read of %d bytes: %s", first, d)
 		}

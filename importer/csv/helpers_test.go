@@ -37,7 +37,7 @@ func readMem(data []byte, opts Options, bufSize, chunk, max int) (cols []string,
 		return nil, nil, err
 	}
 	cols = r.Columns()
-	rows, err = readertest.Drain(r, max, true, isParseErr)
+	rows, err = readertest.Drain(r, max, readertest.Contract{Lines: true, FileErr: isParseErr})
 	return cols, rows, err
 }
 

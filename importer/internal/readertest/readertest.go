@@ -60,13 +60,25 @@ func (g Row) String() string {
 	return fmt.Sprintf("{line %d row %d %q=%q raw %q}", g.Line, g.Num, g.Names, g.Values, g.Raw)
 }
 
+// Contract is what Drain holds a reader to besides what every row must
+// keep (see CheckRow).
+type Contract struct {
+	// Lines: rows start on increasing lines (CSV, NDJSON).
+	Lines bool
+	// ValuesWithErr: a rejected row may keep the values it has, for the
+	// rejects file (Parquet); else it has none.
+	ValuesWithErr bool
+	// FileErr says whether an error is of the type the reader promises.
+	FileErr func(error) bool
+}
+
 // CheckRow checks the contract every row must keep, and copies it: Values
-// (one per Schema name, unique UTF-8 names, text values valid UTF-8) or an
-// Err with a Code and a Reason.
-func CheckRow(row *record.Row) (Row, error) {
+// (one per Schema name, unique UTF-8 names, text values valid UTF-8), an
+// Err with a Code and a Reason, or (valuesWithErr) both.
+func CheckRow(row *record.Row, valuesWithErr bool) (Row, error) {
 	g := Row{Line: row.Line, Num: row.Num, Raw: string(row.Raw), Err: row.Err}
 	if row.Err != nil {
-		if row.Values != nil {
+		if row.Values != nil && !valuesWithErr {
 			return g, fmt.Errorf("row %d has both Err and Values", row.Num)
 		}
 		if row.Err.Code == "" || row.Err.Reason == "" {
@@ -74,7 +86,9 @@ func CheckRow(row *record.Row) (Row, error) {
 		}
 		e := *row.Err
 		g.Err = &e
-		return g, nil
+		if row.Values == nil {
+			return g, nil
+		}
 	}
 	if row.Schema == nil {
 		return g, fmt.Errorf("row %d has neither Err nor Schema", row.Num)
@@ -125,12 +139,10 @@ type Nexter interface {
 }
 
 // Drain reads r to the end in batches of max rows, checking every row
-// (CheckRow), the numbering of rows (1, 2, 3…), and, for line-based
-// formats (lines true), that rows start on increasing lines. isFileErr
-// says whether an error is of the type the reader promises. It returns the
-// rows and the error that ended the reading (nil for io.EOF); a broken
+// (CheckRow), the numbering of rows (1, 2, 3…) and what c says. It returns
+// the rows and the error that ended the reading (nil for io.EOF); a broken
 // contract is a *ContractError.
-func Drain(r Nexter, max int, lines bool, isFileErr func(error) bool) ([]Row, error) {
+func Drain(r Nexter, max int, c Contract) ([]Row, error) {
 	var rows []Row
 	b := record.NewBatch(min(max, 1024), 64)
 	for calls := 0; ; calls++ {
@@ -143,17 +155,17 @@ func Drain(r Nexter, max int, lines bool, isFileErr func(error) bool) ([]Row, er
 			return rows, broken("Next put %d rows in a batch of max %d", len(b.Rows), max)
 		}
 		for i := range b.Rows {
-			g, cerr := CheckRow(&b.Rows[i])
+			g, cerr := CheckRow(&b.Rows[i], c.ValuesWithErr)
 			if cerr != nil {
 				return rows, &ContractError{cerr.Error()}
 			}
 			if want := int64(len(rows) + 1); g.Num != want {
 				return rows, broken("row numbered %d, want %d", g.Num, want)
 			}
-			if lines && len(rows) > 0 && g.Line <= rows[len(rows)-1].Line {
+			if c.Lines && len(rows) > 0 && g.Line <= rows[len(rows)-1].Line {
 				return rows, broken("row %d starts on line %d, not after the previous row's line %d", g.Num, g.Line, rows[len(rows)-1].Line)
 			}
-			if lines && g.Line < 1 {
+			if c.Lines && g.Line < 1 {
 				return rows, broken("row %d has line %d", g.Num, g.Line)
 			}
 			rows = append(rows, g)
@@ -162,7 +174,7 @@ func Drain(r Nexter, max int, lines bool, isFileErr func(error) bool) ([]Row, er
 			return rows, nil
 		}
 		if err != nil {
-			if !isFileErr(err) {
+			if !c.FileErr(err) {
 				return rows, broken("Next returned %T %v, not a file error", err, err)
 			}
 			return rows, err
