@@ -231,8 +231,18 @@ func (r *Reader) Next(b *record.Batch, max int) error {
 		r.rows++
 		raw := b.Copy(data)
 		row := record.Row{Line: line, Num: r.rows, Schema: r.schema, Raw: raw}
-		if row.Err = r.rowError(raw, rec, line); row.Err == nil {
-			row.Values = r.values(b, raw)
+		if rec.rowErr != nil || r.fields() != len(r.header) || !utf8.Valid(raw) {
+			row.Err = r.rowError(raw, &rec, line)
+		} else {
+			vals := b.Values(len(r.header))
+			for k, sp := range r.spans {
+				v := raw[sp.s:sp.e:sp.e]
+				if sp.esc {
+					v = unescapeQuotes(b.Copy(v))
+				}
+				vals[k] = record.Value{Kind: record.String, Bytes: v}
+			}
+			row.Values = vals
 		}
 		b.Rows = append(b.Rows, row)
 	}
@@ -240,8 +250,9 @@ func (r *Reader) Next(b *record.Batch, max int) error {
 }
 
 // rowError says why the record raw (parsed into r.spans, starting on line)
-// is rejected, or returns nil.
-func (r *Reader) rowError(raw []byte, rec csvRecord, line int64) *record.Error {
+// is rejected: invalid UTF-8 first, then what parsing found, then the
+// number of fields.
+func (r *Reader) rowError(raw []byte, rec *csvRecord, line int64) *record.Error {
 	ncol := len(r.header)
 	switch {
 	case !utf8.Valid(raw):
@@ -261,23 +272,8 @@ func (r *Reader) rowError(raw []byte, rec csvRecord, line int64) *record.Error {
 			rec.rowErr.Column = r.header[rec.errField]
 		}
 		return rec.rowErr
-	case r.fields() != ncol:
-		return &record.Error{Code: record.CodeFieldCount, Reason: fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)}
 	}
-	return nil
-}
-
-// values returns the fields of the record raw (parsed into r.spans).
-func (r *Reader) values(b *record.Batch, raw []byte) []record.Value {
-	vals := b.Values(len(r.header))
-	for k, sp := range r.spans {
-		v := raw[sp.s:sp.e:sp.e]
-		if sp.esc {
-			v = unescapeQuotes(b.Copy(v))
-		}
-		vals[k] = record.Value{Kind: record.String, Bytes: v}
-	}
-	return vals
+	return &record.Error{Code: record.CodeFieldCount, Reason: fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)}
 }
 
 // columnAt names the column whose field holds byte off of the last record.

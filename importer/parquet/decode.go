@@ -344,7 +344,13 @@ func (a *pqAssembler) emit(n *pqNode, rep int) error {
 		a.putByte('}')
 		return nil
 	}
-	// pqList, pqMap
+	return a.emitRepeated(n, rep, def)
+}
+
+// emitRepeated writes a present list (a JSON array) or map (a JSON
+// object) whose first entry is at repetition level rep and definition
+// level def.
+func (a *pqAssembler) emitRepeated(n *pqNode, rep, def int) error {
 	r := n.repeated
 	isMap := n.kind == pqMap
 	if def < r.def { // present but empty
