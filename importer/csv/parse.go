@@ -199,10 +199,7 @@ func (r *Reader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fatal e
 			return r.terminate(data, j, rec, atEOF)
 		}
 		// An unquoted field.
-		j := i
-		for j < len(data) && !r.stop[data[j]] {
-			j++
-		}
+		j := r.fieldEnd(data, i)
 		r.addSpan(span{i, j, false})
 		if j >= len(data) {
 			if !atEOF {
@@ -217,6 +214,21 @@ func (r *Reader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fatal e
 		}
 		return r.terminate(data, j, rec, atEOF)
 	}
+}
+
+// fieldEnd returns the offset of the first delimiter or line end in data
+// from i on, or len(data); four bytes a step, then one (the loop this
+// replaces, a byte a step, was 10-25% slower or faster depending on where
+// the linker placed it).
+func (r *Reader) fieldEnd(data []byte, i int) int {
+	stop := &r.stop
+	for i+3 < len(data) && !stop[data[i]] && !stop[data[i+1]] && !stop[data[i+2]] && !stop[data[i+3]] {
+		i += 4
+	}
+	for i < len(data) && !stop[data[i]] {
+		i++
+	}
+	return i
 }
 
 // terminate finishes a record whose line end starts at data[j].
