@@ -1,29 +1,36 @@
-// Package importer turns export files into batches of rows.
+// Package importer turns input files into rows: bytes → rows. It finds the
+// inputs (paths, globs, directories of part files), opens each (a regular
+// file, a named pipe or standard input, or any io.Reader given a name),
+// recognises its compression and format by content, decompresses it (gzip,
+// zstd, bzip2, with a bound on the ratio), decodes its text encoding, and
+// hands the bytes to the reader of its format: package importer/csv,
+// importer/ndjson or importer/parquet, which turn them into rows.
 //
-// It reads CSV (RFC 4180, any delimiter of , ; tab |, CRLF, LF or CR line
-// ends, a byte-order mark, named legacy encodings), NDJSON (one JSON object
-// a line, numbers kept as exact text) and Parquet, plain or compressed with
-// gzip, zstd or bzip2 (recognised by content, not by name; so is the format
-// of a file whose name does not say it). Files, globs and directories of
-// part files are expanded in a stable order; a directory's files that are
-// not data by convention (hidden, Spark's _SUCCESS, checksums) are listed as
-// ignored. A regular file that changes while it is read is a file error; a
-// named pipe or standard input is read once (Streams).
+// Files, globs and directories are expanded in a stable order; a
+// directory's files that are not data by convention (hidden, Spark's
+// _SUCCESS, checksums) are listed as ignored. A file whose name does not
+// say its format is read when its content does. A regular file that
+// changes while it is read is a file error; a named pipe or standard input
+// is read once (Streams). Hive partition folders (…/country=US/…) above a
+// Parquet file become columns.
 //
 // The contract: a Reader fills a record.Batch with rows and returns io.EOF
 // when the file is done. A problem with one record is recorded on the row
-// (record.Row.Err) and reading goes on; a problem that makes the rest of the
-// file unreadable (a truncated compressed stream, a quote never closed, a
-// broken header) is returned as a *FileError that names the file and the
-// position. Rows already placed in the batch before such an error are valid.
+// (record.Row.Err, with a stable Code) and reading goes on; a problem that
+// makes the rest of the file unreadable (a truncated compressed stream, a
+// quote never closed, a broken header, a corrupt Parquet page) is returned
+// as a *FileError that names the file and the position. Rows already placed
+// in the batch before such an error are valid. Each format package's doc
+// says which problems are which.
 package importer
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
+	"github.com/groupimport/groupimport/importer/csv"
+	"github.com/groupimport/groupimport/importer/ndjson"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -43,12 +50,19 @@ type Reader interface {
 	// keys seen in a sample of the first lines.
 	Columns() []string
 	// Next appends rows to b until it holds about max rows or its arena is
-	// full. It returns io.EOF (possibly with rows) at the end of the file,
-	// or a *FileError when the file cannot be read further.
+	// full, and sets b.Offset. It returns io.EOF (possibly with rows) at the
+	// end of the file, or a *FileError when the file cannot be read further.
 	Next(b *record.Batch, max int) error
 	// Offset returns the number of bytes of the file consumed so far.
 	Offset() int64
 	Close() error
+}
+
+// Warner is implemented by readers that have warnings about a file (a
+// column read in a way the file does not say, values dropped); each
+// message is counted as often as it occurred. Call it after the last Next.
+type Warner interface {
+	Warnings() map[string]int64
 }
 
 // FileError is a problem that stops the reading of one file.
@@ -76,13 +90,32 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
-// Sentinel causes, for errors.Is.
+// fileError names the file in err, an error of a format reader, with the
+// position the format reader gives and the rows read before it.
+func fileError(file string, rows int64, err error) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return err
+	}
+	fe = &FileError{File: file, Row: rows, Err: err}
+	switch e := err.(type) {
+	case *csv.ParseError:
+		fe.Line, fe.Col, fe.Err = e.Line, e.Column, e.Err
+	case *ndjson.ParseError:
+		fe.Line, fe.Err = e.Line, e.Err
+	}
+	return fe
+}
+
+// Causes of file errors, for errors.Is. ErrTruncated, ErrBomb, ErrChanged
+// and ErrUnrecognised are this package's; the others are the format
+// packages', named here too.
 var (
 	ErrTruncated   = errors.New("compressed stream is truncated")
-	ErrHeader      = errors.New("bad header")
-	ErrQuote       = errors.New("quoted field never closed")
-	ErrRecordLimit = errors.New("record longer than the limit")
-	ErrNotNDJSON   = errors.New("not NDJSON")
+	ErrHeader      = csv.ErrHeader
+	ErrQuote       = csv.ErrQuote
+	ErrRecordLimit = csv.ErrRecordLimit // ndjson.ErrRecordLimit too
+	ErrNotNDJSON   = ndjson.ErrNotNDJSON
 )
 
 // Options control how files are read. The zero value reads with defaults.
@@ -95,8 +128,8 @@ type Options struct {
 	// "latin1", "windows-1252", "utf-16", …). UTF-16 with a byte-order mark
 	// is recognised without being named.
 	Encoding string
-	// MaxRecordBytes bounds one record (a CSV record or an NDJSON line).
-	// Default 64 MiB.
+	// MaxRecordBytes bounds one record (a CSV record, an NDJSON line, the
+	// decoded values of a Parquet row). Default 64 MiB.
 	MaxRecordBytes int
 	// MaxDepth bounds JSON nesting. Default 64.
 	MaxDepth int
@@ -124,37 +157,13 @@ type Options struct {
 	BinaryAsString bool
 }
 
-// Warner is implemented by readers that have warnings about a file (a
-// column read in a way the file does not say, values dropped); each
-// message is counted as often as it occurred. Call it after the last Next.
-type Warner interface {
-	Warnings() map[string]int64
+func (o Options) csv() csv.Options {
+	return csv.Options{Comma: o.Comma, MaxRecordBytes: o.MaxRecordBytes, MaxColumns: o.MaxColumns}
 }
 
-func (o Options) withDefaults() Options {
-	if o.MaxRecordBytes <= 0 {
-		o.MaxRecordBytes = 64 << 20
-	}
-	if o.MaxDepth <= 0 {
-		o.MaxDepth = 64
-	}
-	if o.MaxColumns <= 0 {
-		o.MaxColumns = 10000
-	}
-	if o.SampleLines <= 0 {
-		o.SampleLines = 1000
-	}
-	return o
+func (o Options) ndjson() ndjson.Options {
+	return ndjson.Options{MaxRecordBytes: o.MaxRecordBytes, MaxDepth: o.MaxDepth, MaxColumns: o.MaxColumns, SampleLines: o.SampleLines}
 }
 
-// errorAt wraps err into a *FileError unless it is one already.
-func errorAt(file string, line int64, col int, row int64, err error) error {
-	var fe *FileError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return &FileError{File: file, Line: line, Col: col, Row: row, Err: err}
-}
-
-// isEOF reports whether err is a clean end of input.
-func isEOF(err error) bool { return err == io.EOF }
+// DialectName describes a CSV delimiter for people.
+func DialectName(c byte) string { return csv.DialectName(c) }

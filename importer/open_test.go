@@ -136,7 +136,7 @@ func TestOpenGzipMultiMember(t *testing.T) {
 		data = append(data, gzipBytes(t, rest[:n])...)
 		rest = rest[n:]
 	}
-	_, want, err := readMem(CSV, big, Options{}, 0, 0, 1000)
+	_, want, err := readMem(CSV, big, Options{}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestOpenTruncated(t *testing.T) {
 			} else {
 				plain = synthNDJSON(size)
 			}
-			_, full, err := readMem(format, plain, Options{}, 0, 0, 1000)
+			_, full, err := readMem(format, plain, Options{}, 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestOpenTruncated(t *testing.T) {
 // silent success with other data.
 func TestOpenCorrupt(t *testing.T) {
 	plain := synthCSV(3000)
-	_, full, _ := readMem(CSV, plain, Options{}, 0, 0, 1000)
+	_, full, _ := readMem(CSV, plain, Options{}, 1000)
 	for _, comp := range []Compression{Gzip, Zstd} {
 		data := gzipBytes(t, plain)
 		if comp == Zstd {

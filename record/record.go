@@ -1,7 +1,8 @@
 // Package record holds the types that travel between the readers (package
-// importer), the transformation (package transform) and the sinks: a typed
-// cell value, a row with its position in the source file, and a batch of rows
-// whose bytes live in arenas owned by the batch.
+// importer and its format packages), the transformation (package
+// transform) and the sinks: a typed cell value, a row with its position in
+// the source file, a batch of rows whose bytes live in arenas owned by the
+// batch, and the codes of the readers' row errors (codes.go).
 //
 // A Batch is filled by one reader, handed to one worker, and recycled; the
 // slices inside its rows point into the batch's arenas and are valid only
@@ -128,7 +129,8 @@ type Row struct {
 // the 1-based column position in the line (when known).
 type Error struct {
 	// Code names the kind of problem, stable across versions (lower_snake_case,
-	// e.g. "field_count", "invalid_utf8"): reports count rejections by it.
+	// e.g. "field_count", "invalid_utf8"; the readers' are in codes.go):
+	// reports count rejections by it.
 	Code   string
 	Column string // column name, "" when the error is not about one column
 	Col    int    // 1-based character position in the physical line, 0 if unknown

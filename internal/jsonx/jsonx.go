@@ -19,7 +19,8 @@ const MaxDepth = 64
 type SyntaxError struct {
 	Offset int
 	Msg    string
-	// Err is the cause when there is a sentinel for it (ErrTooDeep).
+	// Err is the cause when there is a sentinel for it (ErrTooDeep,
+	// ErrInvalidUTF8).
 	Err error
 }
 
@@ -33,6 +34,10 @@ func errAt(off int, format string, args ...any) error {
 
 // ErrTooDeep is wrapped by the error for input nested deeper than the limit.
 var ErrTooDeep = errors.New("nested too deeply")
+
+// ErrInvalidUTF8 is wrapped by the error for a string that is not valid
+// UTF-8.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8")
 
 var needsEscape [256]bool
 
@@ -212,7 +217,7 @@ func ScanString(data []byte, i int) (end int, escaped bool, err error) {
 		default:
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size <= 1 {
-				return 0, false, errAt(i, "invalid UTF-8 in string")
+				return 0, false, &SyntaxError{Offset: i, Msg: "invalid UTF-8 in string", Err: ErrInvalidUTF8}
 			}
 			i += size
 		}

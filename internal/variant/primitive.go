@@ -124,7 +124,7 @@ func (d *Decoder) appendPrimitive(dst []byte, t int, data []byte) ([]byte, error
 	case typeTime:
 		x := int64(le.Uint64(data))
 		if x < 0 || x > 86400*1000000 {
-			return dst, fmt.Errorf("the time %d µs is outside 00:00-24:00", x)
+			return dst, &RangeError{What: fmt.Sprintf("the time %d µs", x), Range: "00:00-24:00"}
 		}
 		dst = append(dst, '"')
 		return append(appendTimeOfDay(dst, x/1000), '"'), nil
@@ -246,7 +246,7 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 // instant, or fails outside the years 0001-9999.
 func appendInstant(dst []byte, ms int64, what func() string) ([]byte, error) {
 	if ms < minMillis || ms > maxMillis {
-		return dst, fmt.Errorf("%s is outside the years 0001-9999", what())
+		return dst, &RangeError{What: what(), Range: "the years 0001-9999"}
 	}
 	days := floorDiv(ms, 86400000)
 	y, m, d := civil(days)

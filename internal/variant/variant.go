@@ -3,7 +3,7 @@
 // VariantEncoding.md) into compact JSON.
 //
 // Values become JSON as the importer writes Parquet values (see
-// importer/parquet_values.go), so that a shredded VARIANT, whose typed
+// importer/parquet/values.go), so that a shredded VARIANT, whose typed
 // columns the importer converts itself, reads the same as an unshredded one:
 //
 //   - null, booleans, and integers as JSON; int64 beyond ±(2^53−1) as a
@@ -42,6 +42,15 @@ var ErrInvalid = errors.New("invalid VARIANT encoding")
 // ErrTooLarge is wrapped by errors about a value whose JSON would exceed
 // Decoder.MaxBytes, or nest deeper than Decoder.MaxDepth.
 var ErrTooLarge = errors.New("VARIANT value too large")
+
+// RangeError is the error for a date, time or timestamp outside what can be
+// written as ISO-8601 text.
+type RangeError struct {
+	What  string // the value, for people
+	Range string // what it must lie within
+}
+
+func (e *RangeError) Error() string { return e.What + " is outside " + e.Range }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))

@@ -1,0 +1,281 @@
+package csv
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/groupimport/groupimport/importer/internal/readertest"
+	"github.com/groupimport/groupimport/record"
+)
+
+type csvCase struct {
+	name    string
+	in      string
+	opts    Options
+	cols    []string
+	rows    []wantRow
+	err     error // the *FileError's cause (errors.Is), nil for a clean read
+	errLine int64
+	errCol  int
+}
+
+var long70k = strings.Repeat("x", 70<<10)
+var long1500k = strings.Repeat("é", 750<<10) // 1.5 MiB of two-byte runes
+
+var csvCases = []csvCase{
+	{name: "plain LF", in: "a,b,c\n1,2,3\n4,5,6\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{ok(2, "1", "2", "3"), ok(3, "4", "5", "6")}},
+	{name: "RFC 4180 quoting", in: "a,b\n\"x,y\",\"\"\n\"\",z\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "x,y", ""), ok(3, "", "z")}},
+	{name: "doubled quotes", in: "a,b\n\"he said \"\"hi\"\"\",\"\"\"\"\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, `he said "hi"`, `"`)}},
+	{name: "quoted LF", in: "a,b\n\"line 1\nline 2\",2\n3,4\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "line 1\nline 2", "2"), ok(4, "3", "4")}},
+	{name: "quoted CRLF survives byte for byte", in: "a,b\r\n\"x\r\ny\r\n\",2\r\n3,\"\r\"\r\n",
+		cols: []string{"a", "b"}, rows: []wantRow{{Line: 2, Values: []string{"x\r\ny\r\n", "2"}, Raw: "\"x\r\ny\r\n\",2"}, ok(5, "3", "\r")}},
+	{name: "CRLF", in: "a,b\r\n1,2\r\n3,4\r\n",
+		cols: []string{"a", "b"}, rows: []wantRow{{Line: 2, Values: []string{"1", "2"}, Raw: "1,2"}, ok(3, "3", "4")}},
+	{name: "CR only (old Mac)", in: "a,b\r1,2\r3,\"x\ry\"\r5,6",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2"), ok(3, "3", "x\ry"), ok(5, "5", "6")}},
+	{name: "mixed line ends", in: "a,b\n1,2\r\n3,4\r5,6\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2"), ok(3, "3", "4"), ok(4, "5", "6")}},
+	{name: "no final newline", in: "a,b\n1,2",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}},
+	{name: "UTF-8 BOM", in: "\xef\xbb\xbfid,name\r\n1,Zoë\r\n",
+		cols: []string{"id", "name"}, rows: []wantRow{ok(2, "1", "Zoë")}},
+	{name: "semicolon detected", in: "a;b;c\n1,5;2;3\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{ok(2, "1,5", "2", "3")}},
+	{name: "tab detected", in: "a\tb\n1\t2\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}},
+	{name: "pipe detected", in: "a|b|c\n1|2|\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{ok(2, "1", "2", "")}},
+	{name: "delimiters inside quotes do not count", in: "\"x;y;z\",b,c\n1,2,3\n",
+		cols: []string{"x;y;z", "b", "c"}, rows: []wantRow{ok(2, "1", "2", "3")}},
+	{name: "one column", in: "email\na@example.com\n\"\"\n",
+		cols: []string{"email"}, rows: []wantRow{ok(2, "a@example.com"), ok(3, "")}},
+	{name: "forced delimiter", in: "a;b,c\n1;2,3\n", opts: Options{Comma: ','},
+		cols: []string{"a;b", "c"}, rows: []wantRow{ok(2, "1;2", "3")}},
+	{name: "forced tab", in: "a,b\tc\n1,2\t3\n", opts: Options{Comma: '\t'},
+		cols: []string{"a,b", "c"}, rows: []wantRow{ok(2, "1,2", "3")}},
+	{name: "blank lines skipped, still counted", in: "\n\r\na,b\n\n1,2\r\n\r\n\n3,4\n\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(5, "1", "2"), ok(8, "3", "4")}},
+	{name: "empty and trailing fields", in: "a,b,c\n,,\n1,,\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{ok(2, "", "", ""), ok(3, "1", "", "")}},
+	{name: "header names trimmed and unquoted", in: " a ,\"b \"\"q\"\"\"\n1,2\n",
+		cols: []string{"a", `b "q"`}, rows: []wantRow{ok(2, "1", "2")}},
+	{name: "duplicate header name", in: "id,name,id\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 9},
+	{name: "duplicate header after blank lines", in: "\n\nid,\"name\",name\n", err: ErrHeader, errLine: 3, errCol: 11},
+	{name: "empty header name", in: "id,,name\n", err: ErrHeader, errLine: 1, errCol: 4},
+	{name: "empty header name at the end", in: "id,name,\n", err: ErrHeader, errLine: 1, errCol: 9},
+	{name: "ragged rows", in: "a,b\n1,2,3\n4\n\"x\ny\",2,3\n5,6\n",
+		cols: []string{"a", "b"}, rows: []wantRow{
+			rej(2, 0, "", "the row has 3 fields, the header has 2"),
+			rej(3, 0, "", "the row has 1 fields, the header has 2"),
+			rej(4, 0, "", "the row has 3 fields, the header has 2"),
+			ok(6, "5", "6")}},
+	{name: "invalid UTF-8", in: "a,b\n1,x\xffy\n2,ok\n",
+		cols: []string{"a", "b"}, rows: []wantRow{rej(2, 4, "b", "invalid UTF-8 (byte 0xff)"), ok(3, "2", "ok")}},
+	{name: "invalid UTF-8 on a later line of a quoted field", in: "a,b\n1,\"p\nqq\xc3\"\n",
+		cols: []string{"a", "b"}, rows: []wantRow{{Line: 2, Err: &record.Error{Line: 3, Col: 3, Column: "b", Reason: "invalid UTF-8 (byte 0xc3)"}}}},
+	{name: "invalid UTF-8 in the first column", in: "a,b\n\xe9t\xe9,1\n",
+		cols: []string{"a", "b"}, rows: []wantRow{rej(2, 1, "a", "invalid UTF-8 (byte 0xe9)")}},
+	{name: "invalid UTF-8 in the header", in: "a,n\xe9\n", err: ErrHeader, errLine: 1, errCol: 4},
+	{name: "line over 64 KiB", in: "a,b\n1," + long70k + "\n2,\"" + long70k + "\"\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", long70k), ok(3, "2", long70k)}},
+	{name: "record over the 1 MiB buffer", in: "a,b\n1,\"" + long1500k + "\n\"\n2,3\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", long1500k+"\n"), ok(4, "2", "3")}},
+	{name: "record at the limit", in: "a,b\n1," + strings.Repeat("x", 98) + "\n2,3\n", opts: Options{MaxRecordBytes: 100},
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", strings.Repeat("x", 98)), ok(3, "2", "3")}},
+	{name: "record over the limit", in: "a,b\n1,2\n\n3," + strings.Repeat("x", 99) + "\n2,3\n", opts: Options{MaxRecordBytes: 100},
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}, err: ErrRecordLimit, errLine: 4},
+	{name: "record over the limit in a quoted field", in: "a,b\n1,\"x\n" + strings.Repeat("x\n", 60) + "\"\n", opts: Options{MaxRecordBytes: 100},
+		cols: []string{"a", "b"}, err: ErrRecordLimit, errLine: 2, errCol: 3},
+	{name: "quote never closed", in: "a,b\n1,2\n3,\"abc\n4,5\n6,7\n",
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}, err: ErrQuote, errLine: 3, errCol: 3},
+	{name: "quote never closed in the header", in: "a,\"b\n1,2\n", err: ErrQuote, errLine: 1, errCol: 3},
+	{name: "text after a closing quote", in: "a,b,c\n\"x\"y,2,3\n4,\"q\"\"\"  ,6\n7,8,9\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{
+			rej(2, 4, "a", `unexpected 'y' after the closing quote`),
+			rej(3, 8, "b", `unexpected ' ' after the closing quote`),
+			ok(4, "7", "8", "9")}},
+	{name: "text after a closing quote on a later line", in: "a,b\n1,\"x\ny\"z\n7,8\n",
+		cols: []string{"a", "b"}, rows: []wantRow{
+			{Line: 2, Err: &record.Error{Line: 3, Col: 3, Column: "b", Reason: `unexpected 'z' after the closing quote`}},
+			ok(4, "7", "8")}},
+	{name: "quote inside an unquoted field", in: "size,b\n5\" screen,x\"\"y\n",
+		cols: []string{"size", "b"}, rows: []wantRow{ok(2, `5" screen`, `x""y`)}},
+	{name: "only a header", in: "a,b\n", cols: []string{"a", "b"}},
+	{name: "only a header, no newline", in: "a;b", cols: []string{"a", "b"}},
+	{name: "empty file", in: "", err: ErrHeader, errLine: 1},
+	{name: "only a BOM", in: "\xef\xbb\xbf", err: ErrHeader, errLine: 1},
+	{name: "only blank lines", in: "\n\r\n\r", err: ErrHeader, errLine: 4},
+	{name: "too many columns", in: "a,b,c,d\n", opts: Options{MaxColumns: 3}, err: ErrHeader, errLine: 1, errCol: 1},
+	{name: "many columns in a row", in: "a,b\n" + strings.Repeat(",", 5000) + "\n1,2\n", opts: Options{MaxColumns: 3},
+		cols: []string{"a", "b"}, rows: []wantRow{rej(2, 0, "", "the row has 5001 fields, the header has 2"), ok(3, "1", "2")}},
+}
+
+func TestCSV(t *testing.T) {
+	for _, tc := range csvCases {
+		t.Run(tc.name, func(t *testing.T) {
+			cols, rows, err := readMem([]byte(tc.in), tc.opts, 0, 0, 1000)
+			if tc.err != nil {
+				if err == nil {
+					t.Fatalf("no error, want %v", tc.err)
+				}
+				wantParseErr(t, err, tc.err, tc.errLine, tc.errCol)
+			} else if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			if !reflect.DeepEqual(cols, tc.cols) {
+				t.Errorf("columns %q, want %q", cols, tc.cols)
+			}
+			checkRows(t, rows, tc.rows)
+			for _, g := range rows {
+				if g.Err == nil && !reflect.DeepEqual(g.Names, tc.cols) {
+					t.Errorf("row %d has names %q, want %q", g.Num, g.Names, tc.cols)
+				}
+			}
+		})
+	}
+}
+
+// TestCSVSplitBatches reads every case with buffers and reads of a few
+// bytes and batches of one or two rows: every boundary falls everywhere,
+// and the result must be the same as one read into one batch.
+func TestCSVSplitBatches(t *testing.T) {
+	for _, tc := range csvCases {
+		t.Run(tc.name, func(t *testing.T) {
+			bufs, chunks := []int{1, 2, 3, 5, 8, 13, 64}, []int{0, 1, 3}
+			if len(tc.in) > 10000 {
+				bufs, chunks = []int{1, 777, 64 << 10}, []int{0, 4093}
+			}
+			if d := splitReads([]byte(tc.in), tc.opts, bufs, chunks, []int{1, 2, 1000}); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestCSVSplitEveryOffset(t *testing.T) {
+	// One input with every awkward feature, read with the first fill
+	// ending at every offset.
+	in := "\xef\xbb\xbfid;name;note\r\n\r\n1;\"a;b\";\"x\r\ny\"\r\n2;5\" tv;\"\"\"q\"\"\"\r3;\"bad\"x;z\n\n4;é;\"\"\n5;6\n7;8;9"
+	cols, rows, err := readMem([]byte(in), Options{}, 0, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"id", "name", "note"}; !reflect.DeepEqual(cols, want) {
+		t.Fatalf("columns %q", cols)
+	}
+	checkRows(t, rows, []wantRow{
+		ok(3, "1", "a;b", "x\r\ny"),
+		ok(5, "2", `5" tv`, `"q"`),
+		rej(6, 8, "name", "after the closing quote"),
+		ok(8, "4", "é", ""),
+		rej(9, 0, "", "the row has 2 fields"),
+		ok(10, "7", "8", "9"),
+	})
+	for first := 1; first <= len(in); first++ {
+		r, err := newReaderSize(&twoPartReader{data: []byte(in), first: first}, Options{}, 1<<20)
+		if err != nil {
+			t.Fatalf("first read %d: %v", first, err)
+		}
+		got, err := readertest.Drain(r, 2, readertest.Contract{Lines: true, FileErr: isParseErr})
+		if d := readertest.SameRead(cols, rows, nil, r.Columns(), got, err); d != "" {
+			t.Fatalf("first read of %d bytes: %s", first, d)
+		}
+	}
+}
+
+// twoPartReader returns data in two reads, the first of first bytes.
+type twoPartReader struct {
+	data  []byte
+	first int
+	n     int
+}
+
+func (r *twoPartReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	k := len(r.data)
+	if r.n == 0 {
+		k = min(k, r.first)
+	}
+	k = copy(p[:min(k, len(p))], r.data)
+	r.data = r.data[k:]
+	r.n++
+	return k, nil
+}
+
+// TestCSVRawAndPositions checks Raw, Num and Line on a larger input and
+// that every good row's Raw re-parses to the same values.
+func TestCSVRawAndPositions(t *testing.T) {
+	var in bytes.Buffer
+	in.WriteString("id,text\n")
+	line := int64(2)
+	var want []wantRow
+	for i := 0; i < 3000; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&in, "%d,plain %d\n", i, i)
+			want = append(want, ok(line, fmt.Sprint(i), fmt.Sprintf("plain %d", i)))
+			line++
+		case 1:
+			fmt.Fprintf(&in, "%d,\"two\r\nlines \"\"%d\"\"\"\r\n", i, i)
+			want = append(want, ok(line, fmt.Sprint(i), fmt.Sprintf("two\r\nlines \"%d\"", i)))
+			line += 2
+		case 2:
+			fmt.Fprintf(&in, "\n%d,\"\"\n", i)
+			want = append(want, ok(line+1, fmt.Sprint(i), ""))
+			line += 2
+		case 3:
+			fmt.Fprintf(&in, "%d,x,extra\n", i)
+			want = append(want, rej(line, 0, "", "3 fields"))
+			line++
+		}
+	}
+	for _, bufSize := range []int{0, 100, 4096} {
+		_, rows, err := readMem(in.Bytes(), Options{}, bufSize, 0, 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, rows, want)
+		for _, g := range rows {
+			if g.Err != nil {
+				continue
+			}
+			_, again, err := readMem([]byte("id,text\n"+g.Raw+"\n"), Options{}, 0, 0, 10)
+			if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0].Values, g.Values) {
+				t.Fatalf("row %d: raw %q reads back as %v, %v", g.Num, g.Raw, again, err)
+			}
+		}
+	}
+}
+
+func TestCSVComma(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want byte
+	}{
+		{"a,b", ','}, {"a;b", ';'}, {"a\tb", '\t'}, {"a|b", '|'}, {"a", ','},
+		{"a;b;c,d", ';'}, {"\"a,b,c\";d", ';'}, {"\n\na|b", '|'},
+	} {
+		r, err := NewReader(strings.NewReader(tc.in), Options{})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if r.Comma() != tc.want {
+			t.Errorf("%q: delimiter %q, want %q", tc.in, r.Comma(), tc.want)
+		}
+	}
+	for _, c := range []byte{'"', '\n', '\r'} {
+		if _, err := NewReader(strings.NewReader("a,b\n"), Options{Comma: c}); err == nil {
+			t.Errorf("delimiter %q accepted", c)
+		}
+	}
+}
