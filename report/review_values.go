@@ -15,7 +15,7 @@ import (
 // lengths, and the dates by month or year.
 type FieldValues struct {
 	// Distinct is the number of distinct values: exact when DistinctExact,
-	// else a HyperLogLog estimate (about 1.6% off).
+	// else a HyperLogLog estimate (about 2.3% off).
 	Distinct      int64 `json:"distinct,omitempty"`
 	DistinctExact bool  `json:"distinct_exact,omitempty"`
 	// TopValues are the most frequent values as written (JSON), at most

@@ -12,9 +12,10 @@ import (
 // per batch of rows and merged in batch order (Stats.Merge), so a run
 // describes its payloads the same way whatever its workers did.
 
-// hllP is the precision of the distinct-count sketch: 2^12 registers of a
-// byte, a standard error of about 1.6%.
-const hllP = 12
+// hllP is the precision of the distinct-count sketch: 2^11 registers of a
+// byte (small enough to stay in the processor's first cache with a
+// register set per field), a standard error of about 2.3%.
+const hllP = 11
 
 // hll is a HyperLogLog sketch of 64-bit hashes (merge: the larger register).
 type hll struct{ reg [1 << hllP]uint8 }
@@ -82,8 +83,8 @@ type tkEntry struct {
 // batch: it has no top values worth showing, and counting them is the
 // most expensive part of the statistics.
 const (
-	stopAfter = 512
-	stopHits  = 16
+	stopAfter = 128
+	stopHits  = 4
 )
 
 func newTopK(k int) *topK {
@@ -237,8 +238,7 @@ type numStats struct {
 }
 
 func (s *numStats) add(v []byte) {
-	x, ok := parseInt(v)
-	f := float64(x)
+	f, ok := parseDecimal(v)
 	if !ok {
 		var err error
 		if f, err = strconv.ParseFloat(unsafe.String(&v[0], len(v)), 64); err != nil {
@@ -268,6 +268,37 @@ func (s *numStats) merge(o *numStats) {
 	s.N += o.N
 	s.Sum += o.Sum
 }
+
+// parseDecimal reads a JSON number of up to 18 digits without exponent
+// (the common case, without strconv's cost; close enough for statistics).
+func parseDecimal(v []byte) (float64, bool) {
+	dot := -1
+	for i, c := range v {
+		if c == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot < 0 {
+		n, ok := parseInt(v)
+		return float64(n), ok
+	}
+	if dot == 0 || dot == len(v)-1 || len(v) > 19 {
+		return 0, false
+	}
+	ip, ok1 := parseInt(v[:dot])
+	fp, ok2 := parseInt(v[dot+1:])
+	if !ok1 || !ok2 || v[dot+1] == '-' {
+		return 0, false
+	}
+	frac := float64(fp) / pow10[len(v)-dot-1]
+	if v[0] == '-' {
+		return float64(ip) - frac, true
+	}
+	return float64(ip) + frac, true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // parseInt reads a JSON integer of up to 18 digits.
 func parseInt(v []byte) (int64, bool) {

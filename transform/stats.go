@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/zeebo/xxh3"
 )
@@ -110,12 +111,12 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 	s.curShape += f.id
 	f.describe(t, v)
 	if f.Dates && t == JSONString && len(v) == 26 {
-		d := string(v[1:25])
+		d := unsafe.String(&v[1], 24) // copied only when kept
 		if f.MinDate == "" || d < f.MinDate {
-			f.MinDate = d
+			f.MinDate = strings.Clone(d)
 		}
 		if d > f.MaxDate {
-			f.MaxDate = d
+			f.MaxDate = strings.Clone(d)
 		}
 		switch {
 		case d < "1990":
@@ -128,13 +129,12 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 		}
 	}
 	if len(f.Examples) < maxExamples {
-		ex := shorten(v)
 		for _, e := range f.Examples {
-			if e == ex {
+			if len(v) <= 60 && e == string(v) || len(v) > 60 && e == shorten(v) {
 				return
 			}
 		}
-		f.Examples = append(f.Examples, ex)
+		f.Examples = append(f.Examples, shorten(v))
 	}
 }
 
