@@ -38,6 +38,7 @@ type review struct {
 	// ShapesOverflow is set when there were more than maxShapes.
 	Shapes         []*Shape
 	shapeIndex     map[uint64]*Shape
+	lastShape      *Shape
 	ShapesOverflow bool
 	OtherShapeRows int64
 	curShape       uint64
@@ -157,24 +158,27 @@ func (f *FieldStats) describe(t int, v []byte) {
 	case JSONString:
 		body := v[1 : len(v)-1]
 		f.Lengths.add(len(body))
-		h := xxh3.Hash(body)
-		f.distinct().add(h)
 		if f.Dates {
 			if f.Months == nil {
 				f.Months = &monthHist{}
 			}
 			f.Months.add(body)
 		}
-		f.top().add(h, v, true)
+		f.count(xxh3.Hash(body), v, true)
 	case JSONNumber:
 		f.Numbers.add(v)
-		h := xxh3.Hash(v) + 1 // not the hash of the text "…"
-		f.distinct().add(h)
-		f.top().add(h, v, true)
+		f.count(xxh3.Hash(v)+1, v, true) // +1: not the hash of the text "…"
 	case JSONBoolean:
-		h := xxh3.Hash(v) + 1
+		f.count(xxh3.Hash(v)+1, v, false)
+	}
+}
+
+// count adds a value to the top values and the distinct-value sketch: a
+// value that found its counter was added to the sketch when it took it
+// (the sketch counts a value once however often it is added).
+func (f *FieldStats) count(h uint64, v []byte, stoppable bool) {
+	if !f.top().add(h, v, stoppable) {
 		f.distinct().add(h)
-		f.top().add(h, v, false)
 	}
 }
 
@@ -383,6 +387,10 @@ func (s *Stats) mergeReview(o *Stats) {
 
 // countShape adds n payloads to the shape key (made by mk when new).
 func (s *Stats) countShape(key uint64, n int64, mk func() *Shape) {
+	if sh := s.lastShape; sh != nil && sh.key == key {
+		sh.Count += n // most payloads have the shape of the one before
+		return
+	}
 	sh := s.shapeIndex[key]
 	if sh == nil {
 		if len(s.Shapes) >= maxShapes {
@@ -399,6 +407,7 @@ func (s *Stats) countShape(key uint64, n int64, mk func() *Shape) {
 		s.Shapes = append(s.Shapes, sh)
 	}
 	sh.Count += n
+	s.lastShape = sh
 }
 
 func (o *Orphans) add(key [16]byte, ex Example) {

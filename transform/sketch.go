@@ -109,28 +109,30 @@ func (t *topK) slot(h uint64) (int, bool) {
 }
 
 // add counts one value (its hash and text); stoppable lets a batch stop
-// counting a field whose values do not repeat.
-func (t *topK) add(h uint64, v []byte, stoppable bool) {
+// counting a field whose values do not repeat. It reports whether the
+// value had a counter already (then it was seen before in this batch).
+func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
 	if t.stopped {
-		return
+		return false
 	}
 	t.seen++
 	i, ok := t.slot(h)
 	if ok {
 		t.entries[t.index[i]-1].count++
 		t.hits++
-		return
+		return true
 	}
 	if stoppable && t.seen == stopAfter && t.hits < stopHits {
 		t.stopped, t.exact = true, false
-		return
+		return false
 	}
 	if len(t.entries) < t.k {
 		t.insert(i, h, v, 1)
-		return
+		return false
 	}
 	t.exact = false
 	t.shrink(1)
+	return false
 }
 
 func (t *topK) insert(slot int, h uint64, v []byte, n int64) {
