@@ -181,6 +181,11 @@ func (r *Report) Summary(w io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
+	for _, f := range r.ReviewFiles {
+		if strings.HasSuffix(f, ".html") {
+			fmt.Fprintf(w, "  review: %s\n", f)
+		}
+	}
 }
 
 // describe says a reason for people: its code, its column, and the first

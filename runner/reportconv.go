@@ -79,9 +79,44 @@ func reportStats(stats map[transform.Kind]*transform.Stats) []report.KindStats {
 					fs.Types[name], fs.TypeExamples[name] = n, f.TypeExamples[t]
 				}
 			}
+			fs.FieldValues = fieldValues(f)
 			ks.Fields = append(ks.Fields, fs)
 		}
+		ks.KindSamples = kindSamples(st)
 		out = append(out, ks)
 	}
 	return out
+}
+
+// fieldValues converts the value statistics of a field.
+func fieldValues(f *transform.FieldStats) report.FieldValues {
+	var v report.FieldValues
+	v.Distinct, v.DistinctExact = f.DistinctCount()
+	top, exact := f.TopValues(10)
+	v.TopValues, v.TopExact = valueCounts(top), exact
+	if len(v.TopValues) == 0 {
+		v.TopValues, v.TopExact = nil, false
+	}
+	if lo, mean, hi, n := f.NumberSpread(); n > 0 {
+		v.Numbers = &report.NumberSpread{Count: n, Min: lo, Mean: mean, Max: hi}
+	}
+	if lo, med, hi, ok := f.LengthSpread(); ok {
+		v.Lengths = &report.LengthSpread{Min: lo, Median: med, Max: hi}
+	}
+	for _, d := range f.DateHistogram() {
+		v.Dates = append(v.Dates, report.DateCount{Period: d.Period, Count: d.Count})
+	}
+	return v
+}
+
+// kindSamples converts the sample payloads and shapes of a kind.
+func kindSamples(st *transform.Stats) report.KindSamples {
+	ks := report.KindSamples{ShapesOverflow: st.ShapesOverflow, OtherShapeRows: st.OtherShapeRows}
+	for _, p := range st.Samples {
+		ks.Samples = append(ks.Samples, string(p))
+	}
+	for _, sh := range st.Shapes {
+		ks.Shapes = append(ks.Shapes, report.Shape{Fields: sh.Fields, Count: sh.Count, Example: string(sh.Example)})
+	}
+	return ks
 }

@@ -112,6 +112,8 @@ type Options struct {
 	streams *importer.Streams
 	// rowBytes is the average size of a row in each kind's first file.
 	rowBytes map[transform.Kind]float64
+	// reviewKeys are the run's objects, for the review's checks.
+	reviewKeys *transform.ReviewKeys
 	// skippedInputs lists the input files the expansion of the inputs
 	// skipped unread: the export is then not known to be whole
 	// (exportComplete), so no key is deleted as missing.
@@ -309,7 +311,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	tc := transform.Config{
 		Kind: kind, Mapping: full, Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version,
 		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(), ContentHash: o.StateFile != "",
-		ObjectTypes: o.objectTypesFor(kind),
+		ObjectTypes: o.objectTypesFor(kind), Review: o.reviewKeys,
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(o.Companies) == 0 {
@@ -574,6 +576,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		DefaultTimestamp: transform.FormatTime(defTS), Mapping: map[string]*report.MappingInfo{},
 	}
 	fail.rep = rep
+	o.reviewKeys = o.newReviewKeys()
 	var inputs []pipeline.Input
 	for _, k := range []struct {
 		kind     transform.Kind
@@ -829,6 +832,9 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	report.Build(rep, reportResult(res), start, o.Now())
 	if res.Stats != nil {
 		rep.Review = report.BuildReview(rep, reportStats(res.Stats))
+		if err := o.addReviewChecks(rep.Review, res, store); err != nil {
+			rep.Errors = append(rep.Errors, err.Error())
+		}
 	}
 	// The report last: its presence says the run is over.
 	if rep.Review != nil {

@@ -50,6 +50,10 @@ type Config struct {
 	// CollectStats makes builders describe the payloads (Builder.Stats) for
 	// the review report.
 	CollectStats bool
+	// Review, with CollectStats, is the run's set of objects for the
+	// review's referential checks (companies add to it, memberships look
+	// their object up).
+	Review *ReviewKeys
 	// ContentHash fills Out.Hash (incremental runs compare it with the
 	// state); without it Out.Hash is 0.
 	ContentHash bool
@@ -462,6 +466,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 				st.observe(f, dst[o.start:o.end])
 			}
 		}
+		b.reviewPayload(dst[start:len(dst)-1], &out, row)
 		b.obs = b.obs[:0]
 	}
 	return dst, out, nil
