@@ -1,11 +1,12 @@
 // Package runner carries out the commands (run, validate, inspect, init)
-// from plain options. Its one job is the order of a run: settle the
-// options, open the inputs (the state, the mapping, the files), open the
-// destination, run the pre-passes (duplicates, the incremental plan),
-// deliver, and finish: decide the exit code, then write the review,
-// metrics and report, which carry that code. The work itself is done by
-// the packages it calls (importer, transform, pipeline, sink, state,
-// dedup, report); the command line (cmd/groupimport) only turns flags into
+// from plain options. Its one job is the sequence of a run: settle the
+// options into a config, open the inputs (the state, the mapping, the
+// files), open the destination, run the pre-passes (duplicate keys, the
+// incremental plan), deliver, and finish: decide the exit code (in one
+// place, outcome.exitCode), then write the review, the metrics and the
+// report, which carry that code. The work of each step is done by the
+// packages it calls (importer, transform, pipeline, sink, state, dedup,
+// report); the command line (cmd/groupimport) only turns flags into
 // Options.
 package runner
 
