@@ -175,7 +175,7 @@ func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte,
 	defer func() {
 		if p := recover(); p != nil {
 			out, o = dst[:n], transform.Out{}
-			rerr = &transform.RowError{Internal: true, Reason: fmt.Sprintf("internal error: %v", p)}
+			rerr = &transform.RowError{Code: transform.CodeInternal, Internal: true, Reason: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
 	return bl.Append(dst, row)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/transform"
 )
@@ -245,14 +246,24 @@ func TestCancelStopsPromptly(t *testing.T) {
 	}
 }
 
-func TestReasonClass(t *testing.T) {
-	a := ReasonClass("employees", `"abc" is not an integer`)
-	b := ReasonClass("employees", `"N/A \"x\"" is not an integer`)
-	if a != b || a != `employees: "…" is not an integer` {
-		t.Errorf("%q %q", a, b)
+// Rejects count by code and column, the first reason kept whole as the
+// example (once, values and digits were elided to group them).
+func TestCountRejectByCode(t *testing.T) {
+	var r Result
+	for _, x := range []record.Reject{
+		{Code: "invalid_integer", Column: "employees", Reason: `"abc" is not an integer`},
+		{Code: "invalid_integer", Column: "employees", Reason: `"N/A" is not an integer`},
+		{Code: "invalid_integer", Column: "seats", Reason: `"x" is not an integer`},
+		{Code: "field_count", Reason: "the row has 12 fields, the header has 15"},
+	} {
+		r.CountReject(x)
 	}
-	if ReasonClass("", "the row has 12 fields, the header has 15") != "the row has N fields, the header has N" {
-		t.Error(ReasonClass("", "the row has 12 fields, the header has 15"))
+	got := r.RejectReasons[ReasonKey{"invalid_integer", "employees"}]
+	if len(r.RejectReasons) != 3 || got == nil || got.Count != 2 || got.Example != `"abc" is not an integer` {
+		t.Errorf("%d reasons, employees: %+v", len(r.RejectReasons), got)
+	}
+	if fc := r.RejectReasons[ReasonKey{Code: "field_count"}]; fc == nil || fc.Example != "the row has 12 fields, the header has 15" {
+		t.Errorf("field_count: %+v", fc)
 	}
 }
 

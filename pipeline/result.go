@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/groupimport/groupimport/record"
@@ -11,21 +9,22 @@ import (
 
 // FileResult is what happened to one input file.
 type FileResult struct {
-	Path        string         `json:"path"`
-	Kind        transform.Kind `json:"kind"`
-	Format      string         `json:"format"`
-	Compression string         `json:"compression,omitempty"`
-	Read        int64          `json:"read"`
-	Emitted     int64          `json:"emitted"`
-	Rejected    int64          `json:"rejected"`
-	Skipped     int64          `json:"skipped_unchanged"`
-	Superseded  int64          `json:"superseded"`
-	Deleted     int64          `json:"deleted"`
-	DurationMS  int64          `json:"duration_ms"`
-	Error       string         `json:"error,omitempty"`
+	Path        string
+	Kind        transform.Kind
+	Format      string
+	Compression string
+	Read        int64
+	Emitted     int64
+	Rejected    int64
+	// Skipped counts the rows an incremental run found unchanged.
+	Skipped    int64
+	Superseded int64
+	Deleted    int64
+	DurationMS int64
+	Error      string
 	// Unkeyed counts the rejected rows whose key could not be read (a
 	// wrong field count, a missing or unreadable id).
-	Unkeyed int64 `json:"-"`
+	Unkeyed int64
 
 	started time.Time
 	// the reader's warnings about the file (importer.Warner), set by the
@@ -54,9 +53,10 @@ type Result struct {
 	Scope map[Class]map[string]bool
 	// Stats describes the payloads per kind, when the transformers collect
 	// statistics.
-	Stats         map[transform.Kind]*transform.Stats
-	Warnings      map[string]int64
-	RejectReasons map[string]int64
+	Stats    map[transform.Kind]*transform.Stats
+	Warnings map[string]int64
+	// RejectReasons counts the rejects by code and column.
+	RejectReasons map[ReasonKey]*ReasonCount
 	FirstRejects  []record.Reject
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string
@@ -80,60 +80,31 @@ func (r *Result) Ordinals(i int) (first, end int64, ok bool) {
 	return f.ordFirst, f.ordEnd, f.seen
 }
 
-// SortedReasons returns reject reasons by count, most frequent first.
-func (r *Result) SortedReasons() []ReasonCount {
-	out := make([]ReasonCount, 0, len(r.RejectReasons))
-	for k, v := range r.RejectReasons {
-		out = append(out, ReasonCount{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Reason < out[j].Reason
-	})
-	return out
+// ReasonKey is what rejects are counted by: the code of their problem and
+// the column it is about.
+type ReasonKey struct {
+	Code   string
+	Column string
 }
 
-// ReasonCount is a reject reason and how often it occurred.
+// ReasonCount is how many rejects share a ReasonKey, with the reason of
+// the first of them as the example.
 type ReasonCount struct {
-	Reason string `json:"reason"`
-	Count  int64  `json:"count"`
+	ReasonKey
+	Count   int64
+	Example string
 }
 
-// ReasonClass groups rejects for counting: the column and the reason with
-// quoted values and numbers elided, so `"abc" is not an integer` and
-// `"N/A" is not an integer` count as one reason.
-func ReasonClass(column, reason string) string {
-	var b strings.Builder
-	if column != "" {
-		b.WriteString(column)
-		b.WriteString(": ")
+// CountReject counts x under its code and column.
+func (r *Result) CountReject(x record.Reject) {
+	if r.RejectReasons == nil {
+		r.RejectReasons = map[ReasonKey]*ReasonCount{}
 	}
-	inQuote, inDigits := false, false
-	for i := 0; i < len(reason); i++ {
-		c := reason[i]
-		switch {
-		case inQuote:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inQuote = false
-				b.WriteString(`…"`)
-			}
-		case c == '"':
-			inQuote = true
-			b.WriteByte('"')
-		case c >= '0' && c <= '9':
-			if !inDigits {
-				b.WriteByte('N')
-			}
-			inDigits = true
-			continue
-		default:
-			b.WriteByte(c)
-		}
-		inDigits = false
+	k := ReasonKey{Code: x.Code, Column: x.Column}
+	rc := r.RejectReasons[k]
+	if rc == nil {
+		rc = &ReasonCount{ReasonKey: k, Example: x.Reason}
+		r.RejectReasons[k] = rc
 	}
-	return b.String()
+	rc.Count++
 }

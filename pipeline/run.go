@@ -51,7 +51,7 @@ func newRun(cfg *Config) *run {
 	if cfg.ProgressInterval <= 0 {
 		cfg.ProgressInterval = time.Second
 	}
-	r := &run{cfg: cfg, res: &Result{Warnings: map[string]int64{}, RejectReasons: map[string]int64{}}}
+	r := &run{cfg: cfg, res: &Result{Warnings: map[string]int64{}, RejectReasons: map[ReasonKey]*ReasonCount{}}}
 	for i := range cfg.Inputs {
 		r.firstFile = append(r.firstFile, len(r.res.Files))
 		for _, f := range cfg.Inputs[i].Files {

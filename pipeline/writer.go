@@ -127,10 +127,10 @@ func (w *writer) count(b *built) {
 	res.Skipped += b.unchanged
 }
 
-// reject counts a batch's rejects by reason and writes them out.
+// reject counts a batch's rejects by code and writes them out.
 func (w *writer) reject(b *built) error {
 	for _, x := range b.rejects {
-		w.res.RejectReasons[ReasonClass(x.Column, x.Reason)]++
+		w.res.CountReject(x)
 		if len(w.res.FirstRejects) < w.cfg.FirstRejects {
 			w.res.FirstRejects = append(w.res.FirstRejects, x)
 		}

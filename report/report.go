@@ -1,6 +1,12 @@
-// Package report builds the run report: a JSON document a scheduler or a
-// script reads (schema "groupimport.report/v1", documented in README.md),
-// and the short human summary printed at the end of a run.
+// Package report owns the run report's schema, groupimport.report/v1 (a
+// contract with the schedulers and scripts that read report.json,
+// documented in README.md): its types and their JSON, built from a run's
+// figures given in the report's own terms (Result, KindStats), and the
+// renderings people read — the summary at the end of a run, the review
+// (Markdown, HTML) and the Prometheus metrics. It depends on no other part
+// of the program but record; the runner converts the pipeline's and the
+// sinks' results into its types, so an edit to those cannot change the
+// contract unseen.
 package report
 
 import (
@@ -10,52 +16,7 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/groupimport/groupimport/importer"
-	"github.com/groupimport/groupimport/pipeline"
-	"github.com/groupimport/groupimport/record"
-	"github.com/groupimport/groupimport/sink"
 )
-
-// SchemaID names the report format; it changes only with incompatible edits.
-const SchemaID = "groupimport.report/v1"
-
-// Report is the JSON run report.
-type Report struct {
-	Schema     string `json:"schema"`
-	Tool       Tool   `json:"tool"`
-	Command    string `json:"command"`
-	DryRun     bool   `json:"dry_run"`
-	Status     string `json:"status"`
-	ExitCode   int    `json:"exit_code"`
-	StartedAt  string `json:"started_at"`
-	FinishedAt string `json:"finished_at"`
-	DurationMS int64  `json:"duration_ms"`
-	// Timestamp is the event time given to rows without their own.
-	DefaultTimestamp string                 `json:"default_timestamp"`
-	Totals           Counts                 `json:"totals"`
-	Kinds            map[string]*Counts     `json:"kinds"`
-	Files            []*pipeline.FileResult `json:"files"`
-	// IgnoredFiles are the files of input folders left out as not data by
-	// convention (hidden, _SUCCESS, checksums), with why.
-	IgnoredFiles    []importer.Ignored      `json:"ignored_files,omitempty"`
-	Mapping         map[string]*MappingInfo `json:"mapping"`
-	Output          sink.Stats              `json:"output"`
-	RejectsFile     string                  `json:"rejects_file,omitempty"`
-	RejectReasons   []pipeline.ReasonCount  `json:"reject_reasons"`
-	FirstRejections []Rejection             `json:"first_rejections"`
-	Warnings        []Warning               `json:"warnings"`
-	Errors          []string                `json:"errors"`
-	RowsPerSecond   float64                 `json:"rows_per_second"`
-	// Plan is what an incremental run (--state) found to do.
-	Plan *Plan `json:"plan,omitempty"`
-	// HTTP is what delivery to the API did: requests, bytes, retries by
-	// cause, refusals, time waiting on the rate limit.
-	HTTP *sink.HTTPStats `json:"http,omitempty"`
-	// Review describes the payloads field by field (dry runs and --review).
-	Review      *Review  `json:"review,omitempty"`
-	ReviewFiles []string `json:"review_files,omitempty"`
-}
 
 // Prometheus renders the run's figures in the Prometheus text format, for
 // node_exporter's textfile collector (a cron import can be alerted on).
@@ -142,116 +103,6 @@ func (p *Plan) Write(w io.Writer) {
 	fmt.Fprintf(w, "  about %s API requests, %.1fs at the API's rate limit\n", comma(p.Requests), p.SecondsAtRateLimit)
 }
 
-// Tool names the program.
-type Tool struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// Counts are row counts. Always: Read = Emitted + Rejected + Skipped, and
-// Skipped = SkippedUnchanged + Superseded. Deleted counts the emitted rows
-// that were delete events.
-type Counts struct {
-	Read             int64 `json:"read"`
-	Emitted          int64 `json:"emitted"`
-	Rejected         int64 `json:"rejected"`
-	Skipped          int64 `json:"skipped"`
-	SkippedUnchanged int64 `json:"skipped_unchanged"`
-	Superseded       int64 `json:"superseded"`
-	Deleted          int64 `json:"deleted"`
-}
-
-// MappingInfo says how one kind was mapped.
-type MappingInfo struct {
-	Source string   `json:"source"` // the mapping file, or "inferred from column names"
-	Notes  []string `json:"notes,omitempty"`
-	Fields []string `json:"fields"`
-}
-
-// Rejection is one rejected row, as in the rejects file but without the raw
-// data (the report may travel further than the data should).
-type Rejection struct {
-	Kind   string `json:"kind"`
-	File   string `json:"file"`
-	Line   int64  `json:"line,omitempty"`
-	Row    int64  `json:"row"`
-	Column string `json:"column,omitempty"`
-	Col    int    `json:"col,omitempty"`
-	Reason string `json:"reason"`
-}
-
-// Warning is a non-fatal finding and how often it occurred.
-type Warning struct {
-	Message string `json:"message"`
-	Count   int64  `json:"count"`
-}
-
-// Build fills a report from a pipeline result.
-func Build(rep *Report, res *pipeline.Result, started, finished time.Time) {
-	rep.Schema = SchemaID
-	rep.StartedAt = started.UTC().Format(time.RFC3339Nano)
-	rep.FinishedAt = finished.UTC().Format(time.RFC3339Nano)
-	rep.DurationMS = finished.Sub(started).Milliseconds()
-	rep.Kinds = map[string]*Counts{}
-	if rep.Mapping == nil {
-		rep.Mapping = map[string]*MappingInfo{}
-	}
-	rep.Warnings = []Warning{}
-	rep.FirstRejections = []Rejection{}
-	rep.RejectReasons = []pipeline.ReasonCount{}
-	if rep.Errors == nil {
-		rep.Errors = []string{}
-	}
-	if res == nil {
-		rep.Files = []*pipeline.FileResult{}
-		return
-	}
-	rep.Files = res.Files
-	for _, f := range res.Files {
-		k := rep.Kinds[string(f.Kind)]
-		if k == nil {
-			k = &Counts{}
-			rep.Kinds[string(f.Kind)] = k
-		}
-		k.Read += f.Read
-		k.Emitted += f.Emitted
-		k.Rejected += f.Rejected
-		k.SkippedUnchanged += f.Skipped
-		k.Superseded += f.Superseded
-		k.Skipped += f.Skipped + f.Superseded
-		k.Deleted += f.Deleted
-		if f.Error != "" {
-			rep.Errors = append(rep.Errors, f.Error)
-		}
-	}
-	rep.Totals = Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped,
-		Superseded: res.Superseded, Skipped: res.Skipped + res.Superseded, Deleted: res.Deleted}
-	rep.RejectReasons = res.SortedReasons()
-	for _, x := range res.FirstRejects {
-		rep.FirstRejections = append(rep.FirstRejections, FromReject(x))
-	}
-	for m, n := range res.Warnings {
-		rep.Warnings = append(rep.Warnings, Warning{m, n})
-	}
-	sort.Slice(rep.Warnings, func(i, j int) bool {
-		if rep.Warnings[i].Count != rep.Warnings[j].Count {
-			return rep.Warnings[i].Count > rep.Warnings[j].Count
-		}
-		return rep.Warnings[i].Message < rep.Warnings[j].Message
-	})
-	if res.Stopped != "" {
-		rep.Errors = append(rep.Errors, res.Stopped)
-	}
-	if secs := finished.Sub(started).Seconds(); secs > 0 {
-		rep.RowsPerSecond = float64(int64(float64(res.Read)/secs*10)) / 10
-	}
-}
-
-// FromReject converts a reject for the report.
-func FromReject(x record.Reject) Rejection {
-	return Rejection{Kind: x.Kind, File: x.Pos.File, Line: x.Pos.Line, Row: x.Pos.Row, Column: x.Column, Col: x.Col, Reason: x.Reason}
-}
-
 // JSON renders the report.
 func (r *Report) JSON() []byte {
 	b, _ := json.MarshalIndent(r, "", "  ")
@@ -300,7 +151,7 @@ func (r *Report) Summary(w io.Writer) {
 				fmt.Fprintf(w, "  … %d more reasons\n", len(r.RejectReasons)-5)
 				break
 			}
-			fmt.Fprintf(w, "  rejected %s× %s\n", comma(rc.Count), rc.Reason)
+			fmt.Fprintf(w, "  rejected %s× %s\n", comma(rc.Count), rc.describe())
 		}
 		for i, x := range r.FirstRejections {
 			if i == 3 {
@@ -330,6 +181,19 @@ func (r *Report) Summary(w io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
+}
+
+// describe says a reason for people: its code, its column, and the first
+// rejected row's reason ("e.g." when it stands for several).
+func (rc ReasonCount) describe() string {
+	s := rc.Code
+	if rc.Column != "" {
+		s += fmt.Sprintf(" (column %q)", rc.Column)
+	}
+	if rc.Count > 1 {
+		return s + ", e.g. " + rc.Example
+	}
+	return s + ": " + rc.Example
 }
 
 // sortedKinds lists the kinds of a count map in name order.

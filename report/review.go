@@ -6,8 +6,6 @@ import (
 	"html/template"
 	"sort"
 	"strings"
-
-	"github.com/groupimport/groupimport/transform"
 )
 
 // Review is the part of the report a person reads before a backfill is
@@ -47,67 +45,56 @@ type SizeBucket struct {
 	Count int64  `json:"count"`
 }
 
+// KindStats are the payload statistics of one kind: the input of
+// BuildReview.
+type KindStats struct {
+	Kind     string
+	Messages int64
+	Deletes  int64
+	// Fields in the order the review lists them.
+	Fields []FieldStats
+	// Sizes counts the messages by size range, smallest first.
+	Sizes   []SizeBucket
+	MaxSize int
+}
+
+// FieldStats describes the values one output field received.
+type FieldStats struct {
+	Name   string // "traits.name", "timestamp", …
+	Source string // the column
+	Filled int64  // messages that carry the field
+	// Types counts the values by JSON type name (JSONTypes), TypeExamples
+	// holds the first value of each.
+	Types        map[string]int64
+	TypeExamples map[string]string
+	// Examples are up to three distinct values, shortened.
+	Examples []string
+	// Dates: the range seen, and how many fall before 1990, in the future,
+	// or on 1970-01-01.
+	MinDate, MaxDate                 string
+	Before1990, Future, UnixEpochDay int64
+}
+
+// JSONTypes are the JSON type names of FieldStats.Types, in the order the
+// review lists them.
+var JSONTypes = []string{"string", "number", "boolean", "object", "array", "null"}
+
 // BuildReview turns payload statistics into the review, with findings.
-func BuildReview(rep *Report, stats map[transform.Kind]*transform.Stats) *Review {
+func BuildReview(rep *Report, stats []KindStats) *Review {
 	rv := &Review{Findings: []string{}}
-	byName := map[string]*transform.Stats{}
-	for k, st := range stats {
-		byName[string(k)] = st
-	}
-	for _, k := range sortedKinds(byName) {
-		st := byName[k]
-		kr := &KindReview{Kind: k, Messages: st.Messages, Deletes: st.Deletes, MaxSize: st.MaxSize}
-		for i, n := range st.Sizes {
-			kr.Sizes = append(kr.Sizes, SizeBucket{transform.SizeBuckets[i], n})
-		}
+	sorted := append([]KindStats(nil), stats...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Kind < sorted[j].Kind })
+	for _, st := range sorted {
+		kr := &KindReview{Kind: st.Kind, Messages: st.Messages, Deletes: st.Deletes, MaxSize: st.MaxSize,
+			Sizes: append([]SizeBucket(nil), st.Sizes...)}
 		upserts := st.Messages - st.Deletes
-		for _, f := range st.Sorted() {
+		for _, f := range st.Fields {
 			if f.Filled == 0 && (f.Name == "userId" || f.Name == "anonymousId") {
 				continue
 			}
-			fr := FieldReview{Name: f.Name, Source: f.Source, Types: map[string]int64{}, Examples: f.Examples,
-				MinDate: f.MinDate, MaxDate: f.MaxDate, Before1990: f.Before1990, Future: f.Future}
-			base := upserts
-			if f.Name == "groupId" || f.Name == "timestamp" || f.Name == "userId" || f.Name == "anonymousId" {
-				base = st.Messages
-			}
-			if base > 0 {
-				fr.FillPct = round1(100 * float64(f.Filled) / float64(base))
-			}
-			var present []string
-			for t, n := range f.Types {
-				if n > 0 {
-					fr.Types[transform.JSONTypeNames[t]] = n
-					if transform.JSONTypeNames[t] != "null" {
-						present = append(present, fmt.Sprintf("%.1f%% %s (e.g. %s)", 100*float64(n)/float64(f.Filled), transform.JSONTypeNames[t], f.TypeExamples[t]))
-					}
-				}
-			}
-			if fr.Examples == nil {
-				fr.Examples = []string{}
-			}
+			fr := reviewField(f, st.Messages, upserts)
 			kr.Fields = append(kr.Fields, fr)
-			// findings
-			if len(present) > 1 {
-				sort.Strings(present)
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s (column %q) has mixed types: %s",
-					k, f.Name, f.Source, strings.Join(present, ", ")))
-			}
-			if strings.HasPrefix(f.Name, "traits.") && upserts >= 20 && f.Filled*50 < upserts {
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s (column %q) is empty in %.1f%% of the calls", k, f.Name, f.Source, 100-fr.FillPct))
-			}
-			if f.UnixEpochDay > 0 {
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) fall on 1970-01-01 — a zero or an empty date read as Unix time?", k, f.Name, f.UnixEpochDay))
-			}
-			if n := f.Before1990 - f.UnixEpochDay; n > 0 {
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) before 1990 (earliest %s)", k, f.Name, n, f.MinDate))
-			}
-			if f.Future > 0 {
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s %s: %d value(s) in the future (latest %s)", k, f.Name, f.Future, f.MaxDate))
-			}
-			if f.Name == "timestamp" && f.Source != "" && f.Filled > 0 {
-				rv.Findings = append(rv.Findings, fmt.Sprintf("%s timestamps run from %s to %s: Customer.io ignores an update older than the object's latest change (and still answers 200)", k, f.MinDate, f.MaxDate))
-			}
+			rv.Findings = append(rv.Findings, fieldFindings(st.Kind, f, fr, upserts)...)
 		}
 		rv.Kinds = append(rv.Kinds, kr)
 	}
@@ -118,6 +105,59 @@ func BuildReview(rep *Report, stats map[transform.Kind]*transform.Stats) *Review
 		rv.Findings = append(rv.Findings, fmt.Sprintf("%s (%d×)", w.Message, w.Count))
 	}
 	return rv
+}
+
+// reviewField describes one field: its fill rate among the calls that
+// carry it (identifiers and the timestamp: every call; traits: upserts).
+func reviewField(f FieldStats, messages, upserts int64) FieldReview {
+	fr := FieldReview{Name: f.Name, Source: f.Source, Types: map[string]int64{}, Examples: f.Examples,
+		MinDate: f.MinDate, MaxDate: f.MaxDate, Before1990: f.Before1990, Future: f.Future}
+	base := upserts
+	if f.Name == "groupId" || f.Name == "timestamp" || f.Name == "userId" || f.Name == "anonymousId" {
+		base = messages
+	}
+	if base > 0 {
+		fr.FillPct = round1(100 * float64(f.Filled) / float64(base))
+	}
+	for t, n := range f.Types {
+		if n > 0 {
+			fr.Types[t] = n
+		}
+	}
+	if fr.Examples == nil {
+		fr.Examples = []string{}
+	}
+	return fr
+}
+
+// fieldFindings says what looks wrong with one field of kind.
+func fieldFindings(kind string, f FieldStats, fr FieldReview, upserts int64) []string {
+	var out, present []string
+	for t, n := range f.Types {
+		if n > 0 && t != "null" {
+			present = append(present, fmt.Sprintf("%.1f%% %s (e.g. %s)", 100*float64(n)/float64(f.Filled), t, f.TypeExamples[t]))
+		}
+	}
+	if len(present) > 1 {
+		sort.Strings(present)
+		out = append(out, fmt.Sprintf("%s %s (column %q) has mixed types: %s", kind, f.Name, f.Source, strings.Join(present, ", ")))
+	}
+	if strings.HasPrefix(f.Name, "traits.") && upserts >= 20 && f.Filled*50 < upserts {
+		out = append(out, fmt.Sprintf("%s %s (column %q) is empty in %.1f%% of the calls", kind, f.Name, f.Source, 100-fr.FillPct))
+	}
+	if f.UnixEpochDay > 0 {
+		out = append(out, fmt.Sprintf("%s %s: %d value(s) fall on 1970-01-01 — a zero or an empty date read as Unix time?", kind, f.Name, f.UnixEpochDay))
+	}
+	if n := f.Before1990 - f.UnixEpochDay; n > 0 {
+		out = append(out, fmt.Sprintf("%s %s: %d value(s) before 1990 (earliest %s)", kind, f.Name, n, f.MinDate))
+	}
+	if f.Future > 0 {
+		out = append(out, fmt.Sprintf("%s %s: %d value(s) in the future (latest %s)", kind, f.Name, f.Future, f.MaxDate))
+	}
+	if f.Name == "timestamp" && f.Source != "" && f.Filled > 0 {
+		out = append(out, fmt.Sprintf("%s timestamps run from %s to %s: Customer.io ignores an update older than the object's latest change (and still answers 200)", kind, f.MinDate, f.MaxDate))
+	}
+	return out
 }
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
@@ -168,9 +208,9 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 	if len(r.RejectReasons) > 0 {
-		w("\n## Rejections\n\n| count | reason |\n|---:|---|\n")
+		w("\n## Rejections\n\n| count | code | column | first reason |\n|---:|---|---|---|\n")
 		for _, rc := range r.RejectReasons {
-			w("| %s | %s |\n", comma(rc.Count), mdCell(rc.Reason))
+			w("| %s | %s | %s | %s |\n", comma(rc.Count), rc.Code, mdCell(rc.Column), mdCell(rc.Example))
 		}
 		w("\nFirst rejected rows (all of them are in %s):\n\n", r.RejectsFile)
 		for _, x := range r.FirstRejections {
@@ -225,14 +265,24 @@ func (r *Report) Markdown() []byte {
 	return b.Bytes()
 }
 
+// typeList lists a field's value types, in the order of JSONTypes (any
+// other name after them, by name).
 func typeList(types map[string]int64) string {
-	var parts []string
-	for _, name := range transform.JSONTypeNames {
+	var parts, others []string
+	known := map[string]bool{}
+	for _, name := range JSONTypes {
+		known[name] = true
 		if n := types[name]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s", name, comma(n)))
 		}
 	}
-	return strings.Join(parts, ", ")
+	for name, n := range types {
+		if !known[name] && n > 0 {
+			others = append(others, fmt.Sprintf("%s %s", name, comma(n)))
+		}
+	}
+	sort.Strings(others)
+	return strings.Join(append(parts, others...), ", ")
 }
 
 // mdCell keeps text inside one Markdown table cell.
@@ -297,7 +347,7 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 {{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}{{end}}
 
 {{if .RejectReasons}}<h2>Rejections</h2>
-<table><tr><th class="n">count</th><th>reason</th></tr>{{range .RejectReasons}}<tr><td class="n">{{comma .Count}}</td><td>{{.Reason}}</td></tr>{{end}}</table>
+<table><tr><th class="n">count</th><th>code</th><th>column</th><th>first reason</th></tr>{{range .RejectReasons}}<tr><td class="n">{{comma .Count}}</td><td><code>{{.Code}}</code></td><td>{{.Column}}</td><td>{{.Example}}</td></tr>{{end}}</table>
 <p class="muted">First rejected rows (all of them are in <code>{{.RejectsFile}}</code>):</p>
 <table><tr><th>where</th><th>column</th><th>reason</th></tr>{{range .FirstRejections}}<tr><td><code>{{.File}}{{if .Line}}:{{.Line}}{{else}} row {{.Row}}{{end}}</code></td><td>{{.Column}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
 

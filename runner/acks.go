@@ -35,10 +35,13 @@ func newRefusals(inputs []pipeline.Input) *refusals {
 	return r
 }
 
-func (r *refusals) add(pos record.Position, payload []byte, reason string) {
+func (r *refusals) add(pos record.Position, payload []byte, code, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	x := record.Reject{Kind: r.kinds[pos.File], Pos: pos, Reason: "the API refused the call: " + reason,
+	if code == sink.CodeAPIRefused {
+		reason = "the API refused the call: " + reason
+	}
+	x := record.Reject{Kind: r.kinds[pos.File], Pos: pos, Code: code, Reason: reason,
 		Raw: append([]byte(nil), payload...), RawJSON: true}
 	if len(r.list) < 1000 {
 		r.list = append(r.list, x)
@@ -72,7 +75,7 @@ func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
 		}
 	}
 	for _, x := range r.list {
-		res.RejectReasons[pipeline.ReasonClass(x.Column, x.Reason)]++
+		res.CountReject(x)
 		if len(res.FirstRejects) < 20 {
 			res.FirstRejects = append(res.FirstRejects, x)
 		}

@@ -33,7 +33,7 @@ func (j *job) deliver(ctx context.Context) error {
 	first.keep(err)
 	first.keep(j.closeOutputs(ctx, first.err))
 	first.keep(j.remember(first.err))
-	j.rep.Output = j.out.Stats()
+	j.rep.Output = reportOutput(j.out.Stats())
 	return first.err
 }
 
@@ -53,7 +53,7 @@ func (j *job) closeOutputs(ctx context.Context, err error) error {
 	}
 	if j.httpSink != nil {
 		hst := j.httpSink.HTTPStats()
-		j.rep.HTTP = &hst
+		j.rep.HTTP = reportHTTP(hst)
 		j.refused.apply(j.res, hst)
 		first.keep(j.refused.err)
 	}

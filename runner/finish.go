@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/groupimport/groupimport/internal/atomicfile"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/report"
 	"github.com/groupimport/groupimport/sink"
@@ -152,9 +153,9 @@ func (j *job) buildReport(end *outcome, code int) *report.Report {
 	if end.err != nil && (j.res == nil || j.res.Stopped == "") {
 		rep.Errors = append(rep.Errors, end.err.Error())
 	}
-	report.Build(rep, j.res, j.c.start, j.c.Now())
+	report.Build(rep, reportResult(j.res), j.c.start, j.c.Now())
 	if j.res != nil && j.res.Stats != nil {
-		rep.Review = report.BuildReview(rep, j.res.Stats)
+		rep.Review = report.BuildReview(rep, reportStats(j.res.Stats))
 	}
 	return rep
 }
@@ -170,9 +171,9 @@ func setCode(rep *report.Report, end *outcome) {
 
 // artefact is a file rendered from the report.
 type artefact struct {
-	what   string // in messages: "the review", "the metrics file", "the report"
-	path   string
-	render func() []byte
+	what     string // in messages: "the review", "the metrics file", "the report"
+	path     string
+	render   func() []byte
 	review bool // one of the review's files
 	mkdir  bool // create its directory first
 }
@@ -183,7 +184,7 @@ func (a artefact) write() error {
 			return err
 		}
 	}
-	return sink.WriteFileAtomic(a.path, a.render())
+	return atomicfile.WriteFile(a.path, a.render())
 }
 
 // artefacts are the files to write from the report, in order: the review,

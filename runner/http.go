@@ -27,6 +27,7 @@ type HTTPSettings struct {
 	MaxAttempts    int
 	MaxElapsed     time.Duration
 	RequestTimeout time.Duration
+	RetryBase      time.Duration // the first backoff (0: the sink's 500 ms); tests make it short
 }
 
 // apiKey reads the key from the key file or the environment, never from a

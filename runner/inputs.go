@@ -59,7 +59,7 @@ func (j *job) openInputs() error {
 		}
 		j.inputs = append(j.inputs, p.input)
 		j.rep.Mapping[string(in.kind)] = p.mapping
-		j.rep.IgnoredFiles = append(j.rep.IgnoredFiles, p.ignored...)
+		j.rep.IgnoredFiles = append(j.rep.IgnoredFiles, reportIgnored(p.ignored)...)
 		j.c.noteIgnored(in.kind, p.ignored, j.log)
 	}
 	return nil

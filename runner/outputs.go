@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
 )
 
@@ -65,9 +64,9 @@ func (j *job) openAPI() (*sink.HTTPSink, error) {
 	hs, err := sink.NewHTTPSink(sink.HTTPOptions{Endpoint: url, APIKey: key, AllowInsecure: h.AllowInsecure,
 		DisableStrictMode: h.NoStrictMode, DisableGzip: h.NoGzip, Concurrency: h.Concurrency, RateLimit: h.RateLimit,
 		MaxBatchBytes: h.BatchBytes, MaxBatchMessages: h.BatchMessages, MaxAttempts: h.MaxAttempts,
-		MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, UserAgent: "groupimport/" + c.Version,
+		MaxElapsed: h.MaxElapsed, RequestTimeout: h.RequestTimeout, BackoffBase: h.RetryBase, UserAgent: "groupimport/" + c.Version,
 		AllRefusedLimit: allRefusedLimit,
-		OnRefused:       func(pos record.Position, payload []byte, reason string) { j.refused.add(pos, payload, reason) },
+		OnRefused:       j.refused.add,
 		OnDelivered: func(a []sink.MessageAck) {
 			if j.acks != nil {
 				j.acks.delivered(a)

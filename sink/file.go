@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/groupimport/groupimport/internal/atomicfile"
 )
 
 // Compression of output files.
@@ -54,8 +56,7 @@ type FileSink struct {
 	opts  FileOptions
 	ext   string
 	part  int
-	f     *os.File
-	tmp   string
+	f     *atomicfile.File // the part being written
 	size  int64
 	stats Stats
 	// messages per finished part, and in the part being written
@@ -183,6 +184,9 @@ func (s *FileSink) partName(n int) string {
 // the payload that would take it over PartBytes, within a chunk too; a
 // payload larger than PartBytes gets a part of its own.
 func (s *FileSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if c.Count() == 0 {
 		return nil
 	}
@@ -261,15 +265,14 @@ func (s *FileSink) writeSplit(c *Chunk) error {
 func (s *FileSink) appendPiece(data []byte, n int) error {
 	if s.f == nil {
 		s.part++
-		s.tmp = filepath.Join(s.opts.Dir, "."+s.partName(s.part)+".tmp")
-		f, err := os.OpenFile(s.tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		f, err := atomicfile.Create(filepath.Join(s.opts.Dir, s.partName(s.part)))
 		if err != nil {
 			return fmt.Errorf("output: %w", err)
 		}
 		s.f, s.size = f, 0
 	}
 	if _, err := s.f.Write(data); err != nil {
-		return fmt.Errorf("output %s: %w", s.tmp, err)
+		return fmt.Errorf("output: %w", err)
 	}
 	s.size += int64(len(data))
 	s.curMsgs += int64(n)
@@ -278,53 +281,45 @@ func (s *FileSink) appendPiece(data []byte, n int) error {
 	return nil
 }
 
+// finishPart gives the part being written its final name.
 func (s *FileSink) finishPart() error {
 	f := s.f
 	s.f, s.size = nil, 0
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("output %s: %w", s.tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("output %s: %w", s.tmp, err)
-	}
-	final := filepath.Join(s.opts.Dir, s.partName(s.part))
-	if err := os.Rename(s.tmp, final); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	syncDir(s.opts.Dir)
-	s.stats.Files = append(s.stats.Files, final)
+	s.stats.Files = append(s.stats.Files, f.Name())
 	s.partMsgs = append(s.partMsgs, s.curMsgs)
 	s.curMsgs = 0
 	return nil
 }
 
-// Close completes the last part.
-func (s *FileSink) Close(context.Context) error {
+// Close completes the last part; with ctx done it returns ctx's error and
+// leaves the last part to Abort.
+func (s *FileSink) Close(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.f != nil {
 		return s.finishPart()
 	}
 	return nil
 }
 
-// Abort removes the unfinished part.
+// Abort removes the unfinished part; Stats then count the finished parts
+// only, which is what the directory holds.
 func (s *FileSink) Abort() {
 	if s.f != nil {
-		s.f.Close()
-		os.Remove(s.tmp)
+		s.f.Abort()
 		s.f = nil
+		s.stats.Bytes -= s.size
+		s.stats.Messages -= s.curMsgs
+		s.size, s.curMsgs = 0, 0
 	}
 }
 
 // Stats implements Sink.
 func (s *FileSink) Stats() Stats { return s.stats }
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
 
 // WriterSink writes uncompressed payloads to w (standard output).
 type WriterSink struct {
@@ -339,7 +334,10 @@ func NewWriterSink(w io.Writer, name string) *WriterSink {
 }
 
 func (s *WriterSink) Prepare(*Chunk) error { return nil }
-func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
+func (s *WriterSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if _, err := s.w.Write(c.Data); err != nil {
 		return s.writeError(err)
 	}
@@ -347,7 +345,13 @@ func (s *WriterSink) Write(_ context.Context, c *Chunk) error {
 	s.stats.Bytes += int64(len(c.Data))
 	return nil
 }
-func (s *WriterSink) Close(context.Context) error {
+
+// Close flushes what is buffered; with ctx done it returns ctx's error
+// (Abort then flushes).
+func (s *WriterSink) Close(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := s.w.Flush(); err != nil {
 		return s.writeError(err)
 	}
@@ -364,40 +368,3 @@ func (s *WriterSink) writeError(err error) error {
 }
 func (s *WriterSink) Abort()       { s.w.Flush() }
 func (s *WriterSink) Stats() Stats { st := s.stats; st.Destination = s.name; return st }
-
-// WriteFileAtomic writes data to path through a temporary file and a
-// rename, so path holds either the old or the complete new content.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	// A fixed temporary name: a run killed here leaves one file that the
-	// next run overwrites, not a new one each time.
-	tmp, err := os.OpenFile(filepath.Join(dir, "."+filepath.Base(path)+".tmp"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	syncDir(dir)
-	return nil
-}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+
+	"github.com/groupimport/groupimport/internal/atomicfile"
 )
 
 // What --overwrite may remove: only files this tool wrote. A part's name is
@@ -52,7 +54,7 @@ func (s *FileSink) removeEarlierRun(parts []string) error {
 		if filepath.Clean(filepath.Dir(p)) != filepath.Clean(s.opts.Dir) {
 			continue
 		}
-		for _, q := range []string{p, filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".tmp")} {
+		for _, q := range []string{p, atomicfile.TempName(p)} {
 			if st, err := os.Lstat(q); err == nil && st.Mode().IsRegular() {
 				if err := os.Remove(q); err != nil {
 					return fmt.Errorf("removing the earlier run's %s: %w", filepath.Base(q), err)

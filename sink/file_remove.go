@@ -10,6 +10,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/groupimport/groupimport/internal/atomicfile"
 )
 
 // MessageSet is a set of payload indexes (dedup.Set).
@@ -83,7 +85,9 @@ func (s *FileSink) renumber(files []string, counts []int64) error {
 		files[i], renamed = want, true
 	}
 	if renamed {
-		syncDir(s.opts.Dir)
+		if err := atomicfile.SyncDir(s.opts.Dir); err != nil {
+			return fmt.Errorf("renumbering the parts: %w", err)
+		}
 	}
 	s.stats.Files, s.partMsgs, s.part = files, counts, len(files)
 	return nil
@@ -97,6 +101,8 @@ func fileSize(path string) (int64, error) {
 	return st.Size(), nil
 }
 
+// rewritePart writes the part at path again without the payloads drop
+// names (first is the index of its first payload), replacing it whole.
 func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) error {
 	in, err := os.Open(path)
 	if err != nil {
@@ -120,11 +126,12 @@ func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) 
 		defer zr.Close()
 		r = zr
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	// a unique temporary name: .NAME.DIGITS.tmp (see ownPartPattern)
+	tmp, err := atomicfile.CreateWith(path, atomicfile.Options{Unique: true})
 	if err != nil {
 		return fmt.Errorf("removing superseded payloads: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	defer tmp.Abort() // a no-op once committed
 	var w io.Writer = tmp
 	var closer io.Closer
 	switch s.opts.Compression {
@@ -134,15 +141,13 @@ func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) 
 	case CompressZstd:
 		zw, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true))
 		if err != nil {
-			tmp.Close()
-			return err
+			return fmt.Errorf("removing superseded payloads: %w", err)
 		}
 		w, closer = zw, zw
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	br := bufio.NewReaderSize(r, 1<<20)
 	idx := first
-	var size int64
 	for {
 		line, err := br.ReadSlice('\n')
 		for err == bufio.ErrBufferFull {
@@ -152,8 +157,7 @@ func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) 
 		}
 		if len(line) > 0 {
 			if !drop(idx) {
-				bw.Write(line)
-				size += int64(len(line))
+				bw.Write(line) // an error sticks, for Flush
 			}
 			idx++
 		}
@@ -161,34 +165,19 @@ func (s *FileSink) rewritePart(path string, first int64, drop func(int64) bool) 
 			break
 		}
 		if err != nil {
-			tmp.Close()
 			return fmt.Errorf("removing superseded payloads from %s: %w", path, err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		tmp.Close()
 		return fmt.Errorf("removing superseded payloads: %w", err)
 	}
 	if closer != nil {
 		if err := closer.Close(); err != nil {
-			tmp.Close()
 			return fmt.Errorf("removing superseded payloads: %w", err)
 		}
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return fmt.Errorf("removing superseded payloads: %w", err)
 	}
-	syncDir(filepath.Dir(path))
 	return nil
 }

@@ -149,9 +149,10 @@ type HTTPOptions struct {
 	// OnRefused is called for each message the API refused (a strict-mode
 	// 400 narrowed down to that message) or that the sink would not send
 	// (over a size limit, not a JSON object), with its source position,
-	// the payload (valid only during the call) and a short reason. Calls
-	// never overlap.
-	OnRefused func(pos record.Position, payload []byte, reason string)
+	// the payload (valid only during the call), the code of the refusal
+	// (CodeAPIRefused, CodeUnsendable) and a short reason. Calls never
+	// overlap.
+	OnRefused func(pos record.Position, payload []byte, code, reason string)
 	// AllRefusedLimit, when positive, stops the sink with ErrAllRefused
 	// once the API has refused this many messages and accepted none, or,
 	// after Close, refused every message of the run when there were fewer.
@@ -178,47 +179,48 @@ type MessageAck struct {
 	Index int
 }
 
-// HTTPStats describes what the HTTP sink did.
+// HTTPStats describes what the HTTP sink did. It has no JSON form: the
+// run report has its own type (report.HTTP).
 type HTTPStats struct {
 	// Endpoint is the batch URL (it never holds credentials).
-	Endpoint string `json:"endpoint"`
+	Endpoint string
 	// Requests is every request attempt made, Batches the requests that
 	// the API acknowledged.
-	Requests int64 `json:"requests"`
-	Batches  int64 `json:"batches"`
+	Requests int64
+	Batches  int64
 	// BytesSent is request bodies as sent (compressed when gzip is on),
 	// BytesRaw the same bodies as JSON.
-	BytesSent int64 `json:"bytes_sent"`
-	BytesRaw  int64 `json:"bytes_raw"`
+	BytesSent int64
+	BytesRaw  int64
 	// Messages is messages acknowledged by the API; a message sent twice
 	// (after a lost acknowledgement) counts once.
-	Messages int64 `json:"messages"`
+	Messages int64
 	// Refused is messages the API refused or the sink would not send.
-	Refused int64 `json:"refused"`
+	Refused int64
 	// Splits is how many times a refused batch was bisected.
-	Splits  int64       `json:"splits"`
-	Retries RetryCounts `json:"retries"`
+	Splits  int64
+	Retries RetryCounts
 	// RateLimitWait is time spent waiting on the client-side rate limiter,
 	// RetryAfterWait on the API's Retry-After / X-RateLimit-Reset, and
 	// BackoffWait in backoff after failures (summed over requests).
-	RateLimitWait  time.Duration `json:"rate_limit_wait_ns"`
-	RetryAfterWait time.Duration `json:"retry_after_wait_ns"`
-	BackoffWait    time.Duration `json:"backoff_wait_ns"`
+	RateLimitWait  time.Duration
+	RetryAfterWait time.Duration
+	BackoffWait    time.Duration
 	// Concurrency is the current limit on requests in flight, and
 	// MinConcurrency the lowest it went to under 429s.
-	Concurrency    int `json:"concurrency"`
-	MinConcurrency int `json:"min_concurrency"`
+	Concurrency    int
+	MinConcurrency int
 }
 
 // RetryCounts counts retried requests by cause.
 type RetryCounts struct {
-	TooManyRequests int64 `json:"429"`
-	ServerError     int64 `json:"5xx"`
-	Timeout         int64 `json:"timeout"`
-	Connection      int64 `json:"connection"`
+	TooManyRequests int64
+	ServerError     int64
+	Timeout         int64
+	Connection      int64
 	// Unexpected counts 2xx answers that were not the API's
 	// acknowledgement (an HTML page, garbage, an empty body).
-	Unexpected int64 `json:"unexpected_answer"`
+	Unexpected int64
 }
 
 // Total is the number of retries of any cause.
@@ -497,10 +499,14 @@ func (s *HTTPSink) Prepare(*Chunk) error { return nil }
 // Write adds the chunk's messages to batches and starts sending each batch
 // as it fills. It returns once every message is copied out of c; it blocks
 // while Concurrency batches are being sent. It returns the sink's first
-// delivery error, if any, and ctx.Err() when ctx ends while blocked. A
+// delivery error, if any, and ctx.Err() when ctx has ended (taking nothing
+// of c) or ends while blocked. A
 // chunk whose Write failed may be partly sent and is never acknowledged;
 // do not write it again (Close or Abort the sink).
 func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -518,7 +524,7 @@ func (s *HTTPSink) Write(ctx context.Context, c *Chunk) error {
 			pos = c.Pos[i]
 		}
 		if reason := s.unsendable(m); reason != "" {
-			s.refuse(pos, m, reason)
+			s.refuse(pos, m, CodeUnsendable, reason)
 			continue
 		}
 		need := len(m) + sentAtLen
@@ -642,7 +648,8 @@ func (s *HTTPSink) lingerFlush() {
 }
 
 // Close sends the last batch and waits for every request. When ctx ends
-// first, in-flight requests are abandoned and ctx's error is returned. It
+// first (or has ended already), in-flight requests are abandoned and
+// ctx's error is returned. It
 // returns the first delivery error, if any.
 func (s *HTTPSink) Close(ctx context.Context) error {
 	s.asmMu.Lock()
@@ -653,7 +660,7 @@ func (s *HTTPSink) Close(ctx context.Context) error {
 	if !s.closed {
 		s.closed = true
 		s.guard.closed.Store(true)
-		if s.failure() == nil {
+		if err = ctx.Err(); err == nil && s.failure() == nil {
 			err = s.dispatchLocked(ctx)
 		}
 	}
@@ -753,15 +760,26 @@ func (s *HTTPSink) delivered(msgs []batchMsg) {
 	s.opts.OnDelivered(s.deliveredBuf)
 }
 
+// Codes of refused messages (HTTPOptions.OnRefused), stable across
+// versions: reports count rejections by code.
+const (
+	// CodeAPIRefused: the API refused the message (a strict-mode 400
+	// narrowed down to it); the reason is the API's.
+	CodeAPIRefused = "api_refused"
+	// CodeUnsendable: the sink would not send the message (over the API's
+	// size limits, or not a JSON object).
+	CodeUnsendable = "unsendable"
+)
+
 // refuse reports a message that will not be delivered.
-func (s *HTTPSink) refuse(pos record.Position, payload []byte, reason string) {
+func (s *HTTPSink) refuse(pos record.Position, payload []byte, code, reason string) {
 	s.st.refused.Add(1)
 	if s.opts.OnRefused == nil {
 		return
 	}
 	s.refuseMu.Lock()
 	defer s.refuseMu.Unlock()
-	s.opts.OnRefused(pos, payload, reason)
+	s.opts.OnRefused(pos, payload, code, reason)
 }
 
 // Stats implements Sink: Messages are those acknowledged, Bytes the bodies

@@ -85,7 +85,7 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			return nil
 		case outRefused:
 			if len(msgs) == 1 {
-				s.refuse(msgs[0].pos, b.payload(&msgs[0]), a.text)
+				s.refuse(msgs[0].pos, b.payload(&msgs[0]), CodeAPIRefused, a.text)
 				s.acks.resolve(msgs)
 				s.apiRefused()
 				return nil

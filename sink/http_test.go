@@ -142,7 +142,7 @@ func newHarness(t *testing.T, fo fakeapi.Options, o HTTPOptions) *harness {
 		h.acks = append(h.acks, seq)
 		h.mu.Unlock()
 	}
-	o.OnRefused = func(pos record.Position, p []byte, reason string) {
+	o.OnRefused = func(pos record.Position, p []byte, code, reason string) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if _, dup := h.refused[pos.Row]; dup {
@@ -151,7 +151,7 @@ func newHarness(t *testing.T, fo fakeapi.Options, o HTTPOptions) *harness {
 		if bytes.Contains(p, []byte(`"messageId"`)) && !bytes.Contains(p, fmt.Appendf(nil, `"messageId":"%s"`, msgID(int(pos.Row-1)))) {
 			t.Errorf("row %d refused with the payload of another row: %.80s", pos.Row, p)
 		}
-		h.refused[pos.Row] = reason
+		h.refused[pos.Row] = code + ": " + reason
 	}
 	s, err := NewHTTPSink(o)
 	if err != nil {
@@ -387,11 +387,11 @@ func TestHTTPOversizeMessageNeverSent(t *testing.T) {
 	h.checkDelivered(ps, 8, 20, 21)
 	h.checkAcks(len(cs))
 	for _, row := range []int64{9, 21} {
-		if r := h.refused[row]; !strings.Contains(r, "over the limit of 32000") {
+		if r := h.refused[row]; !strings.HasPrefix(r, CodeUnsendable+": ") || !strings.Contains(r, "over the limit of 32000") {
 			t.Errorf("row %d: reason %q", row, r)
 		}
 	}
-	if r, ok := h.refused[22]; !ok || !strings.Contains(r, "not a JSON object") {
+	if r, ok := h.refused[22]; !ok || !strings.HasPrefix(r, CodeUnsendable+": ") || !strings.Contains(r, "not a JSON object") {
 		t.Errorf("row 22: reason %q", r)
 	}
 	for _, r := range h.srv.Requests() {
@@ -429,7 +429,7 @@ func TestHTTPFaults(t *testing.T) {
 		}},
 		{"503", fakeapi.Chaos{Unavailable: 0.3}, nil},
 		{"503 after storing", fakeapi.Chaos{UnavailableAfterStore: 0.3}, nil},
-		{"slow answers", fakeapi.Chaos{Slow: 0.15, SlowDelay: 400 * time.Millisecond}, func(t *testing.T, st HTTPStats) {
+		{"slow answers", fakeapi.Chaos{Slow: 0.15, SlowDelay: 2 * time.Second}, func(t *testing.T, st HTTPStats) {
 			if st.Retries.Timeout == 0 {
 				t.Errorf("stats %+v", st)
 			}
@@ -442,15 +442,22 @@ func TestHTTPFaults(t *testing.T) {
 		{"dropped after storing", fakeapi.Chaos{DropAfterStore: 0.2}, nil},
 		{"everything", fakeapi.Chaos{TooManyRequests: 0.08, ServerError: 0.05, Unavailable: 0.05,
 			UnavailableAfterStore: 0.05, Slow: 0.05, Drop: 0.05, DropAfterStore: 0.05, RetryAfter: "1",
-			SlowDelay: 400 * time.Millisecond}, nil},
+			SlowDelay: 2 * time.Second}, nil},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.chaos.Seed = uint64(i + 1)
 			ps := payloads(3000, 200)
+			// a short timeout where answers are slow on purpose; a long one
+			// elsewhere, so that a busy machine (the race detector) does not
+			// turn every request into a timeout
+			timeout := 5 * time.Second
+			if tc.chaos.Slow > 0 {
+				timeout = 600 * time.Millisecond
+			}
 			h := newHarness(t, fakeapi.Options{Chaos: tc.chaos},
-				HTTPOptions{MaxBatchMessages: 60, Concurrency: 4, RequestTimeout: 150 * time.Millisecond})
+				HTTPOptions{MaxBatchMessages: 60, Concurrency: 4, RequestTimeout: timeout})
 			cs := chunks(ps, 250)
 			if err := h.run(cs); err != nil {
 				t.Fatal(err)
@@ -492,7 +499,7 @@ func TestHTTPStrict400Bisects(t *testing.T) {
 	h.checkAcks(len(cs))
 	for _, row := range []int64{6, 7, 378, 1000} {
 		r := h.refused[row]
-		if !strings.Contains(r, "400") || !strings.Contains(r, "traits.objectTypeId must be an integer") {
+		if !strings.HasPrefix(r, CodeAPIRefused+": ") || !strings.Contains(r, "400") || !strings.Contains(r, "traits.objectTypeId must be an integer") {
 			t.Errorf("row %d: reason %q", row, r)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/groupimport/groupimport/internal/atomicfile"
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
 )
@@ -23,10 +24,11 @@ import (
 // with U+FFFD for the bad bytes and raw_base64 holds the exact bytes. Rows
 // from formats without a text form (and calls the API refused) carry
 // "record": the row (or the call) as a JSON object.
-// The file is written under a temporary name and renamed on Close.
+// The file is written under a temporary name and renamed on Close
+// (internal/atomicfile).
 type RejectsWriter struct {
 	path  string
-	tmp   *os.File
+	tmp   *atomicfile.File
 	w     *bufio.Writer
 	line  []byte
 	count int64
@@ -43,13 +45,8 @@ func NewRejectsWriter(path string) (*RejectsWriter, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("rejects file: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("rejects file: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
 		return nil, fmt.Errorf("rejects file: %w", err)
 	}
 	r.tmp = f
@@ -122,22 +119,16 @@ func AppendReject(dst []byte, x *record.Reject) []byte {
 
 // Close completes the file.
 func (r *RejectsWriter) Close() error {
-	if err := r.w.Flush(); err != nil {
-		return fmt.Errorf("rejects file: %w", err)
-	}
 	if r.tmp == nil {
 		return nil
 	}
 	f := r.tmp
 	r.tmp = nil
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := r.w.Flush(); err != nil {
+		f.Abort()
 		return fmt.Errorf("rejects file: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("rejects file: %w", err)
-	}
-	if err := os.Rename(f.Name(), r.path); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("rejects file: %w", err)
 	}
 	return nil

@@ -1,10 +1,21 @@
-// Package sink delivers payloads: NDJSON part files in a directory
-// (optionally gzip or zstd), standard output, or (see HTTP) the batch API.
-// It also writes the rejects file. It knows nothing of columns or traits: a
-// Chunk is a run of complete payload lines in input order.
+// Package sink delivers payloads to their destination and says what the
+// destination then holds.
 //
-// Write is called from one goroutine, in order; Prepare may be called from
-// many, before Write, to do per-chunk work such as compression in parallel.
+// A Sink takes Chunks (runs of complete NDJSON payload lines, in input
+// order) and delivers them: FileSink as numbered part files in a directory
+// (plain, gzip or zstd; a part appears under its final name only when
+// complete, see internal/atomicfile), WriterSink to standard output, and
+// HTTPSink to the batch API, which counts a payload delivered only once the
+// API acknowledged it. Discard and Sample stand in for a destination in
+// validate and dry runs. Stats are what the destination holds, after Close
+// and after Abort alike; sink/sinktest is the conformance suite every sink
+// passes. The rows that did not become payloads go to the run's other
+// output, the rejects file (RejectsWriter).
+//
+// It knows nothing of columns or traits. Write is called from one
+// goroutine, in order; Prepare may be called from many, before Write, to do
+// per-chunk work such as compression in parallel. A Write or Close whose
+// context is done returns the context's error.
 package sink
 
 import (
@@ -57,20 +68,23 @@ type Sink interface {
 	Prepare(c *Chunk) error
 	// Write delivers a chunk; chunks arrive in order.
 	Write(ctx context.Context, c *Chunk) error
-	// Close finishes delivery: the last part is completed and renamed.
+	// Close finishes delivery: the last part is completed and renamed,
+	// the last request acknowledged, the stream flushed.
 	Close(ctx context.Context) error
-	// Abort discards unfinished output (no partial file keeps a final name).
+	// Abort discards unfinished output (no partial payload or file keeps
+	// a final name); what was delivered stays.
 	Abort()
-	// Stats describes what was written.
+	// Stats describes what the destination holds.
 	Stats() Stats
 }
 
-// Stats is what a sink reports.
+// Stats is what a sink reports. It has no JSON form: the run report has
+// its own type (report.Output).
 type Stats struct {
-	Destination string   `json:"destination"`
-	Files       []string `json:"files,omitempty"`
-	Messages    int64    `json:"messages"`
-	Bytes       int64    `json:"bytes"`
+	Destination string
+	Files       []string
+	Messages    int64
+	Bytes       int64
 }
 
 // ErrOutputInUse is returned when --out holds another run's parts.

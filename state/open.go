@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/groupimport/groupimport/internal/atomicfile"
 )
 
 // ErrLocked is matched (errors.Is) by the error of opening a state file
@@ -141,18 +142,12 @@ func (s *Store) Check() (err error) {
 // linked into place only once whole (a second first run racing this one
 // finds the file there and opens it instead).
 func create(path string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".new-*")
+	f, err := atomicfile.CreateWith(path, atomicfile.Options{Perm: 0o600, Unique: true})
 	if err != nil {
 		return fmt.Errorf("state %s: creating it: %w", path, err)
 	}
-	tmp := f.Name()
-	f.Close()
-	defer os.Remove(tmp)
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	defer f.Abort() // a no-op once committed
+	db, err := bolt.Open(f.TempName(), 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return fmt.Errorf("state %s: creating it: %w", path, err)
 	}
@@ -174,20 +169,13 @@ func create(path string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, 0o600)
+		err = f.CommitNew()
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return nil // a racing run created it: open that one
 	}
 	if err != nil {
 		return fmt.Errorf("state %s: creating it: %w", path, err)
-	}
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		// a file system without hard links: rename, unless a racing
-		// run created the file meanwhile
-		if _, serr := os.Lstat(path); !errors.Is(serr, fs.ErrNotExist) {
-			return nil
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("state %s: creating it: %w", path, err)
-		}
 	}
 	return nil
 }

@@ -317,8 +317,7 @@ func TestStdoutAndValidateWriteNoFiles(t *testing.T) {
 	dir := t.TempDir()
 	wd, _ := os.Getwd()
 	abs := func(p string) string { return filepath.Join(wd, p) }
-	os.Chdir(dir)
-	defer os.Chdir(wd)
+	t.Chdir(dir)
 	code, stdout, _ := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-", "-q")
 	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.HasPrefix(stdout, `{"type":"group"`) {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
@@ -327,7 +326,7 @@ func TestStdoutAndValidateWriteNoFiles(t *testing.T) {
 		t.Errorf("no report for --out -: %v", err)
 	}
 	vdir := t.TempDir()
-	os.Chdir(vdir)
+	t.Chdir(vdir)
 	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q")
 	if code != 3 || stdout != "" {
 		t.Fatalf("validate: exit %d stdout %q", code, stdout)

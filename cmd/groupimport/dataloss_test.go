@@ -85,7 +85,7 @@ func nightly(t *testing.T, srv *fakeapi.Server, dir string, n night, extra ...st
 	before := len(srv.Received())
 	args := append([]string{"run", "--companies", cp, "--memberships", mp, "--mapping", mapping, "--endpoint", srv.URL(),
 		"--state", filepath.Join(dir, "state.db"), "--delete-missing", "--timestamp", "2024-06-01T00:00:00Z",
-		"--report", reportPath, "--rejects", filepath.Join(dir, "rejects.ndjson")}, extra...)
+		"--report", reportPath, "--rejects", filepath.Join(dir, "rejects.ndjson"), "--retry-base", "1ms"}, extra...)
 	code, _, stderr := gi(t, args...)
 	var got []string
 	for _, m := range srv.Received()[before:] {

@@ -100,7 +100,7 @@ func TestHTMLPageIsNoAcknowledgement(t *testing.T) {
 	args := func(url string) []string {
 		return []string{"run", "--companies", in, "--endpoint", url, "--state", statePath, "--batch-messages", "100",
 			"--max-attempts", "2", "--timestamp", "2024-06-01T00:00:00Z", "--report", reportPath,
-			"--rejects", filepath.Join(dir, "rejects.ndjson")}
+			"--rejects", filepath.Join(dir, "rejects.ndjson"), "--retry-base", "1ms"}
 	}
 	code, _, stderr := gi(t, args(portal.URL())...)
 	sameExitCode(t, reportPath, code)
@@ -150,7 +150,7 @@ func TestEverythingRefusedStopsSmallInputs(t *testing.T) {
 			in := companiesCSV(t, dir, tc.rows, func(int) string { return "pro" })
 			reportPath := filepath.Join(dir, "r.json")
 			code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--report", reportPath,
-				"--rejects", filepath.Join(dir, "x.ndjson"))
+				"--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms")
 			sameExitCode(t, reportPath, code)
 			r := readFullReport(t, reportPath)
 			if code != 1 || r.ExitCode != code || !strings.Contains(stderr, "the API refused every call") {
@@ -186,7 +186,7 @@ func TestResumeSkipsAcknowledgedMessagesOfPartlyAcknowledgedChunks(t *testing.T)
 	reportPath, statePath := filepath.Join(dir, "r.json"), filepath.Join(dir, "state.db")
 	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", statePath,
 		"--batch-messages", "100", "--concurrency", "1", "--max-attempts", "1", "--timestamp", "2024-06-01T00:00:00Z",
-		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson")}
+		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms"}
 	code, _, stderr := gi(t, args...)
 	sameExitCode(t, reportPath, code)
 	if r := readFullReport(t, reportPath); code != 1 || r.ExitCode != code {

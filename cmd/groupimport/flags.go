@@ -202,6 +202,8 @@ func apiOptions() []option[invocation] {
 			func(v *o, d time.Duration) { v.HTTP.MaxElapsed = d }),
 		duration(&cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "time allowed for one API request"},
 			func(v *o, d time.Duration) { v.HTTP.RequestTimeout = d }),
+		duration(&cli.DurationFlag{Name: "retry-base", Usage: "first backoff of a failed API request, doubling after each (default 500ms; tests)", Hidden: true},
+			func(v *o, d time.Duration) { v.HTTP.RetryBase = d }),
 		boolean(&cli.BoolFlag{Name: "no-gzip", Usage: "send uncompressed API request bodies"},
 			func(v *o, b bool) { v.HTTP.NoGzip = b }),
 		boolean(&cli.BoolFlag{Name: "no-strict-mode", Usage: "leave out X-Strict-Mode: 1 (the API then drops invalid calls silently): not recommended"},

@@ -22,7 +22,7 @@ var flagExamples = map[string]string{
 	"metrics-file": "m.prom", "log-format": "json", "progress": "none", "cpuprofile": "cpu.out", "batch-rows": "100",
 	"out": "outdir", "endpoint": "http://127.0.0.1:1", "region": "eu", "api-key-file": "key", "concurrency": "2",
 	"rate-limit": "5", "batch-bytes": "100000", "batch-messages": "10", "max-attempts": "3", "max-retry-time": "1m",
-	"request-timeout": "5s", "state": "s.db", "mass-delete-percent": "5", "compress": "zstd", "part-size": "1MiB",
+	"request-timeout": "5s", "retry-base": "1ms", "state": "s.db", "mass-delete-percent": "5", "compress": "zstd", "part-size": "1MiB",
 	"kind": "memberships", "rows": "5", "output": "m.yaml",
 }
 

@@ -8,12 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/groupimport/groupimport/internal/fakeapi"
 	"github.com/groupimport/groupimport/internal/speccheck"
 )
 
 const testKey = "sk_test_9f8e7d6c5b4a"
+
+// fastRetry makes a delivery test's backoff 1 ms, doubling, instead of the
+// 500 ms a real run waits first: retries cost no real time.
+var fastRetry = []string{"--retry-base", "1ms"}
 
 func companiesCSV(t *testing.T, dir string, n int, plan func(i int) string) string {
 	t.Helper()
@@ -50,8 +55,9 @@ func TestDeliveryToTheAPI(t *testing.T) {
 		return "pro"
 	})
 	statePath := filepath.Join(dir, "state.db")
-	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", statePath, "--batch-messages", "100",
-		"--timestamp", "2024-06-01T00:00:00Z", "--report", filepath.Join(dir, "report.json"), "--rejects", filepath.Join(dir, "rejects.ndjson")}
+	args := append([]string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", statePath, "--batch-messages", "100",
+		"--timestamp", "2024-06-01T00:00:00Z", "--report", filepath.Join(dir, "report.json"), "--rejects", filepath.Join(dir, "rejects.ndjson")},
+		fastRetry...)
 	code, stdout, stderr := gi(t, args...)
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (three calls refused)\n%s", code, stderr)
@@ -161,7 +167,7 @@ func TestEverythingRefusedStops(t *testing.T) {
 	dir := t.TempDir()
 	in := companiesCSV(t, dir, 20000, func(int) string { return "pro" })
 	code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--batch-messages", "50",
-		"--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson"))
+		"--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms")
 	if code != 1 || !strings.Contains(stderr, "the API refused every call it was sent: the first 100") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -169,5 +175,37 @@ func TestEverythingRefusedStops(t *testing.T) {
 	// the refused batches (8 in flight) are then resolved a call at a time
 	if n := len(srv.Requests()); n > 130 {
 		t.Errorf("%d requests before stopping", n)
+	}
+}
+
+// --retry-base (hidden, for tests) sets the first backoff: three failed
+// attempts wait less than 1 ms + 2 ms, not up to 500 ms + 1 s.
+func TestRetryBase(t *testing.T) {
+	srv := fakeapi.New(fakeapi.Options{Key: testKey, Chaos: fakeapi.Chaos{ServerError: 1}})
+	defer srv.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 5, func(int) string { return "pro" })
+	reportPath := filepath.Join(dir, "r.json")
+	code, _, stderr := gi(t, append([]string{"run", "--companies", in, "--endpoint", srv.URL(), "--max-attempts", "3",
+		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson")}, fastRetry...)...)
+	if code != 1 || !strings.Contains(stderr, "after 3 attempts") {
+		t.Fatalf("exit %d, want 1 after 3 attempts\n%s", code, stderr)
+	}
+	var r struct {
+		HTTP struct {
+			Requests    int64
+			BackoffWait time.Duration `json:"backoff_wait_ns"`
+		}
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.HTTP.Requests != 3 || r.HTTP.BackoffWait >= 3*time.Millisecond {
+		t.Errorf("%d requests, %s of backoff; want 3 and under 3ms", r.HTTP.Requests, r.HTTP.BackoffWait)
 	}
 }

@@ -16,20 +16,6 @@ import (
 	"github.com/groupimport/groupimport/sink"
 )
 
-// buildBinary builds the command once per test binary run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "groupimport")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startKilled starts the binary and SIGKILLs it after d; it reports
 // whether the process was still running then.
 func startKilled(t *testing.T, bin string, env []string, d time.Duration, args ...string) bool {
@@ -129,7 +115,8 @@ func TestKillAndResumeDelivery(t *testing.T) {
 	in := companiesCSV(t, dir, rows, func(i int) string { return "pro" })
 	env := []string{"CIO_API_KEY=" + testKey}
 	args := []string{"run", "--companies", in, "--endpoint", srv.URL(), "--state", filepath.Join(dir, "state.db"),
-		"--batch-messages", "200", "--concurrency", "2", "-q", "--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson")}
+		"--batch-messages", "200", "--concurrency", "2", "-q", "--report", filepath.Join(dir, "r.json"), "--rejects", filepath.Join(dir, "x.ndjson"),
+		"--retry-base", "1ms"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 3; i++ {
 		startKilled(t, bin, env, time.Duration(300+r.IntN(700))*time.Millisecond, args...)

@@ -32,7 +32,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		append([]string{"run", "--companies", in, "--endpoint", srv.URL()}, files...),
 		append([]string{"run", "--companies", in, "--endpoint", srv.URL(), "--api-key-file", keyFile}, files...),
 		append([]string{"run", "--companies", in, "--endpoint", wrong.URL()}, files...),
-		append([]string{"run", "--companies", in, "--endpoint", bad.URL(), "--max-attempts", "2", "--max-retry-time", "2s"}, files...),
+		append([]string{"run", "--companies", in, "--endpoint", bad.URL(), "--max-attempts", "2", "--max-retry-time", "2s", "--retry-base", "1ms"}, files...),
 		append([]string{"run", "--companies", in, "--endpoint", "https://user:" + "pw" + "@cdp.invalid/v1/batch"}, files...),
 		append([]string{"run", "--companies", in, "--endpoint", "http://192.0.2.1/v1/batch"}, files...),
 		append([]string{"run", "--companies", in, "--region", "eu", "--dry-run", "--out", out("dry")}, files...),

@@ -283,6 +283,20 @@ func (s *Server) Violations() []string {
 	return append([]string(nil), s.violations...)
 }
 
+// WaitIdle waits until no request is being handled (every one that
+// arrived is in Requests and what it stored in Received), at most d; it
+// says whether that happened.
+func (s *Server) WaitIdle(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for s.inFlight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
 // MaxInFlight is the most requests the server handled at once.
 func (s *Server) MaxInFlight() int { return int(s.maxIn.Load()) }
 
