@@ -92,7 +92,7 @@ func (j *job) finish(err error) int {
 	if code == ExitUsage {
 		return code
 	}
-	rep := j.buildReport(end, code)
+	rep := j.buildReport(end)
 	for _, f := range j.artefacts(rep, end) {
 		if err := f.write(); err != nil {
 			fmt.Fprintf(j.c.Stderr, "groupimport: writing %s: %v\n", f.what, err)
@@ -104,7 +104,7 @@ func (j *job) finish(err error) int {
 		if f.review {
 			rep.ReviewFiles = append(rep.ReviewFiles, f.path)
 		}
-		if f.what == "the report" && j.res == nil {
+		if f.announce {
 			fmt.Fprintf(j.c.Stderr, "  report: %s\n", f.path)
 		}
 	}
@@ -140,8 +140,8 @@ func minimalReport(c *config) *report.Report {
 }
 
 // buildReport completes the report under construction with the run's
-// outcome and code: the one place that calls report.Build.
-func (j *job) buildReport(end *outcome, code int) *report.Report {
+// outcome and its exit code: the one place that calls report.Build.
+func (j *job) buildReport(end *outcome) *report.Report {
 	rep := j.rep
 	if rep == nil {
 		rep = minimalReport(j.c)
@@ -174,8 +174,9 @@ type artefact struct {
 	what     string // in messages: "the review", "the metrics file", "the report"
 	path     string
 	render   func() []byte
-	review bool // one of the review's files
-	mkdir  bool // create its directory first
+	review   bool // one of the review's files
+	mkdir    bool // create its directory first
+	announce bool // say its path on stderr once written
 }
 
 func (a artefact) write() error {
@@ -200,8 +201,10 @@ func (j *job) artefacts(rep *report.Report, end *outcome) []artefact {
 		list = append(list, artefact{what: "the metrics file", path: j.c.MetricsFile, render: rep.Prometheus})
 	}
 	if path := j.reportPath(end); path != "" {
-		// a run that ended early may not have created the directory yet
-		list = append(list, artefact{what: "the report", path: path, render: rep.JSON, mkdir: j.res == nil})
+		// a run that ended early may not have created the directory yet,
+		// and prints no summary that names the report
+		early := j.res == nil
+		list = append(list, artefact{what: "the report", path: path, render: rep.JSON, mkdir: early, announce: early})
 	}
 	return list
 }
