@@ -192,6 +192,7 @@ func TestRetryBase(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "after 3 attempts") {
 		t.Fatalf("exit %d, want 1 after 3 attempts\n%s", code, stderr)
 	}
+	sameExitCode(t, reportPath, code)
 	var r struct {
 		HTTP struct {
 			Requests    int64
