@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,9 +46,9 @@ func Inspect(o InspectOptions) (int, error) {
 	if err != nil {
 		return ExitUsage, &UsageError{Msg: err.Error()}
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
-	defer ropts.streams.Close()
-	ro, err := ropts.readOptions(nil)
+	streams := importer.NewStreams("")
+	defer streams.Close()
+	ro, err := reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}.options(nil, streams)
 	if err != nil {
 		return ExitUsage, err
 	}
@@ -63,12 +62,8 @@ func Inspect(o InspectOptions) (int, error) {
 	return code, nil
 }
 
-type colStats struct {
-	kinds    map[record.Kind]int64
-	filled   int64
-	examples []string
-}
-
+// inspectFile prints what inspect says about one file; the error is the
+// file's (what was read before it is shown).
 func inspectFile(o InspectOptions, path string, ro importer.Options) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -81,6 +76,20 @@ func inspectFile(o InspectOptions, path string, ro importer.Options) (err error)
 	}
 	defer r.Close()
 	w := o.Stdout
+	printSource(w, path, src, r)
+	sc := scanFile(r, o.Sample)
+	sc.print(w)
+	kind := transform.Kind(o.Kind)
+	if kind == "" {
+		kind = GuessKind(sc.order)
+	}
+	printInferred(w, kind, sc.order, sc.sample)
+	return sc.err
+}
+
+// printSource prints a file's format, compression and size, and what its
+// reader says of its dialect or schema.
+func printSource(w io.Writer, path string, src *importer.Source, r importer.Reader) {
 	fmt.Fprintf(w, "%s\n", path)
 	comp := string(src.Compression)
 	if comp == "" {
@@ -95,127 +104,164 @@ func inspectFile(o InspectOptions, path string, ro importer.Options) (err error)
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
-	stats := map[string]*colStats{}
-	var order []string
-	var rows, bad int64
-	var sample []record.Row
-	var sampleRaw []string
-	var fileErr error
+}
+
+// fileScan is what inspect learns by reading a whole file.
+type fileScan struct {
+	stats     map[string]*colStats
+	order     []string // the columns: the file's own order first, then as seen
+	rows, bad int64    // rows read, and those unreadable
+	sample    []record.Row
+	shown     []string // the first rows, as shown
+	err       error    // what stopped the reading early
+}
+
+type colStats struct {
+	kinds    map[record.Kind]int64
+	filled   int64
+	examples []string
+}
+
+// scanFile reads every row of r, keeping up to 1000 rows for inferring the
+// mapping and showing the first shown ones.
+func scanFile(r importer.Reader, shown int) *fileScan {
+	sc := &fileScan{stats: map[string]*colStats{}}
 	b := record.NewBatch(4096, 1<<20)
 	for {
 		b.Reset()
 		err := r.Next(b, 4096)
 		for i := range b.Rows {
-			row := &b.Rows[i]
-			rows++
-			if row.Err != nil {
-				bad++
-				continue
-			}
-			if len(sample) < 1000 {
-				sample = append(sample, copyRow(row))
-			}
-			if len(sampleRaw) < o.Sample {
-				sampleRaw = append(sampleRaw, showRow(row))
-			}
-			for k, v := range row.Values {
-				name := row.Schema.Names[k]
-				st := stats[name]
-				if st == nil {
-					st = &colStats{kinds: map[record.Kind]int64{}}
-					stats[name] = st
-					order = append(order, name)
-				}
-				if v.IsEmpty() {
-					continue
-				}
-				st.filled++
-				st.kinds[v.Kind]++
-				if len(st.examples) < 3 {
-					ex := string(v.Bytes)
-					if len(ex) > 40 {
-						ex = ex[:37] + "…"
-					}
-					dup := false
-					for _, e := range st.examples {
-						dup = dup || e == ex
-					}
-					if !dup {
-						st.examples = append(st.examples, ex)
-					}
-				}
-			}
+			sc.add(&b.Rows[i], shown)
 		}
 		if err != nil {
 			if err != io.EOF {
-				fileErr = err
+				sc.err = err
 			}
 			break
 		}
 	}
-	cols := r.Columns()
+	sc.sortColumns(r.Columns())
+	return sc
+}
+
+// add counts one row.
+func (sc *fileScan) add(row *record.Row, shown int) {
+	sc.rows++
+	if row.Err != nil {
+		sc.bad++
+		return
+	}
+	if len(sc.sample) < 1000 {
+		sc.sample = append(sc.sample, copyRow(row))
+	}
+	if len(sc.shown) < shown {
+		sc.shown = append(sc.shown, showRow(row))
+	}
+	for k, v := range row.Values {
+		st := sc.column(row.Schema.Names[k])
+		if v.IsEmpty() {
+			continue
+		}
+		st.filled++
+		st.kinds[v.Kind]++
+		st.example(v.Bytes)
+	}
+}
+
+// column is the statistics of a column, added on first sight.
+func (sc *fileScan) column(name string) *colStats {
+	st := sc.stats[name]
+	if st == nil {
+		st = &colStats{kinds: map[record.Kind]int64{}}
+		sc.stats[name] = st
+		sc.order = append(sc.order, name)
+	}
+	return st
+}
+
+// example keeps up to three distinct examples, shortened to 40 characters.
+func (st *colStats) example(v []byte) {
+	if len(st.examples) >= 3 {
+		return
+	}
+	ex := string(v)
+	if len(ex) > 40 {
+		ex = ex[:37] + "…"
+	}
+	for _, e := range st.examples {
+		if e == ex {
+			return
+		}
+	}
+	st.examples = append(st.examples, ex)
+}
+
+// sortColumns adds the file's columns no row filled, and puts the file's
+// own order first.
+func (sc *fileScan) sortColumns(cols []string) {
 	for _, c := range cols {
-		if stats[c] == nil {
-			stats[c] = &colStats{kinds: map[record.Kind]int64{}}
-			order = append(order, c)
-		}
+		sc.column(c)
 	}
-	if len(cols) > 0 {
-		// the file's own order first
-		pos := map[string]int{}
-		for i, c := range cols {
-			pos[c] = i
-		}
-		sort.SliceStable(order, func(i, j int) bool {
-			pi, oki := pos[order[i]]
-			pj, okj := pos[order[j]]
-			if oki && okj {
-				return pi < pj
-			}
-			return oki && !okj
-		})
+	if len(cols) == 0 {
+		return
 	}
-	fmt.Fprintf(w, "  rows:         %d", rows)
-	if bad > 0 {
-		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", bad)
+	pos := map[string]int{}
+	for i, c := range cols {
+		pos[c] = i
+	}
+	sort.SliceStable(sc.order, func(i, j int) bool {
+		pi, oki := pos[sc.order[i]]
+		pj, okj := pos[sc.order[j]]
+		if oki && okj {
+			return pi < pj
+		}
+		return oki && !okj
+	})
+}
+
+// print prints the row count, the columns, the rows shown and the error.
+func (sc *fileScan) print(w io.Writer) {
+	fmt.Fprintf(w, "  rows:         %d", sc.rows)
+	if sc.bad > 0 {
+		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", sc.bad)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  columns:      %d\n", len(order))
-	for _, c := range order {
-		st := stats[c]
+	fmt.Fprintf(w, "  columns:      %d\n", len(sc.order))
+	for _, c := range sc.order {
+		st := sc.stats[c]
 		var kinds []string
 		for k, n := range st.kinds {
 			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
 		}
 		sort.Strings(kinds)
 		fill := 0.0
-		if rows-bad > 0 {
-			fill = 100 * float64(st.filled) / float64(rows-bad)
+		if sc.rows-sc.bad > 0 {
+			fill = 100 * float64(st.filled) / float64(sc.rows-sc.bad)
 		}
 		fmt.Fprintf(w, "    %-28s %5.1f%% filled  %-28s e.g. %s\n", c, fill, strings.Join(kinds, ", "), strings.Join(quoteAll(st.examples), ", "))
 	}
-	if len(sampleRaw) > 0 {
+	if len(sc.shown) > 0 {
 		fmt.Fprintln(w, "  sample rows:")
-		for _, s := range sampleRaw {
+		for _, s := range sc.shown {
 			fmt.Fprintf(w, "    %s\n", s)
 		}
 	}
-	if fileErr != nil {
-		fmt.Fprintf(w, "  error:        %v\n", fileErr)
+	if sc.err != nil {
+		fmt.Fprintf(w, "  error:        %v\n", sc.err)
 	}
-	kind := transform.Kind(o.Kind)
-	if kind == "" {
-		kind = GuessKind(order)
-	}
-	km, err := transform.Infer(kind, nil, order, sample)
+}
+
+// printInferred prints the mapping inference would give the file as kind.
+func printInferred(w io.Writer, kind transform.Kind, cols []string, sample []record.Row) {
+	km, err := transform.Infer(kind, nil, cols, sample)
 	if err != nil {
 		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
-		return fileErr
+		return
 	}
-	fields, err := transform.Describe(kind, km, order)
+	fields, err := transform.Describe(kind, km, cols)
 	if err != nil {
 		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
-		return fileErr
+		return
 	}
 	fmt.Fprintf(w, "  mapping it would infer (as %s):\n", kind)
 	for _, f := range fields {
@@ -227,7 +273,6 @@ func inspectFile(o InspectOptions, path string, ro importer.Options) (err error)
 		}
 	}
 	fmt.Fprintln(w)
-	return fileErr
 }
 
 func quoteAll(s []string) []string {
@@ -260,85 +305,4 @@ func showRow(row *record.Row) string {
 		s = s[:157] + "…"
 	}
 	return s
-}
-
-// InitOptions configure init.
-type InitOptions struct {
-	Companies, Memberships, Paths []string
-	Output                        string // "" or "-" for standard output
-	Force                         bool
-	Format, Encoding, Delim       string
-	Stdout                        io.Writer
-}
-
-// Init writes the mapping that run would infer, in full, for a person to
-// edit.
-func Init(o InitOptions) (int, error) {
-	if o.Stdout == nil {
-		o.Stdout = os.Stdout
-	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
-	defer ropts.streams.Close()
-	ro, err := ropts.readOptions(nil)
-	if err != nil {
-		return ExitUsage, err
-	}
-	byKind := map[transform.Kind][]string{transform.Companies: o.Companies, transform.Memberships: o.Memberships}
-	for _, p := range o.Paths {
-		files, err := importer.Expand([]string{p})
-		if err != nil {
-			return ExitUsage, &UsageError{Msg: err.Error()}
-		}
-		cols, _, err := readSample(files[0], ro, 1)
-		if err != nil {
-			return ExitFailure, err
-		}
-		k := GuessKind(cols)
-		byKind[k] = append(byKind[k], p)
-	}
-	if len(byKind[transform.Companies])+len(byKind[transform.Memberships]) == 0 {
-		return ExitUsage, usagef("init needs input files: groupimport init companies.csv [memberships.csv]")
-	}
-	m := &transform.Mapping{}
-	for _, kind := range []transform.Kind{transform.Companies, transform.Memberships} {
-		if len(byKind[kind]) == 0 {
-			continue
-		}
-		files, err := importer.Expand(byKind[kind])
-		if err != nil {
-			return ExitUsage, &UsageError{Msg: err.Error()}
-		}
-		cols, sample, err := readSample(files[0], ro, 1000)
-		if err != nil {
-			return ExitFailure, err
-		}
-		km, err := transform.Infer(kind, nil, cols, sample)
-		if err != nil {
-			return ExitCode(err), err
-		}
-		full, err := transform.ForInit(kind, km, cols)
-		if err != nil {
-			return ExitCode(err), err
-		}
-		full.Notes = append([]string{fmt.Sprintf("inferred from %s by groupimport init; edit freely", files[0])}, full.Notes...)
-		if kind == transform.Companies {
-			m.Companies = full
-		} else {
-			m.Memberships = full
-		}
-	}
-	text := m.String()
-	if o.Output == "" || o.Output == "-" {
-		_, err := io.WriteString(o.Stdout, text)
-		return ExitOK, err
-	}
-	if _, err := os.Stat(o.Output); err == nil && !o.Force {
-		return ExitUsage, usagef("%s exists; pass --force to replace it", o.Output)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return ExitFailure, err
-	}
-	if err := os.WriteFile(o.Output, []byte(text), 0o644); err != nil {
-		return ExitFailure, err
-	}
-	return ExitOK, nil
 }

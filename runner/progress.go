@@ -1,12 +1,9 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -14,17 +11,6 @@ import (
 
 	"github.com/groupimport/groupimport/pipeline"
 )
-
-// signalContext is cancelled by the first SIGINT or SIGTERM; a second one
-// gets the default behaviour (the process ends at once).
-func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	return ctx, stop
-}
 
 // progress shows a bar on a terminal (rows, rows/s and an ETA from the
 // bytes read) and a plain log line every interval otherwise.
@@ -38,20 +24,20 @@ type progress struct {
 	enabled  bool
 }
 
-func newProgress(o *Options, log *slog.Logger) *progress {
+func newProgress(c *config, log *slog.Logger) *progress {
 	p := &progress{log: log, interval: 10 * time.Second}
-	mode := o.Progress
-	if o.Quiet || mode == "none" {
+	mode := c.Progress
+	if c.Quiet || mode == "none" {
 		return p
 	}
 	tty := false
-	if f, ok := o.Stderr.(*os.File); ok {
+	if f, ok := c.Stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	if mode == "bar" || (mode == "" || mode == "auto") && tty && o.LogFormat != "json" {
+	if mode == "bar" || (mode == "" || mode == "auto") && tty && c.LogFormat != "json" {
 		p.interval = 200 * time.Millisecond
 		p.bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(o.Stderr),
+			progressbar.OptionSetWriter(c.Stderr),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionThrottle(200*time.Millisecond),

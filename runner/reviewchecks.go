@@ -19,21 +19,20 @@ const personThreshold = 1000
 
 // newReviewKeys returns the set of objects for the review's checks (nil
 // when the run writes no review or has nothing to check).
-func (o *Options) newReviewKeys() *transform.ReviewKeys {
-	companies := len(o.Companies) > 0
-	if !o.reviewing() || !companies && (len(o.Memberships) == 0 || o.StateFile == "") {
+func (c *config) newReviewKeys() *transform.ReviewKeys {
+	companies := len(c.Companies) > 0
+	if !c.reviewing() || !companies && (len(c.Memberships) == 0 || c.StateFile == "") {
 		return nil
 	}
-	return transform.NewReviewKeys(len(o.Memberships) > 0 && (companies || o.StateFile != ""), companies)
+	return transform.NewReviewKeys(len(c.Memberships) > 0 && (companies || c.StateFile != ""), companies)
 }
 
 // reviewChecks converts what the statistics found for the review; store,
 // when set, is asked about the objects the companies input lacks.
-func (o *Options) reviewChecks(res *pipeline.Result, store *state.Store) (*report.Checks, error) {
+func reviewChecks(rk *transform.ReviewKeys, res *pipeline.Result, store *state.Store) (*report.Checks, error) {
 	if res == nil || res.Stats == nil {
 		return nil, nil
 	}
-	rk := o.reviewKeys
 	cs, ms := res.Stats[transform.Companies], res.Stats[transform.Memberships]
 	c := &report.Checks{}
 	if ms != nil && rk != nil && rk.Check {
@@ -132,8 +131,8 @@ func valueCounts(vs []transform.ValueCount) []report.ValueCount {
 }
 
 // addReviewChecks adds the checks to the review.
-func (o *Options) addReviewChecks(rv *report.Review, res *pipeline.Result, store *state.Store) error {
-	c, err := o.reviewChecks(res, store)
+func addReviewChecks(rv *report.Review, rk *transform.ReviewKeys, res *pipeline.Result, store *state.Store) error {
+	c, err := reviewChecks(rk, res, store)
 	if err != nil {
 		return err
 	}

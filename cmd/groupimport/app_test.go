@@ -131,7 +131,7 @@ func TestFixturesCSV(t *testing.T) {
 	golden(t, "fixtures-csv.payloads.ndjson", payloads)
 	rejects := readLines(t, filepath.Join(out, "rejects.ndjson"))
 	golden(t, "fixtures-csv.rejects.ndjson", rejects)
-	rep := readReport(t, filepath.Join(out, "report.json"))
+	rep := sameExitCode(t, filepath.Join(out, "report.json"), code)
 	if rep.Totals.Read != 18 || rep.Totals.Emitted != 13 || rep.Totals.Rejected != 5 || rep.ExitCode != 3 {
 		t.Errorf("totals %+v exit %d", rep.Totals, rep.ExitCode)
 	}
@@ -166,6 +166,7 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	ndjsonPayloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
 	specCheck(t, ndjsonPayloads, speccheck.Options{})
 	golden(t, "fixtures-ndjson.payloads.ndjson", ndjsonPayloads)
@@ -177,6 +178,7 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out2, "report.json"), code)
 	mapped := readLines(t, filepath.Join(out2, "payloads-00001.ndjson"))
 	specCheck(t, mapped, speccheck.Options{})
 	golden(t, "fixtures-mapping.payloads.ndjson", mapped)
@@ -240,7 +242,7 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want int
 		msg  string
-	}{
+	}{ // the report, if any, is --out's
 		{"clean", []string{"run", "--companies", clean, "--out", filepath.Join(dir, "o1")}, 0, ""},
 		{"rejects", []string{"run", "--companies", fixtures + "companies.csv", "--out", filepath.Join(dir, "o2")}, 3, ""},
 		{"mapping names a missing column", []string{"run", "--mapping", badMap, "--companies", clean, "--out", filepath.Join(dir, "o3")}, 2, `"company_nme" (line 4)`},
@@ -263,6 +265,11 @@ func TestExitCodes(t *testing.T) {
 			}
 			if c.msg != "" && !strings.Contains(stderr, c.msg) {
 				t.Errorf("stderr lacks %q:\n%s", c.msg, stderr)
+			}
+			for i, a := range c.args {
+				if a == "--out" && c.args[i+1] != dir {
+					sameExitCode(t, filepath.Join(c.args[i+1], "report.json"), code)
+				}
 			}
 		})
 	}
@@ -294,6 +301,7 @@ func TestOutputDirectoryOfAnotherRun(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--overwrite") {
 		t.Fatalf("second run into the same --out: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), 0) // still the first run's: a usage error writes nothing
 	if code, _, _ := gi(t, append(args, "--overwrite")...); code != 0 {
 		t.Fatal("--overwrite refused")
 	}
@@ -348,6 +356,7 @@ func TestInitThenRun(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("run with the init mapping: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(b, "report.json"), code)
 	if strings.Join(readLines(t, filepath.Join(a, "payloads-00001.ndjson")), "\n") != strings.Join(readLines(t, filepath.Join(b, "payloads-00001.ndjson")), "\n") {
 		t.Error("the init mapping gives other payloads than inference")
 	}
@@ -393,6 +402,11 @@ func TestReadmeExample(t *testing.T) {
 			if code != 0 && code != 3 {
 				t.Errorf("README example %q: exit %d\n%s", line, code, stderr)
 			}
+			for i, a := range args {
+				if a == "--out" {
+					sameExitCode(t, filepath.Join(args[i+1], "report.json"), code)
+				}
+			}
 		}
 	}
 	if !found {
@@ -435,7 +449,7 @@ func TestMembershipsAndDeletes(t *testing.T) {
 			last = s
 		}
 	}
-	rep := readReport(t, filepath.Join(out, "report.json"))
+	rep := sameExitCode(t, filepath.Join(out, "report.json"), code)
 	want := map[string][3]int64{ // read, emitted, rejected
 		"companies": {6, 4, 1}, "memberships": {5, 2, 2}, "object_deletes": {4, 2, 2}, "relationship_deletes": {3, 1, 2},
 	}
@@ -475,10 +489,12 @@ func TestMembershipsAndDeletes(t *testing.T) {
 // On standard output (as for the HTTP API), superseded rows must never be
 // written: a first pass finds them.
 func TestDuplicatesOnStdout(t *testing.T) {
-	code, stdout, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", "-", "-q", "--report", filepath.Join(t.TempDir(), "r.json"), "--rejects", filepath.Join(t.TempDir(), "x.ndjson"))
+	reportPath := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", "-", "-q", "--report", reportPath, "--rejects", filepath.Join(t.TempDir(), "x.ndjson"))
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, reportPath, code)
 	if strings.Count(stdout, `"groupId":"acc-001"`) != 1 || !strings.Contains(stdout, `"plan":"enterprise"`) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
@@ -511,6 +527,7 @@ func TestIncludeObjectTraits(t *testing.T) {
 			if code != 3 {
 				t.Fatalf("exit %d\n%s", code, stderr)
 			}
+			sameExitCode(t, filepath.Join(dir, "r.json"), code)
 			lines := strings.Split(strings.TrimSpace(stdout), "\n")
 			if dest == "dir" {
 				lines = readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
@@ -546,6 +563,7 @@ func TestFixturesParquet(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
 	specCheck(t, payloads, speccheck.Options{})
 	golden(t, "fixtures-parquet.payloads.ndjson", payloads)
@@ -569,6 +587,7 @@ func TestMetricsFileAndReview(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	data, err := os.ReadFile(metrics)
 	if err != nil || !strings.Contains(string(data), "groupimport_rows{") {
 		t.Errorf("metrics file: %v\n%s", err, data)

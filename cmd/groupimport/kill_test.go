@@ -197,6 +197,7 @@ func TestTwoRunsOneOut(t *testing.T) {
 		first.Process.Kill()
 		t.Fatalf("the first run did not end\n%s", errb.String())
 	}
+	sameExitCode(t, filepath.Join(dir, "second.json"), code)
 	r := readFullReport(t, filepath.Join(out, "report.json"))
 	if r.ExitCode != 0 || r.Output.Messages != rows {
 		t.Errorf("the first run's report: exit_code %d, %d messages", r.ExitCode, r.Output.Messages)

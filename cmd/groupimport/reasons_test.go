@@ -69,6 +69,7 @@ func TestInvalidUTF8CountedByCode(t *testing.T) {
 			if code != 3 {
 				t.Fatalf("exit %d, want 3\n%s", code, stderr)
 			}
+			sameExitCode(t, filepath.Join(out, "report.json"), code)
 			reasons := reasonsOf(t, filepath.Join(out, "report.json"))
 			if len(reasons) != 1 {
 				t.Fatalf("%d reasons, want one: %+v", len(reasons), reasons)
