@@ -15,14 +15,21 @@
 // a row error (record.Row.Err, with a Code from package record) and reading
 // goes on with the next record: a row with more or fewer fields than the
 // header (record.CodeFieldCount), invalid UTF-8 (record.CodeInvalidUTF8,
-// naming the line and column of the byte), a quoted field followed by
-// anything but a delimiter or a record end (record.CodeTextAfterQuote). A
-// problem that leaves the rest of the input unreadable is a file error, a
-// *ParseError naming the line (and column): a quoted field still open at
-// the end of the input (ErrQuote, naming the line where it opens), a record
-// longer than Options.MaxRecordBytes (ErrRecordLimit), a header that is
-// missing, empty, repeated or not UTF-8 (ErrHeader), or a failed read of the
-// input. Rows placed in the batch before a file error are valid.
+// naming the column of the byte), a quoted field followed by anything but
+// a delimiter or a record end (record.CodeTextAfterQuote). A problem that
+// leaves the rest of the input unreadable is a file error, a *ParseError
+// naming the line (and column): a quoted field still open at the end of
+// the input (ErrQuote), a record longer than Options.MaxRecordBytes
+// (ErrRecordLimit), a header that is missing, empty, repeated or not UTF-8
+// (ErrHeader), or a failed read of the input. Rows placed in the batch
+// before a file error are valid.
+//
+// Every error, row or file, is at the record's first line (a column is
+// given when the problem is on that line); when the parser noticed the
+// problem on a later line of the record (a quoted field spans lines), the
+// message says where the quoted field opens and where it was noticed: a
+// stray quote is found where it is, not where the file ends or the next
+// quote happens to be.
 //
 // The input must be UTF-8 (package importer decodes other encodings and
 // decompresses before it gets here). Every row keeps its record's text
@@ -192,7 +199,14 @@ func (r *Reader) readHeader() error {
 	}
 	if !utf8.Valid(data) {
 		off := lineio.InvalidUTF8At(data)
-		return bad(off, "invalid UTF-8 (byte 0x%02x); name the file's encoding with --encoding", data[off])
+		col, at := opens(data, off, line)
+		if col > 0 {
+			at = ""
+		} else {
+			at = " " + at
+		}
+		return &ParseError{Line: line, Column: col, Err: fmt.Errorf("%w: invalid UTF-8 (byte 0x%02x)%s; name the file's encoding with --encoding",
+			ErrHeader, data[off], at)}
 	}
 	if n := r.fields(); n > r.opts.MaxColumns {
 		return bad(0, "%d columns, more than the limit of %d", n, r.opts.MaxColumns)
@@ -257,15 +271,14 @@ func (r *Reader) rowError(raw []byte, rec *csvRecord, line int64) *record.Error 
 	switch {
 	case !utf8.Valid(raw):
 		off := lineio.InvalidUTF8At(raw)
-		e := &record.Error{
-			Code:   record.CodeInvalidUTF8,
-			Column: r.columnAt(off),
-			Col:    lineio.Col(raw, off),
-			Reason: fmt.Sprintf("invalid UTF-8 (byte 0x%02x); if the file is not UTF-8, name its encoding with --encoding", raw[off]),
+		e := &record.Error{Code: record.CodeInvalidUTF8, Column: r.columnAt(off)}
+		var at string
+		if e.Col, at = opens(raw, off, line); e.Col > 0 {
+			at = ""
+		} else {
+			at = " " + at + " of the record"
 		}
-		if n := countLines(raw[:off]); n > 0 {
-			e.Line = line + int64(n) // the line of the bad byte, when not the first
-		}
+		e.Reason = fmt.Sprintf("invalid UTF-8 (byte 0x%02x)%s; if the file is not UTF-8, name its encoding with --encoding", raw[off], at)
 		return e
 	case rec.rowErr != nil:
 		if rec.errField < ncol {
@@ -273,7 +286,12 @@ func (r *Reader) rowError(raw []byte, rec *csvRecord, line int64) *record.Error 
 		}
 		return rec.rowErr
 	}
-	return &record.Error{Code: record.CodeFieldCount, Reason: fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)}
+	reason := fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)
+	if last, _ := where(raw, len(raw), line); last > line {
+		// a quoted field with line ends in it, most often a stray quote
+		reason += fmt.Sprintf(" (the record spans lines %d to %d: a quoted field holds line ends; a stray quote makes the lines up to the next quote one field)", line, last)
+	}
+	return &record.Error{Code: record.CodeFieldCount, Reason: reason}
 }
 
 // columnAt names the column whose field holds byte off of the last record.
