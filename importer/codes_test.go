@@ -84,6 +84,7 @@ func TestRowErrorCodes(t *testing.T) {
 	}{
 		{record.CodeFieldCount, "a.csv", []byte("a,b\n1\n"), Options{}},
 		{record.CodeTextAfterQuote, "a.csv", []byte("a\n\"x\"y\n"), Options{}},
+		{record.CodeUnnamedColumn, "a.csv", []byte("a,\n1,2\n"), Options{}},
 		{record.CodeInvalidUTF8, "a.csv", []byte("a\nx\xffy\n"), Options{}},
 		{record.CodeInvalidUTF8, "a.ndjson", []byte("{\"a\":\"\xff\"}\n"), Options{}},
 		{record.CodeMalformedJSON, "a.ndjson", []byte("{\"a\":1}\n{\"a\":\n"), Options{}},

@@ -82,7 +82,19 @@ var csvCases = []csvCase{
 	{name: "duplicate header name", in: "id,name,id\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 9},
 	{name: "duplicate header after blank lines", in: "\n\nid,\"name\",name\n", err: ErrHeader, errLine: 3, errCol: 11},
 	{name: "empty header name", in: "id,,name\n", err: ErrHeader, errLine: 1, errCol: 4},
-	{name: "empty header name at the end", in: "id,name,\n", err: ErrHeader, errLine: 1, errCol: 9},
+	{name: "empty header name at the end", in: "id,name,\n", cols: []string{"id", "name"}},
+	{name: "empty header name in the middle, empty ones at the end", in: "\n\nid, ,name,,\n", err: ErrHeader, errLine: 3, errCol: 4,
+		errMsg: "line 3, column 4: bad header: column 2 has no name"},
+	{name: "unnamed columns at the end", in: "a,b,c,,,\r\n1,2,3,,,\r\n4,5,6\r\n7,8,9,,\r\n10,11,12,,x,\r\n13,14,15,,,,\r\n16,17\r\n\"\",\"\",\"\",\"\",\"\",\"\"\r\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{
+			ok(2, "1", "2", "3"), ok(3, "4", "5", "6"), ok(4, "7", "8", "9"),
+			{Line: 5, Err: &record.Error{Code: record.CodeUnnamedColumn, Col: 11,
+				Reason: "a value in column 5, which has no name in the header (the header's unnamed columns at the end are dropped): name the column, or remove the value"}},
+			{Line: 6, Err: &record.Error{Code: record.CodeFieldCount, Reason: "the row has 7 fields, the header has 3 named columns and 3 unnamed ones at the end"}},
+			{Line: 7, Err: &record.Error{Code: record.CodeFieldCount, Reason: "the row has 2 fields, the header has 3 named columns and 3 unnamed ones at the end"}},
+			ok(8, "", "", "")}},
+	{name: "only unnamed columns", in: ",,\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 1,
+		errMsg: "line 1, column 1: bad header: column 1 has no name"},
 	{name: "ragged rows", in: "a,b\n1,2,3\n4\n\"x\ny\",2,3\n5,6\n",
 		cols: []string{"a", "b"}, rows: []wantRow{
 			rej(2, 0, "", "the row has 3 fields, the header has 2"),
@@ -320,5 +332,30 @@ func TestCSVComma(t *testing.T) {
 		if _, err := NewReader(strings.NewReader("a,b\n"), Options{Comma: c}); err == nil {
 			t.Errorf("delimiter %q accepted", c)
 		}
+	}
+}
+
+// Excel's empty columns at the end of a header are dropped with one
+// warning; the names before them are the columns.
+func TestCSVUnnamedColumnsWarning(t *testing.T) {
+	for _, tc := range []struct{ in, warning string }{
+		{"a,b,c,,,\n1,2,3,,,\n", "the header's last 3 columns (4 to 6) have no name, as Excel writes them: they are dropped, " +
+			"and a row with a value in them is rejected (unnamed_column)"},
+		{"a;b;\"\"\n1;2;\n", "the header's last column (3) has no name, as Excel writes it: it is dropped, and a row with a value in it is rejected (unnamed_column)"},
+	} {
+		r, err := NewReader(strings.NewReader(tc.in), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readertest.Drain(r, 10, readertest.Contract{Lines: true, FileErr: isParseErr}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Warnings(), map[string]int64{tc.warning: 1}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: warnings %v, want %v", tc.in, got, want)
+		}
+	}
+	r, err := NewReader(strings.NewReader("a,b\n1,2\n"), Options{})
+	if err != nil || len(r.Warnings()) != 0 {
+		t.Errorf("a header without unnamed columns: warnings %v, %v", r.Warnings(), err)
 	}
 }
