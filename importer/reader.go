@@ -123,6 +123,11 @@ func (r *reader) Close() error {
 // naming the file.
 func (r *reader) Warnings() map[string]int64 {
 	out := map[string]int64{}
+	if r.src.check != nil {
+		for msg, n := range r.src.check.warnings() {
+			out[r.src.Path+": "+msg] += n
+		}
+	}
 	if w, ok := r.rows.(Warner); ok {
 		for msg, n := range w.Warnings() {
 			out[r.src.Path+": "+msg] += n

@@ -25,6 +25,7 @@ type runReport struct {
 		Read  int64
 		Error string
 	}
+	Errors []string
 }
 
 func readRunReport(t *testing.T, path string) runReport {
@@ -168,5 +169,105 @@ func TestQuoteErrorsAtTheRecordsFirstLine(t *testing.T) {
 	}
 	if g := payloadTraits(t, out); len(g) != 1 || g["c4"] == nil {
 		t.Errorf("sent %v, want only c4", g)
+	}
+}
+
+// utf16le encodes s as UTF-16LE, with a byte-order mark when bom.
+func utf16le(s string, bom bool) []byte {
+	var out []byte
+	if bom {
+		out = []byte{0xff, 0xfe}
+	}
+	for _, r := range s {
+		out = append(out, byte(r), byte(r>>8))
+	}
+	return out
+}
+
+// A file that is not UTF-8 is a file error at its first bytes that are
+// not, naming the file, the byte offset, line and column, the likely
+// encoding and the --encoding to give (exit 1, nothing of it sent); run
+// again with that --encoding, every row arrives as the export meant it.
+// UTF-16 with a byte-order mark needs no --encoding. (Once, a latin-1 file
+// delivered its ASCII rows and rejected the others one by one, and UTF-16
+// without a byte-order mark was sent with NUL bytes in its ids.)
+func TestNotUTF8FileNamesTheEncoding(t *testing.T) {
+	dir := t.TempDir()
+	latin1 := writeFile(t, dir, "latin1.csv", []byte("company_id,name,city\nc1,Acme,Paris\nc2,Caf\xe9 M\xfcller,M\xfcnchen\nc3,Stra\xdfe GmbH,Wien\nc4,Euro \x80 Ltd,Bruxelles\n"))
+	u16 := writeFile(t, dir, "u16.csv", utf16le("company_id,name\nc1,Zoë\nc2,Bob\n", false))
+	u16bom := writeFile(t, dir, "u16bom.csv", utf16le("company_id,name\r\nc1,Zoë\r\nc2,Bob\r\n", true))
+	const alsoUTF8 = "; if instead the file is UTF-8 with a few damaged values, --encoding utf-8 rejects only the rows that hold such bytes"
+	for _, tc := range []struct {
+		name, in, msg, enc string
+		want               map[string]string // name by groupId, read with enc
+	}{
+		{"latin-1", latin1, latin1 + `: line 3, column 7: the file is not UTF-8: byte 0xe9 at byte offset 41 is not valid UTF-8; ` +
+			`it looks like windows-1252 (latin-1, Western European), in which this line reads "c2,Café Müller,München": run again with --encoding windows-1252` + alsoUTF8,
+			"windows-1252", map[string]string{"c1": "Acme", "c2": "Café Müller", "c3": "Straße GmbH", "c4": "Euro € Ltd"}},
+		{"UTF-16LE without a byte-order mark", u16, u16 + ": line 1: the file is not UTF-8: every other byte is NUL, as in UTF-16LE (little-endian) text " +
+			"without a byte-order mark (the first NUL at byte offset 1): run again with --encoding utf-16le",
+			"utf-16le", map[string]string{"c1": "Zoë", "c2": "Bob"}},
+		{"UTF-16LE with a byte-order mark", u16bom, "", "", map[string]string{"c1": "Zoë", "c2": "Bob"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name)
+			args := []string{"run", "--companies", tc.in, "--out", out, "--timestamp", "2024-06-01T00:00:00Z"}
+			if tc.msg != "" {
+				code, _, stderr := gi(t, args...)
+				if code != 1 || !strings.Contains(stderr, tc.msg) {
+					t.Fatalf("exit %d, want 1 and\n%s\nin:\n%s", code, tc.msg, stderr)
+				}
+				rep := readRunReport(t, filepath.Join(out, "report.json"))
+				if len(rep.Errors) != 1 || !strings.HasSuffix(rep.Errors[0], tc.msg) || rep.Totals.Read != 0 {
+					t.Errorf("report errors %q, totals %+v: want the error and nothing read", rep.Errors, rep.Totals)
+				}
+				if sent := payloadTraits(t, out); len(sent) != 0 {
+					t.Errorf("sent %v", sent)
+				}
+				out += "-again"
+				args = []string{"run", "--companies", tc.in, "--out", out, "--timestamp", "2024-06-01T00:00:00Z", "--encoding", tc.enc}
+			}
+			code, _, stderr := gi(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			got := map[string]string{}
+			for id, traits := range payloadTraits(t, out) {
+				got[id], _ = traits["name"].(string)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("names %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A UTF-8 file with a few bytes that are not (a latin-1 row appended to a
+// UTF-8 export) rejects those rows and sends the others, with a warning
+// naming the file and the first such byte in the summary and report.json.
+func TestMostlyUTF8RejectsRowsWithAWarning(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "mixed.csv", []byte("company_id,name\nc1,Zoë\nc2,Caf\xe9\nc3,Åsa\n"))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := gi(t, "run", "--companies", in, "--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	warning := in + ": the file is UTF-8 but holds bytes that are not (the first, 0xe9, at byte offset 30: line 3, column 7): " +
+		"the rows that hold them are rejected (invalid_utf8); those bytes look like windows-1252 (latin-1, Western European): " +
+		"if part of the file was written in it, convert that part to UTF-8"
+	if !strings.Contains(stderr, "warning (1×): "+warning) {
+		t.Errorf("the summary lacks the warning %q:\n%s", warning, stderr)
+	}
+	rep := readRunReport(t, filepath.Join(out, "report.json"))
+	if rep.Totals.Emitted != 2 || rep.Totals.Rejected != 1 {
+		t.Errorf("totals %+v, want 2 emitted, 1 rejected", rep.Totals)
+	}
+	found := false
+	for _, w := range rep.Warnings {
+		found = found || w.Message == warning && w.Count == 1
+	}
+	if !found {
+		t.Errorf("report.json warnings %+v lack %q", rep.Warnings, warning)
 	}
 }
