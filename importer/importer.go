@@ -18,8 +18,9 @@
 // The contract: a Reader fills a record.Batch with rows and returns io.EOF
 // when the file is done. A problem with one record is recorded on the row
 // (record.Row.Err, with a stable Code) and reading goes on; a problem that
-// makes the rest of the file unreadable (a truncated compressed stream, a
-// quote never closed, a broken header, a corrupt Parquet page) is returned
+// makes the rest of the file unreadable (a truncated compressed stream,
+// text that is not UTF-8 with no --encoding named, a quote never closed, a
+// broken header, a corrupt Parquet page) is returned
 // as a *FileError that names the file and the position. Rows already placed
 // in the batch before such an error are valid. Each format package's doc
 // says which problems are which.
