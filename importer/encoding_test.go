@@ -339,3 +339,38 @@ func TestSuggestEncoding(t *testing.T) {
 		})
 	}
 }
+
+// A UTF-8 file read with a single-byte --encoding would turn "Zoë" into
+// "ZoÃ«" without an error: its reader warns, showing both. A file that is
+// in the encoding named, or ASCII, has no warning.
+func TestNamedEncodingButUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, enc, warning, value string
+	}{
+		{"UTF-8 read as latin1", "id,name\nc1,Zoë\n", "latin1",
+			`the file is read as latin1 (--encoding) but looks like UTF-8: "c1,Zoë" reads as "c1,ZoÃ«"; if the file is UTF-8, leave --encoding out`, "ZoÃ«"},
+		{"latin-1 read as latin1", "id,name\nc1,Zo\xeb\n", "latin1", "", "Zoë"},
+		{"ASCII read as windows-1252", "id,name\nc1,Zoe\n", "windows-1252", "", "Zoe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, "f.csv", []byte(tc.data))
+			r, _, err := Open(p, Options{Encoding: tc.enc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			rows, err := drain(r, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRows(t, rows, []wantRow{ok(2, "c1", tc.value)})
+			want := map[string]int64{}
+			if tc.warning != "" {
+				want[p+": "+tc.warning] = 1
+			}
+			if got := r.(Warner).Warnings(); !reflect.DeepEqual(got, want) {
+				t.Errorf("warnings\n%v\nwant\n%v", got, want)
+			}
+		})
+	}
+}

@@ -123,6 +123,9 @@ func (r *reader) Close() error {
 // naming the file.
 func (r *reader) Warnings() map[string]int64 {
 	out := map[string]int64{}
+	for msg, n := range r.src.warns {
+		out[r.src.Path+": "+msg] += n
+	}
 	if r.src.check != nil {
 		for msg, n := range r.src.check.warnings() {
 			out[r.src.Path+": "+msg] += n

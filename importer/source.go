@@ -48,6 +48,7 @@ type Source struct {
 
 	ra      io.ReaderAt  // a regular file (random access for Parquet), or nil
 	check   *textCheck   // the check of text read as UTF-8, or nil
+	warns   map[string]int64
 	watch   *watchedFile // the file's change check, or nil
 	in      io.Closer    // what Close closes: the file, or the stream's reader
 	counter *countingReader
@@ -254,6 +255,7 @@ func (s *Source) decode(body io.Reader, opts Options) (*Source, error) {
 		return fail(err)
 	}
 	if enc != nil {
+		s.warnNamedButUTF8(opts.Encoding, enc, br)
 		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
 	} else if err := s.refuseUTF16(br); err != nil {
 		return fail(err)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
+
 	"github.com/groupimport/groupimport/importer/internal/lineio"
 	"github.com/groupimport/groupimport/record"
 )
@@ -326,4 +328,36 @@ func (s *Source) refuseUTF16(br *bufio.Reader) error {
 			Encoding: g.name, Why: g.why, utf16: true}
 	}
 	return nil
+}
+
+// warnNamedButUTF8 warns when the first bytes of br, to be read in the
+// named encoding enc, are UTF-8 with characters that are not ASCII: read
+// in a single-byte encoding, "Zoë" would become "ZoÃ«" without an error.
+func (s *Source) warnNamedButUTF8(name string, enc encoding.Encoding, br *bufio.Reader) {
+	head, _ := br.Peek(64 << 10)
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		return // UTF-16, by its byte-order mark
+	}
+	i := bytes.IndexFunc(head, func(r rune) bool { return r >= utf8.RuneSelf })
+	if _, ok := guessEncoding(head); !ok || i < 0 {
+		return
+	}
+	start := max(bytes.LastIndexAny(head[:i], "\r\n")+1, i-30)
+	end := len(head)
+	if k := bytes.IndexAny(head[i:], "\r\n"); k >= 0 {
+		end = i + k
+	}
+	end = min(end, i+30)
+	for end < len(head) && !utf8.RuneStart(head[end]) {
+		end++
+	}
+	as := excerpt(head[start:end], enc)
+	if as == string(head[start:end]) {
+		return // the same text either way
+	}
+	if s.warns == nil {
+		s.warns = map[string]int64{}
+	}
+	s.warns[fmt.Sprintf("the file is read as %s (--encoding) but looks like UTF-8: %q reads as %q; if the file is UTF-8, leave --encoding out",
+		name, head[start:end], as)]++
 }

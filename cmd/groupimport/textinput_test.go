@@ -271,3 +271,26 @@ func TestMostlyUTF8RejectsRowsWithAWarning(t *testing.T) {
 		t.Errorf("report.json warnings %+v lack %q", rep.Warnings, warning)
 	}
 }
+
+// A UTF-8 export run with --encoding latin1 sends "ZoÃ«" for "Zoë": the
+// run warns, in the summary and report.json, showing the text both ways.
+func TestEncodingNamedForAUTF8File(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "utf8.csv", []byte("company_id,name\nc1,Zoë\n"))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := gi(t, "run", "--companies", in, "--out", out, "--timestamp", "2024-06-01T00:00:00Z", "--encoding", "latin1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	warning := in + `: the file is read as latin1 (--encoding) but looks like UTF-8: "c1,Zoë" reads as "c1,ZoÃ«"; if the file is UTF-8, leave --encoding out`
+	if !strings.Contains(stderr, "warning (1×): "+warning) {
+		t.Errorf("the summary lacks the warning %q:\n%s", warning, stderr)
+	}
+	found := false
+	for _, w := range readRunReport(t, filepath.Join(out, "report.json")).Warnings {
+		found = found || w.Message == warning && w.Count == 1
+	}
+	if !found {
+		t.Errorf("report.json lacks %q", warning)
+	}
+}
