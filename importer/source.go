@@ -46,8 +46,8 @@ type Source struct {
 	Compression Compression
 	Size        int64 // bytes of a regular file; 0 for a stream
 
-	ra      io.ReaderAt  // a regular file (random access for Parquet), or nil
-	check   *textCheck   // the check of text read as UTF-8, or nil
+	ra      io.ReaderAt // a regular file (random access for Parquet), or nil
+	check   *textCheck  // the check of text read as UTF-8, or nil
 	warns   map[string]int64
 	watch   *watchedFile // the file's change check, or nil
 	in      io.Closer    // what Close closes: the file, or the stream's reader
