@@ -14,6 +14,7 @@ func (j *job) openOutputs() error {
 	case !c.isRun:
 		j.out = &sink.Discard{}
 	case c.sendsToAPI():
+		c.warnWithoutState()
 		hs, err := j.openAPI()
 		if err != nil {
 			return err
@@ -68,11 +69,17 @@ func (j *job) openAPI() (*sink.HTTPSink, error) {
 		AllRefusedLimit: allRefusedLimit,
 		OnRefused:       j.refused.add,
 		OnDelivered: func(a []sink.MessageAck) {
+			if j.counter != nil {
+				j.counter.acknowledged(a)
+			}
 			if j.acks != nil {
 				j.acks.delivered(a)
 			}
 		},
 		OnAck: func(seq int64) {
+			if j.counter != nil {
+				j.counter.resolved(seq)
+			}
 			if j.acks != nil {
 				j.acks.ack(seq)
 			}
