@@ -144,8 +144,8 @@ func (j *job) outputsWritten(rep *report.Report) []report.Written {
 		}
 		wrote = append(wrote, report.Written{What: "payloads", Path: j.c.outDir(), Note: note})
 	}
-	if j.rejects != nil && j.c.rejectsPath != "" {
-		wrote = append(wrote, report.Written{What: "rejects", Path: j.c.rejectsPath, Note: rowsNote(j.rejects.Count())})
+	if j.rejects != nil && j.rejects.Path() != "" {
+		wrote = append(wrote, report.Written{What: "rejects", Path: j.rejects.Path(), Note: rowsNote(j.rejects.Count())})
 	}
 	if j.store != nil && !j.c.DryRun {
 		wrote = append(wrote, report.Written{What: "state", Path: j.c.StateFile})

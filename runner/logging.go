@@ -91,3 +91,10 @@ func (c *console) fail(err error, code int, args ...any) {
 		fmt.Fprintf(w, "groupimport: %v\n", err)
 	})
 }
+
+// LogFailure says err, which ended a command with code, on w as a run
+// with the log format (text or json) would: for the errors the command
+// line reports itself (a flag it cannot read).
+func LogFailure(w io.Writer, format string, err error, code int) {
+	newConsole(w, format, false).fail(err, code)
+}
