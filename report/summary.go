@@ -77,6 +77,20 @@ func (r *Report) Summary(w io.Writer, wrote []Written) {
 	}
 }
 
+// FailureLine is the one line --quiet adds to a failed run's errors: its
+// exit code, what was delivered, and where the report is ("" for none).
+func (r *Report) FailureLine(reportPath string) string {
+	t := r.Totals
+	line := fmt.Sprintf("failed (exit %d): %s of %s emitted rows delivered", r.ExitCode, comma(t.DeliveredOr(0)), comma(t.Emitted))
+	if note := r.NothingDelivered(); note != "" {
+		line += "; " + note
+	}
+	if reportPath != "" {
+		line += "; report: " + reportPath
+	}
+	return line
+}
+
 // countsText says emitted (valid, for validate), delivered, undelivered
 // and rejected, as the summary shows them.
 func (r *Report) countsText(c *Counts) string {

@@ -338,17 +338,13 @@ func (j *job) quietFailure(w io.Writer, rep *report.Report, code int, wrote []re
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "groupimport: %s\n", e)
 	}
-	t := rep.Totals
-	line := fmt.Sprintf("groupimport: failed (exit %d): %d of %d emitted rows delivered", code, t.DeliveredOr(0), t.Emitted)
-	if note := rep.NothingDelivered(); note != "" {
-		line += "; " + note
-	}
+	reportPath := ""
 	for _, f := range wrote {
 		if f.What == "report" {
-			line += "; report: " + f.Path
+			reportPath = f.Path
 		}
 	}
-	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "groupimport: %s\n", rep.FailureLine(reportPath))
 }
 
 // finishedFields are the fields of the JSON record that ends a run.

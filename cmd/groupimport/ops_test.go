@@ -8,6 +8,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -459,5 +461,127 @@ func TestReportInTheStateDirectory(t *testing.T) {
 	code, _, stderr = gi(t, "run", "--companies", fixtures+"companies_semicolon.csv", "--out", "-")
 	if code != 0 || !strings.Contains(stderr, "neither XDG_STATE_HOME nor HOME is set") {
 		t.Errorf("no state directory: exit %d\n%s", code, stderr)
+	}
+}
+
+// planOf reads the plan of a report.
+func planOf(t *testing.T, path string) map[string]any {
+	t.Helper()
+	var r struct{ Plan map[string]any }
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(data, &r)
+	return r.Plan
+}
+
+// Rows the API refused are tried again every night (a refusal is never
+// remembered as delivered); the plan says which of the rows it sends are
+// retries of earlier refusals, and which of those are unchanged since.
+func TestPlanLabelsRetriesOfEarlierRefusals(t *testing.T) {
+	srv := fakeapi.New(fakeapi.Options{Key: testKey, Validate: func(msg json.RawMessage) error {
+		if strings.Contains(string(msg), `"plan":"forbidden"`) {
+			return errors.New("traits.plan: value not allowed")
+		}
+		return nil
+	}})
+	defer srv.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	forbidden := map[int]bool{3: true, 7: true}
+	nights := 0
+	night := func() (int, string, map[string]any) {
+		nights++
+		in := companiesCSV(t, dir, 20, func(i int) string {
+			switch {
+			case forbidden[i]:
+				return "forbidden"
+			case i == 0:
+				return fmt.Sprint("pro-", nights) // a change the API accepts, every night
+			}
+			return "pro"
+		})
+		reportPath := filepath.Join(dir, "report.json")
+		code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--state", filepath.Join(dir, "s.state"),
+			"--report", reportPath, "--retry-base", "1ms")
+		sameExitCode(t, reportPath, code)
+		return code, stderr, planOf(t, reportPath)
+	}
+	if code, stderr, _ := night(); code != 3 {
+		t.Fatalf("first night: exit %d\n%s", code, stderr)
+	}
+	code, stderr, plan := night()
+	if code != 3 || plan["creates"] != float64(2) || plan["updates"] != float64(1) || plan["retries_of_earlier_refusals"] != float64(2) ||
+		plan["retries_of_earlier_refusals_unchanged"] != float64(2) ||
+		!strings.Contains(stderr, "  2 of the new and changed are a retry of earlier refusals (the API refused these keys before; "+
+			"2 unchanged since: expect the same refusal)") {
+		t.Fatalf("second night: exit %d, plan %v\n%s", code, plan, stderr)
+	}
+	delete(forbidden, 7) // fixed
+	code, stderr, plan = night()
+	if code != 3 || plan["retries_of_earlier_refusals"] != float64(2) || plan["retries_of_earlier_refusals_unchanged"] != float64(1) {
+		t.Fatalf("third night: exit %d, plan %v\n%s", code, plan, stderr)
+	}
+	code, stderr, plan = night()
+	if code != 3 || plan["creates"] != float64(1) || plan["retries_of_earlier_refusals"] != float64(1) {
+		t.Fatalf("fourth night (c7 delivered, c3 still refused): exit %d, plan %v\n%s", code, plan, stderr)
+	}
+}
+
+// A night on which most rows change because the mapping did says so.
+func TestPlanNamesAChangedMapping(t *testing.T) {
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 20, func(int) string { return "pro" })
+	mapping := filepath.Join(dir, "m.yaml")
+	night := func(m string) (string, map[string]any) {
+		os.WriteFile(mapping, []byte(m), 0o644)
+		out := filepath.Join(dir, "out")
+		code, _, stderr := gi(t, "run", "--companies", in, "--mapping", mapping, "--out", out, "--overwrite", "--state",
+			filepath.Join(dir, "s.state"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		return stderr, planOf(t, filepath.Join(out, "report.json"))
+	}
+	a := "companies:\n  groupId: company_id\n  traits:\n    name: name\n    plan: plan\n"
+	b := "companies:\n  groupId: company_id\n  traits:\n    company_name: name\n    plan: plan\n"
+	night(a)
+	if stderr, plan := night(a); plan["mapping_changed"] != nil || strings.Contains(stderr, "mapping changed") {
+		t.Errorf("the same mapping: %v\n%s", plan, stderr)
+	}
+	stderr, plan := night(b)
+	if plan["mapping_changed"] != true || !strings.Contains(stderr, "the mapping changed since the last run: 20 of 20 rows changed") {
+		t.Errorf("a changed mapping: plan %v\n%s", plan, stderr)
+	}
+	if stderr, plan := night(b); plan["mapping_changed"] != nil {
+		t.Errorf("the mapping of the last run again: %v\n%s", plan, stderr)
+	}
+}
+
+// Every run that gets past its flags writes a report, runs that end early
+// too: a refused mass delete, no readable input.
+func TestEarlyEndsWriteTheReport(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s.state")
+	in := companiesCSV(t, dir, 20, func(int) string { return "pro" })
+	if code, _, stderr := gi(t, "run", "--companies", in, "--out", filepath.Join(dir, "first"), "--state", st); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	os.WriteFile(in, []byte("company_id,name,plan,employees\nc00000,Company 0,pro,0\n"), 0o644)
+	reportPath := filepath.Join(dir, "r", "mass.json")
+	code, _, stderr := gi(t, "run", "--companies", in, "--out", filepath.Join(dir, "second"), "--state", st, "--delete-missing",
+		"--report", reportPath)
+	r := sameExitCode(t, reportPath, code)
+	if code != 1 || !strings.Contains(strings.Join(r.Errors, " "), "refused, nothing was sent") || !strings.Contains(stderr, "  report: "+reportPath) {
+		t.Errorf("a refused mass delete: exit %d, errors %q\n%s", code, r.Errors, stderr)
+	}
+	unreadable := filepath.Join(dir, "binary.csv")
+	os.WriteFile(unreadable, []byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0}, 0o644)
+	reportPath = filepath.Join(dir, "r", "unreadable.json")
+	code, _, stderr = gi(t, "run", "--companies", unreadable, "--out", filepath.Join(dir, "third"), "--report", reportPath)
+	r = sameExitCode(t, reportPath, code)
+	if code != 1 || len(r.Errors) == 0 {
+		t.Errorf("no readable input: exit %d, errors %q\n%s", code, r.Errors, stderr)
 	}
 }
