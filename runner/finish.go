@@ -127,7 +127,7 @@ func (j *job) writeArtefacts(rep *report.Report, end *outcome) []report.Written 
 			rep.ReviewFiles = append(rep.ReviewFiles, f.path)
 		}
 		if f.label != "" {
-			wrote = append(wrote, report.Written{What: f.label, Path: f.path, Note: f.note})
+			wrote = append(wrote, report.Written{What: f.label, Path: f.path})
 		}
 	}
 	return wrote
@@ -224,8 +224,8 @@ type artefact struct {
 	path   string
 	render func() []byte
 	review bool // one of the review's files
-	// label names it in the summary ("": not named), with note.
-	label, note string
+	// label names it in the summary ("": not named).
+	label string
 	// optional: a place no flag named (the default state directory), so a
 	// failure to write there is a warning, not a failed run
 	optional bool

@@ -265,8 +265,8 @@ func execInit(c *cli.Context, o runner.InitOptions) error {
 // --out DIR` (a glob the shell expanded) mean what they say: urfave/cli,
 // like Go's flag package, stops reading flags at the first file name.
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 3 {
-		return args
+	if len(args) < 3 || args[len(args)-1] == "--generate-bash-completion" {
+		return args // (shell completion wants its flag last)
 	}
 	cmd := app.Command(args[1])
 	if cmd == nil {

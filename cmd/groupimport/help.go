@@ -98,7 +98,9 @@ func commandHelp(cmd *cli.Command) string {
 			writeColumns(&b, "   "+flagNames(f), flagUsage(f), usageColumn)
 		}
 	}
-	b.WriteString("\n")
+	if len(order) > 0 {
+		b.WriteString("\n")
+	}
 	writeColumns(&b, "   --help, -h", "show help", usageColumn)
 	if len(order) > 0 {
 		name := cmd.Flags[0].Names()[0]
