@@ -72,9 +72,6 @@ func (c *console) say(level slog.Level, msg string, args []any, text func(w io.W
 // with args with JSON logs, else as a plain line.
 func (c *console) notice(msg string, args ...any) { c.say(slog.LevelWarn, msg, args, nil) }
 
-// info says msg unless --quiet, as a plain line or a JSON record.
-func (c *console) info(msg string, args ...any) { c.say(slog.LevelInfo, msg, args, nil) }
-
 // fail says the error that ended a run, with its exit code: always shown
 // (--quiet too), a record at level ERROR with JSON logs (WARN for a lock
 // refusal: nothing was done, another run is doing the work).
