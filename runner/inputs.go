@@ -94,7 +94,7 @@ func (j *job) openStore() error {
 // runInfo is what the state remembers of this run.
 func (j *job) runInfo(status, finished string) *state.RunInfo {
 	return &state.RunInfo{Fingerprint: j.c.fingerprint(), DefaultTimestamp: transform.FormatTime(j.defTS),
-		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status}
+		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status, Mapping: j.mappingFingerprint()}
 }
 
 // prepared is one kind of input, ready to run.
