@@ -807,7 +807,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 		return append(dst, f.Const...), nil
 	}
 	v := b.value(row, p, s.col)
-	if v.IsEmpty() {
+	if emptyCell(v) {
 		if f.Empty == "null" || (f.Empty == "" && p.emptyNull) {
 			if comma {
 				dst = append(dst, ',')
@@ -844,6 +844,12 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	*count++
 	b.observe(s.stat, vstart, len(dst))
 	return dst, nil
+}
+
+// emptyCell reports whether a cell is empty: no value, empty text, or a
+// JSON empty string (a reader's nested "" is as empty as a CSV's).
+func emptyCell(v record.Value) bool {
+	return v.IsEmpty() || (v.Kind == record.JSON && string(v.Bytes) == `""`)
 }
 
 // keepsMeaning reports whether a JSON value may fill a reserved trait:
