@@ -25,6 +25,10 @@ type fileShape struct {
 
 func (s *fileShape) ndjson() bool { return s.format == importer.NDJSON }
 
+// shaped says whether the file has a shape of its own: it could be opened,
+// and it is not an NDJSON file without a line (which fits any mapping).
+func (s *fileShape) shaped() bool { return s.err == nil && !(s.ndjson() && len(s.cols) == 0) }
+
 // probeFiles opens each file for its format and columns.
 func probeFiles(files []string, ro importer.Options) []fileShape {
 	out := make([]fileShape, len(files))
@@ -71,15 +75,15 @@ type shapeGroup struct {
 }
 
 // groupShapes sorts the files of a kind into groups, and returns each
-// file's group. A file that could not be opened joins the group of the
-// file before it (or after it): the run only reports its error.
+// file's group. A file without a shape joins the group of the file before
+// it (or after it): the run only reports its error, or reads no row.
 func groupShapes(kind transform.Kind, shapes []fileShape, inferred bool) ([]*shapeGroup, []int) {
 	var groups []*shapeGroup
 	of := make([]int, len(shapes))
 	byKey := map[string]int{}
 	for i := range shapes {
 		of[i] = -1
-		if shapes[i].err != nil {
+		if !shapes[i].shaped() {
 			continue
 		}
 		key := ""
@@ -257,10 +261,12 @@ func checkNDJSON(s *fileShape, ro importer.Options, t *transform.Transformer) (e
 		seen[c] = true
 	}
 	b := record.NewBatch(4096, 1<<20)
+	rows := 0
 	for {
 		b.Reset()
 		rerr := r.Next(b, 4096)
 		grew := false
+		rows += len(b.Rows)
 		for k := range b.Rows {
 			if sc := b.Rows[k].Schema; sc != nil {
 				for _, name := range sc.Names {
@@ -276,6 +282,8 @@ func checkNDJSON(s *fileShape, ro importer.Options, t *transform.Transformer) (e
 		}
 		switch {
 		case rerr == nil:
+		case rerr == io.EOF && rows == 0:
+			return nil // no line: nothing to map
 		case rerr == io.EOF:
 			return noLineHas(t.Check(keys))
 		default:

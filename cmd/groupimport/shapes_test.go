@@ -14,14 +14,16 @@ import (
 // Issue 14, two shapes of one kind: without a mapping file, each input
 // file is mapped by its own columns; files of the same columns share one
 // mapping, printed once with the files it applies to; the files keep
-// their order.
+// their order. An NDJSON file without a line (an empty part) fits any
+// mapping: it joins the one before it.
 func TestTwoShapesOfOneKind(t *testing.T) {
 	dir := t.TempDir()
 	a := write(t, dir, "a.csv", "company_id,name,seats\nc1,Acme,5\nc2,Globex,7\n")
 	b := write(t, dir, "b.ndjson", `{"account_id":"c3","company_name":"Initech","seats":"9"}`+"\n"+`{"account_id":"c4","company_name":"Umbrella"}`+"\n")
 	c := write(t, dir, "c.csv", "seats,name,company_id\n11,Hooli,c5\n")
+	empty := write(t, dir, "empty.ndjson", "")
 	out := filepath.Join(dir, "out")
-	code, _, stderr := gi(t, "run", "--companies", a, "--companies", b, "--companies", c, "--out", out, "--timestamp", "2024-06-01T00:00:00Z")
+	code, _, stderr := gi(t, "run", "--companies", a, "--companies", empty, "--companies", b, "--companies", c, "--out", out, "--timestamp", "2024-06-01T00:00:00Z")
 	if code != runner.ExitOK {
 		t.Fatalf("exit %d, want 0\n%s", code, stderr)
 	}
@@ -41,7 +43,7 @@ func TestTwoShapesOfOneKind(t *testing.T) {
 		t.Errorf("payloads\n got %q\nwant %q", got, want)
 	}
 	for _, w := range []string{"the companies files have 2 different sets of columns; each is mapped by its own:",
-		"  " + a + ", " + c + ":\n    groupId ← \"company_id\"\n", "  " + b + ":\n    groupId ← \"account_id\"\n",
+		"  " + a + ", " + empty + ", " + c + ":\n    groupId ← \"company_id\"\n", "  " + b + ":\n    groupId ← \"account_id\"\n",
 		"    traits.name ← \"company_name\" (string)\n"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
@@ -64,7 +66,7 @@ func TestTwoShapesOfOneKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh := rep.Mapping["companies"].Shapes
-	if len(sh) != 2 || strings.Join(sh[0].Files, ",") != a+","+c || strings.Join(sh[1].Files, ",") != b ||
+	if len(sh) != 2 || strings.Join(sh[0].Files, ",") != a+","+empty+","+c || strings.Join(sh[1].Files, ",") != b ||
 		sh[1].Fields[0] != `groupId ← "account_id"` {
 		t.Errorf("report mapping shapes: %+v", sh)
 	}
