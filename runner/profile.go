@@ -47,14 +47,14 @@ type colProfile struct {
 	kinds  map[record.Kind]int64
 	filled int64
 	// the text of the values (numbers as written)
-	lenSum  int64
-	maxLen  int
-	spaced  int64 // with a space inside
-	ints    int64 // whole numbers written without leading zeros
-	decs    int64 // numbers with a fraction
-	dates   int64 // dates and times (not plain numbers)
-	bools   int64 // true/false
-	padded  int64 // with spaces around
+	lenSum int64
+	maxLen int
+	spaced int64 // with a space inside
+	ints   int64 // whole numbers written without leading zeros
+	decs   int64 // numbers with a fraction
+	dates  int64 // dates and times (not plain numbers)
+	bools  int64 // true/false
+	padded int64 // with spaces around
 	// text values, and how many of them are of each type Infer gives
 	// text (transform.TextType)
 	texts    int64
