@@ -296,7 +296,9 @@ func badRowsEncoding(p *profile) (name, why string) {
 	if p.firstBad == nil || p.firstBad.Err == nil || p.firstBad.Err.Code != record.CodeInvalidUTF8 {
 		return "", ""
 	}
-	return importer.SuggestEncoding(p.firstBad.Raw)
+	// the row's line, ended (a byte that could open a character cut at the
+	// end of a sample is not taken for a bad one)
+	return importer.SuggestEncoding(append(append([]byte(nil), p.firstBad.Raw...), '\n'))
 }
 
 func quoteAll(s []string) []string {
@@ -331,6 +333,7 @@ func showRow(row *record.Row) string {
 		}
 		s = strings.Join(parts, " ")
 	}
+	s = strings.ToValidUTF8(s, "\ufffd")
 	if r := []rune(s); len(r) > 160 {
 		s = string(r[:157]) + "…"
 	}
