@@ -106,9 +106,9 @@ func guessKind(p *profile) kindGuess {
 	}
 	d := &p.stats[g.object].counted
 	per := d.rowsPer()
-	repeats := fmt.Sprintf("%s rows for %s objects", thousands(d.offered), thousands(int64(len(d.seen))))
+	repeats := fmt.Sprintf("%s for %s", counted(d.offered, "row"), counted(int64(len(d.seen)), "object"))
 	if d.full {
-		repeats = fmt.Sprintf("%s rows for the first %s objects", thousands(d.offered), thousands(int64(len(d.seen))))
+		repeats = fmt.Sprintf("%s for the first %s", counted(d.offered, "row"), counted(int64(len(d.seen)), "object"))
 	}
 	switch {
 	case g.byName:
@@ -252,4 +252,12 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// counted writes n and a word, plural unless n is 1 (3 rows, 1 object).
+func counted(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return thousands(n) + " " + word + "s"
 }

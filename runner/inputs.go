@@ -121,7 +121,7 @@ func (j *job) prepare(kind transform.Kind, patterns []string) (*prepared, error)
 	shapes := probeFiles(expanded.Files, ro)
 	groups, of := groupShapes(kind, shapes, km == nil)
 	for _, g := range groups {
-		if err := j.mapGroup(kind, km, ro, shapes, g, len(groups) > 1); err != nil {
+		if err := j.mapGroup(kind, km, ro, shapes, g); err != nil {
 			return nil, err
 		}
 	}

@@ -158,7 +158,7 @@ func identifierKey(km *transform.KindMapping) string {
 // file of the group against it. A group of files none of which could be
 // opened gets the mapping file's section, or one that maps nothing: the
 // run only reports their errors.
-func (j *job) mapGroup(kind transform.Kind, km *transform.KindMapping, ro importer.Options, shapes []fileShape, g *shapeGroup, several bool) error {
+func (j *job) mapGroup(kind transform.Kind, km *transform.KindMapping, ro importer.Options, shapes []fileShape, g *shapeGroup) error {
 	var cols []string
 	var sample []record.Row
 	if g.first >= 0 {
@@ -177,10 +177,8 @@ func (j *job) mapGroup(kind transform.Kind, km *transform.KindMapping, ro import
 		if full == nil {
 			full = &transform.KindMapping{Custom: transform.Custom{Mode: "none"}}
 		}
-	case err != nil && several:
-		return inFile(err, shapes[g.first].path)
 	case err != nil:
-		return err
+		return inFile(err, shapes[g.first].path)
 	}
 	if j.c.Timezone != "" && full.Timezone == "" {
 		full.Timezone = j.c.Timezone
