@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/groupimport/groupimport/importer"
@@ -127,6 +128,7 @@ func (in *initRun) mapping(kind transform.Kind, patterns []string) (*transform.K
 		// no column can serve: the section says what to fill in
 		km, open = &transform.KindMapping{Custom: transform.Custom{Mode: "rest"}, Inferred: true}, openIdentifiers(kind, p)
 	}
+	unfit := uncheckedTypes(km, p)
 	full, err := transform.ForInit(kind, km, p.cols)
 	if err != nil {
 		return nil, err
@@ -135,7 +137,7 @@ func (in *initRun) mapping(kind transform.Kind, patterns []string) (*transform.K
 	notes = append(notes, open...)
 	notes = append(notes, full.Notes...)
 	notes = append(notes, nameFromObjectColumn(kind, full, p)...)
-	full.Notes = append(notes, uncheckedTypes(full, p)...)
+	full.Notes = append(notes, unfit...)
 	if n := unlisted(kind, full, p.cols); n != "" {
 		full.Notes = append(full.Notes, n)
 	}
@@ -200,30 +202,29 @@ func nameFromObjectColumn(kind transform.Kind, km *transform.KindMapping, p *pro
 	return nil
 }
 
-// uncheckedTypes leaves as read each inferred type that a value of the
-// whole file does not fit (the sample did not hold it): written into the
-// mapping, the type would reject that row.
+// uncheckedTypes leaves as read each type inferred from the sampled rows
+// that a value of the whole file does not fit (the sample did not hold
+// it): written into the mapping, the type would reject that row.
 func uncheckedTypes(km *transform.KindMapping, p *profile) []string {
-	var cols []string
-	for _, list := range [][]transform.NamedField{km.Traits, km.RelationshipAttributes} {
-		for _, nf := range list {
-			f := nf.Field
-			st := p.stats[f.Column]
-			switch f.Type {
-			case transform.TypeInteger, transform.TypeFloat, transform.TypeBoolean:
-			default:
-				continue
-			}
-			if st != nil && st.texts > 0 && !st.fitsText(f.Type) {
-				cols = append(cols, fmt.Sprintf("%s (%d of %d values are not %s)", f.Column, st.texts-fitting(st, f.Type), st.texts, article(f.Type)))
-				f.Type = transform.TypeAuto
-			}
-		}
+	types := km.InferredTypes()
+	cols := make([]string, 0, len(types))
+	for c := range types {
+		cols = append(cols, c)
 	}
-	if len(cols) == 0 {
+	sort.Strings(cols)
+	var unfit []string
+	for _, c := range cols {
+		st := p.stats[c]
+		if st == nil || st.fitsText(types[c]) {
+			continue
+		}
+		km.ForgetInferredType(c)
+		unfit = append(unfit, fmt.Sprintf("%s (%s of %s values are not %s)", c, thousands(st.texts-fitting(st, types[c])), thousands(st.texts), article(types[c])))
+	}
+	if len(unfit) == 0 {
 		return nil
 	}
-	return []string{"left as read, though the sampled values looked typed: " + strings.Join(cols, ", ")}
+	return []string{"left as read, though the sampled values looked typed: " + strings.Join(unfit, ", ")}
 }
 
 func fitting(st *colProfile, typ string) int64 {

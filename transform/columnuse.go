@@ -76,3 +76,12 @@ func (km *KindMapping) DecimalCommaColumns() map[string]string {
 // name stands for when a mapping is inferred ("createdAt" for created_at),
 // or "".
 func TraitOf(column string) string { return traitFor(column) }
+
+// InferredTypes returns the types Infer gave text columns from their
+// sampled values (integer, float or boolean), by column.
+func (km *KindMapping) InferredTypes() map[string]string { return maps.Clone(km.softTypes) }
+
+// ForgetInferredType leaves a column's values as read, as if Infer had
+// given it no type (a value of the file that the sample did not hold does
+// not fit it).
+func (km *KindMapping) ForgetInferredType(column string) { delete(km.softTypes, column) }

@@ -204,6 +204,17 @@ func TestInspectAcrossTheFile(t *testing.T) {
 	if !strings.Contains(stdout, "sample rows (across the file):") || !strings.Contains(stdout, ",late\n") {
 		t.Errorf("sample rows are not from across the file:\n%s", stdout)
 	}
+	// init types from rows sampled across the file, but writes no type
+	// that a value of the file does not fit (it would reject that row)
+	_, text := initRead(t, f)
+	for _, want := range []string{
+		"  # left as read, though the sampled values looked typed: seats (1 of 3,000 values are not an integer)\n",
+		"    seats: seats\n", "    score: {column: score, type: float}\n", "    active: {column: active, type: boolean}\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the mapping lacks %q:\n%s", want, text)
+		}
+	}
 }
 
 func TestInspectKindEncodingDecimal(t *testing.T) {
