@@ -141,7 +141,36 @@ func (in *initRun) mapping(kind transform.Kind, patterns []string) (*transform.K
 	if n := unlisted(kind, full, p.cols); n != "" {
 		full.Notes = append(full.Notes, n)
 	}
+	if n := otherShapes(kind, full, files, in.ro); n != "" {
+		full.Notes = append(full.Notes, n)
+	}
 	return full, nil
+}
+
+// otherShapes names the files of a kind that the mapping made from the
+// first does not fit (they lack a column it names; an NDJSON file, in its
+// first lines): a run with the mapping stops at them.
+func otherShapes(kind transform.Kind, km *transform.KindMapping, files []string, ro importer.Options) string {
+	t, err := transform.New(transform.Config{Kind: kind, Mapping: km})
+	if err != nil {
+		return ""
+	}
+	var other []string
+	for _, f := range files[1:] {
+		s := probeFile(f, ro)
+		if s.err == nil && s.shaped() && t.Check(s.cols) != nil {
+			other = append(other, f)
+		}
+	}
+	if len(other) == 0 {
+		return ""
+	}
+	verb := "lacks a column it names"
+	if len(other) > 1 {
+		verb = "lack a column it names"
+	}
+	return fmt.Sprintf("made from the columns of %s; %s %s: a run with this mapping stops there (without a mapping, each file is mapped by its own columns)",
+		files[0], fileList(other), verb)
 }
 
 // identifierGuesses chooses, from the values, the identifiers no column

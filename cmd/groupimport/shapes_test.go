@@ -71,6 +71,13 @@ func TestTwoShapesOfOneKind(t *testing.T) {
 		t.Errorf("report mapping shapes: %+v", sh)
 	}
 	sameExitCode(t, filepath.Join(out, "report.json"), code)
+	// init makes one mapping, from the first file, and names the files it
+	// does not fit
+	_, text := initRead(t, "--companies", a, "--companies", empty, "--companies", b, "--companies", c)
+	wantNote := "  # made from the columns of " + a + "; " + b + " lacks a column it names: a run with this mapping stops there"
+	if !strings.Contains(text, wantNote) {
+		t.Errorf("the mapping lacks %q:\n%s", wantNote, text)
+	}
 }
 
 // With a mapping file, a file that lacks a column the mapping names stops
