@@ -118,6 +118,18 @@ type MappingInfo struct {
 	Source string   `json:"source"` // the mapping file, or "inferred from column names"
 	Notes  []string `json:"notes,omitempty"`
 	Fields []string `json:"fields"`
+	// Shapes, when the files of a kind were mapped differently (no
+	// mapping file, and files with different columns, each mapped by its
+	// own), lists each mapping with the files it applies to; Notes and
+	// Fields above are then those of the first.
+	Shapes []MappingShape `json:"shapes,omitempty"`
+}
+
+// MappingShape is the mapping of some of the files of a kind.
+type MappingShape struct {
+	Files  []string `json:"files"`
+	Notes  []string `json:"notes,omitempty"`
+	Fields []string `json:"fields"`
 }
 
 // Output is where the payloads went.
