@@ -1,8 +1,11 @@
 package transform
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +33,42 @@ import (
 // digits are truncated), years 0001 to 9999.
 
 var errNotDate = errors.New("no known date format matches (give the layout with format: in the mapping, e.g. %d/%m/%Y)")
+
+// notDate is the error for a value no built-in form reads. A numeric date
+// such as 03/15/2020 gets the layout its numbers allow (a field over 12 is
+// the day), so the hint is one the user can paste.
+func notDate(b []byte) error {
+	m := slashDate.FindSubmatch(b)
+	if m == nil {
+		return errNotDate
+	}
+	sep := string(m[2])
+	year := "%Y"
+	if len(m[4]) == 2 {
+		year = "%y"
+	}
+	clock := ""
+	switch {
+	case len(m[5]) == 0:
+	case bytes.Count(m[5], []byte(":")) == 2:
+		clock = " %H:%M:%S"
+	default:
+		clock = " %H:%M"
+	}
+	dayFirst := "%d" + sep + "%m" + sep + year + clock
+	monthFirst := "%m" + sep + "%d" + sep + year + clock
+	a, _ := strconv.Atoi(string(m[1]))
+	c, _ := strconv.Atoi(string(m[3]))
+	switch {
+	case a > 12 && c <= 12:
+		return fmt.Errorf("no known date format matches: the first number is the day (give format: %q in the mapping)", dayFirst)
+	case c > 12 && a <= 12:
+		return fmt.Errorf("no known date format matches: the second number is the day (give format: %q in the mapping)", monthFirst)
+	}
+	return fmt.Errorf("no known date format matches: day and month cannot be told apart (give format: %q, day first, or %q, month first, in the mapping)", dayFirst, monthFirst)
+}
+
+var slashDate = regexp.MustCompile(`^(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4}|\d{2})( \d{1,2}:\d{2}(?::\d{2})?)?$`)
 
 // dateSpec is how one field's dates are read.
 type dateSpec struct {
@@ -94,7 +133,7 @@ func parseTime(b []byte, spec *dateSpec) (time.Time, error) {
 			return checkRange(t)
 		}
 	}
-	return time.Time{}, errNotDate
+	return time.Time{}, notDate(b)
 }
 
 var textLayouts = []string{

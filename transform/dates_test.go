@@ -301,3 +301,20 @@ func FuzzParseTimeFormat(f *testing.F) {
 		}
 	})
 }
+
+// A numeric date no built-in form reads gets the format its numbers allow.
+func TestNotDateHint(t *testing.T) {
+	spec := &dateSpec{loc: time.UTC}
+	for in, want := range map[string]string{
+		"03/15/2020":        `the second number is the day (give format: "%m/%d/%Y" in the mapping)`,
+		"15.03.2020":        `the first number is the day (give format: "%d.%m.%Y" in the mapping)`,
+		"03/04/20 10:00":    `cannot be told apart (give format: "%d/%m/%y %H:%M", day first, or "%m/%d/%y %H:%M", month first, in the mapping)`,
+		"3-31-2020 1:02:03": `the second number is the day (give format: "%m-%d-%Y %H:%M:%S" in the mapping)`,
+		"next tuesday":      `no known date format matches (give the layout with format: in the mapping, e.g. %d/%m/%Y)`,
+	} {
+		_, err := parseTime([]byte(in), spec)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want …%s", in, err, want)
+		}
+	}
+}

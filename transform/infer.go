@@ -188,7 +188,7 @@ func (in *inference) checkIdentifiers(kind Kind) error {
 			kind, aliasList(groupIDAliases), columnList(in.columns))}
 	}
 	if relationshipKind(kind) && in.out.UserID == nil && in.out.AnonymousID == nil {
-		return &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file (columns: %s)",
+		return &ConfigError{Msg: fmt.Sprintf("%s: no column for userId or anonymousId (looked for %s); name one in a mapping file, which groupimport init writes to start from (columns: %s)",
 			kind, aliasList(append(append([]string{}, userIDAliases...), anonymousIDAliases...)), columnList(in.columns))}
 	}
 	return nil
