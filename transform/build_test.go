@@ -639,3 +639,32 @@ relationshipAttributes:
 		}
 	}
 }
+
+// Identifier columns are found under the spellings exports use: any case,
+// spaces or underscores, uuid and key variants.
+func TestInferIdentifierSpellings(t *testing.T) {
+	for _, c := range []struct {
+		kind          Kind
+		cols          []string
+		group, person string
+	}{
+		{Companies, []string{"Account ID", "Account Name"}, "Account ID", ""},
+		{Companies, []string{"company_uuid", "name"}, "company_uuid", ""},
+		{Companies, []string{"ACCOUNT_KEY", "NAME"}, "ACCOUNT_KEY", ""},
+		{Companies, []string{"Id", "Name"}, "Id", ""},
+		{Memberships, []string{"Org ID", "User UUID", "role"}, "Org ID", "User UUID"},
+		{Memberships, []string{"companyId", "contact_uuid"}, "companyId", "contact_uuid"},
+	} {
+		km, err := Infer(c.kind, nil, c.cols, nil)
+		if err != nil {
+			t.Errorf("%v %v: %v", c.kind, c.cols, err)
+			continue
+		}
+		if km.GroupID == nil || km.GroupID.Column != c.group {
+			t.Errorf("%v %v: groupId %+v, want %q", c.kind, c.cols, km.GroupID, c.group)
+		}
+		if c.person != "" && (km.UserID == nil || km.UserID.Column != c.person) {
+			t.Errorf("%v %v: userId %+v, want %q", c.kind, c.cols, km.UserID, c.person)
+		}
+	}
+}

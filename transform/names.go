@@ -90,8 +90,10 @@ func addressPart(key string) (string, bool) {
 
 // Aliases recognised when mapping by column names (normalised with normName).
 var (
-	groupIDAliases     = []string{"groupid", "companyid", "accountid", "organizationid", "organisationid", "orgid", "objectid"}
-	userIDAliases      = []string{"userid", "personid", "customerid", "memberid", "contactid"}
+	groupIDAliases = []string{"groupid", "companyid", "accountid", "organizationid", "organisationid", "orgid", "objectid",
+		"companyuuid", "accountuuid", "organizationuuid", "orguuid", "companykey", "accountkey"}
+	userIDAliases = []string{"userid", "personid", "customerid", "memberid", "contactid",
+		"useruuid", "personuuid", "customeruuid", "contactuuid"}
 	anonymousIDAliases = []string{"anonymousid", "anonid"}
 	objectTypeAliases  = []string{"objecttypeid"}
 	deletedAliases     = []string{"deleted", "isdeleted", "fivetrandeleted", "deletedflag", "isremoved", "removed"}
