@@ -93,7 +93,7 @@ var (
 	groupIDAliases = []string{"groupid", "companyid", "accountid", "organizationid", "organisationid", "orgid", "objectid",
 		"companyuuid", "accountuuid", "organizationuuid", "orguuid", "companykey", "accountkey"}
 	userIDAliases = []string{"userid", "personid", "customerid", "memberid", "contactid",
-		"useruuid", "personuuid", "customeruuid", "contactuuid"}
+		"useruuid", "personuuid", "customeruuid", "memberuuid", "contactuuid"}
 	anonymousIDAliases = []string{"anonymousid", "anonid"}
 	objectTypeAliases  = []string{"objecttypeid"}
 	deletedAliases     = []string{"deleted", "isdeleted", "fivetrandeleted", "deletedflag", "isremoved", "removed"}
