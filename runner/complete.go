@@ -14,11 +14,11 @@ import (
 // export could have held it. The export is not known to be whole when an
 // input file failed (could not be opened, or stopped part-way), when a
 // rejected row's key could not be read (a wrong field count, a missing or
-// unreadable id: it may have been any key), or when an input file was
-// skipped unread (skipped, from the expansion of the inputs). Rejected rows
+// unreadable id: it may have been any key). (The expansion of the inputs
+// skips no file unread: what it cannot tell is data is a file error.) Rejected rows
 // whose key could be read are not gaps: their keys count as seen.
 // why lists the gaps, for the message and the report.
-func exportComplete(res *pipeline.Result, skipped []string) (ok bool, why string) {
+func exportComplete(res *pipeline.Result) (ok bool, why string) {
 	var gaps []string
 	if res.FileErrors > 0 {
 		gaps = append(gaps, fmt.Sprintf("%d input file(s) could not be read completely", res.FileErrors))
@@ -31,9 +31,6 @@ func exportComplete(res *pipeline.Result, skipped []string) (ok bool, why string
 			}
 		}
 		gaps = append(gaps, fmt.Sprintf("%d rejected row(s) whose key could not be read (%s)", res.Unkeyed, strings.Join(files, "; ")))
-	}
-	if len(skipped) > 0 {
-		gaps = append(gaps, fmt.Sprintf("%d input file(s) skipped unread (%s)", len(skipped), strings.Join(skipped, ", ")))
 	}
 	return len(gaps) == 0, strings.Join(gaps, ", ")
 }

@@ -310,7 +310,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		return nil, err
 	}
 	pl.Full, pl.DeleteMissing = c.Full, c.DeleteMissing
-	complete, why := exportComplete(pre, j.skippedInputs)
+	complete, why := exportComplete(pre)
 	switch {
 	case c.DeleteMissing && !complete:
 		// The rest is delivered; the run fails (exit 1) for the deletes.

@@ -30,13 +30,9 @@ type job struct {
 	streams  *importer.Streams // inputs read once from the system (named pipes, standard input), replayed to every pass
 	join     *joinHolder
 	rowBytes map[transform.Kind]float64 // the average size of a row in each kind's first file
-	// skippedInputs lists the input files the expansion of the inputs
-	// skipped unread: the export is then not known to be whole
-	// (exportComplete), so no key is deleted as missing.
-	skippedInputs []string
-	store         *state.Store
-	mapping       *transform.Mapping
-	inputs        []pipeline.Input
+	store    *state.Store
+	mapping  *transform.Mapping
+	inputs   []pipeline.Input
 	// objectTypes is the run's groupId → objectTypeId view of its
 	// companies (objectTypesFor); reviewKeys the run's objects, for the
 	// review's checks (newReviewKeys).
