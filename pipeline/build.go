@@ -194,9 +194,6 @@ func newReject(kind, file string, row *record.Row, e *transform.RowError) record
 	}
 	if row.Err != nil {
 		r.Col = row.Err.Col
-		if row.Err.Line > 0 {
-			r.Pos.Line = row.Err.Line
-		}
 	}
 	if row.Raw == nil && row.Values != nil {
 		r.Raw, r.RawJSON = rowJSON(row), true

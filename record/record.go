@@ -134,7 +134,6 @@ type Error struct {
 	Code   string
 	Column string // column name, "" when the error is not about one column
 	Col    int    // 1-based character position in the physical line, 0 if unknown
-	Line   int64  // physical line of the problem when it differs from the row's start line
 	Reason string
 }
 
