@@ -38,8 +38,11 @@ func Expand(patterns []string) ([]string, error) {
 // not: Spark's extension-less part-00000 is read, a file that is not data
 // fails as a file error), except what is not data by convention: hidden
 // entries, names starting with "_" (Spark's _SUCCESS, _committed_*,
-// Parquet's _metadata, _temporary/) and checksums (.crc); those are listed
-// in Ignored with the reason. Files inside a directory come in natural
+// Parquet's _metadata, _temporary/), checksums (.crc, .md5, .sha256),
+// documentation and logs (.md, .html, .pdf, .log, …) and configuration
+// (.yaml, .yml, .sql: a mapping kept beside its export); those are listed
+// in Ignored with the reason. A file named on its own is read whatever its
+// name. Files inside a directory come in natural
 // order (part-2 before part-10). A glob or path that matches nothing is an
 // error.
 func ExpandInputs(patterns []string) (*Inputs, error) {
@@ -87,7 +90,7 @@ func ExpandInputs(patterns []string) (*Inputs, error) {
 				return nil, err
 			}
 			if len(files) == 0 {
-				return nil, fmt.Errorf("directory %s holds no data files (%d ignored: hidden, _-prefixed or checksum files)", m, len(ignored))
+				return nil, fmt.Errorf("directory %s holds no data files (%d ignored: hidden, _-prefixed, checksum, documentation or configuration files)", m, len(ignored))
 			}
 			for _, f := range files {
 				add(f)
@@ -109,8 +112,12 @@ func ignoredReason(name string, dir bool) string {
 		return "commit marker (Databricks)"
 	case name == "_metadata", name == "_common_metadata":
 		return "Parquet summary metadata"
-	case strings.HasSuffix(lower, ".crc"):
+	case strings.HasSuffix(lower, ".crc"), hasAnySuffix(lower, ".md5", ".sha1", ".sha256", ".sha512"):
 		return "checksum file"
+	case hasAnySuffix(lower, ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".log"):
+		return "documentation or log, not data"
+	case hasAnySuffix(lower, ".yaml", ".yml", ".sql"):
+		return "configuration or SQL (a mapping file kept beside its export), not data"
 	case strings.HasPrefix(name, "."):
 		if dir {
 			return "hidden folder"
@@ -192,4 +199,13 @@ func digitRun(s string) int {
 		n++
 	}
 	return n
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
 }

@@ -334,7 +334,7 @@ func TestExpand(t *testing.T) {
 		// a file whose name does not say it is data is an input: its content
 		// decides (and a file that is not data fails, it is not skipped)
 		{"directory, recursive, natural order, hidden and _ skipped", j("exports"),
-			j("exports/README.md", "exports/part-1.csv.gz", "exports/part-2.csv", "exports/part-03.ndjson.zst", "exports/part-10.csv", "exports/sub/part-0.parquet", "exports/sub/x.JSONL"), ""},
+			j("exports/part-1.csv.gz", "exports/part-2.csv", "exports/part-03.ndjson.zst", "exports/part-10.csv", "exports/sub/part-0.parquet", "exports/sub/x.JSONL"), ""},
 		{"directory with a trailing slash", []string{filepath.Join(dir, "other") + "/"},
 			[]string{filepath.Join(dir, "other") + "/a1.tsv", filepath.Join(dir, "other") + "/a9.tsv", filepath.Join(dir, "other") + "/a10.tsv"}, ""},
 		{"glob in natural order", j("other/a*.tsv"), j("other/a1.tsv", "other/a9.tsv", "other/a10.tsv"), ""},
@@ -436,7 +436,8 @@ func TestNDJSONKeyLimit(t *testing.T) {
 func TestExpandListsIgnored(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"part-00000", "part-00001.gz", "_SUCCESS", "._SUCCESS.crc", ".part-00000.crc", "_committed_123",
-		"_started_123", "_metadata", "_common_metadata", "_temporary/0/part-00002", ".hidden/x.csv", "part-00003.csv.crc"} {
+		"_started_123", "_metadata", "_common_metadata", "_temporary/0/part-00002", ".hidden/x.csv", "part-00003.csv.crc",
+		"README.md", "mapping.yaml", "part-00004.csv.sha256", "load.log"} {
 		p := filepath.Join(dir, f)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("a\n1\n"), 0o644)
@@ -455,12 +456,13 @@ func TestExpandListsIgnored(t *testing.T) {
 	}
 	for name, reason := range map[string]string{"_SUCCESS": "success marker", "._SUCCESS.crc": "checksum", ".part-00000.crc": "checksum",
 		"_committed_123": "commit marker", "_started_123": "commit marker", "_metadata": "Parquet summary", "_common_metadata": "Parquet summary",
-		"_temporary": "folder", ".hidden": "hidden folder", "part-00003.csv.crc": "checksum"} {
+		"_temporary": "folder", ".hidden": "hidden folder", "part-00003.csv.crc": "checksum",
+		"README.md": "documentation", "mapping.yaml": "configuration", "part-00004.csv.sha256": "checksum", "load.log": "log"} {
 		if !strings.Contains(got[name], reason) {
 			t.Errorf("%s: ignored as %q, want %q", name, got[name], reason)
 		}
 	}
-	if len(got) != 10 {
+	if len(got) != 14 {
 		t.Errorf("ignored %v", got)
 	}
 }
