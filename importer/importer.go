@@ -150,6 +150,9 @@ type Options struct {
 	// file order); names a file lacks are ignored. Nil reads every column.
 	// CSV and NDJSON readers read whole records anyway and ignore it.
 	Columns []string
+	// Remote, when set, opens the names it handles (object storage URLs):
+	// text formats are streamed, Parquet is read by ranged requests.
+	Remote Remote
 	// BinaryAsString reads Parquet BYTE_ARRAY columns without a logical
 	// type as text (Spark's binaryAsString): valid UTF-8 or the row is
 	// rejected. Without it such a column is text when every value of it in

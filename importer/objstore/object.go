@@ -1,0 +1,335 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"cloud.google.com/go/storage"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/groupimport/groupimport/importer"
+)
+
+// object is an opened object: its identity at open (size, ETag, GCS
+// generation), a block cache for ranged reads, and the context its
+// requests live in (cancelled by Close).
+type object struct {
+	s      *Store
+	l      location
+	b      *blob.Bucket
+	size   int64
+	etag   string
+	gen    int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	cache  *blockCache
+	// unverified is set when an answer did not say which version of the
+	// object it came from: Unchanged then asks the service.
+	unverified atomic.Bool
+}
+
+// Open implements importer.Remote. The object's size and identity come
+// from the listing that found it, or from a HEAD request.
+func (s *Store) Open(name string) (importer.RemoteObject, error) {
+	l, err := parse(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.bucket(l)
+	if err != nil {
+		return nil, err
+	}
+	o := &object{s: s, l: l, b: b}
+	o.ctx, o.cancel = context.WithCancel(s.ctx)
+	s.mu.Lock()
+	lo, listed := s.listed[name]
+	s.mu.Unlock()
+	if listed && lo.etag != "" {
+		o.size, o.etag = lo.size, lo.etag
+	} else if err := o.head(); err != nil {
+		o.cancel()
+		return nil, err
+	}
+	o.cache = newBlockCache(o.size, s.opts, o.fetch)
+	return o, nil
+}
+
+// head reads the object's attributes.
+func (o *object) head() error {
+	var a *blob.Attributes
+	err := o.s.retry(o.ctx, func() error {
+		o.s.heads.Add(1)
+		var err error
+		a, err = o.b.Attributes(o.ctx, o.l.key)
+		return err
+	})
+	if err != nil {
+		return explain("examining the object", o.l, false, err)
+	}
+	o.size, o.etag = a.Size, a.ETag
+	var ga storage.ObjectAttrs
+	if a.As(&ga) {
+		o.gen = ga.Generation
+	}
+	return nil
+}
+
+func (o *object) Size() int64 { return o.size }
+
+// Close cancels the object's requests.
+func (o *object) Close() error {
+	o.cancel()
+	return nil
+}
+
+// ReadAt reads through the block cache.
+func (o *object) ReadAt(p []byte, off int64) (int, error) { return o.cache.ReadAt(p, off) }
+
+// Unchanged implements importer.RemoteObject: every answer was checked
+// against the identity at open as it came; only when one did not carry it
+// is the object examined again.
+func (o *object) Unchanged() error {
+	if !o.unverified.Load() {
+		return nil
+	}
+	etag, gen, size := o.etag, o.gen, o.size
+	if err := o.head(); err != nil {
+		return err
+	}
+	if o.etag != etag || o.gen != gen || o.size != size {
+		return fmt.Errorf("%w: its ETag was %s and is now %s (%d bytes then, %d now); read it again once the writer is done",
+			importer.ErrChanged, etag, o.etag, size, o.size)
+	}
+	return nil
+}
+
+// open starts a GET of the object from off to its end (or n bytes when
+// n >= 0), retried on transient errors, and checks that the answer is the
+// object opened.
+func (o *object) open(off, n int64) (*blob.Reader, error) {
+	var r *blob.Reader
+	err := o.s.retry(o.ctx, func() error {
+		var err error
+		r, err = o.openOnce(off, n)
+		return err
+	})
+	return r, err
+}
+
+// openOnce is one attempt of open.
+func (o *object) openOnce(off, n int64) (*blob.Reader, error) {
+	o.s.gets.Add(1)
+	if n >= 0 {
+		o.s.rangeGets.Add(1)
+	}
+	r, err := o.b.NewRangeReader(o.ctx, o.l.key, off, n, &blob.ReaderOptions{BeforeRead: o.beforeRead})
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return nil, fmt.Errorf("%w: the service refused to read the version opened (ETag %s): it was replaced", importer.ErrChanged, o.etag)
+		}
+		return nil, err
+	}
+	if err := o.sameObject(r); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// beforeRead makes a read conditional on the object's identity at open:
+// If-Match its ETag (S3, Azure), its generation (GCS).
+func (o *object) beforeRead(as func(any) bool) error {
+	var in *s3.GetObjectInput
+	if as(&in) {
+		if o.etag != "" {
+			in.IfMatch = aws.String(o.etag)
+		}
+		return nil
+	}
+	var h **storage.ObjectHandle
+	if as(&h) {
+		if o.gen != 0 {
+			*h = (*h).If(storage.Conditions{GenerationMatch: o.gen})
+		}
+		return nil
+	}
+	var ao *azblobblob.DownloadStreamOptions
+	if as(&ao) && o.etag != "" {
+		etag := azcore.ETag(o.etag)
+		if ao.AccessConditions == nil {
+			ao.AccessConditions = &azblobblob.AccessConditions{}
+		}
+		ao.AccessConditions.ModifiedAccessConditions = &azblobblob.ModifiedAccessConditions{IfMatch: &etag}
+	}
+	return nil
+}
+
+// sameObject compares the version an answer came from with the one
+// opened (services that ignore If-Match still say which they served).
+func (o *object) sameObject(r *blob.Reader) error {
+	got, want := "", o.etag
+	var so s3.GetObjectOutput
+	var gr *storage.Reader
+	var ar azblobblob.DownloadStreamResponse
+	switch {
+	case r.As(&so):
+		got = aws.ToString(so.ETag)
+	case r.As(&gr):
+		if gr != nil && o.gen != 0 {
+			got, want = fmt.Sprint(gr.Attrs.Generation), fmt.Sprint(o.gen)
+		}
+	case r.As(&ar):
+		if ar.ETag != nil {
+			got = string(*ar.ETag)
+		}
+	}
+	if got == "" || want == "" {
+		o.unverified.Store(true)
+		return nil
+	}
+	if got != want {
+		return fmt.Errorf("%w: it was replaced while it was read (version %s when opened, %s now); read it again once the writer is done",
+			importer.ErrChanged, want, got)
+	}
+	return nil
+}
+
+// fetch fills dsts with the object's bytes from off on: one ranged GET,
+// retried (from the start of the range) when the answer breaks off.
+func (o *object) fetch(off int64, dsts [][]byte) error {
+	var total int64
+	for _, d := range dsts {
+		total += int64(len(d))
+	}
+	err := o.s.retry(o.ctx, func() error {
+		r, err := o.openOnce(off, total)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		got := int64(0)
+		for _, d := range dsts {
+			n, err := io.ReadFull(r, d)
+			got += int64(n)
+			o.s.bytes.Add(int64(n))
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return fmt.Errorf("%w: %d of %d bytes at offset %d", errShortBody, got, total, off)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return explain(fmt.Sprintf("reading bytes %d-%d", off, off+total-1), o.l, false, err)
+	}
+	return nil
+}
+
+// Stream implements importer.RemoteObject.
+func (o *object) Stream() io.ReadCloser { return &stream{o: o, failedAt: -1} }
+
+// resumeProgress is how far a resumed stream must get before its breaks
+// count afresh: a connection that breaks every few kilobytes fails the
+// file instead of crawling on.
+const resumeProgress = 1 << 20
+
+// stream reads the object from its start with one GET, resumed from the
+// byte where it broke (a ranged GET of the same version) after a transient
+// error. It ends with io.EOF only at the object's size.
+type stream struct {
+	o        *object
+	off      int64
+	body     *blob.Reader
+	fails    int   // breaks in a row without progress
+	failedAt int64 // the offset of the last break
+	err      error
+}
+
+func (st *stream) Read(p []byte) (int, error) {
+	if st.err != nil {
+		return 0, st.err
+	}
+	o := st.o
+	for {
+		if st.body == nil {
+			if st.off == o.size {
+				return 0, io.EOF
+			}
+			r, err := o.open(st.off, -1)
+			if err != nil {
+				st.err = explain(fmt.Sprintf("reading from byte %d", st.off), o.l, false, err)
+				return 0, st.err
+			}
+			st.body = r
+		}
+		n, err := st.body.Read(p)
+		st.off += int64(n)
+		o.s.bytes.Add(int64(n))
+		switch {
+		case st.off > o.size:
+			st.err = fmt.Errorf("%w: it has more than the %d bytes it had when opened", importer.ErrChanged, o.size)
+			return 0, st.err
+		case err == nil:
+			return n, nil
+		case err == io.EOF && st.off == o.size:
+			st.body.Close()
+			st.body = nil
+			return n, io.EOF
+		case err == io.EOF:
+			err = fmt.Errorf("%w at byte %d of %d", errShortBody, st.off, o.size)
+		}
+		if rerr := st.broke(err); rerr != nil {
+			st.err = rerr
+			if n > 0 {
+				return n, nil // the bytes read are good; the error comes next
+			}
+			return 0, rerr
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// broke handles a body that failed with err: nil when the stream will
+// resume, else the error that ends it.
+func (st *stream) broke(err error) error {
+	o := st.o
+	st.body.Close()
+	st.body = nil
+	if !transient(err) || o.ctx.Err() != nil {
+		return explain(fmt.Sprintf("reading at byte %d of %d", st.off, o.size), o.l, false, err)
+	}
+	if st.off-st.failedAt >= resumeProgress {
+		st.fails = 0
+	}
+	st.fails++
+	st.failedAt = st.off
+	if st.fails >= o.s.opts.Attempts {
+		return explain("reading", o.l, false, fmt.Errorf("%w: the connection broke at byte %d of %d and did not resume after %d attempts: %w",
+			importer.ErrUnavailable, st.off, o.size, st.fails, err))
+	}
+	o.s.resumes.Add(1)
+	if werr := o.s.backoff(o.ctx, st.fails); werr != nil {
+		return explain("reading", o.l, false, werr)
+	}
+	return nil
+}
+
+func (st *stream) Close() error {
+	if st.body != nil {
+		st.body.Close()
+		st.body = nil
+	}
+	return nil
+}
