@@ -169,4 +169,3 @@ func (l *lazyStream) Close() error {
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-

@@ -49,10 +49,10 @@ type Source struct {
 	ra        io.ReaderAt  // a regular file or an object (random access for Parquet), or nil
 	unchanged func() error // the change check of a file or an object, or nil
 	in        io.Closer    // what Close closes: the file, the object, or the stream's reader
-	counter *countingReader
-	decomp  io.Closer
-	async   *asyncReader
-	r       *bufio.Reader
+	counter   *countingReader
+	decomp    io.Closer
+	async     *asyncReader
+	r         *bufio.Reader
 }
 
 // Offset is the number of bytes of the file read so far.
