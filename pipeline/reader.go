@@ -35,7 +35,7 @@ func (r *run) read(ctx context.Context, kind transform.Kind, emit ordered.Emit[*
 			if err := r.readFile(ctx, in, file, emit); err != nil {
 				return err // the run is stopping
 			}
-			r.bytesBefore += fileSize(path)
+			r.bytesBefore += inputSize(in, path)
 		}
 	}
 	return nil

@@ -57,7 +57,7 @@ func newRun(cfg *Config) *run {
 		for _, f := range cfg.Inputs[i].Files {
 			r.res.Files = append(r.res.Files, &FileResult{Path: f, Kind: cfg.Inputs[i].Kind})
 			if cfg.Inputs[i].Open == nil {
-				r.totalBytes += fileSize(f)
+				r.totalBytes += inputSize(&cfg.Inputs[i], f)
 			}
 		}
 	}
@@ -155,7 +155,13 @@ func (r *run) mergeBuilders() {
 	}
 }
 
-func fileSize(path string) int64 {
+// inputSize is the size of an input file (an object's, from its listing),
+// or 0 when unknown (a stream).
+func inputSize(in *Input, path string) int64 {
+	if rm := in.Read.Remote; rm != nil && rm.Handles(path) {
+		n, _ := rm.Size(path)
+		return n
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0

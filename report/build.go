@@ -52,7 +52,7 @@ func Build(rep *Report, res *Result, started, finished time.Time) {
 			rep.Kinds[f.Kind] = k
 		}
 		k.add(Counts{Read: f.Read, Emitted: f.Emitted, Rejected: f.Rejected, SkippedUnchanged: f.SkippedUnchanged,
-			Superseded: f.Superseded, Deleted: f.Deleted})
+			Superseded: f.Superseded, SkippedOtherShard: f.SkippedOtherShard, Deleted: f.Deleted})
 		if f.Error != "" {
 			rep.Errors = append(rep.Errors, f.Error)
 		}
@@ -87,7 +87,8 @@ func (c *Counts) add(o Counts) {
 	c.Rejected += o.Rejected
 	c.SkippedUnchanged += o.SkippedUnchanged
 	c.Superseded += o.Superseded
-	c.Skipped += o.SkippedUnchanged + o.Superseded
+	c.SkippedOtherShard += o.SkippedOtherShard
+	c.Skipped += o.SkippedUnchanged + o.Superseded + o.SkippedOtherShard
 	c.Deleted += o.Deleted
 }
 

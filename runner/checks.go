@@ -73,12 +73,13 @@ func (o *Options) distinctFiles(reportPath, rejectsPath string) error {
 		patterns []string
 	}{{"--companies", o.Companies}, {"--memberships", o.Memberships},
 		{"--delete-objects", o.DeleteObjects}, {"--delete-relationships", o.DeleteRelationships}} {
-		for _, p := range in.patterns {
+		local := localPatterns(in.patterns)
+		for _, p := range local {
 			if st, err := os.Stat(p); err == nil && st.IsDir() {
 				inputDirs = append(inputDirs, namedFile{flag: in.flag, path: p})
 			}
 		}
-		expanded, err := importer.Expand(in.patterns)
+		expanded, err := importer.Expand(local)
 		if err != nil {
 			continue // reported when the inputs are prepared
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/report"
@@ -46,10 +47,13 @@ func (p *plan) close() {
 // seen-only (rejected rows, see seenOnly) make their key present in the
 // export but are neither sent nor compared: a key with nothing else keeps
 // its state and is not missing.
-func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool) (*plan, error) {
+//
+// A sharded run (sh) considers only the state's keys of its own objects:
+// other shards' keys are neither known nor missing here.
+func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool, sh shard.Spec) (*plan, error) {
 	p := &plan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
 	inScope := func(r *state.Record) bool {
-		return scope[pipeline.ClassOf(r.Relationship)][r.ObjType]
+		return scope[pipeline.ClassOf(r.Relationship)][r.ObjType] && sh.Has([]byte(r.ObjType), []byte(r.GroupID))
 	}
 	vanish := func(r *state.Record) error {
 		if r.Deleted || !inScope(r) {
@@ -230,6 +234,9 @@ func (o *Options) fingerprint() string {
 		}
 	}
 	fmt.Fprintf(&b, "\x01%s\x01%s\x01%s\x01%s", o.Timezone, o.Duplicates, o.Endpoint, o.Region)
+	if o.Shard != "" {
+		fmt.Fprintf(&b, "\x01%s", o.shard)
+	}
 	return fmt.Sprintf("%016x", xxh3.HashString(b.String()))
 }
 
@@ -262,7 +269,7 @@ func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
 	}
-	pl, err := diff(store, keys, pre.Scope, o.Full)
+	pl, err := diff(store, keys, pre.Scope, o.Full, o.shard)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func reportResult(res *pipeline.Result) *report.Result {
 	}
 	out := &report.Result{
 		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped,
-			Superseded: res.Superseded, Deleted: res.Deleted},
+			Superseded: res.Superseded, SkippedOtherShard: res.OtherShard, Deleted: res.Deleted},
 		FirstRejects: res.FirstRejects,
 		Warnings:     res.Warnings,
 		Stopped:      res.Stopped,
@@ -26,7 +26,7 @@ func reportResult(res *pipeline.Result) *report.Result {
 	for _, f := range res.Files {
 		out.Files = append(out.Files, report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
 			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Rejected: f.Rejected, SkippedUnchanged: f.Skipped,
-			Superseded: f.Superseded, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error})
+			Superseded: f.Superseded, SkippedOtherShard: f.OtherShard, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error})
 	}
 	for _, rc := range res.RejectReasons {
 		out.Reasons = append(out.Reasons, report.ReasonCount{Code: rc.Code, Column: rc.Column, Count: rc.Count, Example: rc.Example})

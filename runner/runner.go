@@ -17,7 +17,9 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/importer/objstore"
 	"github.com/groupimport/groupimport/internal/atomicfile"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/objtraits"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
@@ -96,7 +98,11 @@ type Options struct {
 	LogFormat      string // text | json
 	Progress       string // auto | bar | log | none
 
+	// Shard is this run's share of the objects, "K/N" ("" for all).
+	Shard string
+
 	Version string
+	Stdin   io.Reader // read for the input "-" (default os.Stdin)
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Now is the clock (tests fix it).
@@ -116,6 +122,10 @@ type Options struct {
 	// skipped unread: the export is then not known to be whole
 	// (exportComplete), so no key is deleted as missing.
 	skippedInputs []string
+	// remote opens the object storage inputs (nil without any); shard is
+	// Shard parsed
+	remote *objstore.Store
+	shard  shard.Spec
 }
 
 // joinHolder points the membership transformers at the object-traits table
@@ -143,6 +153,7 @@ func (o *Options) runPass(ctx context.Context, cfg pipeline.Config) (*pipeline.R
 			break
 		}
 	}
+	cfg.Shard = o.shard
 	return pipeline.Run(ctx, cfg)
 }
 
@@ -210,7 +221,7 @@ func (o *Options) logger() *slog.Logger {
 
 func (o *Options) readOptions(km *transform.KindMapping) (importer.Options, error) {
 	ro := importer.Options{Format: importer.Format(o.Format), Encoding: o.Encoding, MaxRecordBytes: o.MaxRecordBytes, MaxRatio: o.MaxRatio,
-		Streams: o.streams}
+		Streams: o.streams, Remote: o.remoteInputs()}
 	delim := o.Delimiter
 	if km != nil {
 		if ro.Format == "" {
@@ -261,9 +272,9 @@ type prepared struct {
 // mapping file leaves open from the first readable file), and checks it
 // against every file's columns before any row is read.
 func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.Mapping, defTS time.Time, log *slog.Logger) (*prepared, error) {
-	expanded, err := importer.ExpandInputs(patterns)
+	expanded, err := o.expand(string(kind), patterns)
 	if err != nil {
-		return nil, &UsageError{Msg: fmt.Sprintf("--%s: %v", kind, err)}
+		return nil, err
 	}
 	files := expanded.Files
 	km := m.For(kind)
@@ -309,7 +320,7 @@ func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.M
 	tc := transform.Config{
 		Kind: kind, Mapping: full, Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version,
 		SentAt: o.sentAt(defTS), CollectStats: o.reviewing(), ContentHash: o.StateFile != "",
-		ObjectTypes: o.objectTypesFor(kind),
+		ObjectTypes: o.objectTypesFor(kind), Shard: o.shard,
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(o.Companies) == 0 {
@@ -412,11 +423,11 @@ func (o *Options) expectedRows(inputs []pipeline.Input) int64 {
 			per = 100
 		}
 		for _, f := range in.Files {
-			st, err := os.Stat(f)
-			if err != nil {
+			bytes, ok := o.inputSize(f)
+			if !ok {
 				continue
 			}
-			size := float64(st.Size())
+			size := float64(bytes)
 			if strings.HasSuffix(f, ".gz") || strings.HasSuffix(f, ".zst") || strings.HasSuffix(f, ".parquet") {
 				size *= 5
 			}
@@ -481,6 +492,7 @@ func (o *Options) defaultTimestamp(start time.Time) (time.Time, error) {
 func Run(ctx context.Context, o Options) int {
 	o.defaults()
 	defer o.streams.Close()
+	defer o.closeInputs()
 	log := o.logger()
 	f := &failure{start: o.Now()}
 	code, err := o.run(ctx, log, f)
@@ -495,6 +507,9 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 	start := fail.start
 	if len(o.Companies)+len(o.Memberships)+len(o.DeleteObjects)+len(o.DeleteRelationships) == 0 {
 		return ExitUsage, usagef("no input: give --companies and/or --memberships (or --delete-objects / --delete-relationships)")
+	}
+	if err := o.setupInputs(ctx); err != nil {
+		return ExitUsage, err
 	}
 	switch o.Duplicates {
 	case "":
@@ -547,6 +562,9 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 			return ExitCode(err), err
 		}
 		defer store.Close()
+		if err := o.checkStateShard(store); err != nil {
+			return ExitUsage, err
+		}
 		// Fold in what a killed run acknowledged (a dry run's read-only
 		// store did on a copy), and resume its event time.
 		if !o.DryRun {
@@ -571,7 +589,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 
 	rep := &report.Report{
 		Tool: report.Tool{Name: "groupimport", Version: o.Version}, Command: o.Command, DryRun: o.DryRun,
-		DefaultTimestamp: transform.FormatTime(defTS), Mapping: map[string]*report.MappingInfo{},
+		DefaultTimestamp: transform.FormatTime(defTS), Mapping: map[string]*report.MappingInfo{}, Shard: o.shard.String(),
 	}
 	fail.rep = rep
 	var inputs []pipeline.Input
@@ -720,7 +738,7 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 		}
 		if !o.DryRun {
 			if err := store.SaveRun(&state.RunInfo{Fingerprint: o.fingerprint(), DefaultTimestamp: transform.FormatTime(defTS),
-				StartedAt: start.UTC().Format(time.RFC3339), Status: "running"}); err != nil {
+				StartedAt: start.UTC().Format(time.RFC3339), Status: "running", Shard: o.shard.String()}); err != nil {
 				return ExitFailure, err
 			}
 		}
@@ -802,7 +820,8 @@ func (o *Options) run(ctx context.Context, log *slog.Logger, fail *failure) (int
 			status = "failed"
 		}
 		if err := store.SaveRun(&state.RunInfo{Fingerprint: o.fingerprint(), DefaultTimestamp: transform.FormatTime(defTS),
-			StartedAt: start.UTC().Format(time.RFC3339), FinishedAt: o.Now().UTC().Format(time.RFC3339), Status: status}); err != nil && runErr == nil {
+			StartedAt: start.UTC().Format(time.RFC3339), FinishedAt: o.Now().UTC().Format(time.RFC3339), Status: status,
+			Shard: o.shard.String()}); err != nil && runErr == nil {
 			runErr = err
 		}
 	}

@@ -421,6 +421,9 @@ type RunInfo struct {
 	StartedAt        string `json:"started_at"`
 	FinishedAt       string `json:"finished_at,omitempty"`
 	Status           string `json:"status"`
+	// Shard is the share of the objects the run handled (--shard K/N), ""
+	// for all: a state belongs to one shard layout.
+	Shard string `json:"shard,omitempty"`
 }
 
 // LastRun returns the record of the last run (nil if none).

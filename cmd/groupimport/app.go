@@ -53,10 +53,11 @@ func exitWith(code int, err error) error {
 // their own writers.
 func App(stdout, stderr io.Writer) *cli.App {
 	inputFlags := []cli.Flag{
-		&cli.StringSliceFlag{Name: "companies", Aliases: []string{"objects"}, Usage: "company (object) exports: files, globs or directories (repeat the flag for more)"},
+		&cli.StringSliceFlag{Name: "companies", Aliases: []string{"objects"}, Usage: "company (object) exports: files, globs, directories, s3:// gs:// azblob:// URLs (a prefix is a folder) or - for standard input (repeat the flag for more)"},
 		&cli.StringSliceFlag{Name: "memberships", Aliases: []string{"relationships"}, Usage: "membership (person–object) exports: files, globs or directories"},
 		&cli.StringSliceFlag{Name: "delete-objects", Usage: "exports naming objects to delete (an Object Deleted event each, sent after the upserts)"},
 		&cli.StringSliceFlag{Name: "delete-relationships", Usage: "exports naming person–object relationships to delete (a Relationship Deleted event each)"},
+		&cli.StringFlag{Name: "shard", Usage: "handle only the objects (and their memberships and deletes) whose key hashes into shard `K/N` (1-based; each shard keeps its own --state, and takes 1/N of --rate-limit)"},
 		&cli.StringFlag{Name: "duplicates", Value: "last", Usage: "rows of one run with the same key: last (the last row wins, the others are counted as superseded) or keep (send all)"},
 		&cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE` (without it, columns are mapped by name)"},
 		&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by name and content)"},
@@ -84,7 +85,7 @@ func App(stdout, stderr io.Writer) *cli.App {
 		&cli.StringFlag{Name: "region", Usage: "Customer.io region: us or eu"},
 		&cli.StringFlag{Name: "api-key-file", Usage: "read the API key from `FILE` (default: the CIO_API_KEY environment variable; never a flag value, which ps shows)"},
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "API requests in flight (lowered automatically under 429s)"},
-		&cli.Float64Flag{Name: "rate-limit", Value: 1000, Usage: "API requests per second (the API documents 3000 per 3 s)"},
+		&cli.Float64Flag{Name: "rate-limit", Value: 1000, Usage: "API requests per second for the workspace (the API documents 3000 per 3 s); with --shard K/N each shard takes 1/N"},
 		&cli.StringFlag{Name: "batch-bytes", Value: "500000", Usage: "largest request body (JSON, before gzip); at most 500000"},
 		&cli.IntFlag{Name: "batch-messages", Value: 2500, Usage: "most messages per request"},
 		&cli.IntFlag{Name: "max-attempts", Value: 10, Usage: "failed attempts at one request before giving up (429s do not count)"},
@@ -191,6 +192,7 @@ func runAction(c *cli.Context, command string, stdout, stderr io.Writer) error {
 		Memberships: c.StringSlice("memberships"),
 		MappingFile: c.String("mapping"),
 		Duplicates:  c.String("duplicates"),
+		Shard:       c.String("shard"),
 
 		DeleteObjects:       c.StringSlice("delete-objects"),
 		DeleteRelationships: c.StringSlice("delete-relationships"),
