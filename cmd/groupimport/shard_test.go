@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/groupimport/groupimport/internal/fakeapi"
 	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/state"
 )
@@ -209,5 +211,33 @@ func TestMissingKeysDoNotShiftDeletionFiles(t *testing.T) {
 	// u2–c3 is gone (a relationship delete), c4 is deleted anew, c1 again
 	if got := run("second", "u1,c2\n", "c4\nc1\n"); len(got) != 1 || !got["c4"] {
 		t.Fatalf("second run deleted %v, want c4 only (c1 was deleted already)", got)
+	}
+}
+
+// --rate-limit is the workspace's: a shard of N sends at most 1/N of it.
+func TestShardTakesItsShareOfTheRateLimit(t *testing.T) {
+	srv := fakeapi.New(fakeapi.Options{Key: testKey})
+	defer srv.Close()
+	t.Setenv("CIO_API_KEY", testKey)
+	dir := t.TempDir()
+	in := companiesCSV(t, dir, 40, func(int) string { return "pro" })
+	start := time.Now()
+	code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--shard", "1/2", "--rate-limit", "40",
+		"--concurrency", "1", "--batch-messages", "1", "--report", filepath.Join(dir, "report.json"), "--rejects", filepath.Join(dir, "rejects.ndjson"))
+	elapsed := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rep struct{ HTTP struct{ Requests int64 } }
+	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	json.Unmarshal(data, &rep)
+	n := rep.HTTP.Requests
+	if n < 10 || n > 30 || int64(len(srv.Messages())) != n {
+		t.Fatalf("%d requests, %d messages: want about half of 40, one each", n, len(srv.Messages()))
+	}
+	// at 20/s (40 for the workspace, 2 shards), n requests with a burst of
+	// one take at least (n-1)/20 s; at the whole 40/s, half as long
+	if min := time.Duration(n-1) * time.Second / 20; elapsed < min*9/10 {
+		t.Errorf("%d requests in %v: faster than 20/s (the shard's share of 40/s)", n, elapsed)
 	}
 }

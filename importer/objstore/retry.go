@@ -152,15 +152,25 @@ func explain(what string, l location, listing bool, err error) error {
 	case listing:
 		perm = "s3:ListBucket"
 	}
-	code := apiCode(err)
+	code, st, msg := apiCode(err), statusOf(err), oneLine(err)
 	switch {
+	case gcerrors.Code(err) == gcerrors.PermissionDenied || st == http.StatusForbidden || st == http.StatusUnauthorized:
+		msg = fmt.Sprintf("access denied: the credentials in use need %s on it: %s", perm, msg)
 	case code == "NoSuchBucket" || code == "ContainerNotFound" || errors.Is(err, storage.ErrBucketNotExist) ||
 		(gcerrors.Code(err) == gcerrors.NotFound && listing):
-		return redact(fmt.Errorf("%s: the bucket %q does not exist (or these credentials cannot see it): %w", what, l.bucket, err))
+		msg = fmt.Sprintf("the bucket %q does not exist (or these credentials cannot see it): %s", l.bucket, msg)
 	case gcerrors.Code(err) == gcerrors.NotFound:
-		return redact(fmt.Errorf("%s: no such object: %w", what, err))
-	case gcerrors.Code(err) == gcerrors.PermissionDenied || statusOf(err) == http.StatusForbidden || statusOf(err) == http.StatusUnauthorized:
-		return redact(fmt.Errorf("%s: access denied: the credentials in use need %s on it: %w", what, perm, err))
+		msg = "no such object: " + msg
 	}
-	return redact(fmt.Errorf("%s: %w", what, err))
+	return &redactedError{msg: redactText(what + ": " + msg), err: err}
+}
+
+// oneLine is err's text on one line: Azure's errors dump the whole answer
+// over many lines; they are told by status and code instead.
+func oneLine(err error) string {
+	var ae *azcore.ResponseError
+	if errors.As(err, &ae) {
+		return strings.TrimSpace(fmt.Sprintf("Azure answered HTTP %d %s", ae.StatusCode, ae.ErrorCode))
+	}
+	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
