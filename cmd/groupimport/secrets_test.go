@@ -115,7 +115,9 @@ func TestObjectStorageSecretsNeverLeak(t *testing.T) {
 		srv.SetFault(nil)
 		switch r.env {
 		case "deny":
-			srv.SetFault(func(*http.Request, int) *fakes3.Fault { return &fakes3.Fault{Status: http.StatusForbidden, Code: "AccessDenied"} })
+			srv.SetFault(func(*http.Request, int) *fakes3.Fault {
+				return &fakes3.Fault{Status: http.StatusForbidden, Code: "AccessDenied"}
+			})
 		case "userinfo":
 			t.Setenv("AWS_ENDPOINT_URL_S3", "http://user:pw-SECRET@127.0.0.1:1/")
 		}
