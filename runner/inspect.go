@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,12 +44,17 @@ func Inspect(o InspectOptions) (int, error) {
 	if o.Sample <= 0 {
 		o.Sample = 3
 	}
-	files, err := importer.Expand(o.Paths)
-	if err != nil {
-		return ExitUsage, &UsageError{Msg: err.Error()}
-	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
+	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams(""), Companies: o.Paths}
 	defer ropts.streams.Close()
+	if err := ropts.setupInputs(context.Background()); err != nil {
+		return ExitUsage, err
+	}
+	defer ropts.closeInputs()
+	in, err := ropts.expand("", o.Paths)
+	if err != nil {
+		return ExitCode(err), err
+	}
+	files := in.Files
 	ro, err := ropts.readOptions(nil)
 	if err != nil {
 		return ExitUsage, err
@@ -277,18 +283,24 @@ func Init(o InitOptions) (int, error) {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams("")}
+	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams(""),
+		Companies: o.Companies, Memberships: append(o.Memberships, o.Paths...)}
 	defer ropts.streams.Close()
+	if err := ropts.setupInputs(context.Background()); err != nil {
+		return ExitUsage, err
+	}
+	defer ropts.closeInputs()
 	ro, err := ropts.readOptions(nil)
 	if err != nil {
 		return ExitUsage, err
 	}
 	byKind := map[transform.Kind][]string{transform.Companies: o.Companies, transform.Memberships: o.Memberships}
 	for _, p := range o.Paths {
-		files, err := importer.Expand([]string{p})
+		in, err := ropts.expand("", []string{p})
 		if err != nil {
-			return ExitUsage, &UsageError{Msg: err.Error()}
+			return ExitCode(err), err
 		}
+		files := in.Files
 		cols, _, err := readSample(files[0], ro, 1)
 		if err != nil {
 			return ExitFailure, err
@@ -304,10 +316,11 @@ func Init(o InitOptions) (int, error) {
 		if len(byKind[kind]) == 0 {
 			continue
 		}
-		files, err := importer.Expand(byKind[kind])
+		in, err := ropts.expand("", byKind[kind])
 		if err != nil {
-			return ExitUsage, &UsageError{Msg: err.Error()}
+			return ExitCode(err), err
 		}
+		files := in.Files
 		cols, sample, err := readSample(files[0], ro, 1000)
 		if err != nil {
 			return ExitFailure, err

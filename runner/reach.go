@@ -86,19 +86,20 @@ func (o *Options) allPatterns() []string {
 	return all
 }
 
-// expand lists the files of a kind's patterns: local paths, URLs, "-". An
+// expand lists the files of patterns (what starts its errors, e.g.
+// "--companies: "): local paths, URLs, "-". An
 // object store that did not answer is a failure of the run (exit 1);
 // anything else (no such file, bucket or object, access denied) is a
 // mistake in the command line.
-func (o *Options) expand(flag string, patterns []string) (*importer.Inputs, error) {
+func (o *Options) expand(what string, patterns []string) (*importer.Inputs, error) {
 	in, err := importer.ExpandWith(patterns, o.remoteInputs())
 	switch {
 	case err == nil:
 		return in, nil
 	case errors.Is(err, importer.ErrUnavailable):
-		return nil, fmt.Errorf("--%s: %w", flag, err)
+		return nil, fmt.Errorf("%s%w", what, err)
 	}
-	return nil, &UsageError{Msg: fmt.Sprintf("--%s: %v", flag, err)}
+	return nil, &UsageError{Msg: what + err.Error()}
 }
 
 // localPatterns leaves out the patterns that are not local paths (URLs,

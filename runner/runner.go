@@ -272,7 +272,7 @@ type prepared struct {
 // mapping file leaves open from the first readable file), and checks it
 // against every file's columns before any row is read.
 func (o *Options) prepare(kind transform.Kind, patterns []string, m *transform.Mapping, defTS time.Time, log *slog.Logger) (*prepared, error) {
-	expanded, err := o.expand(string(kind), patterns)
+	expanded, err := o.expand("--"+string(kind)+": ", patterns)
 	if err != nil {
 		return nil, err
 	}

@@ -173,3 +173,18 @@ func TestStdinDash(t *testing.T) {
 		t.Errorf("Parquet on stdin: exit %d\n%s", cmd.ProcessState.ExitCode(), msg)
 	}
 }
+
+// inspect and init read object storage URLs too.
+func TestInspectAndInitFromObjectStorage(t *testing.T) {
+	srv := fakes3.Start(t)
+	srv.Bucket(t, "b")
+	srv.Put(t, "b", "unload/part-0.parquet", companyParquet(t, "q", 25))
+	code, stdout, stderr := gi(t, "inspect", "s3://b/unload/")
+	if code != 0 || !strings.Contains(stdout, "s3://b/unload/part-0.parquet") || !strings.Contains(stdout, "parquet") || !strings.Contains(stdout, "25") {
+		t.Errorf("inspect: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = gi(t, "init", "--companies", "s3://b/unload/part-0.parquet")
+	if code != 0 || !strings.Contains(stdout, "company_id") {
+		t.Errorf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
