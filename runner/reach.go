@@ -63,11 +63,16 @@ func (o *Options) setupInputs(ctx context.Context) error {
 	return nil
 }
 
-// closeInputs releases the object store.
+// closeInputs releases the object store, saying what was asked of it.
 func (o *Options) closeInputs() {
-	if o.remote != nil {
-		o.remote.Close()
+	if o.remote == nil {
+		return
 	}
+	if st := o.remote.Stats(); !o.Quiet && o.Stderr != nil {
+		fmt.Fprintf(o.Stderr, "  object storage: %d listing and %d read requests (%d ranged), %.1f MB received, %d retried, %d streams resumed\n",
+			st.Lists, st.Gets+st.Heads, st.RangeGets, float64(st.Bytes)/1e6, st.Retries, st.Resumes)
+	}
+	o.remote.Close()
 }
 
 // remoteInputs is the object store as importer sees it (nil without one).

@@ -66,10 +66,10 @@ type expansion struct {
 // under it as a prefix is the key itself when it exists (it sorts first).
 func (x *expansion) object() (bool, error) {
 	exact := false
-	err := x.list(x.l.key, 1, func(key string, size int64, etag string) bool {
+	err := x.list(x.l.key, 1, func(key string, lo listedObject) bool {
 		if key == x.l.key {
 			exact = true
-			x.add(key, size, etag)
+			x.add(key, lo)
 		}
 		return false
 	})
@@ -79,15 +79,15 @@ func (x *expansion) object() (bool, error) {
 // folder adds every object below prefix (which ends with "/", or is
 // empty), leaving out what the rules of local folders leave out.
 func (x *expansion) folder(prefix string) error {
-	return x.list(prefix, 0, func(key string, size int64, etag string) bool {
-		x.below(prefix, key, size, etag)
+	return x.list(prefix, 0, func(key string, lo listedObject) bool {
+		x.below(prefix, key, lo)
 		return true
 	})
 }
 
 // below adds key, an object below the folder prefix, unless it or a
 // folder between prefix and it is not data by convention.
-func (x *expansion) below(prefix, key string, size int64, etag string) {
+func (x *expansion) below(prefix, key string, lo listedObject) {
 	if strings.HasSuffix(key, "/") {
 		return // a folder marker (an empty object some consoles create)
 	}
@@ -105,7 +105,7 @@ func (x *expansion) below(prefix, key string, size int64, etag string) {
 		}
 		at += seg + "/"
 	}
-	x.add(key, size, etag)
+	x.add(key, lo)
 }
 
 // glob adds the objects whose key matches the pattern segment by segment,
@@ -120,7 +120,7 @@ func (x *expansion) glob() error {
 			return fmt.Errorf("bad glob %q: %w", x.l.String(), err)
 		}
 	}
-	return x.list(prefix, 0, func(key string, size int64, etag string) bool {
+	return x.list(prefix, 0, func(key string, lo listedObject) bool {
 		ks := strings.Split(key, "/")
 		if len(ks) < len(segs) {
 			return true
@@ -132,27 +132,27 @@ func (x *expansion) glob() error {
 		}
 		if len(ks) == len(segs) {
 			if key != "" && !strings.HasSuffix(key, "/") {
-				x.add(key, size, etag)
+				x.add(key, lo)
 			}
 			return true
 		}
-		x.below(strings.Join(ks[:len(segs)], "/")+"/", key, size, etag)
+		x.below(strings.Join(ks[:len(segs)], "/")+"/", key, lo)
 		return true
 	})
 }
 
-func (x *expansion) add(key string, size int64, etag string) {
+func (x *expansion) add(key string, lo listedObject) {
 	name := location{scheme: x.l.scheme, bucket: x.l.bucket, key: key}.String()
 	x.files = append(x.files, name)
 	x.s.mu.Lock()
-	x.s.listed[name] = listedObject{size: size, etag: etag}
+	x.s.listed[name] = lo
 	x.s.mu.Unlock()
 }
 
 // list pages through the keys under prefix, pageSize at a time (0: the
 // Store's), calling fn for each until it returns false. Each page is
 // retried on transient errors.
-func (x *expansion) list(prefix string, pageSize int, fn func(key string, size int64, etag string) bool) error {
+func (x *expansion) list(prefix string, pageSize int, fn func(key string, lo listedObject) bool) error {
 	s := x.s
 	b, err := s.bucket(x.l)
 	if err != nil {
@@ -175,7 +175,7 @@ func (x *expansion) list(prefix string, pageSize int, fn func(key string, size i
 			return explain("listing "+x.l.String(), x.l, true, err)
 		}
 		for _, o := range objs {
-			if !fn(o.Key, o.Size, listETag(o)) {
+			if !fn(o.Key, listed(o)) {
 				return nil
 			}
 		}
@@ -186,12 +186,18 @@ func (x *expansion) list(prefix string, pageSize int, fn func(key string, size i
 	}
 }
 
-// listETag is the ETag a listing gives an S3 object ("" elsewhere: the
+// listed is what a listing says of an object: its size, and its identity
+// where the service gives it (S3's ETag, GCS's generation; elsewhere the
 // object is examined when opened).
-func listETag(o *blob.ListObject) string {
+func listed(o *blob.ListObject) listedObject {
+	lo := listedObject{size: o.Size}
 	var so types.Object
-	if o.As(&so) {
-		return aws.ToString(so.ETag)
+	var gg gcsGeneration
+	switch {
+	case o.As(&so):
+		lo.etag = aws.ToString(so.ETag)
+	case o.As(&gg):
+		lo.gen = gg.Generation
 	}
-	return ""
+	return lo
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"sync/atomic"
 
-	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,8 +51,8 @@ func (s *Store) Open(name string) (importer.RemoteObject, error) {
 	s.mu.Lock()
 	lo, listed := s.listed[name]
 	s.mu.Unlock()
-	if listed && lo.etag != "" {
-		o.size, o.etag = lo.size, lo.etag
+	if listed && (lo.etag != "" || lo.gen != 0) {
+		o.size, o.etag, o.gen = lo.size, lo.etag, lo.gen
 	} else if err := o.head(); err != nil {
 		o.cancel()
 		return nil, err
@@ -75,9 +74,9 @@ func (o *object) head() error {
 		return explain("examining the object", o.l, false, err)
 	}
 	o.size, o.etag = a.Size, a.ETag
-	var ga storage.ObjectAttrs
-	if a.As(&ga) {
-		o.gen = ga.Generation
+	var gg gcsGeneration
+	if a.As(&gg) {
+		o.gen = gg.Generation
 	}
 	return nil
 }
@@ -154,11 +153,9 @@ func (o *object) beforeRead(as func(any) bool) error {
 		}
 		return nil
 	}
-	var h **storage.ObjectHandle
-	if as(&h) {
-		if o.gen != 0 {
-			*h = (*h).If(storage.Conditions{GenerationMatch: o.gen})
-		}
+	var gc *gcsConditions
+	if as(&gc) {
+		gc.IfGenerationMatch = o.gen
 		return nil
 	}
 	var ao *azblobblob.DownloadStreamOptions
@@ -177,14 +174,14 @@ func (o *object) beforeRead(as func(any) bool) error {
 func (o *object) sameObject(r *blob.Reader) error {
 	got, want := "", o.etag
 	var so s3.GetObjectOutput
-	var gr *storage.Reader
+	var gg gcsGeneration
 	var ar azblobblob.DownloadStreamResponse
 	switch {
 	case r.As(&so):
 		got = aws.ToString(so.ETag)
-	case r.As(&gr):
-		if gr != nil && o.gen != 0 {
-			got, want = fmt.Sprint(gr.Attrs.Generation), fmt.Sprint(o.gen)
+	case r.As(&gg):
+		if gg.Generation != 0 && o.gen != 0 {
+			got, want = fmt.Sprint(gg.Generation), fmt.Sprint(o.gen)
 		}
 	case r.As(&ar):
 		if ar.ETag != nil {

@@ -41,7 +41,6 @@ import (
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/azureblob" // azblob://
-	_ "gocloud.dev/blob/gcsblob"   // gs://
 
 	"github.com/groupimport/groupimport/importer"
 )
@@ -139,6 +138,7 @@ type bucketEntry struct {
 type listedObject struct {
 	size int64
 	etag string // "" when the listing does not say
+	gen  int64  // GCS's generation, 0 elsewhere
 }
 
 // New returns a Store whose requests live within ctx.
@@ -224,6 +224,8 @@ func (s *Store) bucket(l location) (*blob.Bucket, error) {
 		switch l.scheme {
 		case "s3":
 			e.b, e.err = openS3(s.ctx, l.bucket)
+		case "gs":
+			e.b, e.err = openGCS(s.ctx, l.bucket)
 		default:
 			e.b, e.err = blob.OpenBucket(s.ctx, l.bucketURL())
 		}

@@ -12,11 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/smithy-go"
 	"gocloud.dev/gcerrors"
-	"google.golang.org/api/googleapi"
 
 	"github.com/groupimport/groupimport/importer"
 )
@@ -61,10 +59,6 @@ func statusOf(err error) int {
 	if errors.As(err, &hs) {
 		return hs.HTTPStatusCode()
 	}
-	var ge *googleapi.Error
-	if errors.As(err, &ge) {
-		return ge.Code
-	}
 	var ae *azcore.ResponseError
 	if errors.As(err, &ae) {
 		return ae.StatusCode
@@ -83,9 +77,9 @@ func apiCode(err error) string {
 	if errors.As(err, &ae) {
 		return ae.ErrorCode
 	}
-	var ge *googleapi.Error
-	if errors.As(err, &ge) && len(ge.Errors) > 0 {
-		return ge.Errors[0].Reason
+	var ge *gcsError
+	if errors.As(err, &ge) {
+		return ge.Reason
 	}
 	return ""
 }
@@ -156,7 +150,7 @@ func explain(what string, l location, listing bool, err error) error {
 	switch {
 	case gcerrors.Code(err) == gcerrors.PermissionDenied || st == http.StatusForbidden || st == http.StatusUnauthorized:
 		msg = fmt.Sprintf("access denied: the credentials in use need %s on it: %s", perm, msg)
-	case code == "NoSuchBucket" || code == "ContainerNotFound" || errors.Is(err, storage.ErrBucketNotExist) ||
+	case code == "NoSuchBucket" || code == "ContainerNotFound" || (code == "notFound" && listing) ||
 		(gcerrors.Code(err) == gcerrors.NotFound && listing):
 		msg = fmt.Sprintf("the bucket %q does not exist (or these credentials cannot see it): %s", l.bucket, msg)
 	case gcerrors.Code(err) == gcerrors.NotFound:
