@@ -5,10 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"gocloud.dev/blob"
-
 	"github.com/groupimport/groupimport/importer"
 )
 
@@ -154,50 +150,34 @@ func (x *expansion) add(key string, lo listedObject) {
 // retried on transient errors.
 func (x *expansion) list(prefix string, pageSize int, fn func(key string, lo listedObject) bool) error {
 	s := x.s
-	b, err := s.bucket(x.l)
+	svc, err := s.bucket(x.l)
 	if err != nil {
 		return err
 	}
 	if pageSize == 0 {
 		pageSize = s.opts.PageSize
 	}
-	token := blob.FirstPageToken
+	token := ""
 	for {
-		var objs []*blob.ListObject
-		var next []byte
+		var objs []entry
+		var next string
 		err := s.retry(s.ctx, func() error {
 			s.lists.Add(1)
 			var err error
-			objs, next, err = b.ListPage(s.ctx, token, pageSize, &blob.ListOptions{Prefix: prefix})
+			objs, next, err = svc.list(s.ctx, prefix, token, pageSize)
 			return err
 		})
 		if err != nil {
 			return explain("listing "+x.l.String(), x.l, true, err)
 		}
 		for _, o := range objs {
-			if !fn(o.Key, listed(o)) {
+			if !fn(o.key, listedObject{size: o.size, v: o.v}) {
 				return nil
 			}
 		}
-		if len(next) == 0 {
+		if next == "" {
 			return nil
 		}
 		token = next
 	}
-}
-
-// listed is what a listing says of an object: its size, and its identity
-// where the service gives it (S3's ETag, GCS's generation; elsewhere the
-// object is examined when opened).
-func listed(o *blob.ListObject) listedObject {
-	lo := listedObject{size: o.Size}
-	var so types.Object
-	var gg gcsGeneration
-	switch {
-	case o.As(&so):
-		lo.etag = aws.ToString(so.ETag)
-	case o.As(&gg):
-		lo.gen = gg.Generation
-	}
-	return lo
 }

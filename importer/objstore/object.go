@@ -7,26 +7,18 @@ import (
 	"io"
 	"sync/atomic"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
-
 	"github.com/groupimport/groupimport/importer"
 )
 
-// object is an opened object: its identity at open (size, ETag, GCS
-// generation), a block cache for ranged reads, and the context its
-// requests live in (cancelled by Close).
+// object is an opened object: its size and version at open, a block
+// cache for ranged reads, and the context its requests live in (cancelled
+// by Close).
 type object struct {
 	s      *Store
 	l      location
-	b      *blob.Bucket
+	svc    service
 	size   int64
-	etag   string
-	gen    int64
+	v      version
 	ctx    context.Context
 	cancel context.CancelFunc
 	cache  *blockCache
@@ -35,25 +27,25 @@ type object struct {
 	unverified atomic.Bool
 }
 
-// Open implements importer.Remote. The object's size and identity come
+// Open implements importer.Remote. The object's size and version come
 // from the listing that found it, or from a HEAD request.
 func (s *Store) Open(name string) (importer.RemoteObject, error) {
 	l, err := parse(name)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.bucket(l)
+	svc, err := s.bucket(l)
 	if err != nil {
 		return nil, err
 	}
-	o := &object{s: s, l: l, b: b}
+	o := &object{s: s, l: l, svc: svc}
 	o.ctx, o.cancel = context.WithCancel(s.ctx)
 	s.mu.Lock()
 	lo, listed := s.listed[name]
 	s.mu.Unlock()
-	if listed && (lo.etag != "" || lo.gen != 0) {
-		o.size, o.etag, o.gen = lo.size, lo.etag, lo.gen
-	} else if err := o.head(); err != nil {
+	if listed && lo.v.known() {
+		o.size, o.v = lo.size, lo.v
+	} else if o.size, o.v, err = o.head(); err != nil {
 		o.cancel()
 		return nil, err
 	}
@@ -61,24 +53,19 @@ func (s *Store) Open(name string) (importer.RemoteObject, error) {
 	return o, nil
 }
 
-// head reads the object's attributes.
-func (o *object) head() error {
-	var a *blob.Attributes
+// head asks for the object's size and version.
+func (o *object) head() (int64, version, error) {
+	var e entry
 	err := o.s.retry(o.ctx, func() error {
 		o.s.heads.Add(1)
 		var err error
-		a, err = o.b.Attributes(o.ctx, o.l.key)
+		e, err = o.svc.head(o.ctx, o.l.key)
 		return err
 	})
 	if err != nil {
-		return explain("examining the object", o.l, false, err)
+		return 0, version{}, explain("examining the object", o.l, false, err)
 	}
-	o.size, o.etag = a.Size, a.ETag
-	var gg gcsGeneration
-	if a.As(&gg) {
-		o.gen = gg.Generation
-	}
-	return nil
+	return e.size, e.v, nil
 }
 
 func (o *object) Size() int64 { return o.size }
@@ -93,28 +80,27 @@ func (o *object) Close() error {
 func (o *object) ReadAt(p []byte, off int64) (int, error) { return o.cache.ReadAt(p, off) }
 
 // Unchanged implements importer.RemoteObject: every answer was checked
-// against the identity at open as it came; only when one did not carry it
-// is the object examined again.
+// against the version at open as it came; only when one did not say its
+// version is the object examined again.
 func (o *object) Unchanged() error {
 	if !o.unverified.Load() {
 		return nil
 	}
-	etag, gen, size := o.etag, o.gen, o.size
-	if err := o.head(); err != nil {
+	size, v, err := o.head()
+	if err != nil {
 		return err
 	}
-	if o.etag != etag || o.gen != gen || o.size != size {
-		return fmt.Errorf("%w: its ETag was %s and is now %s (%d bytes then, %d now); read it again once the writer is done",
-			importer.ErrChanged, etag, o.etag, size, o.size)
+	if v != o.v || size != o.size {
+		return fmt.Errorf("%w: it was %s of %d bytes when opened, and is %s of %d bytes now; read it again once the writer is done",
+			importer.ErrChanged, o.v, o.size, v, size)
 	}
 	return nil
 }
 
 // open starts a GET of the object from off to its end (or n bytes when
-// n >= 0), retried on transient errors, and checks that the answer is the
-// object opened.
-func (o *object) open(off, n int64) (*blob.Reader, error) {
-	var r *blob.Reader
+// n >= 0), retried on transient errors.
+func (o *object) open(off, n int64) (io.ReadCloser, error) {
+	var r io.ReadCloser
 	err := o.s.retry(o.ctx, func() error {
 		var err error
 		r, err = o.openOnce(off, n)
@@ -123,80 +109,30 @@ func (o *object) open(off, n int64) (*blob.Reader, error) {
 	return r, err
 }
 
-// openOnce is one attempt of open.
-func (o *object) openOnce(off, n int64) (*blob.Reader, error) {
+// openOnce is one attempt of open: a GET of the version opened (where the
+// service can be told), whose answer must be that version.
+func (o *object) openOnce(off, n int64) (io.ReadCloser, error) {
 	o.s.gets.Add(1)
 	if n >= 0 {
 		o.s.rangeGets.Add(1)
 	}
-	r, err := o.b.NewRangeReader(o.ctx, o.l.key, off, n, &blob.ReaderOptions{BeforeRead: o.beforeRead})
+	r, got, err := o.svc.get(o.ctx, o.l.key, off, n, o.v)
 	if err != nil {
-		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
-			return nil, fmt.Errorf("%w: the service refused to read the version opened (ETag %s): it was replaced", importer.ErrChanged, o.etag)
+		if isPrecondition(err) {
+			return nil, fmt.Errorf("%w: the service refused to read the %s opened: it was replaced; read it again once the writer is done",
+				importer.ErrChanged, o.v)
 		}
 		return nil, err
 	}
-	if err := o.sameObject(r); err != nil {
+	switch {
+	case !got.known() || !o.v.known():
+		o.unverified.Store(true)
+	case got != o.v:
 		r.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w: it was replaced while it was read (%s when opened, %s now); read it again once the writer is done",
+			importer.ErrChanged, o.v, got)
 	}
 	return r, nil
-}
-
-// beforeRead makes a read conditional on the object's identity at open:
-// If-Match its ETag (S3, Azure), its generation (GCS).
-func (o *object) beforeRead(as func(any) bool) error {
-	var in *s3.GetObjectInput
-	if as(&in) {
-		if o.etag != "" {
-			in.IfMatch = aws.String(o.etag)
-		}
-		return nil
-	}
-	var gc *gcsConditions
-	if as(&gc) {
-		gc.IfGenerationMatch = o.gen
-		return nil
-	}
-	var ao *azblobblob.DownloadStreamOptions
-	if as(&ao) && o.etag != "" {
-		etag := azcore.ETag(o.etag)
-		if ao.AccessConditions == nil {
-			ao.AccessConditions = &azblobblob.AccessConditions{}
-		}
-		ao.AccessConditions.ModifiedAccessConditions = &azblobblob.ModifiedAccessConditions{IfMatch: &etag}
-	}
-	return nil
-}
-
-// sameObject compares the version an answer came from with the one
-// opened (services that ignore If-Match still say which they served).
-func (o *object) sameObject(r *blob.Reader) error {
-	got, want := "", o.etag
-	var so s3.GetObjectOutput
-	var gg gcsGeneration
-	var ar azblobblob.DownloadStreamResponse
-	switch {
-	case r.As(&so):
-		got = aws.ToString(so.ETag)
-	case r.As(&gg):
-		if gg.Generation != 0 && o.gen != 0 {
-			got, want = fmt.Sprint(gg.Generation), fmt.Sprint(o.gen)
-		}
-	case r.As(&ar):
-		if ar.ETag != nil {
-			got = string(*ar.ETag)
-		}
-	}
-	if got == "" || want == "" {
-		o.unverified.Store(true)
-		return nil
-	}
-	if got != want {
-		return fmt.Errorf("%w: it was replaced while it was read (version %s when opened, %s now); read it again once the writer is done",
-			importer.ErrChanged, want, got)
-	}
-	return nil
 }
 
 // fetch fills dsts with the object's bytes from off on: one ranged GET,
@@ -246,7 +182,7 @@ const resumeProgress = 1 << 20
 type stream struct {
 	o        *object
 	off      int64
-	body     *blob.Reader
+	body     io.ReadCloser
 	fails    int   // breaks in a row without progress
 	failedAt int64 // the offset of the last break
 	err      error

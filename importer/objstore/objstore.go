@@ -1,7 +1,8 @@
 // Package objstore reads inputs from object storage: s3://bucket/key,
-// gs://bucket/key and azblob://container/key, through gocloud.dev/blob
-// with each cloud's standard credential chain (environment, profile,
-// instance and workload identity). It implements importer.Remote.
+// gs://bucket/key and azblob://container/key, each through its vendor's
+// SDK or API with the cloud's standard credential chain (environment,
+// profile, instance and workload identity): see s3.go, gcs.go, azure.go.
+// It implements importer.Remote.
 //
 // A URL names an object, a prefix read as a folder (every object below it,
 // in natural order, with the rules of local folders: hidden, "_"-prefixed
@@ -38,9 +39,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob://
 
 	"github.com/groupimport/groupimport/importer"
 )
@@ -130,15 +128,14 @@ type Store struct {
 
 type bucketEntry struct {
 	once sync.Once
-	b    *blob.Bucket
+	svc  service
 	err  error
 }
 
 // listedObject is an object as a listing gave it.
 type listedObject struct {
 	size int64
-	etag string // "" when the listing does not say
-	gen  int64  // GCS's generation, 0 elsewhere
+	v    version // zero when the listing does not say
 }
 
 // New returns a Store whose requests live within ctx.
@@ -167,16 +164,8 @@ func (s *Store) Stats() Stats {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var first error
-	for _, e := range s.buckets {
-		if e.b != nil {
-			if err := e.b.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-	}
 	s.buckets = map[string]*bucketEntry{}
-	return first
+	return nil
 }
 
 // location is a parsed URL: scheme://bucket/key.
@@ -212,7 +201,7 @@ func parse(name string) (location, error) {
 }
 
 // bucket returns the opened bucket of l, opening it once.
-func (s *Store) bucket(l location) (*blob.Bucket, error) {
+func (s *Store) bucket(l location) (service, error) {
 	s.mu.Lock()
 	e := s.buckets[l.bucketURL()]
 	if e == nil {
@@ -223,17 +212,17 @@ func (s *Store) bucket(l location) (*blob.Bucket, error) {
 	e.once.Do(func() {
 		switch l.scheme {
 		case "s3":
-			e.b, e.err = openS3(s.ctx, l.bucket)
+			e.svc, e.err = openS3(s.ctx, l.bucket)
 		case "gs":
-			e.b, e.err = openGCS(s.ctx, l.bucket)
+			e.svc, e.err = openGCS(s.ctx, l.bucket)
 		default:
-			e.b, e.err = blob.OpenBucket(s.ctx, l.bucketURL())
+			e.svc, e.err = openAzure(s.ctx, l.bucket)
 		}
 		if e.err != nil {
 			e.err = fmt.Errorf("opening %s: %w", l.bucketURL(), redact(e.err))
 		}
 	})
-	return e.b, e.err
+	return e.svc, e.err
 }
 
 // secretVars are the environment variables whose values never appear in

@@ -361,3 +361,10 @@ func TestObjectReplacedWhileRead(t *testing.T) {
 		t.Fatalf("err %v, want ErrChanged", err)
 	}
 }
+
+func objstoreWithPageSize(t *testing.T, n int) *objstore.Store {
+	t.Helper()
+	s := objstore.New(context.Background(), objstore.Options{PageSize: n, BackoffBase: time.Millisecond})
+	t.Cleanup(func() { s.Close() })
+	return s
+}

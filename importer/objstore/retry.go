@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/aws/smithy-go"
-	"gocloud.dev/gcerrors"
 
 	"github.com/groupimport/groupimport/importer"
 )
@@ -53,37 +51,6 @@ func (s *Store) backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// statusOf is the HTTP status of a service's answer in err, or 0.
-func statusOf(err error) int {
-	var hs interface{ HTTPStatusCode() int }
-	if errors.As(err, &hs) {
-		return hs.HTTPStatusCode()
-	}
-	var ae *azcore.ResponseError
-	if errors.As(err, &ae) {
-		return ae.StatusCode
-	}
-	return 0
-}
-
-// apiCode is the service's error code in err (S3's "NoSuchBucket",
-// Azure's "ContainerNotFound"), or "".
-func apiCode(err error) string {
-	var se smithy.APIError
-	if errors.As(err, &se) {
-		return se.ErrorCode()
-	}
-	var ae *azcore.ResponseError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode
-	}
-	var ge *gcsError
-	if errors.As(err, &ge) {
-		return ge.Reason
-	}
-	return ""
-}
-
 // transient says whether a request that failed with err may succeed when
 // tried again: 5xx, 408, 429 and throttling codes, timeouts, refused,
 // reset and cut connections.
@@ -94,7 +61,7 @@ func transient(err error) bool {
 	switch st := statusOf(err); {
 	case st == http.StatusRequestTimeout, st == http.StatusTooManyRequests, st >= 500 && st != http.StatusNotImplemented:
 		return true
-	case st != 0 && gcerrors.Code(err) != gcerrors.Unknown:
+	case st != 0 && (isNotFound(err) || isDenied(err) || isPrecondition(err)):
 		return false
 	}
 	switch apiCode(err) {
@@ -146,14 +113,13 @@ func explain(what string, l location, listing bool, err error) error {
 	case listing:
 		perm = "s3:ListBucket"
 	}
-	code, st, msg := apiCode(err), statusOf(err), oneLine(err)
+	code, msg := apiCode(err), oneLine(err)
 	switch {
-	case gcerrors.Code(err) == gcerrors.PermissionDenied || st == http.StatusForbidden || st == http.StatusUnauthorized:
+	case isDenied(err):
 		msg = fmt.Sprintf("access denied: the credentials in use need %s on it: %s", perm, msg)
-	case code == "NoSuchBucket" || code == "ContainerNotFound" || (code == "notFound" && listing) ||
-		(gcerrors.Code(err) == gcerrors.NotFound && listing):
+	case code == "NoSuchBucket" || code == "ContainerNotFound" || (isNotFound(err) && listing):
 		msg = fmt.Sprintf("the bucket %q does not exist (or these credentials cannot see it): %s", l.bucket, msg)
-	case gcerrors.Code(err) == gcerrors.NotFound:
+	case isNotFound(err):
 		msg = "no such object: " + msg
 	}
 	return &redactedError{msg: redactText(what + ": " + msg), err: err}
