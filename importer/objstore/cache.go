@@ -22,13 +22,15 @@ type blockCache struct {
 	mu     sync.Mutex
 	blocks map[int64]*block
 	tick   uint64
+	free   [][]byte // buffers of dropped blocks no reader holds
 }
 
 type block struct {
-	data  []byte
-	ready chan struct{} // closed when data or err is set
-	err   error
-	used  uint64
+	data    []byte
+	ready   chan struct{} // closed when data or err is set
+	err     error
+	used    uint64
+	readers int // reads copying from it: it is not dropped meanwhile
 }
 
 func newBlockCache(size int64, o Options, fetch func(off int64, dsts [][]byte) error) *blockCache {
@@ -69,6 +71,7 @@ func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 func (c *blockCache) read(p []byte, off int64) error {
 	first, last := off/c.bs, (off+int64(len(p))-1)/c.bs
 	blocks, runs := c.plan(first, last)
+	defer c.done(blocks)
 	var ferr error
 	for _, run := range runs {
 		if err := c.fill(run); err != nil && ferr == nil {
@@ -86,6 +89,16 @@ func (c *blockCache) read(p []byte, off int64) error {
 		copy(p[lo-off:hi-off], b.data[lo-idx*c.bs:hi-idx*c.bs])
 	}
 	return ferr
+}
+
+// done releases the blocks a read held.
+func (c *blockCache) done(blocks []*block) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range blocks {
+		b.readers--
+	}
+	c.evict()
 }
 
 // run is consecutive blocks to fetch in one request.
@@ -125,6 +138,7 @@ func (c *blockCache) plan(first, last int64) ([]*block, []run) {
 		}
 		b.used = c.tick
 		if i <= last {
+			b.readers++
 			blocks = append(blocks, b)
 		}
 	}
@@ -134,12 +148,17 @@ func (c *blockCache) plan(first, last int64) ([]*block, []run) {
 
 // fill fetches a run of blocks and wakes their readers.
 func (c *blockCache) fill(r run) error {
-	// A dropped block's buffer is left to the collector, never reused: a
-	// reader may still be copying from it.
 	dsts := make([][]byte, len(r.blocks))
+	c.mu.Lock()
 	for i := range r.blocks {
-		dsts[i] = make([]byte, min(c.bs, c.size-(r.first+int64(i))*c.bs))
+		size := min(c.bs, c.size-(r.first+int64(i))*c.bs)
+		if k := len(c.free) - 1; k >= 0 {
+			dsts[i], c.free = c.free[k][:size], c.free[:k]
+		} else {
+			dsts[i] = make([]byte, size, c.bs)
+		}
 	}
+	c.mu.Unlock()
 	err := c.fetch(r.first*c.bs, dsts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -164,7 +183,7 @@ func (c *blockCache) evict() {
 		var victim int64 = -1
 		var oldest uint64
 		for i, b := range c.blocks {
-			if b.used == c.tick || b.data == nil {
+			if b.used == c.tick || b.data == nil || b.readers > 0 {
 				continue
 			}
 			if victim < 0 || b.used < oldest {
@@ -174,6 +193,8 @@ func (c *blockCache) evict() {
 		if victim < 0 {
 			return
 		}
+		// no reader holds it (readers == 0): its buffer can be reused
+		c.free = append(c.free, c.blocks[victim].data[:0])
 		delete(c.blocks, victim)
 	}
 }

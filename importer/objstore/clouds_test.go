@@ -133,7 +133,7 @@ func fakeGCS(t *testing.T, bucket string, f *fakeObjects) {
 func fakeAzure(t *testing.T, container string, f *fakeObjects) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		base := "/acct/" + container
-		etag := func(k string) string { return fmt.Sprintf(`"0x%d"`, f.version[k]) }
+		etag := func(k string) string { return fmt.Sprintf(`"0x%d"`, f.version[k]) } // with f.mu held
 		switch {
 		case !strings.HasPrefix(r.URL.Path, base):
 			w.Header().Set("x-ms-error-code", "ContainerNotFound")
@@ -224,18 +224,23 @@ func TestGCSAndAzure(t *testing.T) {
 			if err != nil || strings.Join(firsts, ",") != "p24-0,p24-1,p24-2" {
 				t.Fatalf("rows %q, %v", firsts, err)
 			}
+			f.mu.Lock()
 			f.gets, f.bytes = nil, 0
+			f.mu.Unlock()
 			firsts, _, err = readAll(t, cloud.scheme+"://exports/wide/part-0.parquet", importer.Options{Remote: s, Columns: []string{"c03"}})
 			if err != nil || len(firsts) != 20000 {
 				t.Fatalf("%d rows, %v", len(firsts), err)
 			}
-			for _, g := range f.gets {
+			f.mu.Lock()
+			gets, got := f.gets, f.bytes
+			f.mu.Unlock()
+			for _, g := range gets {
 				if g == "" {
 					t.Errorf("a GET of the whole Parquet object")
 				}
 			}
-			if f.bytes > int64(len(pq))/4 {
-				t.Errorf("read %d of %d bytes for 1 column of 30", f.bytes, len(pq))
+			if got > int64(len(pq))/4 {
+				t.Errorf("read %d of %d bytes for 1 column of 30", got, len(pq))
 			}
 			obj, err := s.Open(cloud.scheme + "://exports/companies/part-3.csv")
 			if err != nil {

@@ -66,9 +66,11 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// BlockBytes is the size of the blocks ranged reads fetch (default
-	// 256 KiB); CacheBytes bounds the blocks one object keeps (default
-	// 32 MiB); ReadAhead is how many blocks a sequential read fetches
-	// ahead (default 4).
+	// 512 KiB); CacheBytes bounds the blocks one object keeps (default
+	// 24 MiB: enough for the needed column chunks of the two row groups
+	// being decoded at once, whose pages are read twice, checked then
+	// decoded); ReadAhead is how many blocks a sequential read fetches
+	// ahead (default 2).
 	BlockBytes int
 	CacheBytes int
 	ReadAhead  int
@@ -88,15 +90,15 @@ func (o Options) withDefaults() Options {
 		o.BackoffMax = 10 * time.Second
 	}
 	if o.BlockBytes <= 0 {
-		o.BlockBytes = 256 << 10
+		o.BlockBytes = 512 << 10
 	}
 	if o.CacheBytes <= 0 {
-		o.CacheBytes = 32 << 20
+		o.CacheBytes = 24 << 20
 	}
 	if o.ReadAhead < 0 {
 		o.ReadAhead = 0
 	} else if o.ReadAhead == 0 {
-		o.ReadAhead = 4
+		o.ReadAhead = 2
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 1000
