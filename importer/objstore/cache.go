@@ -3,14 +3,17 @@ package objstore
 import (
 	"errors"
 	"io"
+	"slices"
 	"sync"
 )
 
 // blockCache serves ReadAt from aligned blocks of the object fetched by
 // ranged requests: the blocks a read misses are fetched in one request,
-// with read-ahead when the block before them was read (a sequential
-// read), and the least recently used blocks are dropped past the cache's
-// size. Concurrent reads of a block being fetched wait for it. A read
+// and the least recently used blocks are dropped past the cache's size.
+// Read-ahead starts once a read follows two blocks in the cache:
+// the column chunks a Parquet read needs are read through, the ones it
+// skips are not fetched by a read-ahead of their neighbours. Concurrent
+// reads of a block being fetched wait for it. A read
 // larger than a quarter of the cache goes to the service directly.
 type blockCache struct {
 	size  int64 // the object's
@@ -23,6 +26,9 @@ type blockCache struct {
 	blocks map[int64]*block
 	tick   uint64
 	free   [][]byte // buffers of dropped blocks no reader holds
+	// hinted is set once the reader said what it needs (Prefetch): a miss
+	// then fetches only the blocks it reads, no read-ahead
+	hinted bool
 }
 
 type block struct {
@@ -115,7 +121,9 @@ func (c *blockCache) plan(first, last int64) ([]*block, []run) {
 	c.tick++
 	n := (c.size + c.bs - 1) / c.bs
 	end := last
-	if _, seq := c.blocks[first-1]; seq || first == 0 {
+	_, prev := c.blocks[first-1]
+	_, prev2 := c.blocks[first-2]
+	if prev && prev2 && !c.hinted {
 		for end < min(last+int64(c.ahead), n-1) {
 			if _, ok := c.blocks[end+1]; ok {
 				break
@@ -144,6 +152,51 @@ func (c *blockCache) plan(first, last int64) ([]*block, []run) {
 	}
 	c.evict()
 	return blocks, runs
+}
+
+// maxRun bounds the blocks one request fetches.
+const maxRun = 32
+
+// Prefetch fetches the blocks of the byte ranges [start, end) not cached
+// yet, consecutive ones in one request (up to maxRun blocks), up to half
+// the cache; what does not fit is fetched as it is read. From the first
+// hint on, a read that misses fetches only the blocks it needs: the hints
+// say what is needed, read-ahead would guess.
+func (c *blockCache) Prefetch(ranges [][2]int64) {
+	var idx []int64
+	for _, r := range ranges {
+		end := min(r[1], c.size)
+		for i := r[0] / c.bs; r[0] < end && i <= (end-1)/c.bs; i++ {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	c.mu.Lock()
+	c.hinted = true
+	c.tick++
+	if budget := c.max / 2; len(idx) > budget {
+		idx = idx[:budget]
+	}
+	var runs []run
+	for _, i := range idx {
+		if b := c.blocks[i]; b != nil {
+			b.used = c.tick
+			continue
+		}
+		b := &block{ready: make(chan struct{}), used: c.tick}
+		c.blocks[i] = b
+		if k := len(runs) - 1; k >= 0 && runs[k].first+int64(len(runs[k].blocks)) == i && len(runs[k].blocks) < maxRun {
+			runs[k].blocks = append(runs[k].blocks, b)
+		} else {
+			runs = append(runs, run{first: i, blocks: []*block{b}})
+		}
+	}
+	c.evict()
+	c.mu.Unlock()
+	for _, r := range runs {
+		c.fill(r) // a block that failed is fetched again when read
+	}
 }
 
 // fill fetches a run of blocks and wakes their readers.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/importer/parquet"
 )
 
 // object is an opened object: its size and version at open, a block
@@ -78,6 +79,10 @@ func (o *object) Close() error {
 
 // ReadAt reads through the block cache.
 func (o *object) ReadAt(p []byte, off int64) (int, error) { return o.cache.ReadAt(p, off) }
+
+// Prefetch implements parquet.Prefetcher: the reader's hints of the
+// column chunks it is about to read.
+func (o *object) Prefetch(ranges [][2]int64) { o.cache.Prefetch(ranges) }
 
 // Unchanged implements importer.RemoteObject: every answer was checked
 // against the version at open as it came; only when one did not say its
@@ -266,3 +271,5 @@ func (st *stream) Close() error {
 	}
 	return nil
 }
+
+var _ parquet.Prefetcher = (*object)(nil)

@@ -66,11 +66,11 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// BlockBytes is the size of the blocks ranged reads fetch (default
-	// 512 KiB); CacheBytes bounds the blocks one object keeps (default
+	// 256 KiB); CacheBytes bounds the blocks one object keeps (default
 	// 24 MiB: enough for the needed column chunks of the two row groups
 	// being decoded at once, whose pages are read twice, checked then
-	// decoded); ReadAhead is how many blocks a sequential read fetches
-	// ahead (default 2).
+	// decoded); ReadAhead is how many blocks a sequential read (one that
+	// follows two blocks read) fetches ahead (default 4).
 	BlockBytes int
 	CacheBytes int
 	ReadAhead  int
@@ -90,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.BackoffMax = 10 * time.Second
 	}
 	if o.BlockBytes <= 0 {
-		o.BlockBytes = 512 << 10
+		o.BlockBytes = 256 << 10
 	}
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = 24 << 20
@@ -98,7 +98,7 @@ func (o Options) withDefaults() Options {
 	if o.ReadAhead < 0 {
 		o.ReadAhead = 0
 	} else if o.ReadAhead == 0 {
-		o.ReadAhead = 2
+		o.ReadAhead = 4
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 1000

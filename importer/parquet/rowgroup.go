@@ -78,6 +78,7 @@ func (r *Reader) send(out chan<- *pqChunk, c *pqChunk) bool {
 func (r *Reader) openCursors(rg int, scan *chunkScanner) ([]*leafCursor, string, error) {
 	meta := &r.meta.RowGroups[rg]
 	rows := meta.NumRows
+	r.prefetch(rg)
 	headers := make([][]pqPage, len(r.sch.leaves))
 	for j, l := range r.sch.leaves {
 		if !r.wantLeaf[j] {
