@@ -33,6 +33,7 @@ type built struct {
 	unchanged  int64
 	done       bool  // the file's last batch
 	err        error // the file's fatal error, or a row that could not be built
+	stats      *transform.Stats
 }
 
 // keyInfo is what the key log is told of a payload.
@@ -65,6 +66,7 @@ func (r *run) build(_ context.Context, worker int, wk *work) (*built, error) {
 	for i := range wk.batch.Rows {
 		bb.row(&wk.batch.Rows[i], wk.first+int64(i))
 	}
+	b.stats = bl.TakeBatchStats()
 	if len(b.chunk.Ends) > 0 {
 		if err := r.cfg.Sink.Prepare(b.chunk); err != nil {
 			return nil, err

@@ -52,6 +52,7 @@ func (w *writer) deliver(ctx context.Context, b *built) error {
 // rejects and kept deletes, and notes its file's error.
 func (w *writer) account(b *built) error {
 	w.count(b)
+	w.res.addStats(b)
 	if err := w.logKeys(b.keys, false); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"sort"
@@ -14,6 +15,8 @@ import (
 type Review struct {
 	Kinds    []*KindReview `json:"kinds"`
 	Findings []string      `json:"findings"`
+	// Checks are the referential and identity checks.
+	Checks *Checks `json:"checks,omitempty"`
 }
 
 // KindReview describes the payloads of one kind.
@@ -24,6 +27,10 @@ type KindReview struct {
 	Fields   []FieldReview `json:"fields"`
 	Sizes    []SizeBucket  `json:"sizes"`
 	MaxSize  int           `json:"max_size"`
+	// Samples are the first payloads, Shapes the sets of fields the
+	// payloads carry (most frequent first, at most ten).
+	Samples []json.RawMessage `json:"samples,omitempty"`
+	Shapes  *ShapesReview     `json:"shapes,omitempty"`
 }
 
 // FieldReview describes one output field.
@@ -37,6 +44,7 @@ type FieldReview struct {
 	MaxDate    string           `json:"max_date,omitempty"`
 	Before1990 int64            `json:"before_1990,omitempty"`
 	Future     int64            `json:"future,omitempty"`
+	FieldValues
 }
 
 // SizeBucket is a count of messages of a size range.
@@ -56,6 +64,7 @@ type KindStats struct {
 	// Sizes counts the messages by size range, smallest first.
 	Sizes   []SizeBucket
 	MaxSize int
+	KindSamples
 }
 
 // FieldStats describes the values one output field received.
@@ -73,6 +82,7 @@ type FieldStats struct {
 	// or on 1970-01-01.
 	MinDate, MaxDate                 string
 	Before1990, Future, UnixEpochDay int64
+	FieldValues
 }
 
 // JSONTypes are the JSON type names of FieldStats.Types, in the order the
@@ -86,7 +96,7 @@ func BuildReview(rep *Report, stats []KindStats) *Review {
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Kind < sorted[j].Kind })
 	for _, st := range sorted {
 		kr := &KindReview{Kind: st.Kind, Messages: st.Messages, Deletes: st.Deletes, MaxSize: st.MaxSize,
-			Sizes: append([]SizeBucket(nil), st.Sizes...)}
+			Sizes: append([]SizeBucket(nil), st.Sizes...), Samples: st.samples(), Shapes: st.shapes()}
 		upserts := st.Messages - st.Deletes
 		for _, f := range st.Fields {
 			if f.Filled == 0 && (f.Name == "userId" || f.Name == "anonymousId") {
@@ -111,7 +121,7 @@ func BuildReview(rep *Report, stats []KindStats) *Review {
 // carry it (identifiers and the timestamp: every call; traits: upserts).
 func reviewField(f FieldStats, messages, upserts int64) FieldReview {
 	fr := FieldReview{Name: f.Name, Source: f.Source, Types: map[string]int64{}, Examples: f.Examples,
-		MinDate: f.MinDate, MaxDate: f.MaxDate, Before1990: f.Before1990, Future: f.Future}
+		MinDate: f.MinDate, MaxDate: f.MaxDate, Before1990: f.Before1990, Future: f.Future, FieldValues: f.FieldValues}
 	base := upserts
 	if f.Name == "groupId" || f.Name == "timestamp" || f.Name == "userId" || f.Name == "anonymousId" {
 		base = messages
@@ -206,6 +216,7 @@ func (r *Report) Markdown() []byte {
 		for _, f := range rv.Findings {
 			w("- %s\n", mdCell(f))
 		}
+		rv.Checks.markdown(w)
 	}
 	if len(r.RejectReasons) > 0 {
 		w("\n## Rejections\n\n| count | code | column | first reason |\n|---:|---|---|---|\n")
@@ -229,12 +240,22 @@ func (r *Report) Markdown() []byte {
 		w("\n## Mapping\n")
 		for _, k := range sortedKinds(r.Mapping) {
 			m := r.Mapping[k]
-			w("\n**%s** — %s\n\n", k, m.Source)
-			for _, f := range m.Fields {
-				w("- `%s`\n", f)
+			w("\n**%s** — %s\n", k, m.Source)
+			shapes := m.Shapes
+			if len(shapes) == 0 {
+				shapes = []MappingShape{{Notes: m.Notes, Fields: m.Fields}}
 			}
-			for _, n := range m.Notes {
-				w("- note: %s\n", n)
+			for _, sh := range shapes {
+				if len(m.Shapes) > 0 {
+					w("\n*%s:*\n", mdCell(strings.Join(sh.Files, ", ")))
+				}
+				w("\n")
+				for _, f := range sh.Fields {
+					w("- `%s`\n", f)
+				}
+				for _, n := range sh.Notes {
+					w("- note: %s\n", n)
+				}
 			}
 		}
 	}
@@ -248,12 +269,14 @@ func (r *Report) Markdown() []byte {
 				}
 				w("| %s | %s | %.1f%% | %s | %s | %s |\n", f.Name, mdCell(f.Source), f.FillPct, typeList(f.Types), mdCell(strings.Join(f.Examples, ", ")), dates)
 			}
+			kr.valuesMarkdown(w)
 			w("\nMessage sizes (largest %s bytes; the API's limit is 32,000):\n\n| size | calls |\n|---|---:|\n", comma(int64(kr.MaxSize)))
 			for _, sb := range kr.Sizes {
 				if sb.Count > 0 {
 					w("| %s | %s |\n", sb.Range, comma(sb.Count))
 				}
 			}
+			kr.samplesMarkdown(w)
 		}
 	}
 	if len(r.Errors) > 0 {
@@ -313,7 +336,7 @@ var reviewPage = template.Must(template.New("review").Funcs(template.FuncMap{
 	},
 	"kinds": sortedKinds[*Counts],
 	"i64":   func(n int) int64 { return int64(n) },
-}).Parse(`<!doctype html>
+}).Funcs(reviewFuncs).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>groupimport review</title>
 <style>
@@ -327,6 +350,13 @@ code{background:#f4f6f9;padding:0 .25rem;border-radius:3px} .muted{color:#6b7385
 ul.findings li{margin:.25rem 0} .bar{background:#5b7cfa;height:.8rem;border-radius:2px}
 .fill{background:#e7eaf0;width:6rem;height:.6rem;border-radius:2px;display:inline-block;margin-right:.4rem;vertical-align:middle}
 .fill>span{display:block;height:100%;background:#3aa76d;border-radius:2px}
+.tops{min-width:14rem}.top{position:relative;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:22rem;padding:0 .2rem;margin:1px 0}
+.top>code{background:none;position:relative;z-index:1}.top>.muted{position:relative;z-index:1}
+.tbar{position:absolute;left:0;top:0;bottom:0;background:#e3e9ff;border-radius:2px}
+svg.hist rect{fill:#5b7cfa} svg.hist text{font-size:10px;fill:#6b7385}
+pre{background:#f6f8fb;border:1px solid #e7eaf0;border-radius:4px;padding:.6rem .8rem;overflow:auto;font-size:12.5px;line-height:1.35;max-height:30rem}
+details{margin:.4rem 0} summary{cursor:pointer;color:#34406b}
+.checks td:first-child{width:22rem}.bad{color:#7d1414;font-weight:600}.good{color:#145c2a}
 </style></head><body>
 <h1>groupimport review{{if .DryRun}} <span class="muted">— dry run: nothing was sent</span>{{end}}</h1>
 <p><span class="status {{.Status}}">{{.Status}}</span> exit code {{.ExitCode}} · started {{.StartedAt}} · {{secs .DurationMS}} s ·
@@ -344,7 +374,16 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 <tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>{{end}}
 
 {{with .Review}}<h2>Findings</h2>
-{{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}{{end}}
+{{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}
+{{with .Checks}}<h2>Checks</h2>
+<table class="checks">
+<tr><td>memberships whose object is missing</td><td>{{with .Orphans}}<span class="{{if .Count}}bad{{else}}good{{end}}">{{if .LowerBound}}at least {{end}}{{comma .Count}}</span> ({{comma .Objects}} objects {{nowhere .}}){{if .First}}<ul>{{range .First}}<li><code>{{where .}}</code> groupId <code>{{.GroupID}}</code> (objectTypeId {{.ObjectTypeID}})</li>{{end}}</ul>{{end}}{{else}}<span class="muted">not checked: the run has neither a companies input nor a state</span>{{end}}</td></tr>
+{{with .Unreferenced}}<tr><td>objects without any membership in this run</td><td>{{comma .}} <span class="muted">(informational)</span></td></tr>{{end}}
+{{with .Persons}}{{$pc := .}}<tr><td>persons with more than {{comma .Threshold}} memberships</td><td><span class="{{if .Over}}bad{{else}}good{{end}}">{{len .Over}}</span>{{if .Top}} · most: {{range $i, $p := .Top}}{{if lt $i 5}}<code>{{$p.Value}}</code> ×{{ge $pc.Exact}}{{comma $p.Count}} {{end}}{{end}}{{end}}</td></tr>{{end}}
+<tr><td>groupIds that look like names</td><td>{{range .NameLike}}<span class="bad">{{comma .Count}}</span> in {{.Kind}}<ul>{{range .First}}<li><code>{{where .}}</code> <code>{{.GroupID}}</code></li>{{end}}</ul>{{else}}<span class="good">none</span>{{end}}</td></tr>
+<tr><td>groupIds with white space around them</td><td>{{range .Spaced}}<span class="bad">{{comma .Count}}</span> in {{.Kind}}<ul>{{range .First}}<li><code>{{where .}}</code> <code>"{{.GroupID}}"</code></li>{{end}}</ul>{{else}}<span class="good">none</span>{{end}}</td></tr>
+{{with .CaseVariants}}<tr><td>company ids that differ only by case or Unicode normalisation</td><td><span class="{{if .Groups}}bad{{else}}good{{end}}">{{.Groups}} group(s)</span>{{if .NotCompared}} <span class="muted">({{comma .NotCompared}} ids past the first 10,000 not compared)</span>{{end}}<ul>{{range .First}}<li>{{range $i, $r := .}}{{if $i}} · {{end}}<code>{{shown $r}}</code> <span class="muted">{{where $r}}</span>{{end}}</li>{{end}}</ul></td></tr>{{end}}
+</table>{{end}}{{end}}
 
 {{if .RejectReasons}}<h2>Rejections</h2>
 <table><tr><th class="n">count</th><th>code</th><th>column</th><th>first reason</th></tr>{{range .RejectReasons}}<tr><td class="n">{{comma .Count}}</td><td><code>{{.Code}}</code></td><td>{{.Column}}</td><td>{{.Example}}</td></tr>{{end}}</table>
@@ -352,13 +391,23 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 <table><tr><th>where</th><th>column</th><th>reason</th></tr>{{range .FirstRejections}}<tr><td><code>{{.File}}{{if .Line}}:{{.Line}}{{else}} row {{.Row}}{{end}}</code></td><td>{{.Column}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
 
 <h2>Mapping</h2>
-{{range $k, $m := .Mapping}}<p><b>{{$k}}</b> — {{$m.Source}}</p><ul>{{range $m.Fields}}<li><code>{{.}}</code></li>{{end}}{{range $m.Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}
+{{range $k, $m := .Mapping}}<p><b>{{$k}}</b> — {{$m.Source}}</p>{{if $m.Shapes}}{{range $m.Shapes}}<p><i>{{join .Files ", "}}:</i></p><ul>{{range .Fields}}<li><code>{{.}}</code></li>{{end}}{{range .Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}{{else}}<ul>{{range $m.Fields}}<li><code>{{.}}</code></li>{{end}}{{range $m.Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}{{end}}
 
 {{with .Review}}{{range .Kinds}}{{$kr := .}}<h2>Fields of {{.Kind}} <span class="muted">({{comma .Messages}} calls)</span></h2>
 <table><tr><th>field</th><th>column</th><th>filled</th><th>types</th><th>examples</th><th>dates</th></tr>
-{{range .Fields}}<tr><td><code>{{.Name}}</code></td><td>{{.Source}}</td><td><span class="fill"><span style="width:{{.FillPct}}%"></span></span>{{.FillPct}}%</td><td>{{typeList .Types}}</td><td><code>{{join .Examples ", "}}</code></td><td>{{if .MinDate}}{{.MinDate}} … {{.MaxDate}}{{end}}</td></tr>{{end}}</table>
+{{range .Fields}}<tr><td><code>{{.Name}}</code></td><td>{{.Source}}</td><td style="white-space:nowrap"><span class="fill"><span style="width:{{.FillPct}}%"></span></span>{{.FillPct}}%</td><td>{{typeList .Types}}</td><td><code>{{join .Examples ", "}}</code></td><td>{{if .MinDate}}{{.MinDate}} … {{.MaxDate}}{{end}}</td></tr>{{end}}</table>
+{{if hasValues .}}<p class="muted">Values: distinct (≈ a HyperLogLog estimate), the most frequent (≥: lower bounds), numbers (min … max, mean), text lengths in bytes (min / median / max), dates by month or year.</p>
+<table><tr><th>field</th><th class="n">distinct</th><th>top values</th><th>numbers</th><th>text length</th><th>dates</th></tr>
+{{range .Fields}}<tr><td><code>{{.Name}}</code></td><td class="n">{{distinct .}}</td><td>{{topBars . $kr.Messages}}</td><td>{{numText .}}</td><td>{{lenText .}}</td><td>{{dateSVG .}}</td></tr>{{end}}</table>{{end}}
 <p class="muted">Message sizes (largest {{comma (i64 .MaxSize)}} bytes; the API's limit is 32,000):</p>
 <table>{{range .Sizes}}{{if .Count}}<tr><td style="width:9rem">{{.Range}}</td><td class="n" style="width:7rem">{{comma .Count}}</td><td><div class="bar" style="width:{{pct .Count $kr.Messages}}%"></div></td></tr>{{end}}{{end}}</table>
+{{if .Samples}}<h2>Sample payloads of {{.Kind}}</h2>
+<p class="muted">The first {{len .Samples}} payload(s), as they would be sent:</p>
+{{range $i, $p := .Samples}}<details{{if not $i}} open{{end}}><summary>payload {{inc $i}}</summary><pre>{{pretty $p}}</pre></details>{{end}}
+{{with .Shapes}}<p class="muted">Shapes (the sets of fields a payload carries): {{.Distinct}}{{if .More}} or more{{end}}</p>
+<table><tr><th class="n">payloads</th><th class="n">fields</th><th>lacks</th><th>first payload of the shape</th></tr>
+{{range .Top}}<tr><td class="n">{{comma .Count}}</td><td class="n">{{len .Fields}}</td><td>{{joinShort .Missing}}</td><td><details><summary>show</summary><pre>{{pretty .Example}}</pre></details></td></tr>{{end}}
+{{if .OtherPayloads}}<tr><td class="n">{{comma .OtherPayloads}}</td><td colspan="3" class="muted">other shapes</td></tr>{{end}}</table>{{end}}{{end}}
 {{end}}{{end}}
 
 {{if .Errors}}<h2>Errors</h2><ul>{{range .Errors}}<li>{{.}}</li>{{end}}</ul>{{end}}

@@ -15,14 +15,14 @@ const MaxWorkers = 256
 
 // checkNumbers range-checks the numeric options the runner interprets
 // (the command line checks the rest of its flags).
-func (o *Options) checkNumbers() error {
-	if o.Workers < 0 || o.Workers > MaxWorkers {
-		return usagef("--workers must be between 1 and %d (0 or absent: one per CPU), not %d", MaxWorkers, o.Workers)
+func (c *config) checkNumbers() error {
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		return usagef("--workers must be between 1 and %d (0 or absent: one per CPU), not %d", MaxWorkers, c.Workers)
 	}
-	if o.BatchRows < 0 || o.BatchRows > 1<<20 {
-		return usagef("--batch-rows must be between 1 and %d (0 or absent: the default), not %d", 1<<20, o.BatchRows)
+	if c.BatchRows < 0 || c.BatchRows > 1<<20 {
+		return usagef("--batch-rows must be between 1 and %d (0 or absent: the default), not %d", 1<<20, c.BatchRows)
 	}
-	if p := o.MassDeletePercent; math.IsNaN(p) || p < 0 || p > 100 {
+	if p := c.MassDeletePercent; math.IsNaN(p) || p < 0 || p > 100 {
 		return usagef("--mass-delete-percent must be between 0 and 100 (0: no deletes of missing keys without --allow-mass-delete), not %g", p)
 	}
 	return nil
@@ -41,63 +41,19 @@ type namedFile struct {
 // read it as input): a usage error names both flags otherwise. Paths are
 // compared cleaned, absolute and with symbolic links resolved, and as files
 // (os.SameFile: hard links) where they exist.
-func (o *Options) distinctFiles(reportPath, rejectsPath string) error {
-	var files []namedFile
-	add := func(flag, path string, output bool) {
-		if path != "" && path != "-" {
-			files = append(files, namedFile{flag, path, output})
-		}
-	}
-	reportFlag, rejectsFlag := "--report", "--rejects"
-	if o.ReportPath == "" {
-		reportFlag = "--report (default)"
-	}
-	if o.RejectsPath == "" {
-		rejectsFlag = "--rejects (default)"
-	}
-	add(reportFlag, reportPath, true)
-	add(rejectsFlag, rejectsPath, true)
-	add("--metrics-file", o.MetricsFile, true)
-	if o.Command != "validate" {
-		add("--state", o.StateFile, true)
-	}
-	if o.reviewing() && reportPath != "" {
-		base := reviewBase(reportPath)
-		add("the review (beside --report)", base+".md", true)
-		add("the review (beside --report)", base+".html", true)
-	}
-	add("--mapping", o.MappingFile, false)
-	var inputDirs []namedFile
-	for _, in := range []struct {
-		flag     string
-		patterns []string
-	}{{"--companies", o.Companies}, {"--memberships", o.Memberships},
-		{"--delete-objects", o.DeleteObjects}, {"--delete-relationships", o.DeleteRelationships}} {
-		local := localPatterns(in.patterns)
-		for _, p := range local {
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				inputDirs = append(inputDirs, namedFile{flag: in.flag, path: p})
-			}
-		}
-		expanded, err := importer.Expand(local)
-		if err != nil {
-			continue // reported when the inputs are prepared
-		}
-		for _, f := range expanded {
-			add(in.flag, f, false)
-		}
-	}
+func (c *config) distinctFiles() error {
+	files, inputDirs := c.namedFiles()
 	canon := make([]string, len(files))
 	stats := make([]os.FileInfo, len(files))
 	for i, f := range files {
 		canon[i] = canonicalPath(f.path)
 		stats[i], _ = os.Stat(f.path)
 	}
-	if o.Out != "" && o.Out != "-" {
-		out := canonicalPath(o.Out)
+	if c.outDir() != "" {
+		out := canonicalPath(c.Out)
 		for _, d := range inputDirs {
 			if within(canonicalPath(d.path), out) {
-				return usagef("--out %s lies in the %s directory %s: a later run would read the payloads as input; write them elsewhere", o.Out, d.flag, d.path)
+				return usagef("--out %s lies in the %s directory %s: a later run would read the payloads as input; write them elsewhere", c.Out, d.flag, d.path)
 			}
 		}
 	}
@@ -123,6 +79,51 @@ func (o *Options) distinctFiles(reportPath, rejectsPath string) error {
 	return nil
 }
 
+// namedFiles lists the files the run writes, then those it reads (the
+// mapping and the inputs after expansion), and the input directories.
+func (c *config) namedFiles() (files, inputDirs []namedFile) {
+	add := func(flag, path string, output bool) {
+		if path != "" && path != "-" {
+			files = append(files, namedFile{flag, path, output})
+		}
+	}
+	reportFlag, rejectsFlag := "--report", "--rejects"
+	if c.ReportPath == "" {
+		reportFlag = "--report (default)"
+	}
+	if c.RejectsPath == "" {
+		rejectsFlag = "--rejects (default)"
+	}
+	add(reportFlag, c.reportPath, true)
+	add(rejectsFlag, c.rejectsPath, true)
+	add("--metrics-file", c.MetricsFile, true)
+	if c.isRun {
+		add("--state", c.StateFile, true)
+	}
+	if c.reviewing() && c.reportPath != "" {
+		base := reviewBase(c.reportPath)
+		add("the review (beside --report)", base+".md", true)
+		add("the review (beside --report)", base+".html", true)
+	}
+	add("--mapping", c.MappingFile, false)
+	for _, in := range c.inputFlags() {
+		local := localPatterns(in.patterns)
+		for _, p := range local {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				inputDirs = append(inputDirs, namedFile{flag: in.flag, path: p})
+			}
+		}
+		expanded, err := importer.Expand(local)
+		if err != nil {
+			continue // reported when the inputs are prepared
+		}
+		for _, f := range expanded {
+			add(in.flag, f, false)
+		}
+	}
+	return files, inputDirs
+}
+
 // canonicalPath is path made absolute and clean, with symbolic links
 // resolved as far as the path exists (a file not yet written: its
 // directory's).
@@ -144,13 +145,4 @@ func canonicalPath(path string) string {
 func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// reviewBase is the review files' path without extension, beside the report.
-func reviewBase(reportPath string) string {
-	base := strings.TrimSuffix(reportPath, ".json")
-	if base == "" {
-		base = "groupimport-report"
-	}
-	return strings.TrimSuffix(base, "report") + "review"
 }

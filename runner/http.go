@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/groupimport/groupimport/pipeline"
-	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
-	"github.com/groupimport/groupimport/state"
 )
 
 // APIKeyEnv is the environment variable that holds the API key.
@@ -37,8 +34,8 @@ type HTTPSettings struct {
 // apiKey reads the key from the key file or the environment, never from a
 // flag (a flag's value shows in ps). A key file others can read is worth a
 // warning.
-func (o *Options) apiKey(log *slog.Logger) (string, error) {
-	if f := o.HTTP.APIKeyFile; f != "" {
+func (c *config) apiKey(log *slog.Logger) (string, error) {
+	if f := c.HTTP.APIKeyFile; f != "" {
 		st, err := os.Stat(f)
 		if err != nil {
 			return "", usagef("--api-key-file: %v", errors.Unwrap(err))
@@ -56,198 +53,51 @@ func (o *Options) apiKey(log *slog.Logger) (string, error) {
 		}
 		return key, nil
 	}
-	if key := strings.TrimSpace(o.Getenv(APIKeyEnv)); key != "" {
+	if key := strings.TrimSpace(c.Getenv(APIKeyEnv)); key != "" {
 		return key, nil
 	}
 	return "", usagef("no API key: set %s in the environment, or give --api-key-file FILE (never a flag: flags show in ps)", APIKeyEnv)
 }
 
-// endpoint is the batch URL of --endpoint or --region.
-func (o *Options) endpoint() (string, error) {
+// endpoint is the batch URL of --endpoint or --region. --endpoint takes
+// the API's base URL as its documentation gives it (https://cdp.customer.io/v1,
+// with or without a trailing slash: the batch endpoint is /v1/batch
+// below it), a server's root (/v1/batch is added), or the full URL of a
+// batch endpoint (any other path is kept as it is).
+func (c *config) endpoint() (string, error) {
 	switch {
-	case o.Endpoint != "" && o.Region != "":
+	case c.Endpoint != "" && c.Region != "":
 		return "", usagef("give --endpoint or --region, not both")
-	case o.Endpoint != "":
-		return o.Endpoint, nil
+	case c.Endpoint != "":
+		return batchURL(c.Endpoint)
 	}
-	switch strings.ToLower(o.Region) {
+	switch strings.ToLower(c.Region) {
 	case "us":
 		return sink.EndpointUS, nil
 	case "eu":
 		return sink.EndpointEU, nil
 	}
-	return "", usagef("--region must be us or eu, not %q", o.Region)
+	return "", usagef("--region must be us or eu, not %q", c.Region)
+}
+
+// batchURL is the batch endpoint of --endpoint (see endpoint).
+func batchURL(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", usagef("--endpoint %q is not an http(s) URL such as https://cdp.customer.io/v1", endpoint)
+	}
+	switch path := strings.TrimRight(u.Path, "/"); {
+	case path == "":
+		u.Path = "/v1/batch"
+	case strings.HasSuffix(path, "/v1"):
+		u.Path = path + "/batch"
+	default:
+		u.Path = path
+	}
+	return u.String(), nil
 }
 
 // allRefusedLimit: the API sink stops once the API has refused this many
 // calls and accepted none (or every call of a smaller run): a systematic
 // error, not bad rows.
 const allRefusedLimit = 100
-
-// refusals collects the messages the API refused, for the rejects file
-// and the counts. Its methods are safe for concurrent use.
-type refusals struct {
-	mu      sync.Mutex
-	rejects *sink.RejectsWriter
-	kinds   map[string]string // file → kind
-	list    []record.Reject
-	byPos   map[record.Position]bool
-	err     error
-}
-
-func (r *refusals) add(pos record.Position, payload []byte, code, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if code == sink.CodeAPIRefused {
-		reason = "the API refused the call: " + reason
-	}
-	x := record.Reject{Kind: r.kinds[pos.File], Pos: pos, Code: code, Reason: reason,
-		Raw: append([]byte(nil), payload...), RawJSON: true}
-	if len(r.list) < 1000 {
-		r.list = append(r.list, x)
-	}
-	if r.byPos == nil {
-		r.byPos = map[record.Position]bool{}
-	}
-	r.byPos[pos] = true
-	if err := r.rejects.Write([]record.Reject{x}); err != nil && r.err == nil {
-		r.err = err
-	}
-}
-
-// apply moves refused messages from emitted to rejected in the result.
-func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := int64(len(r.byPos))
-	if n == 0 {
-		return
-	}
-	res.Emitted -= n
-	res.Rejected += n
-	for pos := range r.byPos {
-		for _, f := range res.Files {
-			if f.Path == pos.File {
-				f.Emitted--
-				f.Rejected++
-				break
-			}
-		}
-	}
-	for _, x := range r.list {
-		res.CountReject(x)
-		if len(res.FirstRejects) < 20 {
-			res.FirstRejects = append(res.FirstRejects, x)
-		}
-	}
-}
-
-// ackJournal records what the API acknowledged into the state's journal:
-// the records of each chunk are held from the moment it is handed to the
-// sink until the sink has resolved every message of it; each message's
-// record is journalled as soon as the request that carried it is
-// acknowledged (a chunk's messages may be spread over several requests),
-// together with any acknowledgements that arrived meanwhile. So a run
-// killed at any moment re-sends at most what was in flight: the requests
-// not yet acknowledged, and one commit's worth. Refused messages are never
-// acknowledged, so never remembered.
-type ackJournal struct {
-	store   *state.Store
-	mu      sync.Mutex
-	pending map[int64][]state.Record
-	closed  bool // ready is closed: a late acknowledgement is dropped
-	ready   chan []state.Record
-	done    chan error
-}
-
-func newAckJournal(store *state.Store) *ackJournal {
-	j := &ackJournal{store: store, pending: map[int64][]state.Record{},
-		ready: make(chan []state.Record, 64), done: make(chan error, 1)}
-	go j.loop()
-	return j
-}
-
-// Delivered implements pipeline.Tracker: called before the chunk reaches
-// the sink, with the records of its messages in order.
-func (j *ackJournal) Delivered(seq int64, ds []pipeline.Delivery, _ []record.Position) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	r := make([]state.Record, len(ds))
-	for i, d := range ds {
-		r[i] = state.Record(d)
-	}
-	j.mu.Lock()
-	j.pending[seq] = r
-	j.mu.Unlock()
-	return nil
-}
-
-// delivered is the sink's OnDelivered: the messages of one acknowledged
-// request, journalled without waiting for the rest of their chunks.
-func (j *ackJournal) delivered(acks []sink.MessageAck) {
-	var out []state.Record
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, a := range acks {
-		if recs := j.pending[a.Seq]; a.Index < len(recs) {
-			out = append(out, recs[a.Index])
-		}
-	}
-	if len(out) > 0 && !j.closed {
-		j.ready <- out // under mu: close cannot come between
-	}
-}
-
-// ack is the sink's OnAck: every message of the chunk is resolved.
-func (j *ackJournal) ack(seq int64) {
-	j.mu.Lock()
-	delete(j.pending, seq)
-	j.mu.Unlock()
-}
-
-func (j *ackJournal) loop() {
-	var batch []state.Record
-	var err error
-	for {
-		// Wait for an acknowledgement, take every other one already
-		// waiting, and commit them together: one commit per burst keeps
-		// the journal at most one commit behind the API.
-		recs, ok := <-j.ready
-		if !ok {
-			j.done <- err
-			return
-		}
-		batch = append(batch[:0], recs...)
-		open := true
-	drain:
-		for len(batch) < 50000 {
-			select {
-			case more, ok := <-j.ready:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, more...)
-			default:
-				break drain
-			}
-		}
-		if err == nil {
-			err = j.store.Journal(batch)
-		}
-		if !open {
-			j.done <- err
-			return
-		}
-	}
-}
-
-// close commits what is acknowledged and stops.
-func (j *ackJournal) close() error {
-	j.mu.Lock()
-	j.closed = true
-	close(j.ready)
-	j.mu.Unlock()
-	return <-j.done
-}

@@ -11,11 +11,11 @@ import (
 
 // noteIgnored says which files of a kind's input folders were left out as
 // not data by convention (they are listed in the report too).
-func (o *Options) noteIgnored(kind transform.Kind, ignored []importer.Ignored, log *slog.Logger) {
-	if len(ignored) == 0 || o.Quiet {
+func (c *config) noteIgnored(kind transform.Kind, ignored []importer.Ignored, log *slog.Logger) {
+	if len(ignored) == 0 || c.Quiet {
 		return
 	}
-	if o.LogFormat == "json" {
+	if c.LogFormat == "json" {
 		paths := make([]string, len(ignored))
 		for i, x := range ignored {
 			paths[i] = x.Path
@@ -31,6 +31,6 @@ func (o *Options) noteIgnored(kind transform.Kind, ignored []importer.Ignored, l
 		}
 		names = append(names, fmt.Sprintf("%s (%s)", x.Path, x.Reason))
 	}
-	fmt.Fprintf(o.Stderr, "groupimport: %s: ignored %d file(s) that are not data by convention (all listed in the report): %s\n",
+	fmt.Fprintf(c.Stderr, "groupimport: %s: ignored %d file(s) that are not data by convention (all listed in the report): %s\n",
 		kind, len(ignored), strings.Join(names, ", "))
 }

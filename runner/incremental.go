@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/zeebo/xxh3"
 
@@ -24,9 +22,10 @@ import (
 	"github.com/groupimport/groupimport/transform"
 )
 
-// plan is what an incremental run will do, from comparing this run's rows
-// (their keys and content hashes, from a first pass) with the state.
-type plan struct {
+// incrementalPlan is what an incremental run will do, from comparing this
+// run's rows (their keys and content hashes, from a first pass) with the
+// state.
+type incrementalPlan struct {
 	superseded, unchanged *dedup.Set
 	report.Plan
 	// the keys remembered but absent now, within this run's scope
@@ -36,7 +35,7 @@ type plan struct {
 	withheld error
 }
 
-func (p *plan) close() {
+func (p *incrementalPlan) close() {
 	for _, rf := range p.vanished {
 		rf.Close()
 	}
@@ -50,121 +49,167 @@ func (p *plan) close() {
 //
 // A sharded run (sh) considers only the state's keys of its own objects:
 // other shards' keys are neither known nor missing here.
-func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool, sh shard.Spec) (*plan, error) {
-	p := &plan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
-	inScope := func(r *state.Record) bool {
-		return scope[pipeline.ClassOf(r.Relationship)][r.ObjType] && sh.Has([]byte(r.ObjType), []byte(r.GroupID))
+func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool, sh shard.Spec) (*incrementalPlan, error) {
+	p := &incrementalPlan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
+	refused, err := store.Refused()
+	if err != nil {
+		return nil, fmt.Errorf("comparing with the state: %w", err)
 	}
-	vanish := func(r *state.Record) error {
-		if r.Deleted || !inScope(r) {
-			return nil
-		}
-		class := pipeline.ClassOf(r.Relationship)
-		rf := p.vanished[class]
-		if rf == nil {
-			var err error
-			if rf, err = state.NewRecordFile(""); err != nil {
-				return err
-			}
-			p.vanished[class] = rf
-		}
-		if class == pipeline.Relationships {
-			p.VanishedRelationships++
-		} else {
-			p.VanishedObjects++
-		}
-		return rf.Add(r)
-	}
-	err := store.View(func(it *state.Iter) error {
-		cur, ok, err := it.Next()
-		if err != nil {
+	err = store.View(func(it *state.Iter) error {
+		d := &stateDiff{p: p, scope: scope, full: full, shard: sh, it: it, refused: refused}
+		if err := d.next(); err != nil {
 			return err
 		}
-		count := func(r *state.Record) {
-			if !r.Deleted && inScope(r) {
-				if r.Relationship {
-					p.KnownRelationships++
-				} else {
-					p.KnownObjects++
-				}
-			}
-		}
-		// Groups stream by key; seen-only entries (rejected rows) make a
-		// key present but are never the one sent. pending is the latest
-		// sendable entry of the current key so far.
-		var pending *dedup.Entry
-		var held dedup.Entry
-		take := func(e dedup.Entry) {
-			if e.Msg == msgSeenOnly {
-				return
-			}
-			if pending != nil {
-				p.superseded.Add(pending.Row)
-				p.Superseded++
-			}
-			held = e
-			pending = &held
-		}
-		err = keys.Each(func(e dedup.Entry) error {
-			take(e)
-			return nil
-		}, func(e dedup.Entry, _ int64) error {
-			take(e)
-			key := e.Key
-			defer func() { pending = nil }()
-			for ok && bytes.Compare(cur.Key[:], key[:]) < 0 {
-				count(&cur)
-				if err := vanish(&cur); err != nil {
-					return err
-				}
-				if cur, ok, err = it.Next(); err != nil {
-					return err
-				}
-			}
-			var known *state.Record
-			if ok && cur.Key == key {
-				c := cur
-				known = &c
-				count(&cur)
-				if cur, ok, err = it.Next(); err != nil {
-					return err
-				}
-			}
-			if pending == nil {
-				p.RejectedKept++
-				return nil
-			}
-			last := *pending
-			switch {
-			case known != nil && !full && last.Delete && known.Deleted,
-				known != nil && !full && !last.Delete && !known.Deleted && known.Hash == last.Hash:
-				p.unchanged.Add(last.Row)
-				p.Unchanged++
-			case last.Delete:
-				p.Deletes++
-			case known == nil || known.Deleted:
-				p.Creates++
-			default:
-				p.Updates++
-			}
-			return nil
-		})
-		if err != nil {
+		if err := keys.Each(func(e dedup.Entry) error { d.take(e); return nil }, d.key); err != nil {
 			return err
 		}
-		for ; ok; cur, ok, err = it.Next() {
-			count(&cur)
-			if err := vanish(&cur); err != nil {
+		for d.ok {
+			if err := d.passed(true); err != nil {
 				return err
 			}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		p.close()
 		return nil, fmt.Errorf("comparing with the state: %w", err)
 	}
 	return p, nil
+}
+
+// stateDiff is diff's merge: the run's keys stream by in groups (every
+// entry of a key, then the key's end), the state's records beside them.
+type stateDiff struct {
+	p     *incrementalPlan
+	scope map[pipeline.Class]map[string]bool
+	full  bool
+	shard shard.Spec // the run's share of the objects (diff)
+	it    *state.Iter
+	cur   state.Record // the state's next record, when ok
+	ok    bool
+	// pending is the latest sendable entry of the current key so far (held
+	// holds it); seen-only entries are never the one sent.
+	pending *dedup.Entry
+	held    dedup.Entry
+	// refused are the keys the API refused before, with the content's hash
+	refused map[[16]byte]uint64
+}
+
+func (d *stateDiff) next() (err error) {
+	d.cur, d.ok, err = d.it.Next()
+	return err
+}
+
+// take sees one entry of the current key: a sendable entry supersedes the
+// one before it.
+func (d *stateDiff) take(e dedup.Entry) {
+	if e.Msg == msgSeenOnly {
+		return
+	}
+	if d.pending != nil {
+		d.p.superseded.Add(d.pending.Row)
+		d.p.Superseded++
+	}
+	d.held = e
+	d.pending = &d.held
+}
+
+// key ends the entries of a key (e is its last): the state's records of
+// smaller keys have vanished from the export, and the key's own record, if
+// any, says whether its last sendable entry creates, updates, deletes or
+// changes nothing.
+func (d *stateDiff) key(e dedup.Entry, _ int64) error {
+	d.take(e)
+	defer func() { d.pending = nil }()
+	for d.ok && bytes.Compare(d.cur.Key[:], e.Key[:]) < 0 {
+		if err := d.passed(true); err != nil {
+			return err
+		}
+	}
+	var known *state.Record
+	if d.ok && d.cur.Key == e.Key {
+		c := d.cur
+		known = &c
+		if err := d.passed(false); err != nil {
+			return err
+		}
+	}
+	if d.pending == nil {
+		d.p.RejectedKept++
+		return nil
+	}
+	d.classify(*d.pending, known)
+	return nil
+}
+
+// classify counts what sending last does, given the state's record.
+func (d *stateDiff) classify(last dedup.Entry, known *state.Record) {
+	p := d.p
+	switch {
+	case known != nil && !d.full && last.Delete && known.Deleted,
+		known != nil && !d.full && !last.Delete && !known.Deleted && known.Hash == last.Hash:
+		p.unchanged.Add(last.Row)
+		p.Unchanged++
+	case last.Delete:
+		p.Deletes++
+	case known == nil || known.Deleted:
+		p.Creates++
+		d.retried(last)
+	default:
+		p.Updates++
+		d.retried(last)
+	}
+}
+
+// retried counts a row sent whose key the API refused before.
+func (d *stateDiff) retried(last dedup.Entry) {
+	if h, ok := d.refused[last.Key]; ok {
+		d.p.RetriedRefusals++
+		if h == last.Hash {
+			d.p.RetriedUnchanged++
+		}
+	}
+}
+
+// passed counts the state's current record as known (within this run's
+// scope), keeps it as vanished when the export lacks its key, and moves on.
+func (d *stateDiff) passed(vanished bool) error {
+	r := &d.cur
+	inScope := !r.Deleted && d.scope[pipeline.ClassOf(r.Relationship)][r.ObjType] &&
+		d.shard.Has([]byte(r.ObjType), []byte(r.GroupID))
+	if inScope {
+		if r.Relationship {
+			d.p.KnownRelationships++
+		} else {
+			d.p.KnownObjects++
+		}
+	}
+	if vanished && inScope {
+		if err := d.vanish(r); err != nil {
+			return err
+		}
+	}
+	return d.next()
+}
+
+// vanish keeps a record whose key the export lacks, for its delete.
+func (d *stateDiff) vanish(r *state.Record) error {
+	p := d.p
+	class := pipeline.ClassOf(r.Relationship)
+	rf := p.vanished[class]
+	if rf == nil {
+		var err error
+		if rf, err = state.NewRecordFile(""); err != nil {
+			return err
+		}
+		p.vanished[class] = rf
+	}
+	if class == pipeline.Relationships {
+		p.VanishedRelationships++
+	} else {
+		p.VanishedObjects++
+	}
+	return rf.Add(r)
 }
 
 // vanishedReader serves remembered keys as rows of groupId, objectTypeId,
@@ -220,22 +265,22 @@ func vanishedMapping(user *transform.KindMapping) *transform.KindMapping {
 
 // fingerprint identifies "the same command" for resuming: the inputs as
 // given, the mapping file's content, and the options that shape payloads.
-func (o *Options) fingerprint() string {
+func (c *config) fingerprint() string {
 	var b strings.Builder
-	for _, l := range [][]string{o.Companies, o.Memberships, o.DeleteObjects, o.DeleteRelationships} {
+	for _, l := range [][]string{c.Companies, c.Memberships, c.DeleteObjects, c.DeleteRelationships} {
 		s := append([]string(nil), l...)
 		sort.Strings(s)
 		b.WriteString(strings.Join(s, "\x00"))
 		b.WriteByte(1)
 	}
-	if o.MappingFile != "" {
-		if data, err := os.ReadFile(o.MappingFile); err == nil {
+	if c.MappingFile != "" {
+		if data, err := os.ReadFile(c.MappingFile); err == nil {
 			b.Write(data)
 		}
 	}
-	fmt.Fprintf(&b, "\x01%s\x01%s\x01%s\x01%s", o.Timezone, o.Duplicates, o.Endpoint, o.Region)
-	if o.Shard != "" {
-		fmt.Fprintf(&b, "\x01%s", o.shard)
+	fmt.Fprintf(&b, "\x01%s\x01%s\x01%s\x01%s", c.Timezone, c.Duplicates, c.Endpoint, c.Region)
+	if c.shard.On() {
+		fmt.Fprintf(&b, "\x01%s", c.shard)
 	}
 	return fmt.Sprintf("%016x", xxh3.HashString(b.String()))
 }
@@ -256,76 +301,90 @@ func (t *stateTracker) Delivered(_ int64, ds []pipeline.Delivery, _ []record.Pos
 
 // planIncremental reads every input once (nothing is sent), compares it
 // with the state, checks the mass-delete guard, and adds the deletes of
-// keys gone missing to cfg's inputs, if the export is known to be whole
-// (else plan.withheld says why they are not). A refused mass delete
-// returns the (closed) plan with the error, for the report.
-func (o *Options) planIncremental(ctx context.Context, store *state.Store, cfg *pipeline.Config, m *transform.Mapping,
-	defTS time.Time, log *slog.Logger) (*plan, error) {
+// keys gone missing to the delivery pass's inputs, if the export is known
+// to be whole (else the plan's withheld says why they are not). A refused
+// mass delete returns the (closed) plan with the error, for the report.
+func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
+	c := j.c
 	keys := dedup.NewLog("", 0)
 	defer keys.Close()
-	discard := &sink.Discard{}
-	pre, err := o.runPass(ctx, pipeline.Config{Inputs: cfg.Inputs, Sink: discard, Workers: o.Workers, BatchRows: o.BatchRows,
-		MaxRejects: -1, Keys: keyLog{keys}, RejectedKeys: seenOnly{keys}, Scope: true})
+	pass := j.passConfig(j.inputs)
+	pass.Keys, pass.RejectedKeys, pass.Scope = keyLog{keys}, seenOnly{keys}, true
+	pre, err := j.runPass(ctx, pass)
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
 	}
-	pl, err := diff(store, keys, pre.Scope, o.Full, o.shard)
+	pl, err := diff(j.store, keys, pre.Scope, c.Full, c.shard)
 	if err != nil {
 		return nil, err
 	}
-	pl.Full, pl.DeleteMissing = o.Full, o.DeleteMissing
-	complete, why := exportComplete(pre, o.skippedInputs)
+	pl.Full, pl.DeleteMissing = c.Full, c.DeleteMissing
+	complete, why := exportComplete(pre, j.skippedInputs)
 	switch {
-	case o.DeleteMissing && !complete:
+	case c.DeleteMissing && !complete:
 		// The rest is delivered; the run fails (exit 1) for the deletes.
 		pl.withheld = fmt.Errorf("--delete-missing: the export is not known to be whole (%s), so the deletes of the keys missing from it "+
 			"(%d objects, %d relationships) were withheld; everything else was delivered. Fix the export and run again",
 			why, pl.VanishedObjects, pl.VanishedRelationships)
 		pl.DeletesWithheld = why
 		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
-		fmt.Fprintf(o.Stderr, "groupimport: %v\n", pl.withheld)
-	case o.DeleteMissing:
-		for _, g := range []struct {
-			what            string
-			vanished, known int64
-		}{{"objects", pl.VanishedObjects, pl.KnownObjects}, {"relationships", pl.VanishedRelationships, pl.KnownRelationships}} {
-			if g.vanished == 0 || o.AllowMassDelete {
-				continue
-			}
-			pct := 100 * float64(g.vanished) / float64(max(g.known, 1))
-			if pct > o.MassDeletePercent {
-				pl.close()
-				return pl, fmt.Errorf("--delete-missing would delete %d of the %d %s this state knows (%.1f%%, more than --mass-delete-percent %g): refused, nothing was sent; "+
-					"check the export is complete, or pass --allow-mass-delete", g.vanished, g.known, g.what, pct, o.MassDeletePercent)
-			}
+		c.notice(pl.withheld.Error())
+	case c.DeleteMissing:
+		if err := c.massDeleteGuard(pl); err != nil {
+			pl.close()
+			return pl, err
 		}
-		o.addVanishedInputs(cfg, pl, m, defTS)
+		j.pass.Inputs = j.withVanishedInputs(pl)
 	default:
 		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
 	}
-	// What sending costs: requests of up to 500,000 bytes, at the API's
-	// documented 3,000 requests per 3 s.
-	msgs := pl.Creates + pl.Updates + pl.Deletes + pl.VanishedObjects + pl.VanishedRelationships
-	st := discard.Stats()
+	pl.estimateRequests(pass.Sink.Stats())
+	return pl, nil
+}
+
+// massDeleteGuard refuses deleting more than --mass-delete-percent of the
+// known objects or relationships as missing, unless --allow-mass-delete.
+func (c *config) massDeleteGuard(pl *incrementalPlan) error {
+	for _, g := range []struct {
+		what            string
+		vanished, known int64
+	}{{"objects", pl.VanishedObjects, pl.KnownObjects}, {"relationships", pl.VanishedRelationships, pl.KnownRelationships}} {
+		if g.vanished == 0 || c.AllowMassDelete {
+			continue
+		}
+		pct := 100 * float64(g.vanished) / float64(max(g.known, 1))
+		if pct > c.MassDeletePercent {
+			return fmt.Errorf("--delete-missing would delete %d of the %d %s this state knows (%.1f%%, more than --mass-delete-percent %g): refused, nothing was sent; "+
+				"check the export is complete, or pass --allow-mass-delete", g.vanished, g.known, g.what, pct, c.MassDeletePercent)
+		}
+	}
+	return nil
+}
+
+// estimateRequests says what sending costs: requests of up to 500,000
+// bytes, at the API's documented 3,000 requests per 3 s. st is what the
+// first pass would have written.
+func (p *incrementalPlan) estimateRequests(st sink.Stats) {
+	msgs := p.Creates + p.Updates + p.Deletes + p.VanishedObjects + p.VanishedRelationships
 	perReq := int64(2500)
 	if st.Messages > 0 {
 		avg := st.Bytes / st.Messages
 		perReq = min(perReq, max(1, 500000/(avg+1)))
 	}
-	pl.Requests = (msgs + perReq - 1) / perReq
-	pl.SecondsAtRateLimit = float64(pl.Requests) / 1000
-	return pl, nil
+	p.Requests = (msgs + perReq - 1) / perReq
+	p.SecondsAtRateLimit = float64(p.Requests) / 1000
 }
 
-// addVanishedInputs puts the deletes of missing keys among the inputs:
-// relationships after the other relationship deletes, objects last.
-func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform.Mapping, defTS time.Time) {
+// withVanishedInputs are the delivery pass's inputs with the deletes of
+// missing keys among them: relationships after the other relationship
+// deletes, objects last.
+func (j *job) withVanishedInputs(pl *incrementalPlan) []pipeline.Input {
 	mk := func(class pipeline.Class, kind transform.Kind, name string, user *transform.KindMapping) *pipeline.Input {
 		rf := pl.vanished[class]
 		if rf == nil {
 			return nil
 		}
-		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: defTS, ClockTimestamp: o.Timestamp == "", Version: o.Version, ContentHash: true})
+		t, err := transform.New(transform.Config{Kind: kind, Mapping: vanishedMapping(user), Timestamp: j.defTS, ClockTimestamp: j.c.Timestamp == "", Version: j.c.Version, ContentHash: true})
 		if err != nil {
 			return nil // cannot happen: a fixed, valid mapping
 		}
@@ -334,11 +393,11 @@ func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform
 				return &vanishedReader{rf: rf, schema: record.NewSchema(vanishedColumns)}, nil
 			}}
 	}
-	rel := mk(pipeline.Relationships, transform.RelationshipDeletes, "(state: relationships missing from this export)", m.For(transform.Memberships))
-	obj := mk(pipeline.Objects, transform.ObjectDeletes, "(state: objects missing from this export)", m.For(transform.Companies))
+	rel := mk(pipeline.Relationships, transform.RelationshipDeletes, "(state: relationships missing from this export)", j.mapping.For(transform.Memberships))
+	obj := mk(pipeline.Objects, transform.ObjectDeletes, "(state: objects missing from this export)", j.mapping.For(transform.Companies))
 	var out []pipeline.Input
 	placed := false
-	for _, in := range cfg.Inputs {
+	for _, in := range j.pass.Inputs {
 		if in.Kind == transform.ObjectDeletes && !placed && rel != nil {
 			out = append(out, *rel)
 			placed = true
@@ -351,5 +410,5 @@ func (o *Options) addVanishedInputs(cfg *pipeline.Config, pl *plan, m *transform
 	if obj != nil {
 		out = append(out, *obj)
 	}
-	cfg.Inputs = out
+	return out
 }

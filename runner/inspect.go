@@ -14,15 +14,6 @@ import (
 	"github.com/groupimport/groupimport/transform"
 )
 
-// GuessKind says whether columns look like memberships (an object id and a
-// person) or companies.
-func GuessKind(columns []string) transform.Kind {
-	if _, err := transform.Infer(transform.Memberships, nil, columns, nil); err == nil {
-		return transform.Memberships
-	}
-	return transform.Companies
-}
-
 // InspectOptions configure inspect.
 type InspectOptions struct {
 	Paths    []string
@@ -35,8 +26,11 @@ type InspectOptions struct {
 }
 
 // Inspect prints, per file: format, compression, dialect or schema, row
-// count, columns with the types and examples seen, sample rows, and the
-// mapping it would infer.
+// count, the kind the file looks like and why, its columns with the types a
+// run writes them as and examples from across the file, sample rows, the
+// mapping a run would infer, what a run with it would do to every row, and
+// what to give (--encoding, decimal:) where the file needs it. A file that
+// cannot be read, or not to its end, makes the exit code 1.
 func Inspect(o InspectOptions) (int, error) {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
@@ -44,186 +38,207 @@ func Inspect(o InspectOptions) (int, error) {
 	if o.Sample <= 0 {
 		o.Sample = 3
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams(""), Companies: o.Paths}
-	defer ropts.streams.Close()
-	if err := ropts.setupInputs(context.Background()); err != nil {
-		return ExitUsage, err
+	src, err := openSources(context.Background(), o.Paths, nil)
+	if err != nil {
+		return ExitCode(err), err
 	}
-	defer ropts.closeInputs()
-	in, err := ropts.expand("", o.Paths)
+	defer src.close(nil)
+	in, err := src.expand("", o.Paths)
 	if err != nil {
 		return ExitCode(err), err
 	}
 	files := in.Files
-	ro, err := ropts.readOptions(nil)
+	ro, err := src.options(reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}, nil)
 	if err != nil {
-		return ExitUsage, err
+		return ExitCode(err), err
 	}
-	code := ExitOK
+	var fileErrs []error
 	for _, f := range files {
 		if err := inspectFile(o, f, ro); err != nil {
-			fmt.Fprintf(o.Stdout, "%s: %v\n\n", f, err)
-			code = ExitFailure
+			fileErrs = append(fileErrs, err)
 		}
 	}
-	return code, nil
+	// the files' errors are in the output, each under its file
+	return ExitCode(errors.Join(fileErrs...)), nil
 }
 
-type colStats struct {
-	kinds    map[record.Kind]int64
-	filled   int64
-	examples []string
-}
-
-func inspectFile(o InspectOptions, path string, ro importer.Options) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("the reader failed on this file: %v", p)
-		}
-	}()
-	r, src, err := importer.Open(path, ro)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+// inspectFile prints what inspect says about one file, and returns the
+// file's error (what was read before it is shown). A file that is not
+// UTF-8 is shown as read with the encoding it looks like.
+func inspectFile(o InspectOptions, path string, ro importer.Options) error {
 	w := o.Stdout
 	fmt.Fprintf(w, "%s\n", path)
+	p, err := profileFile(path, ro)
+	ferr := err
+	if p != nil {
+		ferr = p.err
+	}
+	ee := encodingError(ferr)
+	if ee != nil && ee.Encoding != "" && ro.Encoding == "" {
+		fmt.Fprintf(w, "  error:        %v\n  encoding:     read below with --encoding %s, the encoding it looks like\n", ferr, ee.Encoding)
+		retry := ro
+		retry.Encoding = ee.Encoding
+		if p2, err2 := profileFile(path, retry); err2 == nil {
+			p, ro = p2, retry
+			p.err = ferr
+		}
+	} else if err != nil {
+		fmt.Fprintf(w, "  error:        %v\n\n", err)
+		return err
+	}
+	if p == nil {
+		fmt.Fprintln(w)
+		return ferr
+	}
+	printSource(w, p)
+	g := guessKind(p)
+	kind := transform.Kind(o.Kind)
+	if kind == "" {
+		kind = g.kind
+		fmt.Fprintf(w, "  kind:         %s: %s\n", kind, g.why)
+	}
+	km, kerr := transform.Infer(kind, nil, p.cols, p.first) // from the first rows, as a run does
+	starter := false
+	if kerr != nil {
+		if s, err := transform.InferGuessing(kind, p.cols, p.first, identifierGuesses(kind, p)); err == nil {
+			km, starter = s, true
+		}
+	}
+	printColumns(w, kind, km, p)
+	printShown(w, p, o.Sample)
+	printInferred(w, kind, km, kerr, p)
+	if km != nil {
+		printTrial(w, trialRun(kind, km, path, ro), starter)
+	}
+	printSuggestions(w, kind, km, p)
+	if p.err != nil && encodingError(p.err) == nil {
+		fmt.Fprintf(w, "  error:        %v\n", p.err)
+	}
+	fmt.Fprintln(w)
+	return p.err
+}
+
+// printSource prints a file's format, compression and size, what its
+// reader says of its dialect or schema, and its row count.
+func printSource(w io.Writer, p *profile) {
+	src := p.src
 	comp := string(src.Compression)
 	if comp == "" {
 		comp = "none"
 	}
 	fmt.Fprintf(w, "  format:       %s (compression: %s, %d bytes)\n", src.Format, comp, src.Size)
-	if d, ok := r.(interface{ Comma() byte }); ok {
-		fmt.Fprintf(w, "  delimiter:    %s\n", importer.DialectName(d.Comma()))
+	for _, line := range p.header {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
-	if d, ok := r.(interface{ Describe() []string }); ok {
-		for _, line := range d.Describe() {
-			fmt.Fprintf(w, "  %s\n", line)
-		}
-	}
-	stats := map[string]*colStats{}
-	var order []string
-	var rows, bad int64
-	var sample []record.Row
-	var sampleRaw []string
-	var fileErr error
-	b := record.NewBatch(4096, 1<<20)
-	for {
-		b.Reset()
-		err := r.Next(b, 4096)
-		for i := range b.Rows {
-			row := &b.Rows[i]
-			rows++
-			if row.Err != nil {
-				bad++
-				continue
-			}
-			if len(sample) < 1000 {
-				sample = append(sample, copyRow(row))
-			}
-			if len(sampleRaw) < o.Sample {
-				sampleRaw = append(sampleRaw, showRow(row))
-			}
-			for k, v := range row.Values {
-				name := row.Schema.Names[k]
-				st := stats[name]
-				if st == nil {
-					st = &colStats{kinds: map[record.Kind]int64{}}
-					stats[name] = st
-					order = append(order, name)
-				}
-				if v.IsEmpty() {
-					continue
-				}
-				st.filled++
-				st.kinds[v.Kind]++
-				if len(st.examples) < 3 {
-					ex := string(v.Bytes)
-					if len(ex) > 40 {
-						ex = ex[:37] + "…"
-					}
-					dup := false
-					for _, e := range st.examples {
-						dup = dup || e == ex
-					}
-					if !dup {
-						st.examples = append(st.examples, ex)
-					}
-				}
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				fileErr = err
-			}
-			break
-		}
-	}
-	cols := r.Columns()
-	for _, c := range cols {
-		if stats[c] == nil {
-			stats[c] = &colStats{kinds: map[record.Kind]int64{}}
-			order = append(order, c)
-		}
-	}
-	if len(cols) > 0 {
-		// the file's own order first
-		pos := map[string]int{}
-		for i, c := range cols {
-			pos[c] = i
-		}
-		sort.SliceStable(order, func(i, j int) bool {
-			pi, oki := pos[order[i]]
-			pj, okj := pos[order[j]]
-			if oki && okj {
-				return pi < pj
-			}
-			return oki && !okj
-		})
-	}
-	fmt.Fprintf(w, "  rows:         %d", rows)
-	if bad > 0 {
-		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", bad)
+	fmt.Fprintf(w, "  rows:         %d", p.rows)
+	if p.bad > 0 {
+		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", p.bad)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  columns:      %d\n", len(order))
-	for _, c := range order {
-		st := stats[c]
-		var kinds []string
-		for k, n := range st.kinds {
-			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+}
+
+// printColumns prints each column: how full it is, the type a run writes
+// its values as and where they go (with the inferred mapping), and
+// examples from rows across the file.
+func printColumns(w io.Writer, kind transform.Kind, km *transform.KindMapping, p *profile) {
+	uses := map[string]transform.ColumnUse{}
+	if km != nil {
+		if list, err := transform.ColumnUses(kind, km, p.cols); err == nil {
+			for _, u := range list {
+				uses[u.Column] = u
+			}
 		}
-		sort.Strings(kinds)
+	}
+	fmt.Fprintf(w, "  columns:      %d (the type a run writes, where it goes; examples from rows across the file)\n", len(p.cols))
+	typs, width := make([]string, len(p.cols)), 0
+	for i, c := range p.cols {
+		typs[i] = columnType(p.stats[c], uses[c], km == nil)
+		if out := uses[c].Output; out != "" {
+			typs[i] += " → " + out
+		}
+		width = max(width, len([]rune(typs[i])))
+	}
+	for i, c := range p.cols {
+		st := p.stats[c]
 		fill := 0.0
-		if rows-bad > 0 {
-			fill = 100 * float64(st.filled) / float64(rows-bad)
+		if p.good() > 0 {
+			fill = 100 * float64(st.filled) / float64(p.good())
 		}
-		fmt.Fprintf(w, "    %-28s %5.1f%% filled  %-28s e.g. %s\n", c, fill, strings.Join(kinds, ", "), strings.Join(quoteAll(st.examples), ", "))
+		pad := strings.Repeat(" ", width-len([]rune(typs[i])))
+		fmt.Fprintf(w, "    %-24s %5.1f%% filled  %s%s  e.g. %s\n", c, fill, typs[i], pad, strings.Join(quoteAll(p.examples(c, 3)), ", "))
 	}
-	if len(sampleRaw) > 0 {
-		fmt.Fprintln(w, "  sample rows:")
-		for _, s := range sampleRaw {
-			fmt.Fprintf(w, "    %s\n", s)
+}
+
+// columnType names the type a run writes a column's values as: the
+// mapping's (a declared, reserved or inferred type), else the kinds of the
+// values as read. Without a mapping, a text column gets the type a run
+// would infer from its values.
+func columnType(st *colProfile, u transform.ColumnUse, noMapping bool) string {
+	if u.Type != transform.TypeAuto {
+		if u.Inferred {
+			return u.Type + " (inferred)"
+		}
+		return u.Type
+	}
+	if noMapping && st.texts > 0 && st.texts == st.filled {
+		for _, t := range []string{transform.TypeInteger, transform.TypeFloat, transform.TypeBoolean} {
+			if st.fitsText(t) {
+				return t + " (inferred)"
+			}
 		}
 	}
-	if fileErr != nil {
-		fmt.Fprintf(w, "  error:        %v\n", fileErr)
+	var kinds []string
+	for k, n := range st.kinds {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
 	}
-	kind := transform.Kind(o.Kind)
-	if kind == "" {
-		kind = GuessKind(order)
+	sort.Strings(kinds)
+	switch {
+	case len(kinds) == 0:
+		return "empty"
+	case len(kinds) == 1:
+		return strings.SplitN(kinds[0], " ", 2)[0]
 	}
-	km, err := transform.Infer(kind, nil, order, sample)
+	return "mixed: " + strings.Join(kinds, ", ")
+}
+
+// printShown prints n rows sampled across the file, with their lines.
+func printShown(w io.Writer, p *profile, n int) {
+	rows := p.across.Rows()
+	if len(rows) == 0 {
+		return
+	}
+	step := max(1, len(rows)/n)
+	fmt.Fprintln(w, "  sample rows (across the file):")
+	for i := 0; i < len(rows) && i/step < n; i += step {
+		fmt.Fprintf(w, "    %s\n", showRow(&rows[i]))
+	}
+}
+
+// printInferred prints the mapping a run would infer for the file as
+// kind; when it infers none (kerr), why, and the starter mapping km that
+// groupimport init writes instead.
+func printInferred(w io.Writer, kind transform.Kind, km *transform.KindMapping, kerr error, p *profile) {
+	if kerr != nil {
+		msg := kerr.Error()
+		var ce *transform.ConfigError
+		if errors.As(kerr, &ce) {
+			msg = ce.Msg
+		}
+		fmt.Fprintf(w, "  mapping:      a run infers none (exit 2): %s\n", msg)
+		if km == nil {
+			return
+		}
+	}
+	fields, err := transform.Describe(kind, km, p.cols)
 	if err != nil {
-		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
-		return fileErr
+		fmt.Fprintf(w, "  mapping (%s): %v\n", kind, err)
+		return
 	}
-	fields, err := transform.Describe(kind, km, order)
-	if err != nil {
-		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
-		return fileErr
+	if kerr != nil {
+		fmt.Fprintf(w, "  starter mapping (as %s; groupimport init writes one like it to check and give with --mapping):\n", kind)
+	} else {
+		fmt.Fprintf(w, "  mapping it would infer (as %s):\n", kind)
 	}
-	fmt.Fprintf(w, "  mapping it would infer (as %s):\n", kind)
 	for _, f := range fields {
 		fmt.Fprintf(w, "    %s\n", f)
 	}
@@ -232,8 +247,62 @@ func inspectFile(o InspectOptions, path string, ro importer.Options) (err error)
 			fmt.Fprintf(w, "    # %s\n", n)
 		}
 	}
-	fmt.Fprintln(w)
-	return fileErr
+}
+
+// printSuggestions says what to give where the file needs it: the
+// --encoding of a file that is not UTF-8, decimal: "," for numbers written
+// with a decimal comma; and the reader's warnings.
+func printSuggestions(w io.Writer, kind transform.Kind, km *transform.KindMapping, p *profile) {
+	var out []string
+	if ee := encodingError(p.err); ee != nil {
+		if ee.Encoding != "" {
+			out = append(out, fmt.Sprintf("--encoding %s: the file is not UTF-8; %s", ee.Encoding, ee.Why))
+		} else {
+			out = append(out, "--encoding: the file is not UTF-8; "+ee.Why)
+		}
+	} else if name, why := badRowsEncoding(p); name != "" {
+		out = append(out, fmt.Sprintf("--encoding %s: a row is not UTF-8 (%s); %s", name, showRow(p.firstBad), why))
+	}
+	if km != nil {
+		hints := km.DecimalCommaColumns()
+		var cols []string
+		for c := range hints {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		for _, c := range cols {
+			fix := `decimal: ","`
+			if strings.Contains(hints[c], ".") {
+				fix += ` and thousands: "."`
+			}
+			out = append(out, fmt.Sprintf("%s in the %s section of a mapping: column %q holds numbers written with a decimal comma (e.g. %q), sent as text without it", fix, kind, c, hints[c]))
+		}
+	}
+	var warns []string
+	for m, n := range p.warnings {
+		warns = append(warns, fmt.Sprintf("%s (%d)", m, n))
+	}
+	sort.Strings(warns)
+	if len(out) > 0 {
+		fmt.Fprintln(w, "  suggestions:")
+		for _, s := range out {
+			fmt.Fprintf(w, "    %s\n", s)
+		}
+	}
+	for _, s := range warns {
+		fmt.Fprintf(w, "  warning:      %s\n", s)
+	}
+}
+
+// badRowsEncoding is the encoding that the first row rejected as not
+// UTF-8 looks like (importer.SuggestEncoding), "" when none is.
+func badRowsEncoding(p *profile) (name, why string) {
+	if p.firstBad == nil || p.firstBad.Err == nil || p.firstBad.Err.Code != record.CodeInvalidUTF8 {
+		return "", ""
+	}
+	// the row's line, ended (a byte that could open a character cut at the
+	// end of a sample is not taken for a bad one)
+	return importer.SuggestEncoding(append(append([]byte(nil), p.firstBad.Raw...), '\n'))
 }
 
 func quoteAll(s []string) []string {
@@ -246,13 +315,19 @@ func quoteAll(s []string) []string {
 
 // copyRow copies a row out of a batch's arenas.
 func copyRow(row *record.Row) record.Row {
-	c := record.Row{Line: row.Line, Num: row.Num, Schema: row.Schema, Values: make([]record.Value, len(row.Values))}
+	c := record.Row{Line: row.Line, Num: row.Num, Schema: row.Schema, Values: make([]record.Value, len(row.Values)),
+		Raw: append([]byte(nil), row.Raw...)}
 	for i, v := range row.Values {
 		c.Values[i] = record.Value{Kind: v.Kind, Bytes: append([]byte(nil), v.Bytes...)}
+	}
+	if row.Err != nil {
+		e := *row.Err
+		c.Err = &e
 	}
 	return c
 }
 
+// showRow is a row as inspect shows it: its line, and its text.
 func showRow(row *record.Row) string {
 	s := string(row.Raw)
 	if row.Raw == nil {
@@ -262,96 +337,12 @@ func showRow(row *record.Row) string {
 		}
 		s = strings.Join(parts, " ")
 	}
-	if len(s) > 160 {
-		s = s[:157] + "…"
+	s = strings.ToValidUTF8(s, "\ufffd")
+	if r := []rune(s); len(r) > 160 {
+		s = string(r[:157]) + "…"
 	}
-	return s
-}
-
-// InitOptions configure init.
-type InitOptions struct {
-	Companies, Memberships, Paths []string
-	Output                        string // "" or "-" for standard output
-	Force                         bool
-	Format, Encoding, Delim       string
-	Stdout                        io.Writer
-}
-
-// Init writes the mapping that run would infer, in full, for a person to
-// edit.
-func Init(o InitOptions) (int, error) {
-	if o.Stdout == nil {
-		o.Stdout = os.Stdout
+	if row.Line > 0 {
+		return fmt.Sprintf("line %d: %s", row.Line, s)
 	}
-	ropts := Options{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim, streams: importer.NewStreams(""),
-		Companies: o.Companies, Memberships: append(o.Memberships, o.Paths...)}
-	defer ropts.streams.Close()
-	if err := ropts.setupInputs(context.Background()); err != nil {
-		return ExitUsage, err
-	}
-	defer ropts.closeInputs()
-	ro, err := ropts.readOptions(nil)
-	if err != nil {
-		return ExitUsage, err
-	}
-	byKind := map[transform.Kind][]string{transform.Companies: o.Companies, transform.Memberships: o.Memberships}
-	for _, p := range o.Paths {
-		in, err := ropts.expand("", []string{p})
-		if err != nil {
-			return ExitCode(err), err
-		}
-		files := in.Files
-		cols, _, err := readSample(files[0], ro, 1)
-		if err != nil {
-			return ExitFailure, err
-		}
-		k := GuessKind(cols)
-		byKind[k] = append(byKind[k], p)
-	}
-	if len(byKind[transform.Companies])+len(byKind[transform.Memberships]) == 0 {
-		return ExitUsage, usagef("init needs input files: groupimport init companies.csv [memberships.csv]")
-	}
-	m := &transform.Mapping{}
-	for _, kind := range []transform.Kind{transform.Companies, transform.Memberships} {
-		if len(byKind[kind]) == 0 {
-			continue
-		}
-		in, err := ropts.expand("", byKind[kind])
-		if err != nil {
-			return ExitCode(err), err
-		}
-		files := in.Files
-		cols, sample, err := readSample(files[0], ro, 1000)
-		if err != nil {
-			return ExitFailure, err
-		}
-		km, err := transform.Infer(kind, nil, cols, sample)
-		if err != nil {
-			return ExitCode(err), err
-		}
-		full, err := transform.ForInit(kind, km, cols)
-		if err != nil {
-			return ExitCode(err), err
-		}
-		full.Notes = append([]string{fmt.Sprintf("inferred from %s by groupimport init; edit freely", files[0])}, full.Notes...)
-		if kind == transform.Companies {
-			m.Companies = full
-		} else {
-			m.Memberships = full
-		}
-	}
-	text := m.String()
-	if o.Output == "" || o.Output == "-" {
-		_, err := io.WriteString(o.Stdout, text)
-		return ExitOK, err
-	}
-	if _, err := os.Stat(o.Output); err == nil && !o.Force {
-		return ExitUsage, usagef("%s exists; pass --force to replace it", o.Output)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return ExitFailure, err
-	}
-	if err := os.WriteFile(o.Output, []byte(text), 0o644); err != nil {
-		return ExitFailure, err
-	}
-	return ExitOK, nil
+	return fmt.Sprintf("row %d: %s", row.Num, s)
 }

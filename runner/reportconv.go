@@ -11,22 +11,33 @@ import (
 	"github.com/groupimport/groupimport/transform"
 )
 
-// reportResult converts what a run did (nil when it read nothing).
-func reportResult(res *pipeline.Result) *report.Result {
+// reportResult converts what a run did (nil when it read nothing) and
+// what its destination acknowledged.
+func reportResult(res *pipeline.Result, d deliveries) *report.Result {
 	if res == nil {
 		return nil
 	}
+	var refused int64
+	for _, n := range d.refused {
+		refused += n
+	}
 	out := &report.Result{
-		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped,
-			Superseded: res.Superseded, SkippedOtherShard: res.OtherShard, Deleted: res.Deleted},
+		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Delivered: &d.total, Refused: refused, Rejected: res.Rejected,
+			SkippedUnchanged: res.Skipped, Superseded: res.Superseded, SkippedOtherShard: res.OtherShard, Deleted: res.Deleted},
 		FirstRejects: res.FirstRejects,
 		Warnings:     res.Warnings,
 		Stopped:      res.Stopped,
 	}
 	for _, f := range res.Files {
-		out.Files = append(out.Files, report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
-			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Rejected: f.Rejected, SkippedUnchanged: f.Skipped,
-			Superseded: f.Superseded, SkippedOtherShard: f.OtherShard, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error})
+		rf := report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
+			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Refused: d.refused[f.Path], Rejected: f.Rejected,
+			SkippedUnchanged: f.Skipped, Superseded: f.Superseded, SkippedOtherShard: f.OtherShard, Deleted: f.Deleted,
+			DurationMS: f.DurationMS, Error: f.Error}
+		if d.perFile != nil {
+			n := d.perFile[f.Path]
+			rf.Delivered = &n
+		}
+		out.Files = append(out.Files, rf)
 	}
 	for _, rc := range res.RejectReasons {
 		out.Reasons = append(out.Reasons, report.ReasonCount{Code: rc.Code, Column: rc.Column, Count: rc.Count, Example: rc.Example})
@@ -79,9 +90,44 @@ func reportStats(stats map[transform.Kind]*transform.Stats) []report.KindStats {
 					fs.Types[name], fs.TypeExamples[name] = n, f.TypeExamples[t]
 				}
 			}
+			fs.FieldValues = fieldValues(f)
 			ks.Fields = append(ks.Fields, fs)
 		}
+		ks.KindSamples = kindSamples(st)
 		out = append(out, ks)
 	}
 	return out
+}
+
+// fieldValues converts the value statistics of a field.
+func fieldValues(f *transform.FieldStats) report.FieldValues {
+	var v report.FieldValues
+	v.Distinct, v.DistinctExact = f.DistinctCount()
+	top, exact := f.TopValues(10)
+	v.TopValues, v.TopExact = valueCounts(top), exact
+	if len(v.TopValues) == 0 {
+		v.TopValues, v.TopExact = nil, false
+	}
+	if lo, mean, hi, n := f.NumberSpread(); n > 0 {
+		v.Numbers = &report.NumberSpread{Count: n, Min: lo, Mean: mean, Max: hi}
+	}
+	if lo, med, hi, ok := f.LengthSpread(); ok {
+		v.Lengths = &report.LengthSpread{Min: lo, Median: med, Max: hi}
+	}
+	for _, d := range f.DateHistogram() {
+		v.Dates = append(v.Dates, report.DateCount{Period: d.Period, Count: d.Count})
+	}
+	return v
+}
+
+// kindSamples converts the sample payloads and shapes of a kind.
+func kindSamples(st *transform.Stats) report.KindSamples {
+	ks := report.KindSamples{ShapesOverflow: st.ShapesOverflow, OtherShapeRows: st.OtherShapeRows}
+	for _, p := range st.Samples {
+		ks.Samples = append(ks.Samples, string(p))
+	}
+	for _, sh := range st.Shapes {
+		ks.Shapes = append(ks.Shapes, report.Shape{Fields: sh.Fields, Count: sh.Count, Example: string(sh.Example)})
+	}
+	return ks
 }

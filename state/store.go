@@ -421,6 +421,10 @@ type RunInfo struct {
 	StartedAt        string `json:"started_at"`
 	FinishedAt       string `json:"finished_at,omitempty"`
 	Status           string `json:"status"`
+	// Mapping is a fingerprint of the mapping the run used (the file's or
+	// the one inferred), so that a later run can tell when most of its
+	// changes come from a changed mapping.
+	Mapping string `json:"mapping,omitempty"`
 	// Shard is the share of the objects the run handled (--shard K/N), ""
 	// for all: a state belongs to one shard layout.
 	Shard string `json:"shard,omitempty"`

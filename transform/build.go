@@ -51,6 +51,10 @@ type Config struct {
 	// CollectStats makes builders describe the payloads (Builder.Stats) for
 	// the review report.
 	CollectStats bool
+	// Review, with CollectStats, is the run's set of objects for the
+	// review's referential checks (companies add to it, memberships look
+	// their object up).
+	Review *ReviewKeys
 	// ContentHash fills Out.Hash (incremental runs compare it with the
 	// state); without it Out.Hash is 0.
 	ContentHash bool
@@ -474,6 +478,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 				st.observe(f, dst[o.start:o.end])
 			}
 		}
+		b.reviewPayload(dst[start:len(dst)-1], &out, row)
 		b.obs = b.obs[:0]
 	}
 	return dst, out, nil
@@ -825,7 +830,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 		return append(dst, f.Const...), nil
 	}
 	v := b.value(row, p, s.col)
-	if v.IsEmpty() {
+	if emptyCell(v) {
 		if f.Empty == "null" || (f.Empty == "" && p.emptyNull) {
 			if comma {
 				dst = append(dst, ',')
@@ -862,6 +867,12 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	*count++
 	b.observe(s.stat, vstart, len(dst))
 	return dst, nil
+}
+
+// emptyCell reports whether a cell is empty: no value, empty text, or a
+// JSON empty string (a reader's nested "" is as empty as a CSV's).
+func emptyCell(v record.Value) bool {
+	return v.IsEmpty() || (v.Kind == record.JSON && string(v.Bytes) == `""`)
 }
 
 // keepsMeaning reports whether a JSON value may fill a reserved trait:

@@ -4,6 +4,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/zeebo/xxh3"
 )
 
 // Value types as written into payloads, for the review report.
@@ -34,6 +37,18 @@ type FieldStats struct {
 	Dates                            bool
 	MinDate, MaxDate                 string
 	Before1990, Future, UnixEpochDay int64
+
+	// Distinct estimates the distinct values (strings, numbers, booleans).
+	Distinct *hll
+	// Top counts the most frequent values (not of dates).
+	Top *topK
+	// Numbers summarises the numbers, Lengths the texts' lengths (bytes as
+	// written, escapes included), Months the dates.
+	Numbers numStats
+	Lengths lenHist
+	Months  *monthHist
+
+	id uint64 // identifies the field in a payload's shape
 }
 
 // Stats describes the payloads of one kind, for the review report.
@@ -46,6 +61,8 @@ type Stats struct {
 	Sizes   [8]int64
 	MaxSize int
 	future  string // timestamps after this (ISO) are in the future
+
+	review
 }
 
 // maxExamples is how many distinct example values a field keeps.
@@ -61,7 +78,7 @@ func newStats(kind Kind, now time.Time) *Stats {
 func (s *Stats) field(name, source string, dates bool) *FieldStats {
 	f := s.Fields[name]
 	if f == nil {
-		f = &FieldStats{Name: name, Source: source, Dates: dates}
+		f = &FieldStats{Name: name, Source: source, Dates: dates, id: xxh3.HashString(name)}
 		s.Fields[name] = f
 	}
 	return f
@@ -91,13 +108,15 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 	if f.Types[t] == 1 {
 		f.TypeExamples[t] = shorten(v)
 	}
+	s.curShape += f.id
+	f.describe(t, v)
 	if f.Dates && t == JSONString && len(v) == 26 {
-		d := string(v[1:25])
+		d := unsafe.String(&v[1], 24) // copied only when kept
 		if f.MinDate == "" || d < f.MinDate {
-			f.MinDate = d
+			f.MinDate = strings.Clone(d)
 		}
 		if d > f.MaxDate {
-			f.MaxDate = d
+			f.MaxDate = strings.Clone(d)
 		}
 		switch {
 		case d < "1990":
@@ -110,13 +129,12 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 		}
 	}
 	if len(f.Examples) < maxExamples {
-		ex := shorten(v)
 		for _, e := range f.Examples {
-			if e == ex {
+			if len(v) <= 60 && e == string(v) || len(v) > 60 && e == shorten(v) {
 				return
 			}
 		}
-		f.Examples = append(f.Examples, ex)
+		f.Examples = append(f.Examples, shorten(v))
 	}
 }
 
@@ -138,8 +156,12 @@ func (s *Stats) size(n int) {
 	s.Sizes[b]++
 }
 
-// Merge adds o into s.
+// Merge adds o into s. The statistics of a run are deterministic when the
+// parts are merged in input order (each batch's, see Builder.TakeBatchStats):
+// the first examples and samples are those of the first rows, and the
+// sketches are those of the input read in order.
 func (s *Stats) Merge(o *Stats) {
+	s.mergeReview(o)
 	s.Messages += o.Messages
 	s.Deletes += o.Deletes
 	for i := range s.Sizes {
@@ -176,6 +198,7 @@ func (s *Stats) Merge(o *Stats) {
 		f.Before1990 += of.Before1990
 		f.Future += of.Future
 		f.UnixEpochDay += of.UnixEpochDay
+		f.mergeValues(of)
 	}
 }
 

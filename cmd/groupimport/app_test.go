@@ -65,14 +65,19 @@ type reportFile struct {
 	Status   string
 	ExitCode int `json:"exit_code"`
 	Totals   struct {
-		Read, Emitted, Rejected int64
-		Skipped                 int64 `json:"skipped"`
+		Read, Emitted, Rejected         int64
+		Skipped                         int64 `json:"skipped"`
+		Delivered, Undelivered, Refused *int64
 	}
-	Kinds map[string]struct{ Read, Emitted, Rejected int64 }
+	Kinds map[string]struct {
+		Read, Emitted, Rejected         int64
+		Delivered, Undelivered, Refused *int64
+	}
 	Files []struct {
-		Path                    string
-		Read, Emitted, Rejected int64
-		Error                   string
+		Path                            string
+		Read, Emitted, Rejected         int64
+		Delivered, Undelivered, Refused *int64
+		Error                           string
 	}
 	Errors []string
 	Plan   struct {
@@ -94,6 +99,9 @@ func readReport(t *testing.T, path string) reportFile {
 	}
 	if r.Totals.Read != r.Totals.Emitted+r.Totals.Rejected+r.Totals.Skipped {
 		t.Errorf("report: read %d != emitted %d + rejected %d + skipped %d", r.Totals.Read, r.Totals.Emitted, r.Totals.Rejected, r.Totals.Skipped)
+	}
+	if d, u := r.Totals.Delivered, r.Totals.Undelivered; d == nil || u == nil || *d+*u != r.Totals.Emitted {
+		t.Errorf("report: delivered %v + undelivered %v != emitted %d", d, u, r.Totals.Emitted)
 	}
 	return r
 }
@@ -131,7 +139,7 @@ func TestFixturesCSV(t *testing.T) {
 	golden(t, "fixtures-csv.payloads.ndjson", payloads)
 	rejects := readLines(t, filepath.Join(out, "rejects.ndjson"))
 	golden(t, "fixtures-csv.rejects.ndjson", rejects)
-	rep := readReport(t, filepath.Join(out, "report.json"))
+	rep := sameExitCode(t, filepath.Join(out, "report.json"), code)
 	if rep.Totals.Read != 18 || rep.Totals.Emitted != 13 || rep.Totals.Rejected != 5 || rep.ExitCode != 3 {
 		t.Errorf("totals %+v exit %d", rep.Totals, rep.ExitCode)
 	}
@@ -166,6 +174,7 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	ndjsonPayloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
 	specCheck(t, ndjsonPayloads, speccheck.Options{})
 	golden(t, "fixtures-ndjson.payloads.ndjson", ndjsonPayloads)
@@ -177,6 +186,7 @@ func TestFixturesNDJSONAndMapping(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out2, "report.json"), code)
 	mapped := readLines(t, filepath.Join(out2, "payloads-00001.ndjson"))
 	specCheck(t, mapped, speccheck.Options{})
 	golden(t, "fixtures-mapping.payloads.ndjson", mapped)
@@ -240,7 +250,7 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want int
 		msg  string
-	}{
+	}{ // the report, if any, is --out's
 		{"clean", []string{"run", "--companies", clean, "--out", filepath.Join(dir, "o1")}, 0, ""},
 		{"rejects", []string{"run", "--companies", fixtures + "companies.csv", "--out", filepath.Join(dir, "o2")}, 3, ""},
 		{"mapping names a missing column", []string{"run", "--mapping", badMap, "--companies", clean, "--out", filepath.Join(dir, "o3")}, 2, `"company_nme" (line 4)`},
@@ -263,6 +273,11 @@ func TestExitCodes(t *testing.T) {
 			}
 			if c.msg != "" && !strings.Contains(stderr, c.msg) {
 				t.Errorf("stderr lacks %q:\n%s", c.msg, stderr)
+			}
+			for i, a := range c.args {
+				if a == "--out" && c.args[i+1] != dir {
+					sameExitCode(t, filepath.Join(c.args[i+1], "report.json"), code)
+				}
 			}
 		})
 	}
@@ -294,6 +309,7 @@ func TestOutputDirectoryOfAnotherRun(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--overwrite") {
 		t.Fatalf("second run into the same --out: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), 0) // still the first run's: a usage error writes nothing
 	if code, _, _ := gi(t, append(args, "--overwrite")...); code != 0 {
 		t.Fatal("--overwrite refused")
 	}
@@ -307,24 +323,38 @@ func TestOutputDirectoryOfAnotherRun(t *testing.T) {
 
 func TestStdoutAndValidateWriteNoFiles(t *testing.T) {
 	dir := t.TempDir()
+	stateHome := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", stateHome)
 	wd, _ := os.Getwd()
 	abs := func(p string) string { return filepath.Join(wd, p) }
 	t.Chdir(dir)
-	code, stdout, _ := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-", "-q")
+	code, stdout, stderr := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-")
 	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.HasPrefix(stdout, `{"type":"group"`) {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "groupimport-report.json")); err != nil {
-		t.Errorf("no report for --out -: %v", err)
+	// the report goes into the user's state directory, and the summary says so
+	report := filepath.Join(stateHome, "groupimport", "report.json")
+	sameExitCode(t, report, code)
+	if !strings.Contains(stderr, "  report: "+report+"\n") || !strings.Contains(stderr, "  rejects: "+filepath.Join(stateHome, "groupimport", "rejects.ndjson")) {
+		t.Errorf("the summary does not name the report and rejects:\n%s", stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("run --out - wrote into the working directory: %v", entries)
 	}
 	vdir := t.TempDir()
 	t.Chdir(vdir)
-	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q")
+	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q", "--review")
 	if code != 3 || stdout != "" {
 		t.Fatalf("validate: exit %d stdout %q", code, stdout)
 	}
 	if entries, _ := os.ReadDir(vdir); len(entries) != 0 {
-		t.Errorf("validate wrote files: %v", entries)
+		t.Errorf("validate wrote files into the working directory: %v", entries)
+	}
+	sameExitCode(t, report, code)
+	for _, f := range []string{"review.md", "review.html", "rejects.ndjson"} {
+		if _, err := os.Stat(filepath.Join(stateHome, "groupimport", f)); err != nil {
+			t.Errorf("validate --review: %v", err)
+		}
 	}
 }
 
@@ -348,6 +378,7 @@ func TestInitThenRun(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("run with the init mapping: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(b, "report.json"), code)
 	if strings.Join(readLines(t, filepath.Join(a, "payloads-00001.ndjson")), "\n") != strings.Join(readLines(t, filepath.Join(b, "payloads-00001.ndjson")), "\n") {
 		t.Error("the init mapping gives other payloads than inference")
 	}
@@ -368,18 +399,18 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-// The README's example must keep working.
+// The README's Quick start must keep working: its first command exits 0 on
+// the clean sample, the second 3 on the one with broken rows.
 func TestReadmeExample(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Skip("no README")
 	}
 	sc := bufio.NewScanner(bytes.NewReader(readme))
-	found := false
+	var codes []int
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(line, "go run ./cmd/groupimport run ") {
-			found = true
 			args := strings.Fields(strings.TrimPrefix(line, "go run ./cmd/groupimport "))
 			for i, a := range args {
 				if strings.HasPrefix(a, "fixtures/") {
@@ -390,13 +421,19 @@ func TestReadmeExample(t *testing.T) {
 				}
 			}
 			code, _, stderr := gi(t, args...)
-			if code != 0 && code != 3 {
-				t.Errorf("README example %q: exit %d\n%s", line, code, stderr)
+			codes = append(codes, code)
+			for i, a := range args {
+				if a == "--out" {
+					sameExitCode(t, filepath.Join(args[i+1], "report.json"), code)
+				}
+			}
+			if len(codes) == 1 && code != 0 {
+				t.Errorf("the Quick start's main command %q: exit %d, want 0\n%s", line, code, stderr)
 			}
 		}
 	}
-	if !found {
-		t.Error("README has no `go run ./cmd/groupimport run` example")
+	if len(codes) < 2 || codes[1] != 3 {
+		t.Errorf("the README's Quick start: exit codes %v, want 0 then 3 (a command that shows rejects)", codes)
 	}
 }
 
@@ -435,7 +472,7 @@ func TestMembershipsAndDeletes(t *testing.T) {
 			last = s
 		}
 	}
-	rep := readReport(t, filepath.Join(out, "report.json"))
+	rep := sameExitCode(t, filepath.Join(out, "report.json"), code)
 	want := map[string][3]int64{ // read, emitted, rejected
 		"companies": {6, 4, 1}, "memberships": {5, 2, 2}, "object_deletes": {4, 2, 2}, "relationship_deletes": {3, 1, 2},
 	}
@@ -475,10 +512,12 @@ func TestMembershipsAndDeletes(t *testing.T) {
 // On standard output (as for the HTTP API), superseded rows must never be
 // written: a first pass finds them.
 func TestDuplicatesOnStdout(t *testing.T) {
-	code, stdout, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", "-", "-q", "--report", filepath.Join(t.TempDir(), "r.json"), "--rejects", filepath.Join(t.TempDir(), "x.ndjson"))
+	reportPath := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := gi(t, "run", "--companies", fixtures+"companies_incremental.csv", "--out", "-", "-q", "--report", reportPath, "--rejects", filepath.Join(t.TempDir(), "x.ndjson"))
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, reportPath, code)
 	if strings.Count(stdout, `"groupId":"acc-001"`) != 1 || !strings.Contains(stdout, `"plan":"enterprise"`) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
@@ -511,6 +550,7 @@ func TestIncludeObjectTraits(t *testing.T) {
 			if code != 3 {
 				t.Fatalf("exit %d\n%s", code, stderr)
 			}
+			sameExitCode(t, filepath.Join(dir, "r.json"), code)
 			lines := strings.Split(strings.TrimSpace(stdout), "\n")
 			if dest == "dir" {
 				lines = readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
@@ -546,6 +586,7 @@ func TestFixturesParquet(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	payloads := readLines(t, filepath.Join(out, "payloads-00001.ndjson"))
 	specCheck(t, payloads, speccheck.Options{})
 	golden(t, "fixtures-parquet.payloads.ndjson", payloads)
@@ -569,6 +610,7 @@ func TestMetricsFileAndReview(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	data, err := os.ReadFile(metrics)
 	if err != nil || !strings.Contains(string(data), "groupimport_rows{") {
 		t.Errorf("metrics file: %v\n%s", err, data)

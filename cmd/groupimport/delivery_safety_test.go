@@ -103,6 +103,7 @@ func TestHTMLPageIsNoAcknowledgement(t *testing.T) {
 			"--rejects", filepath.Join(dir, "rejects.ndjson"), "--retry-base", "1ms"}
 	}
 	code, _, stderr := gi(t, args(portal.URL())...)
+	sameExitCode(t, reportPath, code)
 	r := readFullReport(t, reportPath)
 	if code != 1 || r.ExitCode != code {
 		t.Fatalf("exit %d (report: %d), want 1\n%s", code, r.ExitCode, stderr)
@@ -150,6 +151,7 @@ func TestEverythingRefusedStopsSmallInputs(t *testing.T) {
 			reportPath := filepath.Join(dir, "r.json")
 			code, _, stderr := gi(t, "run", "--companies", in, "--endpoint", srv.URL(), "--report", reportPath,
 				"--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms")
+			sameExitCode(t, reportPath, code)
 			r := readFullReport(t, reportPath)
 			if code != 1 || r.ExitCode != code || !strings.Contains(stderr, "the API refused every call") {
 				t.Fatalf("exit %d (report %d), want 1 saying the API refused every call\n%s", code, r.ExitCode, stderr)
@@ -186,6 +188,7 @@ func TestResumeSkipsAcknowledgedMessagesOfPartlyAcknowledgedChunks(t *testing.T)
 		"--batch-messages", "100", "--concurrency", "1", "--max-attempts", "1", "--timestamp", "2024-06-01T00:00:00Z",
 		"--report", reportPath, "--rejects", filepath.Join(dir, "x.ndjson"), "--retry-base", "1ms"}
 	code, _, stderr := gi(t, args...)
+	sameExitCode(t, reportPath, code)
 	if r := readFullReport(t, reportPath); code != 1 || r.ExitCode != code {
 		t.Fatalf("first run: exit %d (report %d), want 1\n%s", code, r.ExitCode, stderr)
 	}
@@ -238,6 +241,7 @@ func TestOverwriteRemovesOnlyOwnFiles(t *testing.T) {
 	if code, _, stderr := gi(t, args...); code != 2 || !strings.Contains(stderr, "--overwrite") {
 		t.Fatalf("a directory holding parts of another run: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), 0) // still the dry run's: a usage error writes nothing
 	if code, _, stderr := gi(t, append(args, "--overwrite")...); code != 0 {
 		t.Fatalf("--overwrite: exit %d\n%s", code, stderr)
 	}
@@ -267,6 +271,7 @@ func TestOutputDirectoryLocked(t *testing.T) {
 	if first != 3 {
 		t.Fatalf("first run: exit %d\n%s", first, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), first)
 	before := snapshotDir(t, out)
 
 	// the first run, still writing, holds the lock
@@ -293,9 +298,11 @@ func TestOutputDirectoryLocked(t *testing.T) {
 	}
 	lock.Release()
 
-	if code, _, stderr := gi(t, append(args, "--overwrite")...); code != 3 {
+	code, _, stderr = gi(t, append(args, "--overwrite")...)
+	if code != 3 {
 		t.Fatalf("once the lock is free: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	if _, err := os.Stat(filepath.Join(out, sink.LockFileName)); err == nil {
 		t.Error("the lock file is left after the run")
 	}
@@ -373,12 +380,15 @@ func TestPartSizeWithinABatch(t *testing.T) {
 		whole := t.TempDir()
 		if code, _, stderr := gi(t, append(base, "--out", whole)...); code != in.code {
 			t.Fatalf("exit %d\n%s", code, stderr)
+		} else {
+			sameExitCode(t, filepath.Join(whole, "report.json"), code)
 		}
 		want := readPart(t, filepath.Join(whole, "payloads-00001.ndjson"))
 		for _, compress := range []string{"none", "gzip", "zstd"} {
 			t.Run(in.name+"/"+compress, func(t *testing.T) {
 				out := t.TempDir()
 				code, _, stderr := gi(t, append(base, "--out", out, "--part-size", "2KiB", "--compress", compress)...)
+				sameExitCode(t, filepath.Join(out, "report.json"), code)
 				r := readFullReport(t, filepath.Join(out, "report.json"))
 				if code != in.code || r.ExitCode != code {
 					t.Fatalf("exit %d (report %d): %v\n%s", code, r.ExitCode, r.Errors, stderr)
@@ -521,7 +531,5 @@ func TestStdoutClosedEarly(t *testing.T) {
 	if ps.ExitCode() != 1 || !strings.Contains(errb.String(), "standard output was closed") {
 		t.Fatalf("exit %d, want 1 with a message\n%s", ps.ExitCode(), errb.String())
 	}
-	if r := readFullReport(t, reportPath); r.ExitCode != ps.ExitCode() {
-		t.Errorf("report exit_code %d, process %d", r.ExitCode, ps.ExitCode())
-	}
+	sameExitCode(t, reportPath, ps.ExitCode())
 }

@@ -62,6 +62,7 @@ func TestDeliveryToTheAPI(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (three calls refused)\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(dir, "report.json"), code)
 	if v := srv.Violations(); len(v) > 0 {
 		t.Fatalf("the client broke the API's contract: %v", v)
 	}
@@ -107,6 +108,7 @@ func TestDeliveryToTheAPI(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("second run: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(dir, "report.json"), code)
 	// distinct messageIds: faults that store a batch and then fail make
 	// the sink send it again, legitimately
 	changed := map[string]bool{}
@@ -133,6 +135,7 @@ func TestWrongKeyStopsAtOnce(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr+stdout, "credentials") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(dir, "r.json"), code)
 	if n := len(srv.Requests()); n > 8 {
 		t.Errorf("%d requests after a 401: nothing should be retried", n)
 	}
@@ -168,9 +171,7 @@ func TestEverythingRefusedStops(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "the API refused every call it was sent: the first 100") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if r := readReport(t, filepath.Join(dir, "r.json")); r.ExitCode != code {
-		t.Errorf("report exit_code %d, process %d", r.ExitCode, code)
-	}
+	sameExitCode(t, filepath.Join(dir, "r.json"), code)
 	// the refused batches (8 in flight) are then resolved a call at a time
 	if n := len(srv.Requests()); n > 130 {
 		t.Errorf("%d requests before stopping", n)
@@ -191,6 +192,7 @@ func TestRetryBase(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "after 3 attempts") {
 		t.Fatalf("exit %d, want 1 after 3 attempts\n%s", code, stderr)
 	}
+	sameExitCode(t, reportPath, code)
 	var r struct {
 		HTTP struct {
 			Requests    int64

@@ -42,6 +42,7 @@ func TestMappingDuplicateKeyIsUsageError(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "lines 2 and 5") || !strings.Contains(stderr, "groupId") {
 		t.Fatalf("exit %d, want 2 naming lines 2 and 5:\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(dir, "out", "report.json"), code)
 	if _, err := os.Stat(filepath.Join(dir, "out", "payloads-00001.ndjson")); err == nil {
 		t.Error("payloads were written despite the mapping error")
 	}
@@ -142,6 +143,7 @@ func TestDirectorySniffsAndNamesUnreadable(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (a file that is not data)\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	bad := filepath.Join(parts, "part-00004")
 	if !strings.Contains(stderr, bad) || !strings.Contains(stderr, "binary content") {
 		t.Errorf("stderr does not name %s and why:\n%s", bad, stderr)
@@ -220,6 +222,7 @@ func TestDeleteMissingWithUnreadablePart(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("night 2: exit %d, want %d\n%s", code, tc.code, stderr)
 			}
+			sameExitCode(t, filepath.Join(out, "report.json"), code)
 			if _, deleted := groupIDs(t, out); len(deleted) > 0 {
 				t.Errorf("night 2 deleted %v", deleted)
 			}
@@ -397,6 +400,7 @@ func TestFileTruncatedDuringRun(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "changed while it was read") || !strings.Contains(stderr, path) {
 		t.Fatalf("exit %d, want 1 naming the file as changed\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	parts, _ := filepath.Glob(filepath.Join(out, "payloads-*.ndjson"))
 	for _, p := range parts {
 		for _, line := range readLines(t, p) {

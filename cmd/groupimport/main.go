@@ -1,6 +1,11 @@
 // Command groupimport turns company and membership exports (CSV, NDJSON,
 // Parquet) into Customer.io / Segment group calls and delivers them to
 // files or to the batch API. See README.md.
+//
+// This package is the command line and nothing else: it reads the flags of
+// each command into the runner's settings, every flag declared once with
+// what it sets (flags.go), and turns the runner's exit code into the
+// process's. The runner (package runner) does the work.
 package main
 
 import (

@@ -99,6 +99,7 @@ func TestParquetProjectionThroughTheCLI(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, `column "notes"`) {
 		t.Fatalf("custom: rest: exit %d, want 1 with the damaged column named\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(dir, "out-rest", "report.json"), code)
 }
 
 // reportWarnings reads the warnings of a run's report.
@@ -176,6 +177,7 @@ func TestParquetLegacyStringsVariantAndMapsThroughTheCLI(t *testing.T) {
 		if code != wantCode {
 			t.Fatalf("%s, binary_as_string %v: exit %d, want %d\n%s", in, asString, code, wantCode, stderr)
 		}
+		sameExitCode(t, filepath.Join(out, "report.json"), code)
 		return readLines(t, filepath.Join(out, "payloads-00001.ndjson")), reportWarnings(t, filepath.Join(out, "report.json"))
 	}
 	textWarning := `column "name": bytes without a text annotation read as text, every value being UTF-8 (binary_as_string: true in the mapping says so)`

@@ -59,6 +59,7 @@ func TestReportGolden(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("dry run: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, filepath.Join(out, "report.json"), code)
 	golden(t, "report-dry-run.json", normaliseReport(t, filepath.Join(out, "report.json"), map[string]string{dir: "TMP"}))
 
 	srv := fakeapi.New(fakeapi.Options{Key: testKey, Validate: func(msg json.RawMessage) error {
@@ -75,5 +76,6 @@ func TestReportGolden(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("API run: exit %d\n%s", code, stderr)
 	}
+	sameExitCode(t, rep, code)
 	golden(t, "report-api.json", normaliseReport(t, rep, map[string]string{dir: "TMP", srv.BaseURL(): "API"}))
 }

@@ -1,0 +1,120 @@
+package transform
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/zeebo/xxh3"
+)
+
+func TestHLLEstimate(t *testing.T) {
+	for _, n := range []int{3, 1000, 200000} {
+		var h hll
+		for i := range n {
+			h.add(xxh3.HashString(fmt.Sprint("v", i)))
+			h.add(xxh3.HashString(fmt.Sprint("v", i))) // twice: counted once
+		}
+		got := h.estimate()
+		if d := float64(got-int64(n)) / float64(n); d > 0.07 || d < -0.07 {
+			t.Errorf("%d distinct: estimated %d", n, got)
+		}
+	}
+}
+
+func TestTopKExactThenLowerBounds(t *testing.T) {
+	tk := newTopK(4)
+	for i, v := range []string{"a", "b", "a", "c", "a", "b"} {
+		_ = i
+		tk.add(xxh3.HashString(v), []byte(v), false)
+	}
+	top := tk.top(2)
+	if !tk.exact || top[0] != (ValueCount{"a", 3}) || top[1] != (ValueCount{"b", 2}) {
+		t.Fatalf("exact counts: %+v %v", top, tk.exact)
+	}
+	// a heavy value among many distinct ones keeps a lower bound of its count
+	tk = newTopK(4)
+	for i := range 1000 {
+		v := "heavy"
+		if i%2 == 1 {
+			v = fmt.Sprint("x", i)
+		}
+		tk.add(xxh3.HashString(v), []byte(v), false)
+	}
+	top = tk.top(1)
+	if tk.exact || top[0].Value != "heavy" || top[0].Count > 500 || top[0].Count < 500-1000/5 {
+		t.Fatalf("lower bound: %+v %v", top, tk.exact)
+	}
+}
+
+func TestNumbersAndLengths(t *testing.T) {
+	var n numStats
+	for _, v := range []string{"12", "-3.5", "1234.25", "1e3", "x"} {
+		n.add([]byte(v))
+	}
+	if n.N != 4 || n.Min != -3.5 || n.Max != 1234.25 || n.Sum != 12-3.5+1234.25+1000 {
+		t.Errorf("%+v", n)
+	}
+	var l lenHist
+	for _, k := range []int{1, 2, 3, 100, 5000} {
+		l.add(k)
+	}
+	if l.Min != 1 || l.Max != 5000 || l.median() != 3 {
+		t.Errorf("lengths %+v median %d", l, l.median())
+	}
+}
+
+func TestDateHistogram(t *testing.T) {
+	f := &FieldStats{Months: &monthHist{}}
+	for _, d := range []string{"2024-01-05", "2024-03-01", "2024-03-09"} {
+		f.Months.add([]byte(d))
+	}
+	got := f.DateHistogram()
+	if len(got) != 3 || got[0] != (DateCount{"2024-01", 1}) || got[2] != (DateCount{"2024-03", 2}) {
+		t.Errorf("by month: %+v", got)
+	}
+	f.Months.add([]byte("2010-06-01"))
+	if got := f.DateHistogram(); len(got) != 15 || got[0] != (DateCount{"2010", 1}) {
+		t.Errorf("by year: %+v", got)
+	}
+	f.Months.add([]byte("1950-06-01"))
+	if got := f.DateHistogram(); got[0] != (DateCount{"1950s", 1}) {
+		t.Errorf("by decade: %+v", got)
+	}
+}
+
+func TestIDChecks(t *testing.T) {
+	for id, want := range map[string]bool{"Acme Corp": true, "Acme": true, "acme corp": true, "a1000001": false, "ACC-0042": false,
+		"0e8c78ea": false, "ACME": false, "u-2001": false} {
+		if nameLike([]byte(id)) != want {
+			t.Errorf("nameLike(%q) = %v", id, !want)
+		}
+	}
+	if !spaced([]byte(" a1")) || !spaced([]byte("a1\t")) || spaced([]byte("a 1")) {
+		t.Error("spaced")
+	}
+	nfd := "Socie\u0301te\u0301"
+	for _, c := range []struct {
+		id, fold string
+		changed  bool
+	}{{"abc-1", "abc-1", false}, {"ABC-1", "abc-1", true}, {nfd, "société", true}, {"société", "société", false}} {
+		fold, changed := foldID([]byte(c.id))
+		if string(fold) != c.fold || changed != c.changed {
+			t.Errorf("foldID(%q) = %q, %v", c.id, fold, changed)
+		}
+	}
+}
+
+func TestReviewKeys(t *testing.T) {
+	rk := NewReviewKeys(true, true)
+	rk.addObjects([]uint64{5, 1 << 63, 7, 5})
+	if !rk.has(5) || rk.has(6) || !rk.has(1<<63) || !rk.Known(7) {
+		t.Fatal("lookups")
+	}
+	if n, ok := rk.Unreferenced(); !ok || n != 1 {
+		t.Errorf("unreferenced %d %v", n, ok)
+	}
+	rk.addObjects([]uint64{9}) // a later pass: ignored
+	if rk.Len() != 3 {
+		t.Errorf("len %d", rk.Len())
+	}
+}

@@ -1,0 +1,427 @@
+package transform
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"unsafe"
+)
+
+// The small summaries of the review's per-field statistics. Each is filled
+// per batch of rows and merged in batch order (Stats.Merge), so a run
+// describes its payloads the same way whatever its workers did.
+
+// hllP is the precision of the distinct-count sketch: 2^11 registers of a
+// byte (small enough to stay in the processor's first cache with a
+// register set per field), a standard error of about 2.3%.
+const hllP = 11
+
+// hll is a HyperLogLog sketch of 64-bit hashes (merge: the larger register).
+type hll struct{ reg [1 << hllP]uint8 }
+
+func (h *hll) add(x uint64) {
+	idx := x >> (64 - hllP)
+	rho := uint8(bits.LeadingZeros64(x<<hllP|1<<(hllP-1))) + 1
+	if rho > h.reg[idx] {
+		h.reg[idx] = rho
+	}
+}
+
+func (h *hll) merge(o *hll) {
+	for i, r := range o.reg {
+		if r > h.reg[i] {
+			h.reg[i] = r
+		}
+	}
+}
+
+// estimate returns the number of distinct hashes added (linear counting
+// while registers are empty, which is close to exact for small sets).
+func (h *hll) estimate() int64 {
+	const m = float64(1 << hllP)
+	sum, zeros := 0.0, 0
+	for _, r := range h.reg {
+		sum += 1 / float64(uint64(1)<<r)
+		if r == 0 {
+			zeros++
+		}
+	}
+	e := 0.7213 / (1 + 1.079/m) * m * m / sum
+	if e <= 2.5*m && zeros > 0 {
+		e = m * math.Log(m/float64(zeros))
+	}
+	return int64(e + 0.5)
+}
+
+// topK counts the most frequent values (Misra-Gries): at most k counters;
+// a value that finds no free counter takes one from every counter. A count
+// is a lower bound, short of the truth by at most n/(k+1); with fewer than
+// k distinct values every count is exact (exact stays set).
+type topK struct {
+	k       int
+	entries []tkEntry
+	index   []int32 // open addressing: hash → entry index + 1
+	arena   []byte  // the values' text
+	// exact is false once a counter was ever taken away (or values were
+	// left uncounted): the counts are then lower bounds.
+	exact bool
+	// seen and hits count the values of this batch and those that found
+	// their counter, to stop early on values that never repeat.
+	seen, hits int
+	stopped    bool
+}
+
+type tkEntry struct {
+	hash     uint64
+	count    int64
+	off, len int32
+}
+
+// A field whose first stopAfter values of a batch repeat fewer than
+// stopHits times (ids, names, free text) is not counted further in that
+// batch: it has no top values worth showing, and counting them is the
+// most expensive part of the statistics.
+const (
+	stopAfter = 128
+	stopHits  = 4
+)
+
+func newTopK(k int) *topK {
+	n := 4
+	for n < 4*k {
+		n <<= 1
+	}
+	return &topK{k: k, index: make([]int32, n), exact: true}
+}
+
+func (t *topK) slot(h uint64) (int, bool) {
+	mask := len(t.index) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := t.index[i]
+		if e == 0 {
+			return i, false
+		}
+		if t.entries[e-1].hash == h {
+			return i, true
+		}
+	}
+}
+
+// add counts one value (its hash and text); stoppable lets a batch stop
+// counting a field whose values do not repeat. It reports whether the
+// value had a counter already (then it was seen before in this batch).
+func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
+	if t.stopped {
+		return false
+	}
+	t.seen++
+	i, ok := t.slot(h)
+	if ok {
+		t.entries[t.index[i]-1].count++
+		t.hits++
+		return true
+	}
+	if stoppable && t.seen == stopAfter && t.hits < stopHits {
+		t.stopped, t.exact = true, false
+		return false
+	}
+	if len(t.entries) < t.k {
+		t.insert(i, h, v, 1)
+		return false
+	}
+	t.exact = false
+	t.shrink(1)
+	return false
+}
+
+func (t *topK) insert(slot int, h uint64, v []byte, n int64) {
+	off := len(t.arena)
+	if len(v) > maxShown {
+		t.arena = append(t.arena, shortenText(v)...)
+	} else {
+		t.arena = append(t.arena, v...)
+	}
+	t.entries = append(t.entries, tkEntry{hash: h, count: n, off: int32(off), len: int32(len(t.arena) - off)})
+	t.index[slot] = int32(len(t.entries))
+}
+
+// shrink takes d from every counter and drops those left at zero or less.
+func (t *topK) shrink(d int64) {
+	old, oldArena := t.entries, t.arena
+	t.entries, t.arena = make([]tkEntry, 0, t.k), make([]byte, 0, len(oldArena))
+	clear(t.index)
+	for _, e := range old {
+		if e.count -= d; e.count > 0 {
+			i, _ := t.slot(e.hash)
+			t.insert(i, e.hash, oldArena[e.off:e.off+e.len], e.count)
+		}
+	}
+}
+
+func (t *topK) text(e tkEntry) []byte { return t.arena[e.off : e.off+e.len] }
+
+// merge adds o's counters (a later part of the input) and keeps the k
+// largest, less the (k+1)-th largest count: the summary of both parts.
+func (t *topK) merge(o *topK) {
+	if o == nil {
+		return
+	}
+	t.exact = t.exact && o.exact
+	for _, e := range o.entries {
+		i, ok := t.slot(e.hash)
+		if ok {
+			t.entries[t.index[i]-1].count += e.count
+			continue
+		}
+		if len(t.entries) >= 2*t.k {
+			t.compact()
+			i, _ = t.slot(e.hash)
+		}
+		t.insert(i, e.hash, o.text(e), e.count)
+	}
+	if len(t.entries) > t.k {
+		t.compact()
+	}
+}
+
+// compact keeps the k largest counters, less the (k+1)-th largest count.
+func (t *topK) compact() {
+	if len(t.entries) <= t.k {
+		return
+	}
+	counts := make([]int64, len(t.entries))
+	for i, e := range t.entries {
+		counts[i] = e.count
+	}
+	slices.Sort(counts)
+	t.exact = false
+	t.shrink(counts[len(counts)-1-t.k])
+}
+
+// top returns the n largest counters, largest first (ties by text).
+func (t *topK) top(n int) []ValueCount {
+	out := make([]ValueCount, 0, len(t.entries))
+	for _, e := range t.entries {
+		out = append(out, ValueCount{Value: string(t.text(e)), Count: e.count})
+	}
+	slices.SortFunc(out, func(a, b ValueCount) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		if a.Value < b.Value {
+			return -1
+		}
+		if a.Value > b.Value {
+			return 1
+		}
+		return 0
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// ValueCount is a value and how many payloads carry it.
+type ValueCount struct {
+	Value string
+	Count int64
+}
+
+// maxShown is the length a value is shortened to for the review.
+const maxShown = 60
+
+// numStats summarises the JSON numbers of a field.
+type numStats struct {
+	N        int64
+	Min, Max float64
+	Sum      float64
+}
+
+func (s *numStats) add(v []byte) {
+	f, ok := statDecimal(v)
+	if !ok {
+		var err error
+		if f, err = strconv.ParseFloat(unsafe.String(&v[0], len(v)), 64); err != nil {
+			return
+		}
+	}
+	if s.N == 0 || f < s.Min {
+		s.Min = f
+	}
+	if s.N == 0 || f > s.Max {
+		s.Max = f
+	}
+	s.N++
+	s.Sum += f
+}
+
+func (s *numStats) merge(o *numStats) {
+	if o.N == 0 {
+		return
+	}
+	if s.N == 0 || o.Min < s.Min {
+		s.Min = o.Min
+	}
+	if s.N == 0 || o.Max > s.Max {
+		s.Max = o.Max
+	}
+	s.N += o.N
+	s.Sum += o.Sum
+}
+
+// statDecimal reads a JSON number of up to 18 digits without exponent
+// (the common case, without strconv's cost; close enough for statistics).
+func statDecimal(v []byte) (float64, bool) {
+	dot := -1
+	for i, c := range v {
+		if c == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot < 0 {
+		n, ok := parseInt(v)
+		return float64(n), ok
+	}
+	if dot == 0 || dot == len(v)-1 || len(v) > 19 {
+		return 0, false
+	}
+	ip, ok1 := parseInt(v[:dot])
+	fp, ok2 := parseInt(v[dot+1:])
+	if !ok1 || !ok2 || v[dot+1] == '-' {
+		return 0, false
+	}
+	frac := float64(fp) / pow10[len(v)-dot-1]
+	if v[0] == '-' {
+		return float64(ip) - frac, true
+	}
+	return float64(ip) + frac, true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// parseInt reads a JSON integer of up to 18 digits.
+func parseInt(v []byte) (int64, bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// lenHist counts text lengths in bytes: one bucket per length below 64,
+// then one per power of two.
+type lenHist struct {
+	Counts   [lenBuckets]int64
+	Min, Max int
+	N        int64
+}
+
+const lenBuckets = 64 + 10
+
+func lenBucket(n int) int {
+	if n < 64 {
+		return n
+	}
+	b := 64 + bits.Len(uint(n)) - 7 // 64–127 → 64, 128–255 → 65, …
+	return min(b, lenBuckets-1)
+}
+
+// lenBucketLow is the smallest length of a bucket.
+func lenBucketLow(b int) int {
+	if b < 64 {
+		return b
+	}
+	return 1 << (b - 64 + 6)
+}
+
+func (l *lenHist) add(n int) {
+	if l.N == 0 || n < l.Min {
+		l.Min = n
+	}
+	if n > l.Max {
+		l.Max = n
+	}
+	l.N++
+	l.Counts[lenBucket(n)]++
+}
+
+func (l *lenHist) merge(o *lenHist) {
+	if o.N == 0 {
+		return
+	}
+	if l.N == 0 || o.Min < l.Min {
+		l.Min = o.Min
+	}
+	l.Max = max(l.Max, o.Max)
+	l.N += o.N
+	for i, c := range o.Counts {
+		l.Counts[i] += c
+	}
+}
+
+// median returns the median length: exact below 64 bytes, else the
+// smallest length of its bucket.
+func (l *lenHist) median() int {
+	half := (l.N + 1) / 2
+	var acc int64
+	for b, c := range l.Counts {
+		if acc += c; acc >= half {
+			return max(lenBucketLow(b), l.Min)
+		}
+	}
+	return l.Max
+}
+
+// Dates are counted by month from firstYear to lastYear; others apart.
+const (
+	firstYear = 1900
+	lastYear  = 2099
+)
+
+// monthHist counts dates by month.
+type monthHist struct {
+	Counts       [(lastYear - firstYear + 1) * 12]int64
+	Before, From int64 // before firstYear, after lastYear
+}
+
+// add counts an ISO date "YYYY-MM-…".
+func (m *monthHist) add(d []byte) {
+	if len(d) < 7 {
+		return
+	}
+	y := int(d[0]-'0')*1000 + int(d[1]-'0')*100 + int(d[2]-'0')*10 + int(d[3]-'0')
+	mo := int(d[5]-'0')*10 + int(d[6]-'0')
+	switch {
+	case mo < 1 || mo > 12:
+	case y < firstYear:
+		m.Before++
+	case y > lastYear:
+		m.From++
+	default:
+		m.Counts[(y-firstYear)*12+mo-1]++
+	}
+}
+
+func (m *monthHist) merge(o *monthHist) {
+	for i, c := range o.Counts {
+		m.Counts[i] += c
+	}
+	m.Before += o.Before
+	m.From += o.From
+}
