@@ -31,16 +31,21 @@ const (
 // Request is one request the server received.
 type Request struct {
 	Method, Path, Query, Range string
-	Status                     int   // 0 when the connection was cut
-	Bytes                      int64 // body bytes sent
+	Host                       string // the Host header: the server's address when addressed path-style
+	Status                     int    // 0 when the connection was cut
+	Bytes                      int64  // body bytes sent
 }
 
 // Fault is what the server does instead of (or while) answering.
 type Fault struct {
 	Status int    // answer with this status and an S3 error body
 	Code   string // the S3 error code (AccessDenied, SlowDown, …)
-	// CutAfter > 0 resets the connection after this many body bytes.
+	// CutAfter > 0 resets the connection after this many body bytes
+	// (the client may lose what it had not read yet, as with a real
+	// reset); with Close, the connection is closed instead: the client
+	// gets every byte sent, then a body shorter than announced.
 	CutAfter int64
+	Close    bool
 }
 
 // Server is a running fake S3.
@@ -131,7 +136,7 @@ func (s *Server) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
 		f = s.fault(r, s.n)
 	}
 	s.mu.Unlock()
-	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Range: r.Header.Get("Range")}
+	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Range: r.Header.Get("Range"), Host: r.Host}
 	defer func() {
 		s.mu.Lock()
 		s.reqs = append(s.reqs, rec)
@@ -146,7 +151,7 @@ func (s *Server) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	}
 	cw := &countingWriter{ResponseWriter: w}
 	if f != nil && f.CutAfter > 0 {
-		cw.cutAfter = f.CutAfter
+		cw.cutAfter, cw.graceful = f.CutAfter, f.Close
 	}
 	h.ServeHTTP(cw, r)
 	rec.Bytes = cw.n
@@ -162,6 +167,7 @@ type countingWriter struct {
 	status   int
 	n        int64
 	cutAfter int64
+	graceful bool // close, not reset
 	cut      bool
 }
 
@@ -191,7 +197,8 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return k, err
 }
 
-// reset sends what was written and resets the connection (RST).
+// reset sends what was written and resets the connection (RST), or
+// closes it when graceful.
 func (w *countingWriter) reset() {
 	w.cut = true
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
@@ -206,7 +213,7 @@ func (w *countingWriter) reset() {
 		return
 	}
 	flush(buf)
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := conn.(*net.TCPConn); ok && !w.graceful {
 		tc.SetLinger(0)
 	}
 	conn.Close()
