@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # Object storage input against local disk: 1M company rows as CSV.gz and as
 # Parquet, read from disk and from an S3-compatible store on loopback
-# (bench/s3serve: gofakes3 in memory, over real HTTP). Median wall time,
-# rows/s and peak RSS over N interleaved runs.
+# (bench/s3serve: gofakes3 in memory, over real HTTP, on a free port). The
+# four configurations run interleaved, round after round, so that the load
+# of a shared machine falls on all of them alike; the table gives each one's
+# median wall time, rows/s and peak RSS (/usr/bin/time's maximum resident
+# set size, as time -v reports it), and each remote configuration's rows/s
+# as a share of the same file's from disk.
 #
-#   bench/remote.sh [runs] [data-dir]     (default 5 runs, /dev/shm/groupimport-bench)
+#   bench/remote.sh [runs] [data-dir]     (default 5 runs, /dev/shm/groupimport-remote-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-data=${2:-/dev/shm/groupimport-bench}
+data=${2:-/dev/shm/groupimport-remote-bench}
 mkdir -p "$data"
 bin="$data/groupimport"
 go build -o "$bin" ./cmd/groupimport
 go build -o "$data/s3serve" ./bench/s3serve
 [ -s "$data/c1m.csv.gz" ] || go run ./bench/gen -rows 1000000 -kind companies -format csv | gzip -6 > "$data/c1m.csv.gz"
 [ -s "$data/c1m.parquet" ] || go run ./bench/parquetgen -rows 1000000 -out "$data/c1m.parquet"
-"$data/s3serve" -bucket bench -addr 127.0.0.1:9310 "$data/c1m.csv.gz" "$data/c1m.parquet" > "$data/s3serve.url" &
+rm -f "$data/s3serve.url"
+"$data/s3serve" -bucket bench -addr 127.0.0.1:0 "$data/c1m.csv.gz" "$data/c1m.parquet" > "$data/s3serve.url" &
 srv=$!
 trap 'kill $srv 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ -s "$data/s3serve.url" ] && break; sleep 0.2; done
+for _ in $(seq 100); do [ -s "$data/s3serve.url" ] && break; sleep 0.2; done
 export AWS_ENDPOINT_URL_S3=$(cat "$data/s3serve.url") AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \
   AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 configs=(
@@ -28,6 +33,7 @@ configs=(
   "parquet-s3|s3://bench/c1m.parquet"
 )
 res="$data/remote-results.$$"
+: > "$res"
 for ((i = 0; i < runs; i++)); do
   for c in "${configs[@]}"; do
     IFS='|' read -r name input <<<"$c"
@@ -36,11 +42,15 @@ for ((i = 0; i < runs; i++)); do
     echo "$name $(cat "$data/time")" >> "$res"
   done
 done
-printf "%-14s %9s %11s %10s\n" config "median s" "rows/s" "peak RSS"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf "%-14s %9s %11s %10s %9s\n" config "median s" "rows/s" "peak RSS" "vs local"
 for c in "${configs[@]}"; do
   IFS='|' read -r name _ <<<"$c"
-  t=$(awk -v n="$name" '$1 == n {print $2}' "$res" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  m=$(awk -v n="$name" '$1 == n {print $3}' "$res" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  awk -v n="$name" -v t="$t" -v m="$m" 'BEGIN {printf "%-14s %9.2f %11.0f %7.0f MB\n", n, t, 1000000/t, m/1024}'
+  t=$(awk -v n="$name" '$1 == n {print $2}' "$res" | median)
+  m=$(awk -v n="$name" '$1 == n {print $3}' "$res" | median)
+  mx=$(awk -v n="$name" '$1 == n {print $3}' "$res" | sort -n | tail -1)
+  local_t=$(awk -v n="${name%-*}-local" '$1 == n {print $2}' "$res" | median)
+  awk -v n="$name" -v t="$t" -v m="$m" -v mx="$mx" -v l="$local_t" \
+    'BEGIN {printf "%-14s %9.2f %11.0f %4.0f MB (max %3.0f) %5.2fx\n", n, t, 1000000/t, m/1024, mx/1024, l/t}'
 done
-rm -f "$res"
+echo "every run: $res (config, seconds, peak RSS in KiB)"

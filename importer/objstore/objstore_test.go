@@ -368,3 +368,35 @@ func objstoreWithPageSize(t *testing.T, n int) *objstore.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// Hive folders (k=v) of an object's key become columns of its Parquet
+// rows, as for local files.
+func TestHiveFoldersOfObjects(t *testing.T) {
+	srv := fakes3.Start(t)
+	srv.Bucket(t, "lake")
+	srv.Put(t, "lake", "sales/country=US/dt=2024-05-01/part-0.parquet", wideParquet(t, 2, 3, 10))
+	s := newStore(t)
+	in, err := importer.ExpandWith([]string{"s3://lake/sales/"}, s)
+	if err != nil || len(in.Files) != 1 {
+		t.Fatalf("%v %v", in, err)
+	}
+	r, _, err := importer.Open(in.Files[0], importer.Options{Remote: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b := record.NewBatch(10, 1<<20)
+	if err := r.Next(b, 10); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	row := &b.Rows[0]
+	got := map[string]string{}
+	for _, c := range []string{"country", "dt"} {
+		if i := row.Schema.Index(c); i >= 0 && i < len(row.Values) {
+			got[c] = string(row.Values[i].Bytes)
+		}
+	}
+	if len(b.Rows) != 3 || got["country"] != "US" || got["dt"] != "2024-05-01" {
+		t.Errorf("columns %q, %d rows, partition values %v", r.Columns(), len(b.Rows), got)
+	}
+}
