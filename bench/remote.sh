@@ -2,11 +2,15 @@
 # Object storage input against local disk: 1M company rows as CSV.gz and as
 # Parquet, read from disk and from an S3-compatible store on loopback
 # (bench/s3serve: gofakes3 in memory, over real HTTP, on a free port). The
-# four configurations run interleaved, round after round, so that the load
-# of a shared machine falls on all of them alike; the table gives each one's
-# median wall time, rows/s and peak RSS (/usr/bin/time's maximum resident
-# set size, as time -v reports it), and each remote configuration's rows/s
-# as a share of the same file's from disk.
+# four configurations run interleaved, round after round, each round
+# starting one configuration further (no configuration always follows the
+# same one: the store's own work after serving an object falls on all
+# alike), so that the load of a shared machine falls on all of them alike.
+# The table gives each one's median wall time, rows/s, CPU seconds (user +
+# system: less at the mercy of other processes than wall time) and peak
+# RSS (/usr/bin/time's maximum resident set size, as time -v reports it),
+# and each remote configuration's rows/s as a share of the same file's from
+# disk, by wall time and by CPU time. The store's own CPU is not counted.
 #
 #   bench/remote.sh [runs] [data-dir]     (default 5 runs, /dev/shm/groupimport-remote-bench)
 set -euo pipefail
@@ -35,22 +39,26 @@ configs=(
 res="$data/remote-results.$$"
 : > "$res"
 for ((i = 0; i < runs; i++)); do
-  for c in "${configs[@]}"; do
-    IFS='|' read -r name input <<<"$c"
+  for ((j = 0; j < ${#configs[@]}; j++)); do
+    IFS='|' read -r name input <<<"${configs[(i + j) % ${#configs[@]}]}"
     rm -rf "$data/out"
-    /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run --companies "$input" --out "$data/out" -q --timestamp 2024-05-01T00:00:00Z
+    if ! /usr/bin/time -f "%e %M %U %S" -o "$data/time" "$bin" run --companies "$input" --out "$data/out" -q --timestamp 2024-05-01T00:00:00Z; then
+      echo "round $((i + 1)): $name failed (left out of the medians): $(tail -1 "$data/time")" >&2
+      kill -0 $srv 2>/dev/null || { echo "the store stopped (out of memory?)" >&2; exit 1; }
+      continue
+    fi
     echo "$name $(cat "$data/time")" >> "$res"
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf "%-14s %9s %11s %10s %9s\n" config "median s" "rows/s" "peak RSS" "vs local"
+col() { awk -v n="$1" -v k="$2" '$1 == n {print (k == "cpu") ? $4 + $5 : $k}' "$res" | median; }
+printf "%-14s %8s %9s %6s %15s %9s %8s\n" config "median s" "rows/s" "CPU s" "peak RSS" "vs local" "CPU vs"
 for c in "${configs[@]}"; do
   IFS='|' read -r name _ <<<"$c"
-  t=$(awk -v n="$name" '$1 == n {print $2}' "$res" | median)
-  m=$(awk -v n="$name" '$1 == n {print $3}' "$res" | median)
+  t=$(col "$name" 2) cpu=$(col "$name" cpu) m=$(col "$name" 3)
   mx=$(awk -v n="$name" '$1 == n {print $3}' "$res" | sort -n | tail -1)
-  local_t=$(awk -v n="${name%-*}-local" '$1 == n {print $2}' "$res" | median)
-  awk -v n="$name" -v t="$t" -v m="$m" -v mx="$mx" -v l="$local_t" \
-    'BEGIN {printf "%-14s %9.2f %11.0f %4.0f MB (max %3.0f) %5.2fx\n", n, t, 1000000/t, m/1024, mx/1024, l/t}'
+  lt=$(col "${name%-*}-local" 2) lcpu=$(col "${name%-*}-local" cpu)
+  awk -v n="$name" -v t="$t" -v c="$cpu" -v m="$m" -v mx="$mx" -v lt="$lt" -v lc="$lcpu" \
+    'BEGIN {printf "%-14s %8.2f %9.0f %6.2f %4.0f MB (max %3.0f) %8.2fx %7.2fx\n", n, t, 1000000/t, c, m/1024, mx/1024, lt/t, lc/c}'
 done
 echo "every run: $res (config, seconds, peak RSS in KiB)"

@@ -40,7 +40,7 @@ func initMappingFile(o InitOptions) error {
 	for _, l := range [][]string{o.Companies, o.Memberships, o.Paths} {
 		all = append(all, l...)
 	}
-	src, err := openSources(context.Background(), all, nil)
+	src, err := openSources(context.Background(), all, nil, nil)
 	if err != nil {
 		return err
 	}

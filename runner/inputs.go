@@ -189,6 +189,7 @@ func readSample(path string, ro importer.Options, n int) (cols []string, rows []
 			err = &importer.FileError{File: path, Err: fmt.Errorf("the reader failed on this file: %v", p)}
 		}
 	}()
+	ro.FirstRows = true
 	r, _, err := importer.Open(path, ro)
 	if err != nil {
 		return nil, nil, err

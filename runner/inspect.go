@@ -38,7 +38,7 @@ func Inspect(o InspectOptions) (int, error) {
 	if o.Sample <= 0 {
 		o.Sample = 3
 	}
-	src, err := openSources(context.Background(), o.Paths, nil)
+	src, err := openSources(context.Background(), o.Paths, nil, nil)
 	if err != nil {
 		return ExitCode(err), err
 	}

@@ -83,12 +83,15 @@ type sources struct {
 
 // openSources prepares what patterns need before anything is read: the
 // object store when one is a URL, standard input (stdin, nil: the
-// process's) when one is "-".
-func openSources(ctx context.Context, patterns []string, stdin io.Reader) (*sources, error) {
+// process's) when one is "-", in streams (nil: new ones).
+func openSources(ctx context.Context, patterns []string, stdin io.Reader, streams *importer.Streams) (*sources, error) {
 	if err := checkStdin(patterns); err != nil {
 		return nil, err
 	}
-	s := &sources{streams: importer.NewStreams("")}
+	if streams == nil {
+		streams = importer.NewStreams("")
+	}
+	s := &sources{streams: streams}
 	for _, p := range patterns {
 		switch {
 		case p == "-":
@@ -176,12 +179,11 @@ func localPatterns(patterns []string) []string {
 // openSources is the job's: the run's inputs' sources, closed with the
 // job (saying what object storage was asked unless --quiet).
 func (j *job) openSources(ctx context.Context) error {
-	src, err := openSources(ctx, j.c.allPatterns(), j.c.Stdin)
+	src, err := openSources(ctx, j.c.allPatterns(), j.c.Stdin, j.streams)
 	if err != nil {
 		return err
 	}
 	j.src = src
-	j.streams = src.streams
 	return nil
 }
 

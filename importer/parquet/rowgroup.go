@@ -22,6 +22,9 @@ func (r *Reader) start() {
 	r.decideBinaryText()
 	n := len(r.meta.RowGroups)
 	r.workers = max(1, min(2, runtime.GOMAXPROCS(0), n))
+	if r.opts.FirstRows {
+		r.workers = 1
+	}
 	r.done = make(chan struct{})
 	pool := r.workers*(pqOutQueue+1) + 1
 	r.free = make(chan *pqChunk, pool)
