@@ -168,6 +168,13 @@ type Options struct {
 	// file order); names a file lacks are ignored. Nil reads every column.
 	// CSV and NDJSON readers read whole records anyway and ignore it.
 	Columns []string
+	// FirstRows says the caller reads only the first rows of the file (a
+	// sample): the reader does no more work ahead than it must (Parquet
+	// reads its row groups one at a time, none ahead of the first).
+	FirstRows bool
+	// Remote, when set, opens the names it handles (object storage URLs):
+	// text formats are streamed, Parquet is read by ranged requests.
+	Remote Remote
 	// BinaryAsString reads Parquet BYTE_ARRAY columns without a logical
 	// type as text (Spark's binaryAsString): valid UTF-8 or the row is
 	// rejected. Without it such a column is text when every value of it in

@@ -72,6 +72,7 @@ func openParquet(src *Source, opts Options) (*parquet.Reader, error) {
 		MaxColumns:     opts.MaxColumns,
 		MaxDepth:       opts.MaxDepth,
 		MaxRecordBytes: opts.MaxRecordBytes,
+		FirstRows:      opts.FirstRows,
 	})
 }
 

@@ -46,15 +46,15 @@ type Source struct {
 	Compression Compression
 	Size        int64 // bytes of a regular file; 0 for a stream
 
-	ra      io.ReaderAt // a regular file (random access for Parquet), or nil
-	check   *textCheck  // the check of text read as UTF-8, or nil
-	warns   map[string]int64
-	watch   *watchedFile // the file's change check, or nil
-	in      io.Closer    // what Close closes: the file, or the stream's reader
-	counter *countingReader
-	decomp  io.Closer
-	async   *asyncReader
-	r       *bufio.Reader
+	ra        io.ReaderAt // a regular file or an object (random access for Parquet), or nil
+	check     *textCheck  // the check of text read as UTF-8, or nil
+	warns     map[string]int64
+	unchanged func() error // the change check of a file or an object, or nil
+	in        io.Closer    // what Close closes: the file, the object, or the stream's reader
+	counter   *countingReader
+	decomp    io.Closer
+	async     *asyncReader
+	r         *bufio.Reader
 }
 
 // Offset is the number of bytes of the file read so far.
@@ -63,10 +63,10 @@ func (s *Source) Offset() int64 { return s.counter.n.Load() }
 // Unchanged reports (as an error wrapping ErrChanged) whether a regular
 // file changed since it was opened; it is nil for a stream.
 func (s *Source) Unchanged() error {
-	if s.watch == nil {
+	if s.unchanged == nil {
 		return nil
 	}
-	return s.watch.unchanged(false)
+	return s.unchanged()
 }
 
 // Close releases the file.
@@ -98,7 +98,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // (the name decides between CSV and NDJSON when it says), and prepares a
 // reader of its decompressed, UTF-8 bytes. A path that is not a regular
 // file is read as a stream: once, through opts.Streams when set (later
-// opens replay it), else directly.
+// opens replay it), else directly. A name opts.Remote handles is an object
+// in object storage; StdinName is standard input when opts.Streams holds
+// it (see ExpandWith).
 func OpenSource(path string, opts Options) (*Source, error) {
 	if opts.Streams != nil {
 		rc, ok, err := opts.Streams.lookup(path)
@@ -106,8 +108,11 @@ func OpenSource(path string, opts Options) (*Source, error) {
 			return nil, &FileError{File: path, Err: err}
 		}
 		if ok {
-			return newSource(path, rc, nil, nil, opts)
+			return newSource(path, rc, nil, nil, 0, opts)
 		}
+	}
+	if opts.Remote != nil && opts.Remote.Handles(path) {
+		return remoteSource(path, opts.Remote, opts)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,38 +129,38 @@ func OpenSource(path string, opts Options) (*Source, error) {
 	}
 	if !st.Mode().IsRegular() {
 		if opts.Streams == nil {
-			return newSource(path, f, nil, nil, opts)
+			return newSource(path, f, nil, nil, 0, opts)
 		}
 		rc, err := opts.Streams.adopt(path, f)
 		if err != nil {
 			return nil, &FileError{File: path, Err: err}
 		}
-		return newSource(path, rc, nil, nil, opts)
+		return newSource(path, rc, nil, nil, 0, opts)
 	}
-	return newSource(path, f, f, &watchedFile{f: f, st: st}, opts)
+	w := &watchedFile{f: f, st: st}
+	return newSource(path, w, f, func() error { return w.unchanged(false) }, st.Size(), opts)
 }
 
 // NewSource reads r as an input named name (a stream: read once, never
 // Parquet); Close closes r when it is an io.Closer. NewReader then reads
 // its rows.
 func NewSource(name string, r io.Reader, opts Options) (*Source, error) {
-	return newSource(name, r, nil, nil, opts)
+	return newSource(name, r, nil, nil, 0, opts)
 }
 
-// newSource recognises the compression and format of in (a regular file
-// when ra is set, watched by watch) and prepares the reader.
-func newSource(path string, in io.Reader, ra io.ReaderAt, watch *watchedFile, opts Options) (*Source, error) {
-	closer, _ := in.(io.Closer)
-	if closer == nil {
-		closer = io.NopCloser(nil)
+// newSource recognises the compression and format of in and prepares the
+// reader. ra, when set, reads the same bytes at random (a regular file, an
+// object) of size bytes; unchanged is its change check. in is closed with
+// the Source when it is an io.Closer.
+func newSource(path string, in io.Reader, ra io.ReaderAt, unchanged func() error, size int64, opts Options) (*Source, error) {
+	var closer io.Closer = io.NopCloser(nil)
+	if c, ok := in.(io.Closer); ok {
+		closer = c
+	} else if w, ok := in.(*watchedFile); ok {
+		closer = w.f
 	}
-	s := &Source{Path: path, ra: ra, watch: watch, in: closer}
-	var raw io.Reader = in
-	if watch != nil {
-		s.Size = watch.st.Size()
-		raw = watch
-	}
-	s.counter = &countingReader{r: raw}
+	s := &Source{Path: path, ra: ra, unchanged: unchanged, in: closer, Size: size}
+	s.counter = &countingReader{r: in}
 	br := bufio.NewReaderSize(s.counter, 64<<10)
 	fail := func(err error) (*Source, error) {
 		s.Close()
@@ -173,6 +178,8 @@ func newSource(path string, in io.Reader, ra io.ReaderAt, watch *watchedFile, op
 		switch {
 		case opts.Format != "" && opts.Format != Parquet:
 			return fail(fmt.Errorf("the file is Parquet, not %s", opts.Format))
+		case ra == nil && path == StdinName:
+			return fail(errors.New("Parquet cannot be read from standard input: it is read from its end (the footer), which a pipe does not allow; write it to a file first, or give its path or URL"))
 		case ra == nil:
 			return fail(errors.New("Parquet needs random access: it cannot be read from a stream (a pipe or standard input); write it to a file first"))
 		}
@@ -314,14 +321,8 @@ func textEncoding(name string, br *bufio.Reader) (encoding.Encoding, error) {
 // Content that is none of these (binary data) is an error: a file whose
 // name does not say what it is is read only when its content does.
 func detectFormat(path string, br *bufio.Reader, encoded bool) (Format, error) {
-	name := strings.ToLower(trimCompressionExt(filepath.Base(path)))
-	switch {
-	case strings.HasSuffix(name, ".ndjson"), strings.HasSuffix(name, ".jsonl"), strings.HasSuffix(name, ".json"):
-		return NDJSON, nil
-	case strings.HasSuffix(name, ".csv"), strings.HasSuffix(name, ".tsv"):
-		return CSV, nil
-	case strings.HasSuffix(name, ".parquet"), strings.HasSuffix(name, ".pq"):
-		return Parquet, nil
+	if f := detectByName(path); f != "" {
+		return f, nil
 	}
 	head, err := br.Peek(4096)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -339,6 +340,20 @@ func detectFormat(path string, br *bufio.Reader, encoded bool) (Format, error) {
 		return NDJSON, nil
 	}
 	return CSV, nil
+}
+
+// detectByName is the format a file's name says, or "".
+func detectByName(path string) Format {
+	name := strings.ToLower(trimCompressionExt(filepath.Base(path)))
+	switch {
+	case strings.HasSuffix(name, ".ndjson"), strings.HasSuffix(name, ".jsonl"), strings.HasSuffix(name, ".json"):
+		return NDJSON
+	case strings.HasSuffix(name, ".csv"), strings.HasSuffix(name, ".tsv"):
+		return CSV
+	case strings.HasSuffix(name, ".parquet"), strings.HasSuffix(name, ".pq"):
+		return Parquet
+	}
+	return ""
 }
 
 func trimCompressionExt(name string) string {

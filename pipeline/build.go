@@ -22,6 +22,8 @@ type built struct {
 	deliveries []Delivery
 	seen       []keyInfo    // keys of rejected rows (with Config.RejectedKeys)
 	unkeyed    int64        // rejected rows whose key could not be read
+	otherShard int64        // rows of other shards' objects
+	elsewhere  int64        // of those, rejected rows whose key could not be read
 	kept       *keptDeletes // delete rows, sent in the deletes phase
 	rejects    []record.Reject
 	joins      []joinRec
@@ -99,7 +101,16 @@ func (bb *batchBuilder) row(row *record.Row, ord int64) {
 	var out transform.Out
 	var rerr *transform.RowError
 	c.Data, out, rerr = safeAppend(bb.bl, c.Data, row)
+	if out.OtherShard {
+		b.otherShard++
+		return
+	}
 	if rerr != nil {
+		if !out.Keyed && cfg.Shard.On() && !cfg.Shard.HasPosition(bb.file, row.Num) {
+			b.otherShard++
+			b.elsewhere++
+			return
+		}
 		bb.reject(row, ord, &out, rerr)
 		return
 	}

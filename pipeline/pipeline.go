@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/transform"
@@ -81,6 +82,12 @@ type Config struct {
 	// built after the last company and before the first membership is
 	// read, for memberships that join object traits in.
 	Join JoinTable
+	// Shard, when on, is this run's share of the objects (the
+	// transformers leave out the rows of other shards' objects): a
+	// rejected row whose key could not be read is reported by one shard
+	// only, chosen by its position. Such rows of other shards are counted
+	// (Result.UnkeyedElsewhere) as well as skipped.
+	Shard shard.Spec
 }
 
 // RowSet is a set of row ordinals (dedup.Set).

@@ -35,7 +35,7 @@ func (r *run) read(ctx context.Context, kind transform.Kind, emit ordered.Emit[*
 			if err := r.readFile(ctx, in, file, emit); err != nil {
 				return err // the run is stopping
 			}
-			r.bytesBefore += fileSize(path)
+			r.bytesBefore += inputSize(in, path)
 		}
 	}
 	return nil
@@ -46,9 +46,17 @@ func (r *run) read(ctx context.Context, kind transform.Kind, emit ordered.Emit[*
 // on with the next file.
 func (r *run) readFile(ctx context.Context, in *Input, file int, emit ordered.Emit[*work]) error {
 	path := r.res.Files[file].Path
+	// Rows of inputs that are not files (Input.Open: the keys an
+	// incremental run found missing) are numbered apart, so that the
+	// files' rows keep the ordinals an earlier pass over the same files
+	// gave them (Config.Superseded and Unchanged are sets of those).
+	ord := &r.ordinal
+	if in.Open != nil {
+		ord = &r.internalOrdinal
+	}
 	send := func(b *record.Batch, done bool, err error) error {
-		w := &work{input: in, file: file, batch: b, first: r.ordinal, done: done, err: err}
-		r.ordinal += int64(len(b.Rows))
+		w := &work{input: in, file: file, batch: b, first: *ord, done: done, err: err}
+		*ord += int64(len(b.Rows))
 		return emit(w)
 	}
 	rd, err := r.open(in, file)

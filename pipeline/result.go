@@ -19,6 +19,8 @@ type FileResult struct {
 	// Skipped counts the rows an incremental run found unchanged.
 	Skipped    int64
 	Superseded int64
+	// OtherShard counts the rows of other shards' objects (--shard).
+	OtherShard int64
 	Deleted    int64
 	DurationMS int64
 	Error      string
@@ -43,11 +45,18 @@ type Result struct {
 	Rejected   int64
 	Skipped    int64
 	Superseded int64
+	// OtherShard counts the rows of other shards' objects (--shard):
+	// skipped, with Skipped (unchanged) and Superseded, so that Read =
+	// Emitted + Rejected + Skipped + Superseded + OtherShard.
+	OtherShard int64
 	Deleted    int64
 	FileErrors int
 	// Unkeyed counts the rejected rows whose key could not be read: the
 	// run cannot tell which object or relationship they were about.
 	Unkeyed int64
+	// UnkeyedElsewhere counts such rows that another shard reports: they
+	// may have been about this shard's objects all the same.
+	UnkeyedElsewhere int64
 	// Scope lists, per class of key, the object types seen (with
 	// Config.Scope).
 	Scope map[Class]map[string]bool

@@ -33,6 +33,9 @@ type run struct {
 	// the reader's position: the next row's ordinal, and the bytes of the
 	// files read before the current one
 	ordinal, bytesBefore int64
+	// the next ordinal of a row of an input that is not a file (see
+	// readFile)
+	internalOrdinal int64
 	// progress reports
 	start, lastProgress time.Time
 	bytesDone           int64
@@ -57,7 +60,7 @@ func newRun(cfg *Config) *run {
 		for _, f := range cfg.Inputs[i].Files {
 			r.res.Files = append(r.res.Files, &FileResult{Path: f, Kind: cfg.Inputs[i].Kind})
 			if cfg.Inputs[i].Open == nil {
-				r.totalBytes += fileSize(f)
+				r.totalBytes += inputSize(&cfg.Inputs[i], f)
 			}
 		}
 	}
@@ -72,6 +75,7 @@ func newRun(cfg *Config) *run {
 		r.builders[i] = map[*transform.Transformer]*transform.Builder{}
 	}
 	r.w = &writer{cfg: cfg, res: r.res, chunks: r.chunks}
+	r.internalOrdinal = internalOrdinals
 	r.start = time.Now()
 	r.lastProgress = r.start
 	return r
@@ -155,7 +159,17 @@ func (r *run) mergeBuilders() {
 	}
 }
 
-func fileSize(path string) int64 {
+// internalOrdinals is the first ordinal of the rows of inputs that are not
+// files: far past any file's.
+const internalOrdinals = 1 << 62
+
+// inputSize is the size of an input file (an object's, from its listing),
+// or 0 when unknown (a stream).
+func inputSize(in *Input, path string) int64 {
+	if rm := in.Read.Remote; rm != nil && rm.Handles(path) {
+		n, _ := rm.Size(path)
+		return n
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0

@@ -120,6 +120,9 @@ func (w *writer) count(b *built) {
 	fr.Unkeyed += b.unkeyed
 	fr.Superseded += b.superseded
 	fr.Skipped += b.unchanged
+	fr.OtherShard += b.otherShard
+	res.OtherShard += b.otherShard
+	res.UnkeyedElsewhere += b.elsewhere
 	res.Read += b.read
 	res.Emitted += n
 	res.Rejected += rejected

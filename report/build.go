@@ -58,7 +58,7 @@ func Build(rep *Report, res *Result, started, finished time.Time) {
 			known[f.Kind] = true
 		}
 		k.add(Counts{Read: f.Read, Emitted: f.Emitted, Refused: f.Refused, Rejected: f.Rejected, SkippedUnchanged: f.SkippedUnchanged,
-			Superseded: f.Superseded, Deleted: f.Deleted})
+			Superseded: f.Superseded, SkippedOtherShard: f.SkippedOtherShard, Deleted: f.Deleted})
 		if f.Delivered == nil {
 			known[f.Kind] = false
 		} else {
@@ -111,7 +111,8 @@ func (c *Counts) add(o Counts) {
 	c.Rejected += o.Rejected
 	c.SkippedUnchanged += o.SkippedUnchanged
 	c.Superseded += o.Superseded
-	c.Skipped += o.SkippedUnchanged + o.Superseded
+	c.SkippedOtherShard += o.SkippedOtherShard
+	c.Skipped += o.SkippedUnchanged + o.Superseded + o.SkippedOtherShard
 	c.Deleted += o.Deleted
 }
 

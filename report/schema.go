@@ -45,6 +45,9 @@ type Report struct {
 	// Review describes the payloads field by field (dry runs and --review).
 	Review      *Review  `json:"review,omitempty"`
 	ReviewFiles []string `json:"review_files,omitempty"`
+
+	// Shard is this run's share of the objects (--shard K/N), "" for all.
+	Shard string `json:"shard,omitempty"`
 }
 
 // Tool names the program.
@@ -54,8 +57,8 @@ type Tool struct {
 }
 
 // Counts are row counts. Always: Read = Emitted + Rejected + Skipped, and
-// Skipped = SkippedUnchanged + Superseded. Deleted counts the emitted rows
-// that were delete events.
+// Skipped = SkippedUnchanged + Superseded + SkippedOtherShard. Deleted
+// counts the emitted rows that were delete events.
 //
 // Delivered counts the emitted rows the destination acknowledged (a file
 // part complete, standard output written, an API 2xx), Undelivered the
@@ -76,6 +79,10 @@ type Counts struct {
 	SkippedUnchanged int64  `json:"skipped_unchanged"`
 	Superseded       int64  `json:"superseded"`
 	Deleted          int64  `json:"deleted"`
+
+	// SkippedOtherShard counts the rows of objects another shard handles
+	// (--shard K/N).
+	SkippedOtherShard int64 `json:"skipped_other_shard,omitempty"`
 }
 
 // DeliveredOr is Delivered, or def when it is not known.
@@ -105,6 +112,9 @@ type File struct {
 	Deleted          int64  `json:"deleted"`
 	DurationMS       int64  `json:"duration_ms"`
 	Error            string `json:"error,omitempty"`
+
+	// SkippedOtherShard counts the rows of objects another shard handles.
+	SkippedOtherShard int64 `json:"skipped_other_shard,omitempty"`
 }
 
 // Ignored is a file of an input folder left out as not data by convention.

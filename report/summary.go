@@ -30,6 +30,9 @@ func (r *Report) Summary(w io.Writer, wrote []Written) {
 	if t.SkippedUnchanged > 0 {
 		fmt.Fprintf(w, ", %s unchanged", comma(t.SkippedUnchanged))
 	}
+	if t.SkippedOtherShard > 0 {
+		fmt.Fprintf(w, ", %s of other shards' objects", comma(t.SkippedOtherShard))
+	}
 	if t.Superseded > 0 {
 		fmt.Fprintf(w, ", %s superseded by a later row of the same key", comma(t.Superseded))
 	}

@@ -107,12 +107,13 @@ func (c *config) namedFiles() (files, inputDirs []namedFile) {
 	}
 	add("--mapping", c.MappingFile, false)
 	for _, in := range c.inputFlags() {
-		for _, p := range in.patterns {
+		local := localPatterns(in.patterns)
+		for _, p := range local {
 			if st, err := os.Stat(p); err == nil && st.IsDir() {
 				inputDirs = append(inputDirs, namedFile{flag: in.flag, path: p})
 			}
 		}
-		expanded, err := importer.Expand(in.patterns)
+		expanded, err := importer.Expand(local)
 		if err != nil {
 			continue // reported when the inputs are prepared
 		}

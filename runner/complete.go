@@ -32,6 +32,9 @@ func exportComplete(res *pipeline.Result) (ok bool, why string) {
 		}
 		gaps = append(gaps, fmt.Sprintf("%d rejected row(s) whose key could not be read (%s)", res.Unkeyed, strings.Join(files, "; ")))
 	}
+	if res.UnkeyedElsewhere > 0 {
+		gaps = append(gaps, fmt.Sprintf("%d rejected row(s) whose key could not be read, reported by other shards (they may have held this shard's keys)", res.UnkeyedElsewhere))
+	}
 	return len(gaps) == 0, strings.Join(gaps, ", ")
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/sink"
 	"github.com/groupimport/groupimport/transform"
 )
@@ -30,6 +31,8 @@ type config struct {
 	reportPath, rejectsPath, defaultDir string
 	// con is where the run speaks (standard error, as text or JSON).
 	con *console
+	// shard is Shard parsed (settleReach).
+	shard shard.Spec
 }
 
 // settle checks the options that need nothing but themselves and the file
@@ -48,6 +51,9 @@ func settle(o Options, con *console) (*config, error) {
 		return nil, usagef("--duplicates must be last or keep, not %q", o.Duplicates)
 	}
 	if err := c.checkDestination(); err != nil {
+		return nil, err
+	}
+	if err := c.settleReach(); err != nil {
 		return nil, err
 	}
 	if err := c.checkNumbers(); err != nil {

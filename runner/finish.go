@@ -176,6 +176,7 @@ func (j *job) abandon() {
 func newReport(c *config, defTS time.Time) *report.Report {
 	rep := minimalReport(c)
 	rep.DefaultTimestamp, rep.Mapping = transform.FormatTime(defTS), map[string]*report.MappingInfo{}
+	rep.Shard = c.shard.String()
 	return rep
 }
 

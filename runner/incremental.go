@@ -13,6 +13,7 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/pipeline"
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/report"
@@ -45,14 +46,17 @@ func (p *incrementalPlan) close() {
 // seen-only (rejected rows, see seenOnly) make their key present in the
 // export but are neither sent nor compared: a key with nothing else keeps
 // its state and is not missing.
-func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool) (*incrementalPlan, error) {
+//
+// A sharded run (sh) considers only the state's keys of its own objects:
+// other shards' keys are neither known nor missing here.
+func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool, sh shard.Spec) (*incrementalPlan, error) {
 	p := &incrementalPlan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
 	refused, err := store.Refused()
 	if err != nil {
 		return nil, fmt.Errorf("comparing with the state: %w", err)
 	}
 	err = store.View(func(it *state.Iter) error {
-		d := &stateDiff{p: p, scope: scope, full: full, it: it, refused: refused}
+		d := &stateDiff{p: p, scope: scope, full: full, shard: sh, it: it, refused: refused}
 		if err := d.next(); err != nil {
 			return err
 		}
@@ -79,6 +83,7 @@ type stateDiff struct {
 	p     *incrementalPlan
 	scope map[pipeline.Class]map[string]bool
 	full  bool
+	shard shard.Spec // the run's share of the objects (diff)
 	it    *state.Iter
 	cur   state.Record // the state's next record, when ok
 	ok    bool
@@ -170,7 +175,8 @@ func (d *stateDiff) retried(last dedup.Entry) {
 // scope), keeps it as vanished when the export lacks its key, and moves on.
 func (d *stateDiff) passed(vanished bool) error {
 	r := &d.cur
-	inScope := !r.Deleted && d.scope[pipeline.ClassOf(r.Relationship)][r.ObjType]
+	inScope := !r.Deleted && d.scope[pipeline.ClassOf(r.Relationship)][r.ObjType] &&
+		d.shard.Has([]byte(r.ObjType), []byte(r.GroupID))
 	if inScope {
 		if r.Relationship {
 			d.p.KnownRelationships++
@@ -273,6 +279,9 @@ func (c *config) fingerprint() string {
 		}
 	}
 	fmt.Fprintf(&b, "\x01%s\x01%s\x01%s\x01%s", c.Timezone, c.Duplicates, c.Endpoint, c.Region)
+	if c.shard.On() {
+		fmt.Fprintf(&b, "\x01%s", c.shard)
+	}
 	return fmt.Sprintf("%016x", xxh3.HashString(b.String()))
 }
 
@@ -305,7 +314,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
 	}
-	pl, err := diff(j.store, keys, pre.Scope, c.Full)
+	pl, err := diff(j.store, keys, pre.Scope, c.Full, c.shard)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,13 +36,20 @@ func initMappingFile(o InitOptions) error {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
 	}
-	streams := importer.NewStreams("")
-	defer streams.Close()
-	ro, err := reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}.options(nil, streams)
+	var all []string
+	for _, l := range [][]string{o.Companies, o.Memberships, o.Paths} {
+		all = append(all, l...)
+	}
+	src, err := openSources(context.Background(), all, nil, nil)
 	if err != nil {
 		return err
 	}
-	in := &initRun{ro: ro, profiles: map[string]*profile{}}
+	defer src.close(nil)
+	ro, err := src.options(reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}, nil)
+	if err != nil {
+		return err
+	}
+	in := &initRun{src: src, ro: ro, profiles: map[string]*profile{}}
 	byKind, err := in.kinds(o)
 	if err != nil {
 		return err
@@ -66,6 +74,7 @@ func initMappingFile(o InitOptions) error {
 
 // initRun is one init: how it reads, and the profiles of the files read.
 type initRun struct {
+	src      *sources
 	ro       importer.Options
 	profiles map[string]*profile
 }
@@ -91,11 +100,11 @@ func (in *initRun) profile(path string) (*profile, error) {
 func (in *initRun) kinds(o InitOptions) (map[transform.Kind][]string, error) {
 	byKind := map[transform.Kind][]string{transform.Companies: o.Companies, transform.Memberships: o.Memberships}
 	for _, path := range o.Paths {
-		files, err := importer.Expand([]string{path})
+		files, err := in.src.expand("", []string{path})
 		if err != nil {
-			return nil, &UsageError{Msg: err.Error()}
+			return nil, err
 		}
-		p, err := in.profile(files[0])
+		p, err := in.profile(files.Files[0])
 		if err != nil {
 			return nil, err
 		}
@@ -110,10 +119,11 @@ func (in *initRun) kinds(o InitOptions) (map[transform.Kind][]string, error) {
 
 // mapping writes out a kind's mapping, in full, from its first file.
 func (in *initRun) mapping(kind transform.Kind, patterns []string) (*transform.KindMapping, error) {
-	files, err := importer.Expand(patterns)
+	expanded, err := in.src.expand("", patterns)
 	if err != nil {
-		return nil, &UsageError{Msg: err.Error()}
+		return nil, err
 	}
+	files := expanded.Files
 	p, err := in.profile(files[0])
 	if err != nil {
 		return nil, err

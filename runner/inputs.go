@@ -75,6 +75,9 @@ func (j *job) openStore() error {
 	}
 	j.store = store
 	j.onClose(func() { store.Close() })
+	if err := j.c.checkStateShard(store); err != nil {
+		return err
+	}
 	if !j.c.DryRun {
 		if err := store.Consolidate("", nil); err != nil {
 			return err
@@ -93,7 +96,8 @@ func (j *job) openStore() error {
 // runInfo is what the state remembers of this run.
 func (j *job) runInfo(status, finished string) *state.RunInfo {
 	return &state.RunInfo{Fingerprint: j.c.fingerprint(), DefaultTimestamp: transform.FormatTime(j.defTS),
-		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status, Mapping: j.mappingFingerprint()}
+		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status, Mapping: j.mappingFingerprint(),
+		Shard: j.c.shard.String()}
 }
 
 // prepared is one kind of input, ready to run.
@@ -109,12 +113,12 @@ type prepared struct {
 // readable file) maps every file; without one, each file is mapped by its
 // own columns, files of the same columns sharing a mapping (groupShapes).
 func (j *job) prepare(kind transform.Kind, patterns []string) (*prepared, error) {
-	expanded, err := importer.ExpandInputs(patterns)
+	expanded, err := j.src.expand("--"+string(kind)+": ", patterns)
 	if err != nil {
-		return nil, &UsageError{Msg: fmt.Sprintf("--%s: %v", kind, err)}
+		return nil, err
 	}
 	km := j.mapping.For(kind)
-	ro, err := j.c.reading().options(km, j.streams)
+	ro, err := j.src.options(j.c.reading(), km)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func (j *job) transformer(kind transform.Kind, full *transform.KindMapping) (*tr
 	tc := transform.Config{
 		Kind: kind, Mapping: full, Timestamp: j.defTS, ClockTimestamp: j.c.Timestamp == "", Version: j.c.Version,
 		SentAt: j.c.sentAt(), CollectStats: j.c.reviewing(), ContentHash: j.c.StateFile != "",
-		ObjectTypes: j.objectTypesFor(kind), Review: j.reviewKeys,
+		ObjectTypes: j.objectTypesFor(kind), Review: j.reviewKeys, Shard: j.c.shard,
 	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(j.c.Companies) == 0 {
@@ -185,6 +189,7 @@ func readSample(path string, ro importer.Options, n int) (cols []string, rows []
 			err = &importer.FileError{File: path, Err: fmt.Errorf("the reader failed on this file: %v", p)}
 		}
 	}()
+	ro.FirstRows = true
 	r, _, err := importer.Open(path, ro)
 	if err != nil {
 		return nil, nil, err

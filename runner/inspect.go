@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,14 +38,17 @@ func Inspect(o InspectOptions) (int, error) {
 	if o.Sample <= 0 {
 		o.Sample = 3
 	}
-	files, err := importer.Expand(o.Paths)
+	src, err := openSources(context.Background(), o.Paths, nil, nil)
 	if err != nil {
-		err = &UsageError{Msg: err.Error()}
 		return ExitCode(err), err
 	}
-	streams := importer.NewStreams("")
-	defer streams.Close()
-	ro, err := reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}.options(nil, streams)
+	defer src.close(nil)
+	in, err := src.expand("", o.Paths)
+	if err != nil {
+		return ExitCode(err), err
+	}
+	files := in.Files
+	ro, err := src.options(reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}, nil)
 	if err != nil {
 		return ExitCode(err), err
 	}

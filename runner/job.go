@@ -27,6 +27,7 @@ type job struct {
 	defTS time.Time
 
 	// the inputs (openInputs)
+	src      *sources          // object storage and standard input (openSources)
 	streams  *importer.Streams // inputs read once from the system (named pipes, standard input), replayed to every pass
 	join     *joinHolder
 	rowBytes map[transform.Kind]float64 // the average size of a row in each kind's first file
@@ -75,6 +76,9 @@ func newJob(c *config) *job {
 // (finish then writes what it can); an error of the delivery pass itself
 // comes back too, with j.res set.
 func (j *job) run(ctx context.Context) error {
+	if err := j.openSources(ctx); err != nil {
+		return err
+	}
 	if err := j.openInputs(); err != nil {
 		return err
 	}
@@ -97,7 +101,7 @@ func (j *job) close() {
 	for i := len(j.cleanups) - 1; i >= 0; i-- {
 		j.cleanups[i]()
 	}
-	j.streams.Close()
+	j.closeSources()
 }
 
 // catchSignals makes the first SIGINT or SIGTERM cancel the run's context
@@ -133,6 +137,7 @@ func (j *job) runPass(ctx context.Context, cfg pipeline.Config) (*pipeline.Resul
 			break
 		}
 	}
+	cfg.Shard = j.c.shard
 	return pipeline.Run(ctx, cfg)
 }
 

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/groupimport/groupimport/dedup"
@@ -110,11 +109,11 @@ func (j *job) expectedRows() int64 {
 			per = 100
 		}
 		for _, f := range in.Files {
-			st, err := os.Stat(f)
-			if err != nil {
+			bytes, ok := j.src.inputSize(f)
+			if !ok {
 				continue
 			}
-			size := float64(st.Size())
+			size := float64(bytes)
 			if strings.HasSuffix(f, ".gz") || strings.HasSuffix(f, ".zst") || strings.HasSuffix(f, ".parquet") {
 				size *= 5
 			}

@@ -23,7 +23,7 @@ func reportResult(res *pipeline.Result, d deliveries) *report.Result {
 	}
 	out := &report.Result{
 		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Delivered: &d.total, Refused: refused, Rejected: res.Rejected,
-			SkippedUnchanged: res.Skipped, Superseded: res.Superseded, Deleted: res.Deleted},
+			SkippedUnchanged: res.Skipped, Superseded: res.Superseded, SkippedOtherShard: res.OtherShard, Deleted: res.Deleted},
 		FirstRejects: res.FirstRejects,
 		Warnings:     res.Warnings,
 		Stopped:      res.Stopped,
@@ -31,7 +31,8 @@ func reportResult(res *pipeline.Result, d deliveries) *report.Result {
 	for _, f := range res.Files {
 		rf := report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
 			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Refused: d.refused[f.Path], Rejected: f.Rejected,
-			SkippedUnchanged: f.Skipped, Superseded: f.Superseded, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error}
+			SkippedUnchanged: f.Skipped, Superseded: f.Superseded, SkippedOtherShard: f.OtherShard, Deleted: f.Deleted,
+			DurationMS: f.DurationMS, Error: f.Error}
 		if d.perFile != nil {
 			n := d.perFile[f.Path]
 			rf.Delivered = &n

@@ -91,7 +91,11 @@ type Options struct {
 	// ProgressInterval is the time between progress log lines (0: 10 s).
 	ProgressInterval time.Duration
 
+	// Shard is this run's share of the objects, "K/N" ("" for all).
+	Shard string
+
 	Version string
+	Stdin   io.Reader // read for the input "-" (default os.Stdin)
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Now is the clock (tests fix it).

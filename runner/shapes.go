@@ -153,6 +153,28 @@ func identifierKey(km *transform.KindMapping) string {
 	return strings.Join(parts, "\x00")
 }
 
+// sampleColumns are the columns a mapping file's section km reads from a
+// file of columns cols, or nil (all) when they cannot be told before the
+// sample. A Parquet file's sample reads only them: its row groups are
+// read column chunk by column chunk, and a wide file's sample would cost
+// every column of the first row groups (over the network, most of a file
+// whose mapping reads a few columns).
+func sampleColumns(kind transform.Kind, km *transform.KindMapping, cols []string) []string {
+	full, err := transform.Infer(kind, km, cols, nil)
+	if err != nil {
+		return nil
+	}
+	t, err := transform.New(transform.Config{Kind: kind, Mapping: full})
+	if err != nil {
+		return nil
+	}
+	need, err := t.Columns(cols)
+	if err != nil {
+		return nil
+	}
+	return need
+}
+
 // mapGroup settles the mapping of one group of files from the columns and
 // first rows of its first file, builds its transformer and checks every
 // file of the group against it. A group of files none of which could be
@@ -163,8 +185,15 @@ func (j *job) mapGroup(kind transform.Kind, km *transform.KindMapping, ro import
 	var sample []record.Row
 	if g.first >= 0 {
 		cols = shapes[g.first].cols
-		if c, rows, err := readSample(shapes[g.first].path, ro, 1000); err == nil {
-			cols, sample = c, rows
+		sro := ro
+		if km != nil && shapes[g.first].format == importer.Parquet {
+			sro.Columns = sampleColumns(kind, km, cols)
+		}
+		if c, rows, err := readSample(shapes[g.first].path, sro, 1000); err == nil {
+			sample = rows
+			if sro.Columns == nil {
+				cols = c
+			}
 			if j.rowBytes[kind] == 0 {
 				j.noteRowBytes(kind, rows)
 			}

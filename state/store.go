@@ -425,6 +425,9 @@ type RunInfo struct {
 	// the one inferred), so that a later run can tell when most of its
 	// changes come from a changed mapping.
 	Mapping string `json:"mapping,omitempty"`
+	// Shard is the share of the objects the run handled (--shard K/N), ""
+	// for all: a state belongs to one shard layout.
+	Shard string `json:"shard,omitempty"`
 }
 
 // LastRun returns the record of the last run (nil if none).

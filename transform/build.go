@@ -10,6 +10,7 @@ import (
 	"github.com/zeebo/xxh3"
 
 	"github.com/groupimport/groupimport/internal/jsonx"
+	"github.com/groupimport/groupimport/internal/shard"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -67,6 +68,10 @@ type Config struct {
 	// payload) to dst, as written in that payload after objectTypeId
 	// (",\"name\":…"); false when the run has no such object.
 	ObjectTraits func(dst []byte, key [16]byte) ([]byte, bool)
+	// Shard, when on, leaves out the rows whose object (objectTypeId and
+	// groupId: a membership's or a delete's too) is another shard's: Append
+	// builds nothing for them and says so (Out.OtherShard).
+	Shard shard.Spec
 }
 
 // Transformer holds what all builders of one input kind share.
@@ -410,6 +415,9 @@ type Out struct {
 	// for a payload, and for a rejected row whose ids could be read (a run
 	// must not take the object or relationship it is about for missing).
 	Keyed bool
+	// OtherShard is set for a row of another shard (Config.Shard): nothing
+	// was built, the row is skipped. Key and the ids describe it.
+	OtherShard bool
 	// Traits is where a company payload's traits (after objectTypeId,
 	// from the comma) lie in the buffer Append wrote: dst[Traits[0]:Traits[1]].
 	Traits [2]int
@@ -431,12 +439,16 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	var id identity
 	if rerr := b.identify(row, p, &id); rerr != nil {
 		if id.keyed {
-			return dst, b.keyOf(&id), rerr
+			return b.otherShard(dst, &id, rerr)
 		}
 		return dst, Out{}, rerr
 	}
 	out := b.keyOf(&id)
 	b.checkObjectType(&id)
+	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
+		out.OtherShard = true
+		return dst, out, nil
+	}
 	b.traitsStart, b.traitsEnd = 0, 0
 	var rerr *RowError
 	if id.deleted {
@@ -470,6 +482,17 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		b.obs = b.obs[:0]
 	}
 	return dst, out, nil
+}
+
+// otherShard is a row rejected once its key was read: another shard's
+// row is skipped instead (that shard rejects it).
+func (b *Builder) otherShard(dst []byte, id *identity, rerr *RowError) ([]byte, Out, *RowError) {
+	out := b.keyOf(id)
+	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
+		out.OtherShard = true
+		return dst, out, nil
+	}
+	return dst, out, rerr
 }
 
 // keyOf describes the identity's key (Keyed set), for a payload or for a

@@ -92,7 +92,7 @@ type invocation struct {
 func inputOptions() []option[invocation] {
 	type o = invocation
 	inputs := category("Inputs",
-		strs(&cli.StringSliceFlag{Name: "companies", Aliases: []string{"objects"}, Usage: "company (object) exports: files, globs or directories (repeat the flag for more)"},
+		strs(&cli.StringSliceFlag{Name: "companies", Aliases: []string{"objects"}, Usage: "company (object) exports: files, globs, directories, s3:// gs:// azblob:// URLs (a prefix is a folder) or - for standard input (repeat the flag for more)"},
 			func(v *o, s []string) { v.Companies = s }),
 		strs(&cli.StringSliceFlag{Name: "memberships", Aliases: []string{"relationships"}, Usage: "membership (person–object) exports: files, globs or directories"},
 			func(v *o, s []string) { v.Memberships = s }),
@@ -100,6 +100,8 @@ func inputOptions() []option[invocation] {
 			func(v *o, s []string) { v.DeleteObjects = s }),
 		strs(&cli.StringSliceFlag{Name: "delete-relationships", Usage: "exports naming person–object relationships to delete (a Relationship Deleted event each)"},
 			func(v *o, s []string) { v.DeleteRelationships = s }),
+		str(&cli.StringFlag{Name: "shard", Usage: "handle only the objects (and their memberships and deletes) whose key hashes into shard `K/N` (1-based; each shard keeps its own --state, and takes 1/N of --rate-limit)"},
+			func(v *o, s string) { v.Shard = s }),
 	)
 	reading := category("Reading", readOptions(func(v *o, s string) { v.Format = s }, func(v *o, s string) { v.Encoding = s },
 		func(v *o, s string) { v.Delimiter = s })...)
@@ -214,7 +216,7 @@ func apiOptions() []option[invocation] {
 			func(v *o, s string) { v.HTTP.APIKeyFile = s }),
 		integer(&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "API requests in flight (lowered automatically under 429s)"},
 			func(v *o, n int) { v.HTTP.Concurrency = n }),
-		float(&cli.Float64Flag{Name: "rate-limit", Value: 1000, Usage: "API requests per second (the API documents 3000 per 3 s)"},
+		float(&cli.Float64Flag{Name: "rate-limit", Value: 1000, Usage: "API requests per second for the workspace (the API documents 3000 per 3 s); with --shard K/N each shard takes 1/N"},
 			func(v *o, f float64) { v.HTTP.RateLimit = f }),
 		size(&cli.StringFlag{Name: "batch-bytes", Value: "500000", Usage: "largest API request body in `BYTES` (JSON, before gzip); at most 500000"},
 			func(v *o, n int64) { v.HTTP.BatchBytes = int(n) }),

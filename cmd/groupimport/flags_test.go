@@ -23,7 +23,7 @@ var flagExamples = map[string]string{
 	"out": "outdir", "endpoint": "http://127.0.0.1:1", "region": "eu", "api-key-file": "key", "concurrency": "2",
 	"rate-limit": "5", "batch-bytes": "100000", "batch-messages": "10", "max-attempts": "3", "max-retry-time": "1m",
 	"request-timeout": "5s", "retry-base": "1ms", "state": "s.db", "mass-delete-percent": "5", "compress": "zstd", "part-size": "1MiB",
-	"kind": "memberships", "rows": "5", "output": "m.yaml",
+	"kind": "memberships", "rows": "5", "output": "m.yaml", "shard": "2/3",
 }
 
 // commandArgs are the arguments a command needs besides its flags.

@@ -9,7 +9,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/groupimport/groupimport/importer/objstore/fakes3"
 	"github.com/groupimport/groupimport/internal/fakeapi"
 )
 
@@ -288,5 +291,92 @@ func TestReadmeKubernetes(t *testing.T) {
 	}
 	if strings.Join(names, " ") != "crm.state last-rejects.ndjson last-report.json" {
 		t.Errorf("/state holds %v, want the state, the report and the rejects beside it", names)
+	}
+}
+
+// TestReadmeIndexedJob runs the README's Indexed Job: its container's
+// command and script, for every completion index, with the Job's
+// environment, against an S3 prefix on loopback (AWS_ENDPOINT_URL_S3) and
+// the fake API (for --region us); /state is a folder of the test. The
+// shards together deliver every object and membership of the export once,
+// and each keeps its own state and report.
+func TestReadmeIndexedJob(t *testing.T) {
+	var job struct {
+		Spec struct {
+			CompletionMode string `yaml:"completionMode"`
+			Completions    int
+			Template       struct {
+				Spec struct {
+					Containers []struct {
+						Command, Args []string
+						Env           []struct{ Name, Value string }
+					}
+				}
+			}
+		}
+	}
+	if err := yaml.Unmarshal([]byte(readmeBlock(t, "Kubernetes Indexed Job (", "yaml")), &job); err != nil {
+		t.Fatal(err)
+	}
+	pod := job.Spec.Template.Spec
+	if job.Spec.CompletionMode != "Indexed" || job.Spec.Completions < 2 || len(pod.Containers) != 1 || len(pod.Containers[0].Args) != 1 {
+		t.Fatalf("the README's Job is not an Indexed Job of one container with one script: %+v", job)
+	}
+	c := pod.Containers[0]
+	n := job.Spec.Completions
+	if !strings.Contains(c.Args[0], fmt.Sprintf("--shard $((JOB_COMPLETION_INDEX+1))/%d", n)) {
+		t.Fatalf("the script does not shard by JOB_COMPLETION_INDEX into %d: %s", n, c.Args[0])
+	}
+	srv := fakes3.Start(t)
+	srv.Bucket(t, "acme-exports")
+	srv.Put(t, "acme-exports", "unload/companies/part-00000.csv.gz", gz(t, companies("k", 300)))
+	srv.Put(t, "acme-exports", "unload/companies/part-00001.csv", companies("m", 200))
+	srv.Put(t, "acme-exports", "unload/companies/_SUCCESS", nil)
+	var members strings.Builder
+	members.WriteString("user_id,company_id\n")
+	for i := 0; i < 300; i += 3 {
+		fmt.Fprintf(&members, "u%d,k%d\nv%d,k%d\n", i, i, i, i)
+	}
+	srv.Put(t, "acme-exports", "unload/memberships/part-00000.csv", []byte(members.String()))
+	api := fakeapi.New(fakeapi.Options{Key: testKey})
+	t.Cleanup(api.Close)
+	state := filepath.Join(t.TempDir(), "state")
+	os.MkdirAll(state, 0o755)
+	script := strings.NewReplacer(" --region us", " --endpoint "+api.URL(), "/state/", state+"/").Replace(c.Args[0])
+	bin := buildBinary(t)
+	env := append(os.Environ(), "PATH="+filepath.Dir(bin)+":/usr/bin:/bin", "CIO_API_KEY="+testKey, "TMPDIR="+t.TempDir())
+	for _, e := range c.Env {
+		if e.Name != "CIO_API_KEY" {
+			env = append(env, e.Name+"="+e.Value)
+		}
+	}
+	for idx := 0; idx < n; idx++ {
+		cmd := exec.Command(c.Command[0], append(c.Command[1:], script)...)
+		cmd.Env = append(env, fmt.Sprintf("JOB_COMPLETION_INDEX=%d", idx))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("index %d: %v\n%s", idx, err, out)
+		}
+		var rep struct{ Shard string }
+		data, err := os.ReadFile(filepath.Join(state, fmt.Sprintf("report.shard-%d-of-%d.json", idx+1, n)))
+		if err != nil || json.Unmarshal(data, &rep) != nil || rep.Shard != fmt.Sprintf("%d/%d", idx+1, n) {
+			t.Errorf("index %d: report %s %v", idx, data, err)
+		}
+		if _, err := os.Stat(filepath.Join(state, fmt.Sprintf("crm.shard-%d-of-%d.state", idx+1, n))); err != nil {
+			t.Errorf("index %d: %v", idx, err)
+		}
+	}
+	seen := map[string]int{}
+	for _, raw := range api.Messages() {
+		var m struct{ Type, GroupID, UserID string }
+		json.Unmarshal(raw, &m)
+		seen[m.Type+" "+m.GroupID+" "+m.UserID]++
+	}
+	if len(seen) != 500+200 || len(api.Messages()) != len(seen) {
+		t.Errorf("%d messages for %d keys, want 700 keys (500 objects, 200 memberships), each once", len(api.Messages()), len(seen))
+	}
+	for k, count := range seen {
+		if count != 1 {
+			t.Errorf("%s sent %d times", k, count)
+		}
 	}
 }

@@ -98,6 +98,10 @@ type Options struct {
 	MaxFooterBytes int64
 	MaxPageBytes   int64
 	MaxPageValues  int64
+	// FirstRows says the caller reads only the first rows (a sample): row
+	// groups are decoded one at a time, so that none is read (over a
+	// network: fetched) ahead of the first.
+	FirstRows bool
 }
 
 func (o Options) withDefaults() Options {

@@ -22,6 +22,9 @@ func (r *Reader) start() {
 	r.decideBinaryText()
 	n := len(r.meta.RowGroups)
 	r.workers = max(1, min(2, runtime.GOMAXPROCS(0), n))
+	if r.opts.FirstRows {
+		r.workers = 1
+	}
 	r.done = make(chan struct{})
 	pool := r.workers*(pqOutQueue+1) + 1
 	r.free = make(chan *pqChunk, pool)
@@ -78,6 +81,7 @@ func (r *Reader) send(out chan<- *pqChunk, c *pqChunk) bool {
 func (r *Reader) openCursors(rg int, scan *chunkScanner) ([]*leafCursor, string, error) {
 	meta := &r.meta.RowGroups[rg]
 	rows := meta.NumRows
+	r.prefetch(rg)
 	headers := make([][]pqPage, len(r.sch.leaves))
 	for j, l := range r.sch.leaves {
 		if !r.wantLeaf[j] {
