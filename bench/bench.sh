@@ -4,6 +4,11 @@
 # spreads the machine's noise over every configuration).
 #
 #   bench/bench.sh [runs] [data-dir]     (default 5 runs, /dev/shm/groupimport-bench)
+#
+# state-first is a first run with --state (the state file removed before
+# it), state-unchanged the run right after it over the same export (every
+# row skipped, nothing written); bench/incremental.sh has a 1%-changed run.
+# bench/duckdb.sh compares with DuckDB on the same files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -30,20 +35,23 @@ configs=(
   "parquet|c1m.parquet|--companies|"
   "parquet-20-of-200|w1m.parquet|--companies|--mapping bench/wide20.yaml"
   "memberships-pq|m3m.parquet|--memberships|"
+  "state-first|c1m.csv|--companies|--state $data/state.db"
+  "state-unchanged|c1m.csv|--companies|--state $data/state.db"
 )
 for ((i = 0; i < runs; i++)); do
   for c in "${configs[@]}"; do
     IFS='|' read -r name file flag extra <<<"$c"
     rm -rf "$data/out"
+    [ "$name" != state-first ] || rm -rf "$data/state.db"
     /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run $flag "$data/$file" --out "$data/out" -q $extra || true
     echo "$name $(cat "$data/time")" >> "$data/results.$$"
   done
 done
-printf "%-16s %9s %11s %10s\n" config "median s" "rows/s" "peak RSS"
+printf "%-18s %9s %11s %10s\n" config "median s" "rows/s" "peak RSS"
 for c in "${configs[@]}"; do
   IFS='|' read -r name file _ _ <<<"$c"
   t=$(awk -v n="$name" '$1 == n {print $2}' "$data/results.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   m=$(awk -v n="$name" '$1 == n {print $3}' "$data/results.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  awk -v n="$name" -v t="$t" -v m="$m" -v rows="${rows[$file]}" 'BEGIN {printf "%-16s %9.2f %11.0f %7.0f MB\n", n, t, rows/t, m/1024}'
+  awk -v n="$name" -v t="$t" -v m="$m" -v rows="${rows[$file]}" 'BEGIN {printf "%-18s %9.2f %11.0f %7.0f MB\n", n, t, rows/t, m/1024}'
 done
 rm -f "$data/results.$$"
