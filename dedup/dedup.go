@@ -36,8 +36,6 @@ type Entry struct {
 	Delete bool   // the payload is a delete event
 }
 
-const entrySize = 16 + 8 + 8 + 8 + 1
-
 // Log collects entries and gives them back grouped by key, in bounded
 // memory (package extsort).
 type Log struct {
@@ -161,28 +159,6 @@ func (r *Result) supersede(e Entry) {
 	if e.Msg >= 0 {
 		r.Msgs.Add(e.Msg)
 	}
-}
-
-// entry layout in the detector's key log
-func encode(rec *[entrySize]byte, e Entry) {
-	copy(rec[:16], e.Key[:])
-	binary.LittleEndian.PutUint64(rec[16:], uint64(e.Row))
-	binary.LittleEndian.PutUint64(rec[24:], uint64(e.Msg))
-	binary.LittleEndian.PutUint64(rec[32:], e.Hash)
-	rec[40] = 0
-	if e.Delete {
-		rec[40] = 1
-	}
-}
-
-func decode(rec []byte) Entry {
-	var e Entry
-	copy(e.Key[:], rec[:16])
-	e.Row = int64(binary.LittleEndian.Uint64(rec[16:]))
-	e.Msg = int64(binary.LittleEndian.Uint64(rec[24:]))
-	e.Hash = binary.LittleEndian.Uint64(rec[32:])
-	e.Delete = rec[40] == 1
-	return e
 }
 
 // Set is a set of row ordinals, as a bitmap: 10 M rows take 1.25 MB.

@@ -136,6 +136,50 @@ func TestDetector(t *testing.T) {
 	}
 }
 
+// The key log keeps what Resolve needs of every entry, whatever their
+// order: rows and messages that go back (the deletes phase sends rows read
+// earlier), messages of -1, delete flags; duplicates within a batch and
+// across batches.
+func TestDetectorEntriesRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var entries []Entry
+	for i := int64(0); i < 3*batchEntries+17; i++ {
+		row, msg := i, i
+		if i > 2*batchEntries {
+			row = r.Int64N(i) // the deletes phase: rows read earlier
+		}
+		if r.IntN(7) == 0 {
+			msg = -1
+		}
+		entries = append(entries, Entry{Key: key(r.IntN(5000)), Row: row, Msg: msg, Delete: r.IntN(3) == 0})
+	}
+	d := NewDetector(t.TempDir(), int64(len(entries)))
+	defer d.Close()
+	for _, e := range entries {
+		if err := d.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []Entry
+	if err := d.scan(func(e Entry) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, entries) {
+		t.Fatalf("the key log gave back %d entries, not the %d added", len(got), len(entries))
+	}
+	res, err := d.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows, wantMsgs := naive(entries)
+	if rows := slices.Compact(wantRows); !slices.Equal(members(res.Rows), rows) || !slices.Equal(members(res.Msgs), wantMsgs) {
+		t.Fatalf("%d rows / %d msgs superseded, want %d / %d", res.Rows.Len(), res.Msgs.Len(), len(rows), len(wantMsgs))
+	}
+}
+
 // One key on every row: resolving costs memory for the set of rows (a bit
 // each), not for the rows of the key (which the old code held in a slice,
 // several times over).
@@ -188,6 +232,9 @@ func TestDetectorTruncatedLog(t *testing.T) {
 		}
 		for row := int64(0); row < 1000; row++ {
 			d.Add(Entry{Key: key(int(row % 10)), Row: row, Msg: row})
+		}
+		if err := d.flush(); err != nil {
+			t.Fatal(err)
 		}
 		if err := d.log.Flush(); err != nil {
 			t.Fatal(err)

@@ -187,6 +187,9 @@ func (r *Report) Markdown() []byte {
 	w("- default event time (rows without their own): %s\n", r.DefaultTimestamp)
 	if r.Output.Destination != "" {
 		w("- payloads: %s message(s), %s bytes → %s\n", comma(r.Output.Messages), comma(r.Output.Bytes), r.Output.Destination)
+		if o := r.Output; o.Payloads != "" {
+			w("  (--payloads %s: %s emitted payloads not written; the review covers every row)\n", o.Payloads, comma(o.NotWritten))
+		}
 	}
 	w("\n## Rows\n\n| kind | read | emitted | rejected | superseded | unchanged | deletes |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, k := range sortedKinds(r.Kinds) {
@@ -360,7 +363,7 @@ details{margin:.4rem 0} summary{cursor:pointer;color:#34406b}
 </style></head><body>
 <h1>groupimport review{{if .DryRun}} <span class="muted">— dry run: nothing was sent</span>{{end}}</h1>
 <p><span class="status {{.Status}}">{{.Status}}</span> exit code {{.ExitCode}} · started {{.StartedAt}} · {{secs .DurationMS}} s ·
-default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .Output.Messages}} payloads → <code>{{.Output.Destination}}</code>{{end}}</p>
+default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .Output.Messages}} payloads → <code>{{.Output.Destination}}</code>{{with .Output.Payloads}} (--payloads {{.}}: {{comma $.Output.NotWritten}} not written){{end}}{{end}}</p>
 
 <h2>Rows</h2>
 <table><tr><th>kind</th><th class="n">read</th><th class="n">emitted</th><th class="n">rejected</th><th class="n">superseded</th><th class="n">unchanged</th><th class="n">deletes</th></tr>

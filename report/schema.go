@@ -152,6 +152,13 @@ type Output struct {
 	// Bytes their size as written or sent.
 	Messages int64 `json:"messages"`
 	Bytes    int64 `json:"bytes"`
+	// Payloads is which payloads a dry run wrote (--payloads), sample or
+	// none; left out when it wrote all. NotWritten counts the payloads
+	// emitted but left out of the files (Messages + NotWritten = the
+	// payloads emitted); SamplePerKind is the sample's size per input kind.
+	Payloads      string `json:"payloads,omitempty"`
+	SamplePerKind int    `json:"sample_per_kind,omitempty"`
+	NotWritten    int64  `json:"not_written,omitempty"`
 }
 
 // HTTP is what delivery to the API did.

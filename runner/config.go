@@ -59,6 +59,9 @@ func settle(o Options, con *console) (*config, error) {
 	if err := c.checkNumbers(); err != nil {
 		return nil, err
 	}
+	if err := c.checkPayloads(); err != nil {
+		return nil, err
+	}
 	if err := c.settleCompression(); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/groupimport/groupimport/dedup"
 	"github.com/groupimport/groupimport/pipeline"
-	"github.com/groupimport/groupimport/sink"
 )
 
 // deliver is the phase that runs the delivery pass and completes the
@@ -38,6 +37,7 @@ func (j *job) deliver(ctx context.Context) error {
 	first.keep(j.closeOutputs(ctx, first.err))
 	first.keep(j.remember(first.err))
 	j.rep.Output = reportOutput(j.out.Stats())
+	j.sampleOutput(&j.rep.Output)
 	return first.err
 }
 
@@ -50,7 +50,7 @@ func (j *job) closeOutputs(ctx context.Context, err error) error {
 		first.keep(j.out.Close(ctx))
 	}
 	if first.err == nil && j.keys != nil {
-		first.keep(dropSuperseded(j.keys, j.res, j.fileOut))
+		first.keep(dropSuperseded(j.keys, j.res, j.payloadFiles()))
 	}
 	if first.err != nil {
 		j.out.Abort()
@@ -104,7 +104,7 @@ func (f *firstError) keep(err error) {
 // dropSuperseded finds the payloads of this run that a later row of the
 // same key superseded, removes them from the output files (when there are
 // files) and moves them from emitted to superseded in the counts.
-func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files *sink.FileSink) error {
+func dropSuperseded(keys *dedup.Detector, res *pipeline.Result, files messageRemover) error {
 	dups, err := keys.Resolve()
 	if err != nil {
 		return err

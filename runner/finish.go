@@ -142,6 +142,9 @@ func (j *job) outputsWritten(rep *report.Report) []report.Written {
 		if n > 1 {
 			note = fmt.Sprintf("%d part files", n)
 		}
+		if s := j.payloadsNote(rep.Output); s != "" {
+			note += "; " + s
+		}
 		wrote = append(wrote, report.Written{What: "payloads", Path: j.c.outDir(), Note: note})
 	}
 	if j.rejects != nil && j.rejects.Path() != "" {

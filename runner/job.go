@@ -43,6 +43,7 @@ type job struct {
 	// the destination (openOutputs)
 	out      sink.Sink
 	fileOut  *sink.FileSink // out, when it writes files into --out
+	sampler  *sink.Sampled  // out, when a dry run writes only some payloads (--payloads)
 	httpSink *sink.HTTPSink // out, when it sends to the API
 	refused  *refusals      // with httpSink: the calls the API refused
 	rejects  *sink.RejectsWriter

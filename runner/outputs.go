@@ -23,7 +23,7 @@ func (j *job) openOutputs() error {
 		}
 		j.httpSink, j.out = hs, hs
 	case c.Out == "-":
-		j.out = sink.NewWriterSink(c.Stdout, "standard output")
+		j.out = j.sampled(sink.NewWriterSink(c.Stdout, "standard output"))
 	case c.outDir() != "":
 		fs, err := sink.NewFileSink(sink.FileOptions{Dir: c.outDir(), Compression: c.Compress, PartBytes: c.PartBytes,
 			Overwrite: c.Overwrite, Replaces: c.filesWritten(c.outDir())})
@@ -31,7 +31,7 @@ func (j *job) openOutputs() error {
 			return err
 		}
 		j.onClose(fs.Release) // after the report: the directory is this run's until then
-		j.fileOut, j.out = fs, fs
+		j.fileOut, j.out = fs, j.sampled(fs)
 	case c.DryRun:
 		j.out = &sink.Sample{W: c.Stdout, N: 5}
 	default:

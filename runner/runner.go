@@ -63,6 +63,7 @@ type Options struct {
 	HTTP      HTTPSettings
 	DryRun    bool
 	StateFile string
+	Payloads  string // what a dry run writes: all (default), sample (the first of each input kind), none
 
 	Workers   int
 	BatchRows int

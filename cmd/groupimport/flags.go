@@ -180,6 +180,8 @@ func runOptions() []option[invocation] {
 			func(v *o, s string) { v.Region = s }),
 		boolean(&cli.BoolFlag{Name: "dry-run", Usage: "do everything except delivery and state changes"},
 			func(v *o, b bool) { v.DryRun = b }),
+		str(&cli.StringFlag{Name: "payloads", Value: "all", Usage: "with --dry-run and --out: which payloads to write, `all|sample|none` (sample: the first 100 of each input kind); the review, report and statistics cover every row"},
+			func(v *o, s string) { v.Payloads = s }),
 	)...)
 	opts = append(opts, category("Incremental runs",
 		str(&cli.StringFlag{Name: "state", Usage: "state `FILE` for resumable, incremental runs: only new and changed rows are sent"},

@@ -16,7 +16,7 @@ import (
 // takes one (bool flags are simply set). A new flag needs an entry here.
 var flagExamples = map[string]string{
 	"companies": "c.csv", "memberships": "m.csv", "delete-objects": "d.csv", "delete-relationships": "r.csv",
-	"duplicates": "keep", "mapping": "m.yaml", "format": "ndjson", "delimiter": ";", "encoding": "latin1",
+	"duplicates": "keep", "payloads": "sample", "mapping": "m.yaml", "format": "ndjson", "delimiter": ";", "encoding": "latin1",
 	"timezone": "Europe/Paris", "timestamp": "2024-01-01T00:00:00Z", "workers": "3", "max-rejects": "5",
 	"max-record-bytes": "1MiB", "max-ratio": "10", "report": "r.json", "rejects": "r.ndjson",
 	"metrics-file": "m.prom", "log-format": "json", "progress": "none", "progress-interval": "1s", "cpuprofile": "cpu.out", "batch-rows": "100",
