@@ -77,6 +77,15 @@ type Plan struct {
 	// DeletesWithheld says why the deletes of missing keys were not sent:
 	// the export is not known to be whole.
 	DeletesWithheld string `json:"deletes_of_missing_withheld,omitempty"`
+	// FirstCreated, FirstChanged and FirstDeleted name the first keys
+	// (up to 20 of each) the run creates, changes and deletes, in the
+	// order they are sent: filled as they are, so a run that ended before
+	// sending lists only the keys missing from the export, which the state
+	// names. FirstDeleted holds the deletes of the export, then those of
+	// keys missing from it (with --delete-missing).
+	FirstCreated []PlanKey `json:"first_created,omitempty"`
+	FirstChanged []PlanKey `json:"first_changed,omitempty"`
+	FirstDeleted []PlanKey `json:"first_deleted,omitempty"`
 }
 
 // Write prints the plan for people.
@@ -144,6 +153,9 @@ func (r *Report) Summary(w io.Writer) {
 	}
 	if len(r.Output.Files) > 0 {
 		fmt.Fprintf(w, "  payloads: %d part file(s) in %s\n", len(r.Output.Files), r.Output.Destination)
+	}
+	if r.Plan != nil {
+		r.Plan.writeKeys(w)
 	}
 	if t.Rejected > 0 {
 		for i, rc := range r.RejectReasons {

@@ -207,6 +207,7 @@ func (r *Report) Markdown() []byte {
 		w("\n## Plan (compared with the state)\n\n| new | changed | unchanged | deletes in the export | deletes of missing keys | requests | time at the rate limit |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 		w("| %s | %s | %s | %s | %s | %s | %.1f s |\n", comma(p.Creates), comma(p.Updates), comma(p.Unchanged), comma(p.Deletes),
 			comma(p.VanishedObjects+p.VanishedRelationships), comma(p.Requests), p.SecondsAtRateLimit)
+		p.keysMarkdown(w)
 	}
 	if rv := r.Review; rv != nil {
 		w("\n## Findings\n\n")
@@ -361,7 +362,8 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 
 {{with .Plan}}<h2>Plan (compared with the state)</h2>
 <table><tr><th class="n">new</th><th class="n">changed</th><th class="n">unchanged</th><th class="n">deletes in the export</th><th class="n">objects missing, to delete</th><th class="n">relationships missing, to delete</th><th class="n">requests</th><th class="n">time at the rate limit</th></tr>
-<tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>{{end}}
+<tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>
+{{planKeys .}}{{end}}
 
 {{with .Review}}<h2>Findings</h2>
 {{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}

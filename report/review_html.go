@@ -24,6 +24,7 @@ var reviewFuncs = template.FuncMap{
 		return kr.hasValues()
 	},
 	"inc":       func(i int) int { return i + 1 },
+	"planKeys":  func(p *Plan) template.HTML { return p.keysHTML() },
 	"joinShort": func(xs []string) string { return strings.Join(xs, ", ") },
 	"ge": func(exact bool) string {
 		if exact {

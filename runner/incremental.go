@@ -32,6 +32,8 @@ type incrementalPlan struct {
 	// withheld is why the deletes of missing keys are not sent (the run
 	// then fails), nil when they are or none were asked for.
 	withheld error
+	// picks are the first keys of each change (plankeys.go)
+	picks planPicks
 }
 
 func (p *incrementalPlan) close() {
@@ -141,10 +143,13 @@ func (d *stateDiff) classify(last dedup.Entry, known *state.Record) {
 		p.Unchanged++
 	case last.Delete:
 		p.Deletes++
+		p.picks.add(changeDelete, last.Row, last.Key, known)
 	case known == nil || known.Deleted:
 		p.Creates++
+		p.picks.add(changeCreate, last.Row, last.Key, nil)
 	default:
 		p.Updates++
+		p.picks.add(changeUpdate, last.Row, last.Key, known)
 	}
 }
 
@@ -185,6 +190,7 @@ func (d *stateDiff) vanish(r *state.Record) error {
 	} else {
 		p.VanishedObjects++
 	}
+	p.picks.addMissing(r)
 	return rf.Add(r)
 }
 
@@ -292,6 +298,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		return nil, err
 	}
 	pl.Full, pl.DeleteMissing = c.Full, c.DeleteMissing
+	pl.FirstDeleted = pl.picks.missing // the deletes of the export go first, as they are sent
 	complete, why := exportComplete(pre, j.skippedInputs)
 	switch {
 	case c.DeleteMissing && !complete:
@@ -300,7 +307,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 			"(%d objects, %d relationships) were withheld; everything else was delivered. Fix the export and run again",
 			why, pl.VanishedObjects, pl.VanishedRelationships)
 		pl.DeletesWithheld = why
-		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
+		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 		fmt.Fprintf(c.Stderr, "groupimport: %v\n", pl.withheld)
 	case c.DeleteMissing:
 		if err := c.massDeleteGuard(pl); err != nil {
@@ -309,7 +316,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		}
 		j.pass.Inputs = j.withVanishedInputs(pl)
 	default:
-		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
+		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 	}
 	pl.estimateRequests(pass.Sink.Stats())
 	return pl, nil

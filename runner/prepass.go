@@ -83,6 +83,7 @@ func (j *job) incremental(ctx context.Context) error {
 			j.out = &sink.Discard{}
 			j.pass.Sink = j.out
 		}
+		j.pass.Tracker = j.planTracker(pl, nil)
 		return nil
 	case j.httpSink != nil:
 		j.acks = newAckJournal(j.store)
@@ -92,6 +93,7 @@ func (j *job) incremental(ctx context.Context) error {
 		j.onClose(func() { j.tracker.sorter.Close() })
 		j.pass.Tracker = j.tracker
 	}
+	j.pass.Tracker = j.planTracker(pl, j.pass.Tracker)
 	return j.store.SaveRun(j.runInfo("running", ""))
 }
 

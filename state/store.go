@@ -59,12 +59,14 @@ func (s *Store) Close() (err error) {
 	return err
 }
 
-// Iter walks the records of the current generation in key order.
+// Iter walks the records of the current generation in key order. Its
+// records leave out their trait hashes (Lookup gives them).
 type Iter struct {
-	s *Store
-	c *bolt.Cursor
-	k []byte
-	v []byte
+	s      *Store
+	c      *bolt.Cursor
+	k      []byte
+	v      []byte
+	traits bool
 }
 
 // Next returns the next record, or false at the end. A corrupt record or
@@ -75,7 +77,7 @@ func (it *Iter) Next() (r Record, ok bool, err error) {
 	}
 	defer it.s.recoverDamage(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	r, err = decodeRecord(it.k, it.v)
+	r, err = decodeRecordTraits(it.k, it.v, it.traits)
 	if err != nil {
 		return r, false, &DamagedError{Path: it.s.path, Err: err}
 	}
