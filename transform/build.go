@@ -494,7 +494,9 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 				st.observe(f, dst[o.start:o.end])
 			}
 		}
-		b.reviewPayload(dst[start:len(dst)-1], &out, row)
+		if !st.countsOnly {
+			b.reviewPayload(dst[start:len(dst)-1], &out, row)
+		}
 		b.obs = b.obs[:0]
 	}
 	return dst, out, nil

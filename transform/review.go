@@ -169,9 +169,16 @@ func (f *FieldStats) describe(t int, v []byte) {
 		f.Numbers.add(v)
 		f.count(xxh3.Hash(v)+1, v, true) // +1: not the hash of the text "…"
 	case JSONBoolean:
-		f.count(xxh3.Hash(v)+1, v, false)
+		h := hashFalse
+		if v[0] == 't' {
+			h = hashTrue
+		}
+		f.count(h, v, false)
 	}
 }
+
+// the hashes of the booleans' texts (+1, as numbers')
+var hashTrue, hashFalse = xxh3.HashString("true") + 1, xxh3.HashString("false") + 1
 
 // count adds a value to the top values and the distinct-value sketch: a
 // value that found its counter was added to the sketch when it took it
@@ -327,12 +334,14 @@ func (b *Builder) TakeBatchStats() *Stats {
 		// the distinct values and the dates stay with the builder: their
 		// summaries merge in any order, and are large to start afresh
 		cp := *f
-		cp.Distinct, cp.Months = nil, nil
+		cp.Distinct, cp.Months, cp.Top = nil, nil, f.Top.take()
 		out.Fields[name] = &cp
-		*f = FieldStats{Name: f.Name, Source: f.Source, Dates: f.Dates, id: f.id, Distinct: f.Distinct, Months: f.Months}
+		*f = FieldStats{Name: f.Name, Source: f.Source, Dates: f.Dates, id: f.id, Distinct: f.Distinct, Months: f.Months, Top: f.Top}
 	}
 	st.Messages, st.Deletes, st.Sizes, st.MaxSize = 0, 0, [8]int64{}, 0
-	st.review = review{}
+	persons := st.Persons
+	out.Persons = persons.take()
+	st.review = review{Persons: persons}
 	if rk := b.t.cfg.Review; rk != nil && len(out.keys) > 0 {
 		rk.addObjects(out.keys)
 	}
@@ -494,7 +503,8 @@ func (b *Builder) reviewPayload(payload []byte, out *Out, row *record.Row) {
 		return Example{Value: shortenText(out.GroupID), ObjType: string(out.ObjType), Line: row.Line, Row: row.Num}
 	}
 	id := out.GroupID
-	if !plainID(id) {
+	plain := plainID(id)
+	if !plain {
 		if nameLike(id) {
 			st.NameLike.add(ex())
 		}
@@ -504,13 +514,8 @@ func (b *Builder) reviewPayload(payload []byte, out *Out, row *record.Row) {
 	}
 	rk := b.t.cfg.Review
 	if !out.Relationship {
-		if fold, changed := foldID(id); changed && !plainID(id) {
-			if len(st.changers) < maxChangers {
-				st.changers = append(st.changers, changer{fold: fingerprint(objectKey(&b.keyBuf, out.ObjType, fold)),
-					raw: fingerprint(out.Key), folded: shortenText(fold), ex: ex()})
-			} else {
-				st.ChangersDropped++
-			}
+		if !plain { // a plain id is its own fold
+			b.caseChanger(id, out, ex)
 		}
 		if rk != nil {
 			st.keys = append(st.keys, fingerprint(out.Key))
@@ -530,6 +535,21 @@ func (b *Builder) reviewPayload(payload []byte, out *Out, row *record.Row) {
 		if !rk.has(fingerprint(key)) {
 			st.Orphans.add(key, ex())
 		}
+	}
+}
+
+// caseChanger keeps a company id that case folding or NFC changes, for
+// CaseVariants.
+func (b *Builder) caseChanger(id []byte, out *Out, ex func() Example) {
+	st := b.Stats
+	fold, changed := foldID(id)
+	switch {
+	case !changed:
+	case len(st.changers) < maxChangers:
+		st.changers = append(st.changers, changer{fold: fingerprint(objectKey(&b.keyBuf, out.ObjType, fold)),
+			raw: fingerprint(out.Key), folded: shortenText(fold), ex: ex()})
+	default:
+		st.ChangersDropped++
 	}
 }
 

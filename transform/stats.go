@@ -61,6 +61,11 @@ type Stats struct {
 	Sizes   [8]int64
 	MaxSize int
 	future  string // timestamps after this (ISO) are in the future
+	// countsOnly leaves out the review's statistics of values and payloads
+	// (distinct and top values, spreads, dates by month, samples, shapes,
+	// id checks), keeping the counts, types and examples: what the
+	// benchmarks that measure their cost compare with.
+	countsOnly bool
 
 	review
 }
@@ -108,8 +113,10 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 	if f.Types[t] == 1 {
 		f.TypeExamples[t] = shorten(v)
 	}
-	s.curShape += f.id
-	f.describe(t, v)
+	if !s.countsOnly {
+		s.curShape += f.id
+		f.describe(t, v)
+	}
 	if f.Dates && t == JSONString && len(v) == 26 {
 		d := unsafe.String(&v[1], 24) // copied only when kept
 		if f.MinDate == "" || d < f.MinDate {
