@@ -21,7 +21,7 @@ minimize=${FUZZ_MINIMIZE:-10s}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 [ $# -gt 0 ] && shift
-targets="importer/csv:FuzzCSV importer/csv:FuzzCSVRoundTrip importer/ndjson:FuzzNDJSON importer:FuzzDecompress importer/parquet:FuzzParquet
+targets="importer/csv:FuzzCSV importer/csv:FuzzCSVRoundTrip importer/ndjson:FuzzNDJSON importer:FuzzDecompress importer:FuzzTextCheck importer/parquet:FuzzParquet
 internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote internal/variant:FuzzDecode
 transform:FuzzParseTime transform:FuzzParseTimeFormat transform:FuzzNumbers transform:FuzzBuild internal/speccheck:FuzzScanObject"
 for t in $targets; do

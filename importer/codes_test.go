@@ -84,8 +84,9 @@ func TestRowErrorCodes(t *testing.T) {
 	}{
 		{record.CodeFieldCount, "a.csv", []byte("a,b\n1\n"), Options{}},
 		{record.CodeTextAfterQuote, "a.csv", []byte("a\n\"x\"y\n"), Options{}},
-		{record.CodeInvalidUTF8, "a.csv", []byte("a\nx\xffy\n"), Options{}},
-		{record.CodeInvalidUTF8, "a.ndjson", []byte("{\"a\":\"\xff\"}\n"), Options{}},
+		{record.CodeUnnamedColumn, "a.csv", []byte("a,\n1,2\n"), Options{}},
+		{record.CodeInvalidUTF8, "a.csv", []byte("a\nx\xffy\n"), Options{Encoding: "utf-8"}},
+		{record.CodeInvalidUTF8, "a.ndjson", []byte("{\"a\":\"\xff\"}\n"), Options{Encoding: "utf-8"}},
 		{record.CodeMalformedJSON, "a.ndjson", []byte("{\"a\":1}\n{\"a\":\n"), Options{}},
 		{record.CodeNotAnObject, "a.ndjson", []byte("[1,2]\n{\"a\":1}\n"), Options{}},
 		{record.CodeDuplicateKey, "a.ndjson", []byte(`{"a":1,"a":2}` + "\n"), Options{}},

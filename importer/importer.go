@@ -2,7 +2,8 @@
 // inputs (paths, globs, directories of part files), opens each (a regular
 // file, a named pipe or standard input, or any io.Reader given a name),
 // recognises its compression and format by content, decompresses it (gzip,
-// zstd, bzip2, with a bound on the ratio), decodes its text encoding, and
+// zstd, bzip2, with a bound on the ratio), decodes its text encoding (or
+// checks that text read as UTF-8 is: see Options.Encoding), and
 // hands the bytes to the reader of its format: package importer/csv,
 // importer/ndjson or importer/parquet, which turn them into rows.
 //
@@ -17,8 +18,9 @@
 // The contract: a Reader fills a record.Batch with rows and returns io.EOF
 // when the file is done. A problem with one record is recorded on the row
 // (record.Row.Err, with a stable Code) and reading goes on; a problem that
-// makes the rest of the file unreadable (a truncated compressed stream, a
-// quote never closed, a broken header, a corrupt Parquet page) is returned
+// makes the rest of the file unreadable (a truncated compressed stream,
+// text that is not UTF-8 with no --encoding named, a quote never closed, a
+// broken header, a corrupt Parquet page) is returned
 // as a *FileError that names the file and the position. Rows already placed
 // in the batch before such an error are valid. Each format package's doc
 // says which problems are which.
@@ -97,6 +99,10 @@ func fileError(file string, rows int64, err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
+	var ee *EncodingError
+	if errors.As(err, &ee) {
+		return &FileError{File: file, Line: ee.Line, Col: ee.Col, Row: rows, Err: ee}
+	}
 	fe = &FileError{File: file, Row: rows, Err: err}
 	switch e := err.(type) {
 	case *csv.ParseError:
@@ -125,8 +131,20 @@ type Options struct {
 	// Comma is the CSV delimiter; 0 detects it from the header line.
 	Comma byte
 	// Encoding names the character encoding of text files ("" or "utf-8",
-	// "latin1", "windows-1252", "utf-16", …). UTF-16 with a byte-order mark
-	// is recognised without being named.
+	// "latin1", "windows-1252", "utf-16", "utf-16le", "shift_jis", any
+	// WHATWG name). UTF-16 with a byte-order mark is recognised without
+	// being named. Text read as UTF-8 is checked:
+	//   - "" (none named): a file that is not UTF-8 is a file error (an
+	//     *EncodingError, wrapping ErrNotUTF8) at its first bytes that are
+	//     not, or at once when it is UTF-16 without a byte-order mark; the
+	//     message names the offset, line and column, the likely encoding
+	//     (SuggestEncoding) and the --encoding to give. The rows before the
+	//     error were read (ASCII, the same in any such encoding). But when
+	//     the text shows the file is UTF-8 (valid multi-byte characters
+	//     before those bytes, or as many as such bytes after them), the
+	//     rows that hold them are rejected (invalid_utf8) and the reader
+	//     warns once (Warner), naming the first.
+	//   - "utf-8" named: such rows are always rejected, with that warning.
 	Encoding string
 	// MaxRecordBytes bounds one record (a CSV record, an NDJSON line, the
 	// decoded values of a Parquet row). Default 64 MiB.

@@ -118,6 +118,27 @@ func (r *reader) Close() error {
 	return r.src.Close()
 }
 
+// Warnings implements Warner for CSV and NDJSON files: the format
+// reader's warnings and the text check's (see Options.Encoding), each
+// naming the file.
+func (r *reader) Warnings() map[string]int64 {
+	out := map[string]int64{}
+	for msg, n := range r.src.warns {
+		out[r.src.Path+": "+msg] += n
+	}
+	if r.src.check != nil {
+		for msg, n := range r.src.check.warnings() {
+			out[r.src.Path+": "+msg] += n
+		}
+	}
+	if w, ok := r.rows.(Warner); ok {
+		for msg, n := range w.Warnings() {
+			out[r.src.Path+": "+msg] += n
+		}
+	}
+	return out
+}
+
 // csvReader is a CSV file's Reader; inspect shows its delimiter.
 type csvReader struct {
 	*reader

@@ -108,7 +108,7 @@ func notText(head []byte, encodingNamed bool) string {
 			}
 			b = b[n:]
 		}
-		if bad*10 > len(head) {
+		if g, _ := guessEncoding(head); bad*10 > len(head) && g.name == "" {
 			return fmt.Sprintf("binary content (%d of its first %d bytes are not UTF-8; if it is text in another encoding, name it with --encoding)", bad, len(head))
 		}
 	}

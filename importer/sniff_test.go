@@ -58,7 +58,8 @@ func TestSniffByContent(t *testing.T) {
 		{"companies.csv.bz2", companiesBz2, CSV, Bzip2, 2, ""},
 		{"part-00005", companiesBz2, CSV, Bzip2, 2, ""},
 		{"part-00006", parquet, Parquet, None, -1, ""},
-		{"latin1", []byte("company_id,name\nc1,Caf\xe9\nc2,Na\xefve\n"), CSV, None, 2, ""},
+		{"latin1", []byte("company_id,name\nc1,Caf\xe9\nc2,Na\xefve\n"), "", "", 0, "line 2, column 7: the file is not UTF-8: byte 0xe9 at byte offset 22"},
+		{"latin1-long", []byte("company_id,name\n" + strings.Repeat("c1,\xc9cole \xe0 Paris\n", 200)), "", "", 0, "run again with --encoding windows-1252"},
 		{"bzip2-truncated.csv.bz2", companiesBz2[:40], CSV, Bzip2, 0, "truncated"},
 		{"bzip2-only-magic.csv.bz2", companiesBz2[:4], "", "", 0, "only the first 4 bytes of a bzip2 stream"},
 		{"zstd-only-magic", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "", 0, "only the first 4 bytes of a zstd stream"},
@@ -101,7 +102,7 @@ func TestSniffByContent(t *testing.T) {
 					t.Fatalf("%d rows, err %v; want %d rows", len(rows), err, tc.rows)
 				}
 				for _, row := range rows {
-					if row.Err != nil && tc.name != "latin1" { // its rows are rejected: no --encoding
+					if row.Err != nil {
 						t.Errorf("row %d: %v", row.Num, row.Err)
 					}
 				}

@@ -46,7 +46,9 @@ type Source struct {
 	Compression Compression
 	Size        int64 // bytes of a regular file; 0 for a stream
 
-	ra      io.ReaderAt  // a regular file (random access for Parquet), or nil
+	ra      io.ReaderAt // a regular file (random access for Parquet), or nil
+	check   *textCheck  // the check of text read as UTF-8, or nil
+	warns   map[string]int64
 	watch   *watchedFile // the file's change check, or nil
 	in      io.Closer    // what Close closes: the file, or the stream's reader
 	counter *countingReader
@@ -245,7 +247,7 @@ func (s *Source) decode(body io.Reader, opts Options) (*Source, error) {
 	br := bufio.NewReaderSize(body, 64<<10)
 	fail := func(err error) (*Source, error) {
 		s.Close()
-		return nil, &FileError{File: s.Path, Err: err}
+		return nil, fileError(s.Path, 0, err)
 	}
 	// Text encoding: a UTF-16 byte-order mark, or the named encoding.
 	enc, err := textEncoding(opts.Encoding, br)
@@ -253,9 +255,11 @@ func (s *Source) decode(body io.Reader, opts Options) (*Source, error) {
 		return fail(err)
 	}
 	if enc != nil {
+		s.warnNamedButUTF8(opts.Encoding, enc, br)
 		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
+	} else if err := s.refuseUTF16(br); err != nil {
+		return fail(err)
 	}
-	s.r = br
 
 	s.Format = opts.Format
 	if s.Format == "" {
@@ -272,6 +276,11 @@ func (s *Source) decode(body io.Reader, opts Options) (*Source, error) {
 		}
 		return fail(errors.New("Parquet files cannot be read from a compressed stream; decompress it first"))
 	}
+	if enc == nil {
+		s.check = newTextCheck(br, opts.Encoding == "", s.Format == CSV, s.Compression != None)
+		br = bufio.NewReaderSize(s.check, 64<<10)
+	}
+	s.r = br
 	return s, nil
 }
 

@@ -8,6 +8,9 @@ package record
 const (
 	// CodeFieldCount: a CSV row has more or fewer fields than the header.
 	CodeFieldCount = "field_count"
+	// CodeUnnamedColumn: a CSV row has a value under one of the header's
+	// unnamed columns at its end (which are dropped, as Excel writes them).
+	CodeUnnamedColumn = "unnamed_column"
 	// CodeTextAfterQuote: a CSV quoted field is followed by text other than
 	// a delimiter or a line end (a quote inside a quoted field not doubled).
 	CodeTextAfterQuote = "text_after_quote"

@@ -10,7 +10,8 @@ import (
 // Result is what a run did, in the report's terms: the input of Build.
 type Result struct {
 	Files []File
-	// Totals are the run's row counts; Build computes Skipped.
+	// Totals are the run's row counts; Build computes Skipped and
+	// Undelivered (Delivered nil: nothing was delivered).
 	Totals Counts
 	// Reasons are the rejected rows counted by code and column, in any
 	// order (Build sorts them).
@@ -42,23 +43,45 @@ func Build(rep *Report, res *Result, started, finished time.Time) {
 		rep.Errors = []string{}
 	}
 	if res == nil {
+		rep.Totals.Delivered = new(int64)
+		rep.Totals.settleDelivery()
 		return
 	}
 	rep.Files = append(rep.Files, res.Files...)
-	for _, f := range res.Files {
+	known := map[string]bool{}
+	for i := range rep.Files {
+		f := &rep.Files[i]
 		k := rep.Kinds[f.Kind]
 		if k == nil {
-			k = &Counts{}
+			k = &Counts{Delivered: new(int64)}
 			rep.Kinds[f.Kind] = k
+			known[f.Kind] = true
 		}
-		k.add(Counts{Read: f.Read, Emitted: f.Emitted, Rejected: f.Rejected, SkippedUnchanged: f.SkippedUnchanged,
+		k.add(Counts{Read: f.Read, Emitted: f.Emitted, Refused: f.Refused, Rejected: f.Rejected, SkippedUnchanged: f.SkippedUnchanged,
 			Superseded: f.Superseded, Deleted: f.Deleted})
+		if f.Delivered == nil {
+			known[f.Kind] = false
+		} else {
+			*k.Delivered += *f.Delivered
+			u := f.Emitted - *f.Delivered
+			f.Undelivered = &u
+		}
 		if f.Error != "" {
 			rep.Errors = append(rep.Errors, f.Error)
 		}
 	}
-	rep.Totals = Counts{}
+	for kind, k := range rep.Kinds {
+		if !known[kind] {
+			k.Delivered = nil
+		}
+		k.settleDelivery()
+	}
+	rep.Totals = Counts{Delivered: res.Totals.Delivered}
+	if rep.Totals.Delivered == nil {
+		rep.Totals.Delivered = new(int64)
+	}
 	rep.Totals.add(res.Totals)
+	rep.Totals.settleDelivery()
 	rep.RejectReasons = sortedReasons(res.Reasons)
 	for _, x := range res.FirstRejects {
 		rep.FirstRejections = append(rep.FirstRejections, FromReject(x))
@@ -84,11 +107,20 @@ func Build(rep *Report, res *Result, started, finished time.Time) {
 func (c *Counts) add(o Counts) {
 	c.Read += o.Read
 	c.Emitted += o.Emitted
+	c.Refused += o.Refused
 	c.Rejected += o.Rejected
 	c.SkippedUnchanged += o.SkippedUnchanged
 	c.Superseded += o.Superseded
 	c.Skipped += o.SkippedUnchanged + o.Superseded
 	c.Deleted += o.Deleted
+}
+
+// settleDelivery computes Undelivered from Delivered, when it is known.
+func (c *Counts) settleDelivery() {
+	if c.Delivered != nil {
+		u := c.Emitted - *c.Delivered
+		c.Undelivered = &u
+	}
 }
 
 // CodeOther is the code of a rejected row whose error named no code of its

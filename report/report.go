@@ -15,45 +15,7 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 )
-
-// Prometheus renders the run's figures in the Prometheus text format, for
-// node_exporter's textfile collector (a cron import can be alerted on).
-func (r *Report) Prometheus() []byte {
-	var b strings.Builder
-	metric := func(name, help, typ string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
-	metric("groupimport_rows", "Rows of the last run, by kind and outcome.", "gauge")
-	for _, k := range sortedKinds(r.Kinds) {
-		c := r.Kinds[k]
-		for _, o := range []struct {
-			name string
-			n    int64
-		}{{"read", c.Read}, {"emitted", c.Emitted}, {"rejected", c.Rejected}, {"superseded", c.Superseded},
-			{"unchanged", c.SkippedUnchanged}, {"deleted", c.Deleted}} {
-			fmt.Fprintf(&b, "groupimport_rows{kind=%q,outcome=%q} %d\n", k, o.name, o.n)
-		}
-	}
-	metric("groupimport_last_run_exit_code", "Exit code of the last run (0 ok, 1 failed, 2 usage, 3 rejected rows).", "gauge")
-	fmt.Fprintf(&b, "groupimport_last_run_exit_code %d\n", r.ExitCode)
-	metric("groupimport_last_run_success", "1 when the last run delivered every row.", "gauge")
-	ok := 0
-	if r.ExitCode == 0 {
-		ok = 1
-	}
-	fmt.Fprintf(&b, "groupimport_last_run_success %d\n", ok)
-	metric("groupimport_last_run_duration_seconds", "Duration of the last run.", "gauge")
-	fmt.Fprintf(&b, "groupimport_last_run_duration_seconds %.3f\n", float64(r.DurationMS)/1000)
-	if t, err := time.Parse(time.RFC3339Nano, r.FinishedAt); err == nil {
-		metric("groupimport_last_run_finished_timestamp_seconds", "When the last run finished (Unix time).", "gauge")
-		fmt.Fprintf(&b, "groupimport_last_run_finished_timestamp_seconds %d\n", t.Unix())
-	}
-	metric("groupimport_file_errors", "Input files of the last run that could not be read completely.", "gauge")
-	fmt.Fprintf(&b, "groupimport_file_errors %d\n", len(r.Errors))
-	return []byte(b.String())
-}
 
 // Plan is an incremental run's comparison of the export with the state.
 type Plan struct {
@@ -86,6 +48,14 @@ type Plan struct {
 	FirstCreated []PlanKey `json:"first_created,omitempty"`
 	FirstChanged []PlanKey `json:"first_changed,omitempty"`
 	FirstDeleted []PlanKey `json:"first_deleted,omitempty"`
+	// RetriedRefusals counts the new and changed rows whose key the API
+	// refused on an earlier run (the state keeps refused keys);
+	// RetriedUnchanged those of them whose content is the one refused.
+	RetriedRefusals  int64 `json:"retries_of_earlier_refusals,omitempty"`
+	RetriedUnchanged int64 `json:"retries_of_earlier_refusals_unchanged,omitempty"`
+	// MappingChanged says that most rows the state knows changed and the
+	// mapping differs from the last run's: the mapping is the likely cause.
+	MappingChanged bool `json:"mapping_changed,omitempty"`
 }
 
 // Write prints the plan for people.
@@ -96,6 +66,16 @@ func (p *Plan) Write(w io.Writer) {
 		fmt.Fprintf(w, ", %s superseded", comma(p.Superseded))
 	}
 	fmt.Fprintln(w)
+	if p.RetriedRefusals > 0 {
+		fmt.Fprintf(w, "  %s of the new and changed are a retry of earlier refusals (the API refused these keys before", comma(p.RetriedRefusals))
+		if p.RetriedUnchanged > 0 {
+			fmt.Fprintf(w, "; %s unchanged since: expect the same refusal", comma(p.RetriedUnchanged))
+		}
+		fmt.Fprintln(w, ")")
+	}
+	if p.MappingChanged {
+		fmt.Fprintf(w, "  the mapping changed since the last run: %s of %s rows changed\n", comma(p.Updates), comma(p.Updates+p.Unchanged))
+	}
 	if p.RejectedKept > 0 {
 		fmt.Fprintf(w, "  %s keys only in rejected rows: kept as they were (not sent, not deleted)\n", comma(p.RejectedKept))
 	}
@@ -116,88 +96,6 @@ func (p *Plan) Write(w io.Writer) {
 func (r *Report) JSON() []byte {
 	b, _ := json.MarshalIndent(r, "", "  ")
 	return append(b, '\n')
-}
-
-// Summary writes the human summary.
-func (r *Report) Summary(w io.Writer) {
-	t := r.Totals
-	secs := float64(r.DurationMS) / 1000
-	verb := "emitted"
-	if r.Command == "validate" {
-		verb = "valid"
-	}
-	fmt.Fprintf(w, "groupimport %s: %s rows read from %d file(s) in %.1fs: %s %s, %s rejected",
-		r.Command, comma(t.Read), len(r.Files), secs, comma(t.Emitted), verb, comma(t.Rejected))
-	if t.SkippedUnchanged > 0 {
-		fmt.Fprintf(w, ", %s unchanged", comma(t.SkippedUnchanged))
-	}
-	if t.Superseded > 0 {
-		fmt.Fprintf(w, ", %s superseded by a later row of the same key", comma(t.Superseded))
-	}
-	if t.Deleted > 0 {
-		fmt.Fprintf(w, " (%s of the emitted are deletes)", comma(t.Deleted))
-	}
-	fmt.Fprintln(w)
-	if len(r.Kinds) > 1 {
-		for _, k := range sortedKinds(r.Kinds) {
-			c := r.Kinds[k]
-			fmt.Fprintf(w, "  %-21s %s read, %s %s, %s rejected", k+":", comma(c.Read), comma(c.Emitted), verb, comma(c.Rejected))
-			if c.Superseded > 0 {
-				fmt.Fprintf(w, ", %s superseded", comma(c.Superseded))
-			}
-			if c.Deleted > 0 {
-				fmt.Fprintf(w, ", %s deletes", comma(c.Deleted))
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	if len(r.Output.Files) > 0 {
-		fmt.Fprintf(w, "  payloads: %d part file(s) in %s\n", len(r.Output.Files), r.Output.Destination)
-	}
-	if r.Plan != nil {
-		r.Plan.writeKeys(w)
-	}
-	if t.Rejected > 0 {
-		for i, rc := range r.RejectReasons {
-			if i == 5 {
-				fmt.Fprintf(w, "  … %d more reasons\n", len(r.RejectReasons)-5)
-				break
-			}
-			fmt.Fprintf(w, "  rejected %s× %s\n", comma(rc.Count), rc.describe())
-		}
-		for i, x := range r.FirstRejections {
-			if i == 3 {
-				break
-			}
-			loc := fmt.Sprintf("%s row %d", x.File, x.Row)
-			if x.Line > 0 {
-				loc = fmt.Sprintf("%s:%d", x.File, x.Line)
-			}
-			col := ""
-			if x.Column != "" {
-				col = fmt.Sprintf(" column %q:", x.Column)
-			}
-			fmt.Fprintf(w, "    e.g. %s:%s %s\n", loc, col, x.Reason)
-		}
-		if r.RejectsFile != "" {
-			fmt.Fprintf(w, "  every rejected row: %s\n", r.RejectsFile)
-		}
-	}
-	for i, wn := range r.Warnings {
-		if i == 5 {
-			fmt.Fprintf(w, "  … %d more warnings in the report\n", len(r.Warnings)-5)
-			break
-		}
-		fmt.Fprintf(w, "  warning (%s×): %s\n", comma(wn.Count), wn.Message)
-	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(w, "  error: %s\n", e)
-	}
-	for _, f := range r.ReviewFiles {
-		if strings.HasSuffix(f, ".html") {
-			fmt.Fprintf(w, "  review: %s\n", f)
-		}
-	}
 }
 
 // describe says a reason for people: its code, its column, and the first

@@ -122,7 +122,7 @@ func TestSummaryReasons(t *testing.T) {
 	rep := Report{Command: "run"}
 	Build(&rep, testResult(), time.Unix(0, 0), time.Unix(1, 0))
 	var b bytes.Buffer
-	rep.Summary(&b)
+	rep.Summary(&b, nil)
 	for _, want := range []string{
 		`  rejected 2× invalid_integer (column "employees"), e.g. "abc" is not an integer` + "\n",
 		"  rejected 1× field_count: the row has 12 fields, the header has 15\n",

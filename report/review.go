@@ -241,12 +241,22 @@ func (r *Report) Markdown() []byte {
 		w("\n## Mapping\n")
 		for _, k := range sortedKinds(r.Mapping) {
 			m := r.Mapping[k]
-			w("\n**%s** — %s\n\n", k, m.Source)
-			for _, f := range m.Fields {
-				w("- `%s`\n", f)
+			w("\n**%s** — %s\n", k, m.Source)
+			shapes := m.Shapes
+			if len(shapes) == 0 {
+				shapes = []MappingShape{{Notes: m.Notes, Fields: m.Fields}}
 			}
-			for _, n := range m.Notes {
-				w("- note: %s\n", n)
+			for _, sh := range shapes {
+				if len(m.Shapes) > 0 {
+					w("\n*%s:*\n", mdCell(strings.Join(sh.Files, ", ")))
+				}
+				w("\n")
+				for _, f := range sh.Fields {
+					w("- `%s`\n", f)
+				}
+				for _, n := range sh.Notes {
+					w("- note: %s\n", n)
+				}
 			}
 		}
 	}
@@ -383,7 +393,7 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 <table><tr><th>where</th><th>column</th><th>reason</th></tr>{{range .FirstRejections}}<tr><td><code>{{.File}}{{if .Line}}:{{.Line}}{{else}} row {{.Row}}{{end}}</code></td><td>{{.Column}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
 
 <h2>Mapping</h2>
-{{range $k, $m := .Mapping}}<p><b>{{$k}}</b> — {{$m.Source}}</p><ul>{{range $m.Fields}}<li><code>{{.}}</code></li>{{end}}{{range $m.Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}
+{{range $k, $m := .Mapping}}<p><b>{{$k}}</b> — {{$m.Source}}</p>{{if $m.Shapes}}{{range $m.Shapes}}<p><i>{{join .Files ", "}}:</i></p><ul>{{range .Fields}}<li><code>{{.}}</code></li>{{end}}{{range .Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}{{else}}<ul>{{range $m.Fields}}<li><code>{{.}}</code></li>{{end}}{{range $m.Notes}}<li class="muted">{{.}}</li>{{end}}</ul>{{end}}{{end}}
 
 {{with .Review}}{{range .Kinds}}{{$kr := .}}<h2>Fields of {{.Kind}} <span class="muted">({{comma .Messages}} calls)</span></h2>
 <table><tr><th>field</th><th>column</th><th>filled</th><th>types</th><th>examples</th><th>dates</th></tr>

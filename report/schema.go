@@ -56,14 +56,34 @@ type Tool struct {
 // Counts are row counts. Always: Read = Emitted + Rejected + Skipped, and
 // Skipped = SkippedUnchanged + Superseded. Deleted counts the emitted rows
 // that were delete events.
+//
+// Delivered counts the emitted rows the destination acknowledged (a file
+// part complete, standard output written, an API 2xx), Undelivered the
+// emitted rows it did not: Emitted = Delivered + Undelivered. A dry run or
+// validate delivers nothing. Refused counts the rows the API refused (a
+// 400 narrowed down to the row): they are among the rejected rows, not the
+// emitted. Delivered and Undelivered are left out of a kind or file for
+// which they cannot be known (files that failed half-way); the totals
+// always have them.
 type Counts struct {
-	Read             int64 `json:"read"`
-	Emitted          int64 `json:"emitted"`
-	Rejected         int64 `json:"rejected"`
-	Skipped          int64 `json:"skipped"`
-	SkippedUnchanged int64 `json:"skipped_unchanged"`
-	Superseded       int64 `json:"superseded"`
-	Deleted          int64 `json:"deleted"`
+	Read             int64  `json:"read"`
+	Emitted          int64  `json:"emitted"`
+	Delivered        *int64 `json:"delivered,omitempty"`
+	Undelivered      *int64 `json:"undelivered,omitempty"`
+	Refused          int64  `json:"refused"`
+	Rejected         int64  `json:"rejected"`
+	Skipped          int64  `json:"skipped"`
+	SkippedUnchanged int64  `json:"skipped_unchanged"`
+	Superseded       int64  `json:"superseded"`
+	Deleted          int64  `json:"deleted"`
+}
+
+// DeliveredOr is Delivered, or def when it is not known.
+func (c *Counts) DeliveredOr(def int64) int64 {
+	if c.Delivered == nil {
+		return def
+	}
+	return *c.Delivered
 }
 
 // File is what happened to one input file.
@@ -74,6 +94,10 @@ type File struct {
 	Compression string `json:"compression,omitempty"`
 	Read        int64  `json:"read"`
 	Emitted     int64  `json:"emitted"`
+	// Delivered and Undelivered as in Counts (left out when not known).
+	Delivered   *int64 `json:"delivered,omitempty"`
+	Undelivered *int64 `json:"undelivered,omitempty"`
+	Refused     int64  `json:"refused"`
 	Rejected    int64  `json:"rejected"`
 	// SkippedUnchanged counts the rows an incremental run found unchanged.
 	SkippedUnchanged int64  `json:"skipped_unchanged"`
@@ -92,6 +116,18 @@ type Ignored struct {
 // MappingInfo says how one kind was mapped.
 type MappingInfo struct {
 	Source string   `json:"source"` // the mapping file, or "inferred from column names"
+	Notes  []string `json:"notes,omitempty"`
+	Fields []string `json:"fields"`
+	// Shapes, when the files of a kind were mapped differently (no
+	// mapping file, and files with different columns, each mapped by its
+	// own), lists each mapping with the files it applies to; Notes and
+	// Fields above are then those of the first.
+	Shapes []MappingShape `json:"shapes,omitempty"`
+}
+
+// MappingShape is the mapping of some of the files of a kind.
+type MappingShape struct {
+	Files  []string `json:"files"`
 	Notes  []string `json:"notes,omitempty"`
 	Fields []string `json:"fields"`
 }

@@ -20,8 +20,11 @@ type refusals struct {
 	rejects *sink.RejectsWriter
 	kinds   map[string]string // file → kind
 	list    []record.Reject
-	byPos   map[record.Position]bool
+	byPos   map[record.Position]string // the code of each refused message
 	err     error
+	// onRefused, when set, is told of each refusal (the state's journal
+	// keeps the refused keys).
+	onRefused func(pos record.Position, code string)
 }
 
 // newRefusals starts the refusals of a run over inputs.
@@ -47,12 +50,29 @@ func (r *refusals) add(pos record.Position, payload []byte, code, reason string)
 		r.list = append(r.list, x)
 	}
 	if r.byPos == nil {
-		r.byPos = map[record.Position]bool{}
+		r.byPos = map[record.Position]string{}
 	}
-	r.byPos[pos] = true
+	r.byPos[pos] = code
+	if r.onRefused != nil {
+		r.onRefused(pos, code)
+	}
 	if err := r.rejects.Write([]record.Reject{x}); err != nil && r.err == nil {
 		r.err = err
 	}
+}
+
+// apiRefused counts, per file, the messages the API itself refused (not
+// those the sink would not send).
+func (r *refusals) apiRefused() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int64{}
+	for pos, code := range r.byPos {
+		if code == sink.CodeAPIRefused {
+			out[pos.File]++
+		}
+	}
+	return out
 }
 
 // apply moves refused messages from emitted to rejected in the result.
@@ -91,25 +111,39 @@ func (r *refusals) apply(res *pipeline.Result, stats sink.HTTPStats) {
 // killed at any moment re-sends at most what was in flight: the requests
 // not yet acknowledged, and one commit's worth. Refused messages are never
 // acknowledged, so never remembered.
+//
+// It also keeps the keys the API refused (state.Store.Refused): those of
+// earlier runs that this one did not deliver, and this run's, with the
+// hash of the content refused.
 type ackJournal struct {
 	store   *state.Store
 	mu      sync.Mutex
 	pending map[int64][]state.Record
-	closed  bool // ready is closed: a late acknowledgement is dropped
-	ready   chan []state.Record
-	done    chan error
+	// pos holds the position of each pending record, to find the record
+	// of a refused message (the sink names it by its position).
+	pos    map[int64][]record.Position
+	closed bool // ready is closed: a late acknowledgement is dropped
+	ready  chan []state.Record
+	done   chan error
+	// refused are the refused keys: the earlier runs' (an acknowledged one
+	// is dropped), then this run's.
+	refused map[[16]byte]uint64
 }
 
-func newAckJournal(store *state.Store) *ackJournal {
-	j := &ackJournal{store: store, pending: map[int64][]state.Record{},
-		ready: make(chan []state.Record, 64), done: make(chan error, 1)}
+func newAckJournal(store *state.Store) (*ackJournal, error) {
+	refused, err := store.Refused()
+	if err != nil {
+		return nil, err
+	}
+	j := &ackJournal{store: store, pending: map[int64][]state.Record{}, pos: map[int64][]record.Position{},
+		ready: make(chan []state.Record, 64), done: make(chan error, 1), refused: refused}
 	go j.loop()
-	return j
+	return j, nil
 }
 
 // Delivered implements pipeline.Tracker: called before the chunk reaches
 // the sink, with the records of its messages in order.
-func (j *ackJournal) Delivered(seq int64, ds []pipeline.Delivery, _ []record.Position) error {
+func (j *ackJournal) Delivered(seq int64, ds []pipeline.Delivery, pos []record.Position) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -119,8 +153,40 @@ func (j *ackJournal) Delivered(seq int64, ds []pipeline.Delivery, _ []record.Pos
 	}
 	j.mu.Lock()
 	j.pending[seq] = r
+	j.pos[seq] = append([]record.Position(nil), pos...)
 	j.mu.Unlock()
 	return nil
+}
+
+// refusedAt notes that the API refused the message of the row at pos
+// (the sink's OnRefused comes before the OnAck of its chunk, so the
+// record is still pending). Refusals are rare: the chunks in flight are
+// searched.
+func (j *ackJournal) refusedAt(pos record.Position, code string) {
+	if code != sink.CodeAPIRefused {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for seq, ps := range j.pos {
+		for i, p := range ps {
+			if p == pos && i < len(j.pending[seq]) {
+				if j.refused == nil {
+					j.refused = map[[16]byte]uint64{}
+				}
+				r := j.pending[seq][i]
+				j.refused[r.Key] = r.Hash
+				return
+			}
+		}
+	}
+}
+
+// saveRefused writes the refused keys into the state.
+func (j *ackJournal) saveRefused() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.store.SaveRefused(j.refused)
 }
 
 // delivered is the sink's OnDelivered: the messages of one acknowledged
@@ -132,6 +198,9 @@ func (j *ackJournal) delivered(acks []sink.MessageAck) {
 	for _, a := range acks {
 		if recs := j.pending[a.Seq]; a.Index < len(recs) {
 			out = append(out, recs[a.Index])
+			if j.refused != nil {
+				delete(j.refused, recs[a.Index].Key) // an earlier refusal, delivered now
+			}
 		}
 	}
 	if len(out) > 0 && !j.closed {
@@ -143,6 +212,7 @@ func (j *ackJournal) delivered(acks []sink.MessageAck) {
 func (j *ackJournal) ack(seq int64) {
 	j.mu.Lock()
 	delete(j.pending, seq)
+	delete(j.pos, seq)
 	j.mu.Unlock()
 }
 

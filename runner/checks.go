@@ -145,12 +145,3 @@ func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
-
-// reviewBase is the review files' path without extension, beside the report.
-func reviewBase(reportPath string) string {
-	base := strings.TrimSuffix(reportPath, ".json")
-	if base == "" {
-		base = "groupimport-report"
-	}
-	return strings.TrimSuffix(base, "report") + "review"
-}

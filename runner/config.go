@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,15 +23,20 @@ type config struct {
 	// without their own (--timestamp, or start to the millisecond; a
 	// resumed run keeps its own, see job.defTS).
 	start, defaultTS time.Time
-	// reportPath and rejectsPath are the files the run writes ("": none).
-	reportPath, rejectsPath string
+	// reportPath and rejectsPath are the files the run writes ("": none);
+	// defaultDir is the state directory they are in when no flag named
+	// them (see outputPaths): writing there may fail without failing the
+	// run.
+	reportPath, rejectsPath, defaultDir string
+	// con is where the run speaks (standard error, as text or JSON).
+	con *console
 }
 
 // settle checks the options that need nothing but themselves and the file
 // system's names, in the order a person fixes them, and derives the config.
 // Every error is a UsageError; nothing has been written.
-func settle(o Options) (*config, error) {
-	c := &config{Options: o, isRun: o.Command != "validate", httpDest: o.Endpoint != "" || o.Region != "", start: o.Now()}
+func settle(o Options, con *console) (*config, error) {
+	c := &config{Options: o, isRun: o.Command != "validate", httpDest: o.Endpoint != "" || o.Region != "", start: o.Now(), con: con}
 	if len(o.Companies)+len(o.Memberships)+len(o.DeleteObjects)+len(o.DeleteRelationships) == 0 {
 		return nil, usagef("no input: give --companies and/or --memberships (or --delete-objects / --delete-relationships)")
 	}
@@ -62,7 +66,7 @@ func settle(o Options) (*config, error) {
 		c.BatchRows = 512
 	}
 	// Nothing is written before the files are known to be distinct.
-	c.reportPath, c.rejectsPath = c.outputPaths()
+	c.reportPath, c.rejectsPath, c.defaultDir = c.outputPaths()
 	if err := c.distinctFiles(); err != nil {
 		return nil, err
 	}
@@ -82,6 +86,12 @@ func (c *config) checkDestination() error {
 	}
 	if c.StateFile == "" && (c.DeleteMissing || c.Full) {
 		return usagef("--delete-missing and --full need --state FILE")
+	}
+	if c.httpDest {
+		// a dry run checks them too: the night it is run for real is too late
+		if _, err := c.endpoint(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -140,21 +150,8 @@ func (c *config) sentAt() time.Time {
 	return time.Time{}
 }
 
-func (c *config) logger() *slog.Logger {
-	w := c.Stderr
-	if c.Quiet {
-		w = io.Discard
-	}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey && len(groups) == 0 {
-			return slog.Attr{}
-		}
-		return a
-	}}))
-}
+// logger is the run's log (see console).
+func (c *config) logger() *slog.Logger { return c.con.log }
 
 // reading is how the inputs are read, as the options say; a mapping
 // section fills in what they leave open.

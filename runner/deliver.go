@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/groupimport/groupimport/dedup"
@@ -19,10 +18,15 @@ import (
 func (j *job) deliver(ctx context.Context) error {
 	prog := newProgress(j.c, j.log)
 	if hs := j.httpSink; hs != nil {
-		prog.extra = func() string {
+		prog.delivery = func() deliveryProgress {
 			st := hs.HTTPStats()
-			return fmt.Sprintf("%d delivered, %d requests, %d retries, %d refused", st.Messages, st.Requests, st.Retries.Total(), st.Refused)
+			return deliveryProgress{Delivered: st.Messages, Requests: st.Requests, Retries: st.Retries.Total(), Refused: st.Refused}
 		}
+	}
+	if j.httpSink != nil {
+		// in front of the state's journal, if any: counts what the API acknowledges per file
+		j.counter = newDeliveryCounter(j.pass.Tracker)
+		j.pass.Tracker = j.counter
 	}
 	j.pass.Progress, j.pass.ProgressInterval = prog.update, prog.interval
 	j.streams.LastPass() // a stream read by an earlier pass is not kept past this one
@@ -51,6 +55,7 @@ func (j *job) closeOutputs(ctx context.Context, err error) error {
 	if first.err != nil {
 		j.out.Abort()
 	}
+	j.outClosed = first.err == nil
 	if j.httpSink != nil {
 		hst := j.httpSink.HTTPStats()
 		j.rep.HTTP = reportHTTP(hst)
@@ -71,6 +76,7 @@ func (j *job) remember(err error) error {
 	if j.acks != nil {
 		first.keep(j.acks.close())
 		first.keep(j.store.Consolidate("", nil))
+		first.keep(j.acks.saveRefused())
 	}
 	if j.store == nil || (j.tracker == nil && j.acks == nil) {
 		return first.err

@@ -3,8 +3,11 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/groupimport/groupimport/internal/atomicfile"
@@ -77,25 +80,44 @@ func statusOf(code int) string {
 
 // finish is the last phase: it decides the exit code from how the run
 // ended (err: what ended it early, or kept its delivery from being whole),
-// builds the report with that code, and writes the review, the metrics
-// and, last, the report. A file that cannot be written makes the code 1
-// (ExitFailure), in every file written after it and in the process's exit
-// status: the report, written last, always carries the process's code. A
-// usage error writes nothing (the paths themselves may be the mistake).
+// builds the report with that code, writes the review, the metrics and,
+// last, the report, and tells the user (tell). A file that cannot be
+// written makes the code 1 (ExitFailure), in every file written after it
+// and in the process's exit status: the report, written last, always
+// carries the process's code; only a report or rejects file in the default
+// state directory may fail to be written without failing the run (a
+// warning says so). A usage error writes nothing (the paths themselves may
+// be the mistake).
 func (j *job) finish(err error) int {
 	end := &outcome{err: err, res: j.res, withheld: j.withheld}
 	if j.res == nil {
-		fmt.Fprintf(j.c.Stderr, "groupimport: %v\n", err)
 		j.abandon()
 	}
 	code := end.exitCode()
 	if code == ExitUsage {
+		j.c.con.fail(err, code)
 		return code
 	}
 	rep := j.buildReport(end)
+	wrote := j.writeArtefacts(rep, end)
+	code = end.exitCode()
+	j.tell(rep, end, code, wrote)
+	return code
+}
+
+// writeArtefacts writes the files rendered from the report and returns
+// every file the run wrote, for the summary.
+func (j *job) writeArtefacts(rep *report.Report, end *outcome) []report.Written {
+	wrote := j.outputsWritten(rep)
 	for _, f := range j.artefacts(rep, end) {
-		if err := f.write(); err != nil {
-			fmt.Fprintf(j.c.Stderr, "groupimport: writing %s: %v\n", f.what, err)
+		err := f.write()
+		switch {
+		case err != nil && f.optional:
+			j.c.con.notice(fmt.Sprintf("%s was not written to the default place %s (%v); give --report FILE or --out DIR", f.what, f.path, err),
+				"file", f.path)
+			continue
+		case err != nil:
+			j.c.con.fail(fmt.Errorf("writing %s: %w", f.what, err), ExitFailure, "file", f.path)
 			end.unwritten = true
 			rep.Errors = append(rep.Errors, fmt.Sprintf("writing %s: %v", f.what, err))
 			setCode(rep, end)
@@ -104,15 +126,39 @@ func (j *job) finish(err error) int {
 		if f.review {
 			rep.ReviewFiles = append(rep.ReviewFiles, f.path)
 		}
-		if f.announce {
-			fmt.Fprintf(j.c.Stderr, "  report: %s\n", f.path)
+		if f.label != "" {
+			wrote = append(wrote, report.Written{What: f.label, Path: f.path})
 		}
 	}
-	code = end.exitCode()
-	if j.res != nil {
-		j.summary(rep, code)
+	return wrote
+}
+
+// outputsWritten are the files the run wrote before its report: the
+// payload parts, the rejects and the state.
+func (j *job) outputsWritten(rep *report.Report) []report.Written {
+	var wrote []report.Written
+	if n := len(rep.Output.Files); n > 0 && j.fileOut != nil {
+		note := "1 part file"
+		if n > 1 {
+			note = fmt.Sprintf("%d part files", n)
+		}
+		wrote = append(wrote, report.Written{What: "payloads", Path: j.c.outDir(), Note: note})
 	}
-	return code
+	if j.rejects != nil && j.rejects.Path() != "" {
+		wrote = append(wrote, report.Written{What: "rejects", Path: j.rejects.Path(), Note: rowsNote(j.rejects.Count())})
+	}
+	if j.store != nil && !j.c.DryRun {
+		wrote = append(wrote, report.Written{What: "state", Path: j.c.StateFile})
+	}
+	return wrote
+}
+
+// rowsNote says "1 row" or "n rows".
+func rowsNote(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // abandon aborts what a run that ended early leaves unfinished, so that no
@@ -153,7 +199,7 @@ func (j *job) buildReport(end *outcome) *report.Report {
 	if end.err != nil && (j.res == nil || j.res.Stopped == "") {
 		rep.Errors = append(rep.Errors, end.err.Error())
 	}
-	report.Build(rep, reportResult(j.res), j.c.start, j.c.Now())
+	report.Build(rep, reportResult(j.res, j.deliveries()), j.c.start, j.c.Now())
 	if j.res != nil && j.res.Stats != nil {
 		rep.Review = report.BuildReview(rep, reportStats(j.res.Stats))
 		if err := addReviewChecks(rep.Review, j.reviewKeys, j.res, j.store); err != nil {
@@ -174,19 +220,21 @@ func setCode(rep *report.Report, end *outcome) {
 
 // artefact is a file rendered from the report.
 type artefact struct {
-	what     string // in messages: "the review", "the metrics file", "the report"
-	path     string
-	render   func() []byte
-	review   bool // one of the review's files
-	mkdir    bool // create its directory first
-	announce bool // say its path on stderr once written
+	what   string // in messages: "the review", "the metrics file", "the report"
+	path   string
+	render func() []byte
+	review bool // one of the review's files
+	// label names it in the summary ("": not named).
+	label string
+	// optional: a place no flag named (the default state directory), so a
+	// failure to write there is a warning, not a failed run
+	optional bool
 }
 
+// write writes the file, creating its directory first.
 func (a artefact) write() error {
-	if a.mkdir {
-		if err := os.MkdirAll(filepath.Dir(a.path), 0o755); err != nil {
-			return err
-		}
+	if err := os.MkdirAll(filepath.Dir(a.path), 0o755); err != nil {
+		return err
 	}
 	return atomicfile.WriteFile(a.path, a.render())
 }
@@ -195,58 +243,127 @@ func (a artefact) write() error {
 // the metrics, and the report last (its presence says the run is over).
 func (j *job) artefacts(rep *report.Report, end *outcome) []artefact {
 	var list []artefact
-	if rep.Review != nil {
+	optional := j.c.defaultDir != ""
+	if rep.Review != nil && j.c.reportPath != "" {
 		base := reviewBase(j.c.reportPath)
-		list = append(list, artefact{what: "the review", path: base + ".md", render: rep.Markdown, review: true},
-			artefact{what: "the review", path: base + ".html", render: rep.HTML, review: true})
+		list = append(list, artefact{what: "the review", path: base + ".md", render: rep.Markdown, review: true, optional: optional},
+			artefact{what: "the review", path: base + ".html", render: rep.HTML, review: true, optional: optional, label: "review"})
 	}
 	if j.c.MetricsFile != "" {
-		list = append(list, artefact{what: "the metrics file", path: j.c.MetricsFile, render: rep.Prometheus})
+		list = append(list, artefact{what: "the metrics file", path: j.c.MetricsFile, render: rep.Prometheus, label: "metrics"})
 	}
 	if path := j.reportPath(end); path != "" {
-		// a run that ended early may not have created the directory yet,
-		// and prints no summary that names the report
-		early := j.res == nil
-		list = append(list, artefact{what: "the report", path: path, render: rep.JSON, mkdir: early, announce: early})
+		list = append(list, artefact{what: "the report", path: path, render: rep.JSON, label: "report", optional: optional})
 	}
 	return list
 }
 
 // reportPath is where the report goes, "" for nowhere. A run that ended
-// early writes no default report into --out while another run may be
-// using the directory (it holds the lock), nor over an earlier run's
-// report without --overwrite; it says so on stderr.
+// early writes no default report (into --out, or the state directory)
+// while another run may be writing it (it holds the lock), nor over an
+// earlier run's report in --out without --overwrite; it says so.
 func (j *job) reportPath(end *outcome) string {
 	c := j.c
 	path := c.reportPath
-	if path == "" || j.res != nil || c.ReportPath != "" || c.outDir() == "" {
-		return path
-	}
-	_, serr := os.Lstat(path)
 	switch {
-	case isLocked(end.err):
-		fmt.Fprintf(c.Stderr, "groupimport: the report was not written into --out %s, which the run holding the lock may be using (give --report FILE)\n", c.Out)
+	case path == "":
+		c.con.notice(c.noDefaultDir().Error())
 		return ""
-	case serr == nil && !c.Overwrite:
-		fmt.Fprintf(c.Stderr, "groupimport: the report was not written: %s holds an earlier run's report (give --report FILE)\n", path)
+	case j.res != nil || c.ReportPath != "":
+		return path
+	case isLocked(end.err):
+		c.con.notice(fmt.Sprintf("the report was not written to %s, which the run holding the lock may be writing (give --report FILE)", path),
+			"file", path)
+		return ""
+	}
+	if _, err := os.Lstat(path); err == nil && !c.Overwrite && c.outDir() != "" {
+		c.con.notice(fmt.Sprintf("the report was not written: %s holds an earlier run's report (give --report FILE)", path), "file", path)
 		return ""
 	}
 	return path
 }
 
-// summary tells the user how the run went, unless --quiet.
-func (j *job) summary(rep *report.Report, code int) {
-	c := j.c
-	if c.Quiet {
+// tell tells the user how the run went: as text, the summary (not with
+// --quiet, which says only a failure), or the error that ended the run
+// early and the files written; with JSON logs, one record "finished"
+// (level INFO, WARN for a lock refusal, ERROR for a failure) with the
+// counts, the error and the files.
+func (j *job) tell(rep *report.Report, end *outcome, code int, wrote []report.Written) {
+	con := j.c.con
+	failure := j.failureText(rep, end, code)
+	level := slog.LevelInfo
+	switch code {
+	case ExitFailure:
+		level = slog.LevelError
+	case ExitLocked:
+		level = slog.LevelWarn
+	}
+	con.say(level, "finished", finishedFields(rep, failure, wrote), func(w io.Writer) {
+		switch {
+		case j.res == nil:
+			fmt.Fprintf(w, "groupimport: %s\n", failure)
+			for _, f := range wrote {
+				fmt.Fprintf(w, "  %s: %s\n", f.What, f.Path)
+			}
+		case con.quiet:
+			j.quietFailure(w, rep, code, wrote)
+		default:
+			rep.Summary(w, wrote)
+		}
+	})
+}
+
+// failureText is why the run failed ("" when it did not): the error that
+// ended it, or kept its delivery from being whole, or the errors of the
+// report.
+func (j *job) failureText(rep *report.Report, end *outcome, code int) string {
+	switch {
+	case code != ExitFailure && code != ExitLocked:
+		return ""
+	case end.err != nil:
+		return end.err.Error()
+	case len(rep.Errors) > 0:
+		return strings.Join(rep.Errors, "; ")
+	}
+	return "failed"
+}
+
+// quietFailure is all --quiet says of a run that delivered: nothing when
+// it did not fail; else its errors and a line with the exit code, what was
+// delivered and where the report is.
+func (j *job) quietFailure(w io.Writer, rep *report.Report, code int, wrote []report.Written) {
+	if code != ExitFailure {
 		return
 	}
-	if c.LogFormat == "json" {
-		j.log.Info("finished", "status", rep.Status, "exit_code", code, "read", rep.Totals.Read,
-			"emitted", rep.Totals.Emitted, "rejected", rep.Totals.Rejected, "report", c.reportPath)
-		return
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "groupimport: %s\n", e)
 	}
-	rep.Summary(c.Stderr)
-	if c.reportPath != "" {
-		fmt.Fprintf(c.Stderr, "  report: %s\n", c.reportPath)
+	reportPath := ""
+	for _, f := range wrote {
+		if f.What == "report" {
+			reportPath = f.Path
+		}
 	}
+	fmt.Fprintf(w, "groupimport: %s\n", rep.FailureLine(reportPath))
+}
+
+// finishedFields are the fields of the JSON record that ends a run.
+func finishedFields(rep *report.Report, failure string, wrote []report.Written) []any {
+	t := rep.Totals
+	args := []any{"command", rep.Command, "status", rep.Status, "exit_code", rep.ExitCode, "dry_run", rep.DryRun,
+		"read", t.Read, "emitted", t.Emitted, "delivered", t.DeliveredOr(0), "undelivered", t.Emitted - t.DeliveredOr(0),
+		"refused", t.Refused, "rejected", t.Rejected, "skipped", t.Skipped, "duration_ms", rep.DurationMS}
+	if rep.HTTP != nil {
+		args = append(args, "requests", rep.HTTP.Requests, "retries", rep.HTTP.Retries.Total())
+	}
+	if note := rep.NothingDelivered(); note != "" {
+		args = append(args, "note", note)
+	}
+	if failure != "" {
+		args = append(args, "error", failure)
+	}
+	for _, f := range wrote {
+		args = append(args, f.What, f.Path)
+	}
+	return args
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -58,13 +59,17 @@ func (c *config) apiKey(log *slog.Logger) (string, error) {
 	return "", usagef("no API key: set %s in the environment, or give --api-key-file FILE (never a flag: flags show in ps)", APIKeyEnv)
 }
 
-// endpoint is the batch URL of --endpoint or --region.
+// endpoint is the batch URL of --endpoint or --region. --endpoint takes
+// the API's base URL as its documentation gives it (https://cdp.customer.io/v1,
+// with or without a trailing slash: the batch endpoint is /v1/batch
+// below it), a server's root (/v1/batch is added), or the full URL of a
+// batch endpoint (any other path is kept as it is).
 func (c *config) endpoint() (string, error) {
 	switch {
 	case c.Endpoint != "" && c.Region != "":
 		return "", usagef("give --endpoint or --region, not both")
 	case c.Endpoint != "":
-		return c.Endpoint, nil
+		return batchURL(c.Endpoint)
 	}
 	switch strings.ToLower(c.Region) {
 	case "us":
@@ -73,6 +78,23 @@ func (c *config) endpoint() (string, error) {
 		return sink.EndpointEU, nil
 	}
 	return "", usagef("--region must be us or eu, not %q", c.Region)
+}
+
+// batchURL is the batch endpoint of --endpoint (see endpoint).
+func batchURL(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", usagef("--endpoint %q is not an http(s) URL such as https://cdp.customer.io/v1", endpoint)
+	}
+	switch path := strings.TrimRight(u.Path, "/"); {
+	case path == "":
+		u.Path = "/v1/batch"
+	case strings.HasSuffix(path, "/v1"):
+		u.Path = path + "/batch"
+	default:
+		u.Path = path
+	}
+	return u.String(), nil
 }
 
 // allRefusedLimit: the API sink stops once the API has refused this many

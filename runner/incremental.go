@@ -49,8 +49,12 @@ func (p *incrementalPlan) close() {
 // its state and is not missing.
 func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[string]bool, full bool) (*incrementalPlan, error) {
 	p := &incrementalPlan{superseded: &dedup.Set{}, unchanged: &dedup.Set{}, vanished: map[pipeline.Class]*state.RecordFile{}}
-	err := store.View(func(it *state.Iter) error {
-		d := &stateDiff{p: p, scope: scope, full: full, it: it}
+	refused, err := store.Refused()
+	if err != nil {
+		return nil, fmt.Errorf("comparing with the state: %w", err)
+	}
+	err = store.View(func(it *state.Iter) error {
+		d := &stateDiff{p: p, scope: scope, full: full, it: it, refused: refused}
 		if err := d.next(); err != nil {
 			return err
 		}
@@ -84,6 +88,8 @@ type stateDiff struct {
 	// holds it); seen-only entries are never the one sent.
 	pending *dedup.Entry
 	held    dedup.Entry
+	// refused are the keys the API refused before, with the content's hash
+	refused map[[16]byte]uint64
 }
 
 func (d *stateDiff) next() (err error) {
@@ -147,9 +153,21 @@ func (d *stateDiff) classify(last dedup.Entry, known *state.Record) {
 	case known == nil || known.Deleted:
 		p.Creates++
 		p.picks.add(changeCreate, last.Row, last.Key, nil)
+		d.retried(last)
 	default:
 		p.Updates++
 		p.picks.add(changeUpdate, last.Row, last.Key, known)
+		d.retried(last)
+	}
+}
+
+// retried counts a row sent whose key the API refused before.
+func (d *stateDiff) retried(last dedup.Entry) {
+	if h, ok := d.refused[last.Key]; ok {
+		d.p.RetriedRefusals++
+		if h == last.Hash {
+			d.p.RetriedUnchanged++
+		}
 	}
 }
 
@@ -308,7 +326,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 			why, pl.VanishedObjects, pl.VanishedRelationships)
 		pl.DeletesWithheld = why
 		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
-		fmt.Fprintf(c.Stderr, "groupimport: %v\n", pl.withheld)
+		c.notice(pl.withheld.Error())
 	case c.DeleteMissing:
 		if err := c.massDeleteGuard(pl); err != nil {
 			pl.close()

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -58,7 +57,7 @@ func (j *job) openInputs() error {
 		if err != nil {
 			return err
 		}
-		j.inputs = append(j.inputs, p.input)
+		j.inputs = append(j.inputs, p.inputs...)
 		j.rep.Mapping[string(in.kind)] = p.mapping
 		j.rep.IgnoredFiles = append(j.rep.IgnoredFiles, reportIgnored(p.ignored)...)
 		j.c.noteIgnored(in.kind, p.ignored, j.log)
@@ -94,19 +93,21 @@ func (j *job) openStore() error {
 // runInfo is what the state remembers of this run.
 func (j *job) runInfo(status, finished string) *state.RunInfo {
 	return &state.RunInfo{Fingerprint: j.c.fingerprint(), DefaultTimestamp: transform.FormatTime(j.defTS),
-		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status}
+		StartedAt: j.c.start.UTC().Format(time.RFC3339), FinishedAt: finished, Status: status, Mapping: j.mappingFingerprint()}
 }
 
 // prepared is one kind of input, ready to run.
 type prepared struct {
-	input   pipeline.Input
+	inputs  []pipeline.Input
 	mapping *report.MappingInfo
 	ignored []importer.Ignored
 }
 
-// prepare expands a kind's inputs, settles its mapping (inferring what the
-// mapping file leaves open from the first readable file), and checks it
-// against every file's columns before any row is read.
+// prepare expands a kind's inputs, settles their mapping and checks it
+// against every file's columns before any row is read. With a mapping
+// file, one mapping (what the file leaves open inferred from the first
+// readable file) maps every file; without one, each file is mapped by its
+// own columns, files of the same columns sharing a mapping (groupShapes).
 func (j *job) prepare(kind transform.Kind, patterns []string) (*prepared, error) {
 	expanded, err := importer.ExpandInputs(patterns)
 	if err != nil {
@@ -117,55 +118,33 @@ func (j *job) prepare(kind transform.Kind, patterns []string) (*prepared, error)
 	if err != nil {
 		return nil, err
 	}
-	cols, sample, err := j.sample(kind, expanded.Files, ro)
-	if err != nil {
-		return nil, err
+	shapes := probeFiles(expanded.Files, ro)
+	groups, of := groupShapes(kind, shapes, km == nil)
+	for _, g := range groups {
+		if err := j.mapGroup(kind, km, ro, shapes, g); err != nil {
+			return nil, err
+		}
 	}
-	full, err := transform.Infer(kind, km, cols, sample)
-	if err != nil {
-		return nil, err
-	}
-	if j.c.Timezone != "" && full.Timezone == "" {
-		full.Timezone = j.c.Timezone
-	}
-	t, err := j.transformer(kind, full)
-	if err != nil {
-		return nil, err
-	}
-	if ro.Columns, err = projectColumns(expanded.Files, ro, t); err != nil {
-		return nil, err
-	}
-	fields, err := transform.Describe(kind, full, cols)
-	if err != nil {
-		return nil, err
-	}
-	info := &report.MappingInfo{Source: j.c.MappingFile, Notes: full.Notes, Fields: fields}
+	info := mappingInfo(j.c.MappingFile, shapes, groups)
 	if km == nil {
-		info.Source = "inferred from column names"
-		j.c.noteInferred(kind, fields, full.Notes, j.log)
+		j.c.noteInferred(kind, shapes, groups, j.log)
 	}
-	return &prepared{input: pipeline.Input{Kind: kind, Files: expanded.Files, Read: ro, Transformer: t}, mapping: info, ignored: expanded.Ignored}, nil
+	return &prepared{inputs: inputsOf(kind, shapes, groups, of), mapping: info, ignored: expanded.Ignored}, nil
 }
 
-// sample reads the columns and up to 1000 rows of a kind's first readable
-// file, and notes the size of its rows. With no file, it returns nothing.
-func (j *job) sample(kind transform.Kind, files []string, ro importer.Options) ([]string, []record.Row, error) {
-	var firstErr error
-	for _, f := range files {
-		cols, rows, err := readSample(f, ro, 1000)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
+// mappingInfo is the report's account of a kind's mapping: that of its
+// first group, and each group with its files when there are several.
+func mappingInfo(file string, shapes []fileShape, groups []*shapeGroup) *report.MappingInfo {
+	info := &report.MappingInfo{Source: file, Notes: groups[0].notes, Fields: groups[0].fields}
+	if file == "" {
+		info.Source = "inferred from column names"
+	}
+	if len(groups) > 1 {
+		for _, g := range groups {
+			info.Shapes = append(info.Shapes, report.MappingShape{Files: groupFiles(shapes, g), Notes: g.notes, Fields: g.fields})
 		}
-		j.noteRowBytes(kind, rows)
-		return cols, rows, nil
 	}
-	if firstErr != nil {
-		return nil, nil, fmt.Errorf("no %s input could be read: %w", kind, firstErr)
-	}
-	return nil, nil, nil
+	return info
 }
 
 // noteRowBytes keeps the size of a kind's rows in the file, for sizing the
@@ -199,34 +178,6 @@ func (j *job) transformer(kind transform.Kind, full *transform.KindMapping) (*tr
 	return transform.New(tc)
 }
 
-// projectColumns checks that every file with a fixed set of columns fits
-// the mapping, and returns the columns the mapping reads in any of them:
-// all a reader decodes (see projection).
-func projectColumns(files []string, ro importer.Options, t *transform.Transformer) ([]string, error) {
-	var need projection
-	for _, f := range files {
-		r, src, err := importer.Open(f, ro)
-		if err != nil {
-			continue // reported as a file error when the run reaches it
-		}
-		if src.Format == importer.NDJSON {
-			r.Close() // no fixed set of columns
-			continue
-		}
-		cols, err := t.Columns(r.Columns())
-		r.Close()
-		if err != nil {
-			var ce *transform.ConfigError
-			if errors.As(err, &ce) {
-				return nil, &transform.ConfigError{File: ce.File, Line: ce.Line, Msg: f + ": " + ce.Msg}
-			}
-			return nil, err
-		}
-		need.add(cols)
-	}
-	return need.cols, nil
-}
-
 // readSample opens a file and reads its columns and up to n rows.
 func readSample(path string, ro importer.Options, n int) (cols []string, rows []record.Row, err error) {
 	defer func() {
@@ -255,22 +206,43 @@ func readSample(path string, ro importer.Options, n int) (cols []string, rows []
 }
 
 // noteInferred says on stderr how a kind without a mapping section was
-// mapped by its column names (unless --quiet).
-func (c *config) noteInferred(kind transform.Kind, fields, notes []string, log *slog.Logger) {
-	if c.Quiet {
-		return
+// mapped by its column names (unless --quiet): each distinct mapping once,
+// with the files it applies to when the files differ.
+func (c *config) noteInferred(kind transform.Kind, shapes []fileShape, groups []*shapeGroup, log *slog.Logger) {
+	if c.Quiet || groups[0].first < 0 {
+		return // nothing could be read: the run reports the files' errors
 	}
 	if c.LogFormat == "json" {
-		log.Info("mapped by column names", "kind", kind, "fields", fields)
+		for _, g := range groups {
+			log.Info("mapped by column names", "kind", kind, "files", groupFiles(shapes, g), "fields", g.fields)
+		}
 		return
 	}
 	fmt.Fprintf(c.Stderr, "groupimport: no mapping for %s; mapped by column names (groupimport init writes it as a file to edit):\n", kind)
-	for _, f := range fields {
-		fmt.Fprintf(c.Stderr, "  %s\n", f)
+	indent := "  "
+	if len(groups) > 1 {
+		fmt.Fprintf(c.Stderr, "  the %s files have %d different sets of columns; each is mapped by its own:\n", kind, len(groups))
+		indent = "    "
 	}
-	for _, n := range notes {
-		if !strings.HasSuffix(n, "(by name)") {
-			fmt.Fprintf(c.Stderr, "  note: %s\n", n)
+	for _, g := range groups {
+		if len(groups) > 1 {
+			fmt.Fprintf(c.Stderr, "  %s:\n", fileList(groupFiles(shapes, g)))
+		}
+		for _, f := range g.fields {
+			fmt.Fprintf(c.Stderr, "%s%s\n", indent, f)
+		}
+		for _, n := range g.notes {
+			if !strings.HasSuffix(n, "(by name)") {
+				fmt.Fprintf(c.Stderr, "%snote: %s\n", indent, n)
+			}
 		}
 	}
+}
+
+// fileList names files for people: up to five, then how many more.
+func fileList(files []string) string {
+	if len(files) > 5 {
+		return strings.Join(files[:5], ", ") + fmt.Sprintf(" and %d more", len(files)-5)
+	}
+	return strings.Join(files, ", ")
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,15 +12,6 @@ import (
 	"github.com/groupimport/groupimport/record"
 	"github.com/groupimport/groupimport/transform"
 )
-
-// GuessKind says whether columns look like memberships (an object id and a
-// person) or companies.
-func GuessKind(columns []string) transform.Kind {
-	if _, err := transform.Infer(transform.Memberships, nil, columns, nil); err == nil {
-		return transform.Memberships
-	}
-	return transform.Companies
-}
 
 // InspectOptions configure inspect.
 type InspectOptions struct {
@@ -33,8 +25,11 @@ type InspectOptions struct {
 }
 
 // Inspect prints, per file: format, compression, dialect or schema, row
-// count, columns with the types and examples seen, sample rows, and the
-// mapping it would infer.
+// count, the kind the file looks like and why, its columns with the types a
+// run writes them as and examples from across the file, sample rows, the
+// mapping a run would infer, what a run with it would do to every row, and
+// what to give (--encoding, decimal:) where the file needs it. A file that
+// cannot be read, or not to its end, makes the exit code 1.
 func Inspect(o InspectOptions) (int, error) {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
@@ -44,226 +39,202 @@ func Inspect(o InspectOptions) (int, error) {
 	}
 	files, err := importer.Expand(o.Paths)
 	if err != nil {
-		return ExitUsage, &UsageError{Msg: err.Error()}
+		err = &UsageError{Msg: err.Error()}
+		return ExitCode(err), err
 	}
 	streams := importer.NewStreams("")
 	defer streams.Close()
 	ro, err := reading{Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delim}.options(nil, streams)
 	if err != nil {
-		return ExitUsage, err
+		return ExitCode(err), err
 	}
-	code := ExitOK
+	var fileErrs []error
 	for _, f := range files {
 		if err := inspectFile(o, f, ro); err != nil {
-			fmt.Fprintf(o.Stdout, "%s: %v\n\n", f, err)
-			code = ExitFailure
+			fileErrs = append(fileErrs, err)
 		}
 	}
-	return code, nil
+	// the files' errors are in the output, each under its file
+	return ExitCode(errors.Join(fileErrs...)), nil
 }
 
-// inspectFile prints what inspect says about one file; the error is the
-// file's (what was read before it is shown).
-func inspectFile(o InspectOptions, path string, ro importer.Options) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("the reader failed on this file: %v", p)
+// inspectFile prints what inspect says about one file, and returns the
+// file's error (what was read before it is shown). A file that is not
+// UTF-8 is shown as read with the encoding it looks like.
+func inspectFile(o InspectOptions, path string, ro importer.Options) error {
+	w := o.Stdout
+	fmt.Fprintf(w, "%s\n", path)
+	p, err := profileFile(path, ro)
+	ferr := err
+	if p != nil {
+		ferr = p.err
+	}
+	ee := encodingError(ferr)
+	if ee != nil && ee.Encoding != "" && ro.Encoding == "" {
+		fmt.Fprintf(w, "  error:        %v\n  encoding:     read below with --encoding %s, the encoding it looks like\n", ferr, ee.Encoding)
+		retry := ro
+		retry.Encoding = ee.Encoding
+		if p2, err2 := profileFile(path, retry); err2 == nil {
+			p, ro = p2, retry
+			p.err = ferr
 		}
-	}()
-	r, src, err := importer.Open(path, ro)
-	if err != nil {
+	} else if err != nil {
+		fmt.Fprintf(w, "  error:        %v\n\n", err)
 		return err
 	}
-	defer r.Close()
-	w := o.Stdout
-	printSource(w, path, src, r)
-	sc := scanFile(r, o.Sample)
-	sc.print(w)
+	if p == nil {
+		fmt.Fprintln(w)
+		return ferr
+	}
+	printSource(w, p)
+	g := guessKind(p)
 	kind := transform.Kind(o.Kind)
 	if kind == "" {
-		kind = GuessKind(sc.order)
+		kind = g.kind
+		fmt.Fprintf(w, "  kind:         %s: %s\n", kind, g.why)
 	}
-	printInferred(w, kind, sc.order, sc.sample)
-	return sc.err
+	km, kerr := transform.Infer(kind, nil, p.cols, p.first) // from the first rows, as a run does
+	starter := false
+	if kerr != nil {
+		if s, err := transform.InferGuessing(kind, p.cols, p.first, identifierGuesses(kind, p)); err == nil {
+			km, starter = s, true
+		}
+	}
+	printColumns(w, kind, km, p)
+	printShown(w, p, o.Sample)
+	printInferred(w, kind, km, kerr, p)
+	if km != nil {
+		printTrial(w, trialRun(kind, km, path, ro), starter)
+	}
+	printSuggestions(w, kind, km, p)
+	if p.err != nil && encodingError(p.err) == nil {
+		fmt.Fprintf(w, "  error:        %v\n", p.err)
+	}
+	fmt.Fprintln(w)
+	return p.err
 }
 
-// printSource prints a file's format, compression and size, and what its
-// reader says of its dialect or schema.
-func printSource(w io.Writer, path string, src *importer.Source, r importer.Reader) {
-	fmt.Fprintf(w, "%s\n", path)
+// printSource prints a file's format, compression and size, what its
+// reader says of its dialect or schema, and its row count.
+func printSource(w io.Writer, p *profile) {
+	src := p.src
 	comp := string(src.Compression)
 	if comp == "" {
 		comp = "none"
 	}
 	fmt.Fprintf(w, "  format:       %s (compression: %s, %d bytes)\n", src.Format, comp, src.Size)
-	if d, ok := r.(interface{ Comma() byte }); ok {
-		fmt.Fprintf(w, "  delimiter:    %s\n", importer.DialectName(d.Comma()))
+	for _, line := range p.header {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
-	if d, ok := r.(interface{ Describe() []string }); ok {
-		for _, line := range d.Describe() {
-			fmt.Fprintf(w, "  %s\n", line)
-		}
+	fmt.Fprintf(w, "  rows:         %d", p.rows)
+	if p.bad > 0 {
+		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", p.bad)
 	}
+	fmt.Fprintln(w)
 }
 
-// fileScan is what inspect learns by reading a whole file.
-type fileScan struct {
-	stats     map[string]*colStats
-	order     []string // the columns: the file's own order first, then as seen
-	rows, bad int64    // rows read, and those unreadable
-	sample    []record.Row
-	shown     []string // the first rows, as shown
-	err       error    // what stopped the reading early
-}
-
-type colStats struct {
-	kinds    map[record.Kind]int64
-	filled   int64
-	examples []string
-}
-
-// scanFile reads every row of r, keeping up to 1000 rows for inferring the
-// mapping and showing the first shown ones.
-func scanFile(r importer.Reader, shown int) *fileScan {
-	sc := &fileScan{stats: map[string]*colStats{}}
-	b := record.NewBatch(4096, 1<<20)
-	for {
-		b.Reset()
-		err := r.Next(b, 4096)
-		for i := range b.Rows {
-			sc.add(&b.Rows[i], shown)
-		}
-		if err != nil {
-			if err != io.EOF {
-				sc.err = err
+// printColumns prints each column: how full it is, the type a run writes
+// its values as and where they go (with the inferred mapping), and
+// examples from rows across the file.
+func printColumns(w io.Writer, kind transform.Kind, km *transform.KindMapping, p *profile) {
+	uses := map[string]transform.ColumnUse{}
+	if km != nil {
+		if list, err := transform.ColumnUses(kind, km, p.cols); err == nil {
+			for _, u := range list {
+				uses[u.Column] = u
 			}
-			break
 		}
 	}
-	sc.sortColumns(r.Columns())
-	return sc
-}
-
-// add counts one row.
-func (sc *fileScan) add(row *record.Row, shown int) {
-	sc.rows++
-	if row.Err != nil {
-		sc.bad++
-		return
-	}
-	if len(sc.sample) < 1000 {
-		sc.sample = append(sc.sample, copyRow(row))
-	}
-	if len(sc.shown) < shown {
-		sc.shown = append(sc.shown, showRow(row))
-	}
-	for k, v := range row.Values {
-		st := sc.column(row.Schema.Names[k])
-		if v.IsEmpty() {
-			continue
+	fmt.Fprintf(w, "  columns:      %d (the type a run writes, where it goes; examples from rows across the file)\n", len(p.cols))
+	typs, width := make([]string, len(p.cols)), 0
+	for i, c := range p.cols {
+		typs[i] = columnType(p.stats[c], uses[c], km == nil)
+		if out := uses[c].Output; out != "" {
+			typs[i] += " → " + out
 		}
-		st.filled++
-		st.kinds[v.Kind]++
-		st.example(v.Bytes)
+		width = max(width, len([]rune(typs[i])))
+	}
+	for i, c := range p.cols {
+		st := p.stats[c]
+		fill := 0.0
+		if p.good() > 0 {
+			fill = 100 * float64(st.filled) / float64(p.good())
+		}
+		pad := strings.Repeat(" ", width-len([]rune(typs[i])))
+		fmt.Fprintf(w, "    %-24s %5.1f%% filled  %s%s  e.g. %s\n", c, fill, typs[i], pad, strings.Join(quoteAll(p.examples(c, 3)), ", "))
 	}
 }
 
-// column is the statistics of a column, added on first sight.
-func (sc *fileScan) column(name string) *colStats {
-	st := sc.stats[name]
-	if st == nil {
-		st = &colStats{kinds: map[record.Kind]int64{}}
-		sc.stats[name] = st
-		sc.order = append(sc.order, name)
+// columnType names the type a run writes a column's values as: the
+// mapping's (a declared, reserved or inferred type), else the kinds of the
+// values as read. Without a mapping, a text column gets the type a run
+// would infer from its values.
+func columnType(st *colProfile, u transform.ColumnUse, noMapping bool) string {
+	if u.Type != transform.TypeAuto {
+		if u.Inferred {
+			return u.Type + " (inferred)"
+		}
+		return u.Type
 	}
-	return st
+	if noMapping && st.texts > 0 && st.texts == st.filled {
+		for _, t := range []string{transform.TypeInteger, transform.TypeFloat, transform.TypeBoolean} {
+			if st.fitsText(t) {
+				return t + " (inferred)"
+			}
+		}
+	}
+	var kinds []string
+	for k, n := range st.kinds {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(kinds)
+	switch {
+	case len(kinds) == 0:
+		return "empty"
+	case len(kinds) == 1:
+		return strings.SplitN(kinds[0], " ", 2)[0]
+	}
+	return "mixed: " + strings.Join(kinds, ", ")
 }
 
-// example keeps up to three distinct examples, shortened to 40 characters.
-func (st *colStats) example(v []byte) {
-	if len(st.examples) >= 3 {
+// printShown prints n rows sampled across the file, with their lines.
+func printShown(w io.Writer, p *profile, n int) {
+	rows := p.across.Rows()
+	if len(rows) == 0 {
 		return
 	}
-	ex := string(v)
-	if len(ex) > 40 {
-		ex = ex[:37] + "…"
+	step := max(1, len(rows)/n)
+	fmt.Fprintln(w, "  sample rows (across the file):")
+	for i := 0; i < len(rows) && i/step < n; i += step {
+		fmt.Fprintf(w, "    %s\n", showRow(&rows[i]))
 	}
-	for _, e := range st.examples {
-		if e == ex {
+}
+
+// printInferred prints the mapping a run would infer for the file as
+// kind; when it infers none (kerr), why, and the starter mapping km that
+// groupimport init writes instead.
+func printInferred(w io.Writer, kind transform.Kind, km *transform.KindMapping, kerr error, p *profile) {
+	if kerr != nil {
+		msg := kerr.Error()
+		var ce *transform.ConfigError
+		if errors.As(kerr, &ce) {
+			msg = ce.Msg
+		}
+		fmt.Fprintf(w, "  mapping:      a run infers none (exit 2): %s\n", msg)
+		if km == nil {
 			return
 		}
 	}
-	st.examples = append(st.examples, ex)
-}
-
-// sortColumns adds the file's columns no row filled, and puts the file's
-// own order first.
-func (sc *fileScan) sortColumns(cols []string) {
-	for _, c := range cols {
-		sc.column(c)
-	}
-	if len(cols) == 0 {
-		return
-	}
-	pos := map[string]int{}
-	for i, c := range cols {
-		pos[c] = i
-	}
-	sort.SliceStable(sc.order, func(i, j int) bool {
-		pi, oki := pos[sc.order[i]]
-		pj, okj := pos[sc.order[j]]
-		if oki && okj {
-			return pi < pj
-		}
-		return oki && !okj
-	})
-}
-
-// print prints the row count, the columns, the rows shown and the error.
-func (sc *fileScan) print(w io.Writer) {
-	fmt.Fprintf(w, "  rows:         %d", sc.rows)
-	if sc.bad > 0 {
-		fmt.Fprintf(w, " (%d unreadable: ragged, malformed or invalid UTF-8)", sc.bad)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  columns:      %d\n", len(sc.order))
-	for _, c := range sc.order {
-		st := sc.stats[c]
-		var kinds []string
-		for k, n := range st.kinds {
-			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-		}
-		sort.Strings(kinds)
-		fill := 0.0
-		if sc.rows-sc.bad > 0 {
-			fill = 100 * float64(st.filled) / float64(sc.rows-sc.bad)
-		}
-		fmt.Fprintf(w, "    %-28s %5.1f%% filled  %-28s e.g. %s\n", c, fill, strings.Join(kinds, ", "), strings.Join(quoteAll(st.examples), ", "))
-	}
-	if len(sc.shown) > 0 {
-		fmt.Fprintln(w, "  sample rows:")
-		for _, s := range sc.shown {
-			fmt.Fprintf(w, "    %s\n", s)
-		}
-	}
-	if sc.err != nil {
-		fmt.Fprintf(w, "  error:        %v\n", sc.err)
-	}
-}
-
-// printInferred prints the mapping inference would give the file as kind.
-func printInferred(w io.Writer, kind transform.Kind, cols []string, sample []record.Row) {
-	km, err := transform.Infer(kind, nil, cols, sample)
+	fields, err := transform.Describe(kind, km, p.cols)
 	if err != nil {
-		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
+		fmt.Fprintf(w, "  mapping (%s): %v\n", kind, err)
 		return
 	}
-	fields, err := transform.Describe(kind, km, cols)
-	if err != nil {
-		fmt.Fprintf(w, "  mapping (%s): %v\n\n", kind, err)
-		return
+	if kerr != nil {
+		fmt.Fprintf(w, "  starter mapping (as %s; groupimport init writes one like it to check and give with --mapping):\n", kind)
+	} else {
+		fmt.Fprintf(w, "  mapping it would infer (as %s):\n", kind)
 	}
-	fmt.Fprintf(w, "  mapping it would infer (as %s):\n", kind)
 	for _, f := range fields {
 		fmt.Fprintf(w, "    %s\n", f)
 	}
@@ -272,7 +243,62 @@ func printInferred(w io.Writer, kind transform.Kind, cols []string, sample []rec
 			fmt.Fprintf(w, "    # %s\n", n)
 		}
 	}
-	fmt.Fprintln(w)
+}
+
+// printSuggestions says what to give where the file needs it: the
+// --encoding of a file that is not UTF-8, decimal: "," for numbers written
+// with a decimal comma; and the reader's warnings.
+func printSuggestions(w io.Writer, kind transform.Kind, km *transform.KindMapping, p *profile) {
+	var out []string
+	if ee := encodingError(p.err); ee != nil {
+		if ee.Encoding != "" {
+			out = append(out, fmt.Sprintf("--encoding %s: the file is not UTF-8; %s", ee.Encoding, ee.Why))
+		} else {
+			out = append(out, "--encoding: the file is not UTF-8; "+ee.Why)
+		}
+	} else if name, why := badRowsEncoding(p); name != "" {
+		out = append(out, fmt.Sprintf("--encoding %s: a row is not UTF-8 (%s); %s", name, showRow(p.firstBad), why))
+	}
+	if km != nil {
+		hints := km.DecimalCommaColumns()
+		var cols []string
+		for c := range hints {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		for _, c := range cols {
+			fix := `decimal: ","`
+			if strings.Contains(hints[c], ".") {
+				fix += ` and thousands: "."`
+			}
+			out = append(out, fmt.Sprintf("%s in the %s section of a mapping: column %q holds numbers written with a decimal comma (e.g. %q), sent as text without it", fix, kind, c, hints[c]))
+		}
+	}
+	var warns []string
+	for m, n := range p.warnings {
+		warns = append(warns, fmt.Sprintf("%s (%d)", m, n))
+	}
+	sort.Strings(warns)
+	if len(out) > 0 {
+		fmt.Fprintln(w, "  suggestions:")
+		for _, s := range out {
+			fmt.Fprintf(w, "    %s\n", s)
+		}
+	}
+	for _, s := range warns {
+		fmt.Fprintf(w, "  warning:      %s\n", s)
+	}
+}
+
+// badRowsEncoding is the encoding that the first row rejected as not
+// UTF-8 looks like (importer.SuggestEncoding), "" when none is.
+func badRowsEncoding(p *profile) (name, why string) {
+	if p.firstBad == nil || p.firstBad.Err == nil || p.firstBad.Err.Code != record.CodeInvalidUTF8 {
+		return "", ""
+	}
+	// the row's line, ended (a byte that could open a character cut at the
+	// end of a sample is not taken for a bad one)
+	return importer.SuggestEncoding(append(append([]byte(nil), p.firstBad.Raw...), '\n'))
 }
 
 func quoteAll(s []string) []string {
@@ -285,13 +311,19 @@ func quoteAll(s []string) []string {
 
 // copyRow copies a row out of a batch's arenas.
 func copyRow(row *record.Row) record.Row {
-	c := record.Row{Line: row.Line, Num: row.Num, Schema: row.Schema, Values: make([]record.Value, len(row.Values))}
+	c := record.Row{Line: row.Line, Num: row.Num, Schema: row.Schema, Values: make([]record.Value, len(row.Values)),
+		Raw: append([]byte(nil), row.Raw...)}
 	for i, v := range row.Values {
 		c.Values[i] = record.Value{Kind: v.Kind, Bytes: append([]byte(nil), v.Bytes...)}
+	}
+	if row.Err != nil {
+		e := *row.Err
+		c.Err = &e
 	}
 	return c
 }
 
+// showRow is a row as inspect shows it: its line, and its text.
 func showRow(row *record.Row) string {
 	s := string(row.Raw)
 	if row.Raw == nil {
@@ -301,8 +333,12 @@ func showRow(row *record.Row) string {
 		}
 		s = strings.Join(parts, " ")
 	}
-	if len(s) > 160 {
-		s = s[:157] + "…"
+	s = strings.ToValidUTF8(s, "\ufffd")
+	if r := []rune(s); len(r) > 160 {
+		s = string(r[:157]) + "…"
 	}
-	return s
+	if row.Line > 0 {
+		return fmt.Sprintf("line %d: %s", row.Line, s)
+	}
+	return fmt.Sprintf("row %d: %s", row.Num, s)
 }

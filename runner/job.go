@@ -50,6 +50,12 @@ type job struct {
 	refused  *refusals      // with httpSink: the calls the API refused
 	rejects  *sink.RejectsWriter
 
+	// what the destination acknowledged (deliver): the API's
+	// acknowledgements per file, and whether the sink closed without an
+	// error (every message written is then delivered)
+	counter   *deliveryCounter
+	outClosed bool
+
 	// the delivery pass, as the pre-passes set it up (prePasses)
 	pass     pipeline.Config
 	keys     *dedup.Detector // duplicates found while files are written, removed after

@@ -25,7 +25,7 @@ func TestReadMapping(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
 		{filepath.Join(dir, "missing.yaml"), "mapping " + filepath.Join(dir, "missing.yaml") + ": no such file or directory"},
 		{dir, "mapping " + dir + ": is a directory"},
-		{bad, "mapping " + bad + `:3: unknown key "objectTypeID"`},
+		{bad, "mapping " + bad + `:3: unknown key "objectTypeID" (did you mean "objectTypeId"?)`},
 	} {
 		_, err := readMapping(c.path)
 		var ce *transform.ConfigError

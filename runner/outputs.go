@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+
 	"github.com/groupimport/groupimport/sink"
 )
 
@@ -14,6 +16,7 @@ func (j *job) openOutputs() error {
 	case !c.isRun:
 		j.out = &sink.Discard{}
 	case c.sendsToAPI():
+		c.warnWithoutState()
 		hs, err := j.openAPI()
 		if err != nil {
 			return err
@@ -34,12 +37,20 @@ func (j *job) openOutputs() error {
 	default:
 		j.out = &sink.Discard{}
 	}
-	rejects, err := sink.NewRejectsWriter(c.rejectsPath)
+	path := c.rejectsPath
+	rejects, err := sink.NewRejectsWriter(path)
+	if err != nil && c.defaultDir != "" && c.RejectsPath == "" {
+		// a place no flag named: the run goes on without the file
+		c.con.notice(fmt.Sprintf("the rejects file was not written to the default place %s (%v); give --rejects FILE, "+
+			"--report FILE or --out DIR", path, err), "file", path)
+		path = ""
+		rejects, err = sink.NewRejectsWriter("")
+	}
 	if err != nil {
 		return err
 	}
 	j.rejects = rejects
-	j.rep.RejectsFile = c.rejectsPath
+	j.rep.RejectsFile = path
 	if j.refused != nil {
 		j.refused.rejects = rejects
 	}
@@ -68,11 +79,17 @@ func (j *job) openAPI() (*sink.HTTPSink, error) {
 		AllRefusedLimit: allRefusedLimit,
 		OnRefused:       j.refused.add,
 		OnDelivered: func(a []sink.MessageAck) {
+			if j.counter != nil {
+				j.counter.acknowledged(a)
+			}
 			if j.acks != nil {
 				j.acks.delivered(a)
 			}
 		},
 		OnAck: func(seq int64) {
+			if j.counter != nil {
+				j.counter.resolved(seq)
+			}
 			if j.acks != nil {
 				j.acks.ack(seq)
 			}

@@ -73,9 +73,10 @@ func (j *job) incremental(ctx context.Context) error {
 	j.onClose(pl.close)
 	j.withheld = pl.withheld
 	j.pass.Superseded, j.pass.Unchanged = pl.superseded, pl.unchanged
-	if !c.Quiet {
-		pl.Plan.Write(c.Stderr)
+	if err := j.noteMappingChange(&pl.Plan); err != nil {
+		return err
 	}
+	j.sayPlan(&pl.Plan)
 	switch {
 	case c.DryRun:
 		if j.fileOut == nil {
@@ -86,7 +87,10 @@ func (j *job) incremental(ctx context.Context) error {
 		j.pass.Tracker = j.planTracker(pl, nil)
 		return nil
 	case j.httpSink != nil:
-		j.acks = newAckJournal(j.store)
+		if j.acks, err = newAckJournal(j.store); err != nil {
+			return err
+		}
+		j.refused.onRefused = j.acks.refusedAt
 		j.pass.Tracker = j.acks
 	default:
 		j.tracker = &stateTracker{sorter: state.NewSorter("")}

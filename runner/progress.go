@@ -15,9 +15,9 @@ import (
 // progress shows a bar on a terminal (rows, rows/s and an ETA from the
 // bytes read) and a plain log line every interval otherwise.
 type progress struct {
-	// extra describes delivery (the API sink's acknowledged messages and
-	// retries), when there is more to say than rows read.
-	extra    func() string
+	// delivery says what the API acknowledged so far, when the run sends
+	// to it (nil otherwise).
+	delivery func() deliveryProgress
 	bar      *progressbar.ProgressBar
 	log      *slog.Logger
 	interval time.Duration
@@ -26,6 +26,9 @@ type progress struct {
 
 func newProgress(c *config, log *slog.Logger) *progress {
 	p := &progress{log: log, interval: 10 * time.Second}
+	if c.ProgressInterval > 0 {
+		p.interval = c.ProgressInterval
+	}
 	mode := c.Progress
 	if c.Quiet || mode == "none" {
 		return p
@@ -34,7 +37,8 @@ func newProgress(c *config, log *slog.Logger) *progress {
 	if f, ok := c.Stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	if mode == "bar" || (mode == "" || mode == "auto") && tty && c.LogFormat != "json" {
+	// a bar is no JSON: --log-format json logs lines even with --progress bar
+	if c.LogFormat != "json" && (mode == "bar" || (mode == "" || mode == "auto") && tty) {
 		p.interval = 200 * time.Millisecond
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(c.Stderr),
@@ -62,8 +66,8 @@ func (p *progress) update(s pipeline.Progress) {
 			p.bar.ChangeMax64(s.BytesTotal)
 		}
 		desc := fmt.Sprintf("%d rows (%.0f/s), %d rejected", s.Read, rate, s.Rejected)
-		if p.extra != nil {
-			desc += ", " + p.extra()
+		if p.delivery != nil {
+			desc += ", " + p.delivery().String()
 		}
 		p.bar.Describe(desc)
 		p.bar.Set64(s.BytesDone)
@@ -78,10 +82,18 @@ func (p *progress) update(s pipeline.Progress) {
 	}
 	args := []any{"read", s.Read, "emitted", s.Emitted, "rejected", s.Rejected,
 		"rows_per_s", int64(rate), "done_pct", fmt.Sprintf("%.1f", pct), "file", s.File}
-	if p.extra != nil {
-		args = append(args, "delivery", p.extra())
+	if p.delivery != nil {
+		d := p.delivery()
+		args = append(args, "delivered", d.Delivered, "requests", d.Requests, "retries", d.Retries, "refused", d.Refused)
 	}
 	p.log.Info("progress", args...)
+}
+
+// deliveryProgress is what the API sink did so far.
+type deliveryProgress struct{ Delivered, Requests, Retries, Refused int64 }
+
+func (d deliveryProgress) String() string {
+	return fmt.Sprintf("%d delivered, %d requests, %d retries, %d refused", d.Delivered, d.Requests, d.Retries, d.Refused)
 }
 
 func (p *progress) done() {

@@ -11,22 +11,32 @@ import (
 	"github.com/groupimport/groupimport/transform"
 )
 
-// reportResult converts what a run did (nil when it read nothing).
-func reportResult(res *pipeline.Result) *report.Result {
+// reportResult converts what a run did (nil when it read nothing) and
+// what its destination acknowledged.
+func reportResult(res *pipeline.Result, d deliveries) *report.Result {
 	if res == nil {
 		return nil
 	}
+	var refused int64
+	for _, n := range d.refused {
+		refused += n
+	}
 	out := &report.Result{
-		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Rejected: res.Rejected, SkippedUnchanged: res.Skipped,
-			Superseded: res.Superseded, Deleted: res.Deleted},
+		Totals: report.Counts{Read: res.Read, Emitted: res.Emitted, Delivered: &d.total, Refused: refused, Rejected: res.Rejected,
+			SkippedUnchanged: res.Skipped, Superseded: res.Superseded, Deleted: res.Deleted},
 		FirstRejects: res.FirstRejects,
 		Warnings:     res.Warnings,
 		Stopped:      res.Stopped,
 	}
 	for _, f := range res.Files {
-		out.Files = append(out.Files, report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
-			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Rejected: f.Rejected, SkippedUnchanged: f.Skipped,
-			Superseded: f.Superseded, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error})
+		rf := report.File{Path: f.Path, Kind: string(f.Kind), Format: f.Format,
+			Compression: f.Compression, Read: f.Read, Emitted: f.Emitted, Refused: d.refused[f.Path], Rejected: f.Rejected,
+			SkippedUnchanged: f.Skipped, Superseded: f.Superseded, Deleted: f.Deleted, DurationMS: f.DurationMS, Error: f.Error}
+		if d.perFile != nil {
+			n := d.perFile[f.Path]
+			rf.Delivered = &n
+		}
+		out.Files = append(out.Files, rf)
 	}
 	for _, rc := range res.RejectReasons {
 		out.Reasons = append(out.Reasons, report.ReasonCount{Code: rc.Code, Column: rc.Column, Count: rc.Count, Example: rc.Example})

@@ -74,8 +74,11 @@ func TestReportConversionIsComplete(t *testing.T) {
 	fill(reflect.ValueOf(&fr).Elem(), &n)
 	fr.Unkeyed = 0 // internal to the run (the incremental plan's accounting)
 	res := &pipeline.Result{Files: []*pipeline.FileResult{&fr}}
-	if z := zeroFields(reflect.ValueOf(reportResult(res).Files[0]), ""); len(z) > 0 {
-		t.Errorf("report.File fields not converted from pipeline.FileResult: %v", z)
+	d := deliveries{perFile: map[string]int64{fr.Path: 1}, refused: map[string]int64{fr.Path: 2}}
+	f := reportResult(res, d).Files[0]
+	f.Undelivered = new(int64) // report.Build computes it
+	if z := zeroFields(reflect.ValueOf(f), ""); len(z) > 0 {
+		t.Errorf("report.File fields not converted from pipeline.FileResult and the deliveries: %v", z)
 	}
 	ig := reportIgnored([]importer.Ignored{{Path: "in/_SUCCESS", Reason: "job success marker"}})
 	if len(ig) != 1 || ig[0] != (report.Ignored{Path: "in/_SUCCESS", Reason: "job success marker"}) {
@@ -95,8 +98,13 @@ func TestReportResult(t *testing.T) {
 	res.FirstRejects = []record.Reject{x}
 	res.Warnings = map[string]int64{"w": 1}
 	res.Stopped = "interrupted"
-	got := reportResult(&res)
-	if got.Totals != (report.Counts{Read: 10, Emitted: 5, Rejected: 3, SkippedUnchanged: 1, Superseded: 1, Deleted: 2}) {
+	got := reportResult(&res, deliveries{total: 4, refused: map[string]int64{"a": 1, "b": 1}})
+	tot := got.Totals
+	if tot.Delivered == nil || *tot.Delivered != 4 {
+		t.Errorf("delivered %v, want 4", tot.Delivered)
+	}
+	tot.Delivered = nil
+	if tot != (report.Counts{Read: 10, Emitted: 5, Refused: 2, Rejected: 3, SkippedUnchanged: 1, Superseded: 1, Deleted: 2}) {
 		t.Errorf("totals %+v", got.Totals)
 	}
 	if len(got.Reasons) != 1 || got.Reasons[0] != (report.ReasonCount{Code: "invalid_integer", Column: "employees", Count: 2, Example: `"abc" is not an integer`}) {
@@ -105,7 +113,7 @@ func TestReportResult(t *testing.T) {
 	if len(got.FirstRejects) != 1 || got.Warnings["w"] != 1 || got.Stopped != "interrupted" {
 		t.Errorf("%+v", got)
 	}
-	if reportResult(nil) != nil {
+	if reportResult(nil, deliveries{}) != nil {
 		t.Error("no result: want nil")
 	}
 }

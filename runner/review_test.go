@@ -18,8 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func TestReviewGolden(t *testing.T) {
 	wd, _ := os.Getwd()
 	out := t.TempDir()
-	os.Chdir(filepath.Join(wd, ".."))
-	defer os.Chdir(wd)
+	t.Chdir(filepath.Join(wd, ".."))
 	clock := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	o := Options{Command: "run", DryRun: true, Out: out, Timestamp: "2024-06-01T00:00:00Z",
 		Companies: []string{"fixtures/companies.csv"}, Memberships: []string{"fixtures/memberships.ndjson"},

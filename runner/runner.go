@@ -88,6 +88,8 @@ type Options struct {
 	Quiet          bool
 	LogFormat      string // text | json
 	Progress       string // auto | bar | log | none
+	// ProgressInterval is the time between progress log lines (0: 10 s).
+	ProgressInterval time.Duration
 
 	Version string
 	Stdout  io.Writer
@@ -123,11 +125,13 @@ func (o Options) withDefaults() Options {
 // writes what the run leaves behind.
 func Run(ctx context.Context, o Options) int {
 	o = o.withDefaults()
-	c, err := settle(o)
+	con := newConsole(o.Stderr, o.LogFormat, o.Quiet)
+	c, err := settle(o, con)
 	if err != nil {
 		// a usage error: nothing is written (the paths may be the mistake)
-		fmt.Fprintf(o.Stderr, "groupimport: %v\n", err)
-		return outcome{err: err}.exitCode()
+		code := outcome{err: err}.exitCode()
+		con.fail(err, code)
+		return code
 	}
 	j := newJob(c)
 	defer j.close()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 
 	"github.com/groupimport/groupimport/state"
@@ -20,10 +19,10 @@ func (c *config) openState() (*state.Store, error) {
 	path := c.StateFile
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		if c.DryRun {
-			c.notice(fmt.Sprintf("no state at %s yet: first run, everything would be sent (a dry run creates no state)", path))
+			c.notice(fmt.Sprintf("no state at %s yet: first run, everything would be sent (a dry run creates no state)", path), "state", path, "first_run", true)
 			return state.Empty(path), nil
 		}
-		c.notice(fmt.Sprintf("no state at %s yet: first run, everything is sent", path))
+		c.notice(fmt.Sprintf("no state at %s yet: first run, everything is sent (check the path if this is not the first run)", path), "state", path, "first_run", true)
 		return state.Open(path)
 	}
 	if c.DryRun {
@@ -63,11 +62,5 @@ func (c *config) stateError(err error) error {
 }
 
 // notice tells the user something that matters even with --quiet (as a
-// JSON line with --log-format json).
-func (c *config) notice(msg string) {
-	if c.LogFormat == "json" {
-		slog.New(slog.NewJSONHandler(c.Stderr, nil)).Warn(msg)
-		return
-	}
-	fmt.Fprintf(c.Stderr, "groupimport: %s\n", msg)
-}
+// JSON record with args with --log-format json).
+func (c *config) notice(msg string, args ...any) { c.con.notice(msg, args...) }

@@ -18,7 +18,9 @@ import (
 // RejectsWriter writes rejected rows as NDJSON, one object per row:
 //
 //	{"kind":"companies","file":"in.csv","line":12,"row":11,"column":"employees",
-//	 "col":5,"reason":"…","raw":"the row as it was in the file"}
+//	 "col":5,"code":"invalid_integer","reason":"…","raw":"the row as it was in the file"}
+//
+// code is the stable name of the reason, as in the report's reject_reasons.
 //
 // raw is the record's text; when that text is not valid UTF-8, raw holds it
 // with U+FFFD for the bad bytes and raw_base64 holds the exact bytes. Rows
@@ -96,6 +98,10 @@ func AppendReject(dst []byte, x *record.Reject) []byte {
 	if x.Col > 0 {
 		dst = append(dst, `,"col":`...)
 		dst = strconv.AppendInt(dst, int64(x.Col), 10)
+	}
+	if x.Code != "" {
+		dst = append(dst, `,"code":`...)
+		dst = jsonx.AppendStringS(dst, x.Code)
 	}
 	dst = append(dst, `,"reason":`...)
 	dst = jsonx.AppendStringS(dst, x.Reason)

@@ -423,6 +423,10 @@ type RunInfo struct {
 	StartedAt        string `json:"started_at"`
 	FinishedAt       string `json:"finished_at,omitempty"`
 	Status           string `json:"status"`
+	// Mapping is a fingerprint of the mapping the run used (the file's or
+	// the one inferred), so that a later run can tell when most of its
+	// changes come from a changed mapping.
+	Mapping string `json:"mapping,omitempty"`
 }
 
 // LastRun returns the record of the last run (nil if none).

@@ -846,7 +846,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 		return append(dst, f.Const...), nil
 	}
 	v := b.value(row, p, s.col)
-	if v.IsEmpty() {
+	if emptyCell(v) {
 		if f.Empty == "null" || (f.Empty == "" && p.emptyNull) {
 			if comma {
 				dst = append(dst, ',')
@@ -888,6 +888,12 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 }
 
 var nullJSON = []byte("null")
+
+// emptyCell reports whether a cell is empty: no value, empty text, or a
+// JSON empty string (a reader's nested "" is as empty as a CSV's).
+func emptyCell(v record.Value) bool {
+	return v.IsEmpty() || (v.Kind == record.JSON && string(v.Bytes) == `""`)
+}
 
 // keepsMeaning reports whether a JSON value may fill a reserved trait:
 // text or a number (or null, which clears it), not a boolean, an array or

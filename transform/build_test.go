@@ -524,8 +524,24 @@ func TestMappingMissingColumnIsConfigError(t *testing.T) {
 	}
 	err = tr.Check([]string{"company_id", "company_name"})
 	var ce *ConfigError
-	if err == nil || !strings.Contains(err.Error(), `"compny_name" (line 4)`) || !errorsAs(err, &ce) {
+	if err == nil || !strings.Contains(err.Error(), `"compny_name" (line 4; did you mean "company_name"?)`) || !errorsAs(err, &ce) {
 		t.Fatalf("Check = %v", err)
+	}
+}
+
+// An unknown mapping key, field key or section gets the nearest known one.
+func TestMappingDidYouMean(t *testing.T) {
+	for text, want := range map[string]string{
+		"companies:\n  groupId: id\n  trait:\n    name: name\n":           `:3: unknown key "trait" (did you mean "traits"?)`,
+		"companies:\n  group_Id: id\n":                                    `unknown key "group_Id" (did you mean "groupId"?)`,
+		"companies:\n  groupId: id\n  traits:\n    name: {colum: name}\n": `(did you mean "column"?)`,
+		"companys:\n  groupId: id\n":                                      `unknown section "companys" (expected companies or memberships) (did you mean "companies"?)`,
+		"companies:\n  groupId: id\n  frobnicate: 1\n":                    `unknown key "frobnicate"` + "\n",
+	} {
+		_, err := ParseMapping([]byte(text), "m.yaml")
+		if err == nil || !strings.Contains(err.Error()+"\n", want) {
+			t.Errorf("%q: %v, want %s", text, err, want)
+		}
 	}
 }
 

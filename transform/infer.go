@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,6 +22,27 @@ import (
 // true/false is written as numbers or booleans; a later value that does not
 // fit is sent as the text it is, with a warning.
 func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*KindMapping, error) {
+	return infer(kind, km, columns, sample, nil)
+}
+
+// Guess is an identifier that no column name gives, chosen by the caller
+// from the values (groupimport init): its column, and why, in plain words
+// for the mapping's notes.
+type Guess struct {
+	Field  string // groupId, userId or anonymousId
+	Column string
+	Why    string
+}
+
+// InferGuessing is Infer without a mapping file for a starter mapping:
+// the identifiers that no column name gives are taken from guesses, each
+// noted with its reason. A guess for an identifier a name gives, or of a
+// column already given a job, is left out.
+func InferGuessing(kind Kind, columns []string, sample []record.Row, guesses []Guess) (*KindMapping, error) {
+	return infer(kind, nil, columns, sample, guesses)
+}
+
+func infer(kind Kind, km *KindMapping, columns []string, sample []record.Row, guesses []Guess) (*KindMapping, error) {
 	in := &inference{out: startSection(kind, km, columns), columns: columns, taken: map[string]bool{}}
 	for _, c := range in.out.columnsUsed() {
 		in.taken[c] = true
@@ -29,6 +51,7 @@ func Infer(kind Kind, km *KindMapping, columns []string, sample []record.Row) (*
 		in.taken[c] = true
 	}
 	in.pickIdentifiers(kind, km)
+	in.applyGuesses(guesses)
 	if err := in.checkIdentifiers(kind); err != nil {
 		return nil, err
 	}
@@ -119,11 +142,49 @@ func (in *inference) pickIdentifiers(kind Kind, km *KindMapping) {
 	}
 }
 
+// NamedIdentifiers returns the columns whose names give the identifiers,
+// as Infer picks them without a mapping file: by "groupId", "userId",
+// "anonymousId", "objectTypeId", "timestamp" and "deleted" (absent when
+// no name gives one).
+func NamedIdentifiers(kind Kind, columns []string) map[string]string {
+	in := &inference{out: startSection(kind, nil, columns), columns: columns, taken: map[string]bool{}}
+	in.pickIdentifiers(kind, nil)
+	out := map[string]string{}
+	for name, f := range map[string]*Field{fieldGroupID: in.out.GroupID, fieldUserID: in.out.UserID, fieldAnonymousID: in.out.AnonymousID,
+		fieldObjectTypeID: in.out.ObjectTypeID, fieldTimestamp: in.out.Timestamp, "deleted": in.out.Deleted} {
+		if f != nil {
+			out[name] = f.Column
+		}
+	}
+	return out
+}
+
+// applyGuesses sets the identifiers still open from guesses.
+func (in *inference) applyGuesses(guesses []Guess) {
+	for _, g := range guesses {
+		var f **Field
+		switch g.Field {
+		case fieldGroupID:
+			f = &in.out.GroupID
+		case fieldUserID:
+			f = &in.out.UserID
+		case fieldAnonymousID:
+			f = &in.out.AnonymousID
+		}
+		if f == nil || *f != nil || in.taken[g.Column] || !slices.Contains(in.columns, g.Column) {
+			continue
+		}
+		*f = &Field{Column: g.Column}
+		in.taken[g.Column] = true
+		in.note("%s ← column %q: %s", g.Field, g.Column, g.Why)
+	}
+}
+
 // checkIdentifiers refuses a section without a groupId, or a memberships
 // section without a person.
 func (in *inference) checkIdentifiers(kind Kind) error {
 	if in.out.GroupID == nil {
-		return &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file (columns: %s)",
+		return &ConfigError{Msg: fmt.Sprintf("%s: no column for groupId (looked for %s); name it with groupId: in a mapping file, which groupimport init writes to start from (columns: %s)",
 			kind, aliasList(groupIDAliases), columnList(in.columns))}
 	}
 	if relationshipKind(kind) && in.out.UserID == nil && in.out.AnonymousID == nil {
@@ -263,6 +324,22 @@ func sniffType(column string, sample []record.Row, nf numberFormat) string {
 	return ""
 }
 
+// TextType is the type Infer gives a text column whose sampled values are
+// all like b, numbers read plainly (no decimal: or thousands:):
+// TypeInteger, TypeFloat (a decimal), TypeBoolean, or TypeAuto. A column
+// of integers and decimals is TypeFloat.
+func TextType(b []byte) string {
+	switch {
+	case isCanonicalInt(b):
+		return TypeInteger
+	case isCanonicalDecimal(b):
+		return TypeFloat
+	case isBoolWord(b):
+		return TypeBoolean
+	}
+	return TypeAuto
+}
+
 // isCanonicalInt: -?(0|[1-9][0-9]{0,14}); leading zeros mean an identifier
 // or a code (zip 02134), more than 15 digits may not survive a float.
 func isCanonicalInt(b []byte) bool {
@@ -386,7 +463,7 @@ func ForInit(kind Kind, km *KindMapping, columns []string) (*KindMapping, error)
 		}
 		sort.Strings(cols)
 		if len(cols) > 0 {
-			out.Notes = append(out.Notes, fmt.Sprintf("types of %s inferred from the first rows; a value that does not fit is rejected once written here", strings.Join(cols, ", ")))
+			out.Notes = append(out.Notes, fmt.Sprintf("types of %s inferred from the values; a value that does not fit is rejected once written here", strings.Join(cols, ", ")))
 		}
 	}
 	return &out, nil

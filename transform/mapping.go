@@ -238,7 +238,8 @@ func parseMapping(data []byte) (*Mapping, error) {
 		k, v := doc.Content[i], doc.Content[i+1]
 		name := sectionName(k.Value)
 		if name == "" {
-			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown section %q (expected companies or memberships)", k.Value)}
+			return nil, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown section %q (expected companies or memberships)%s", k.Value,
+				didYouMean(k.Value, []string{"companies", "memberships"}))}
 		}
 		if err := sections.add(k, name, "section"); err != nil {
 			return nil, err
@@ -336,7 +337,7 @@ func parseSectionKey(km *KindMapping, k, v *yaml.Node) error {
 	case "limits":
 		km.Limits, err = oneOf(v, "limits must be reject or warn", PolicyReject, PolicyWarn)
 	default:
-		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q", k.Value)}
+		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q%s", k.Value, didYouMean(k.Value, sectionKeys))}
 	}
 	return err
 }
@@ -550,7 +551,8 @@ func parseFieldOption(f *Field, k, v *yaml.Node) error {
 	case "timezone":
 		f.Timezone, err = scalar(v)
 	default:
-		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q in a field (column, value, type, empty, format, unit, timezone)", k.Value)}
+		err = &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q in a field (column, value, type, empty, format, unit, timezone)%s", k.Value,
+			didYouMean(k.Value, fieldKeys))}
 	}
 	return err
 }

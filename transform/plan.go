@@ -198,7 +198,7 @@ func (c *compiler) ref(f *Field) colRef {
 	}
 	col, ok := resolve(c.schema, f.Column)
 	if !ok {
-		c.missing = append(c.missing, fmt.Sprintf("%q%s", f.Column, lineNote(f.line)))
+		c.missing = append(c.missing, missingColumn(f.Column, f.line, c.schema.Names))
 	} else {
 		c.used[col.idx] = true
 	}
@@ -302,8 +302,8 @@ func (c *compiler) listedColumns(strict bool) ([]int, error) {
 		i := c.schema.Index(name)
 		switch {
 		case i < 0 && strict:
-			return nil, &ConfigError{Msg: fmt.Sprintf("%s: custom names column %q, not in the input (columns: %s)",
-				c.plan.kind, name, columnList(c.schema.Names))}
+			return nil, &ConfigError{Msg: fmt.Sprintf("%s: custom names column %s, not in the input (columns: %s)",
+				c.plan.kind, missingColumn(name, 0, c.schema.Names), columnList(c.schema.Names))}
 		case i >= 0 && !c.used[i]:
 			rest = append(rest, i)
 		}

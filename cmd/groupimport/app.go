@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/groupimport/groupimport/internal/suggest"
 	"github.com/groupimport/groupimport/runner"
 )
 
@@ -24,7 +25,8 @@ const exitHelp = `EXIT STATUS:
       state file is damaged, deletes of missing keys were refused or withheld)
    2  bad usage or configuration (flags, mapping file, a mapped column missing)
    3  finished, but some rows were rejected (see the rejects file)
-   4  nothing done: another run holds the state's lock (skip, do not alert)
+   4  nothing done: another run holds the state's lock, or that of the same --out
+      directory (skip, do not alert)
 `
 
 // exitError carries an exit code out of an action.
@@ -65,7 +67,6 @@ type actions struct {
 // (flags.go), and its action reads the command line into settings (build*,
 // which reads nothing else) and hands them to act.
 func newApp(stdout, stderr io.Writer, act actions) *cli.App {
-	usageError := func(c *cli.Context, err error, _ bool) error { return exitWith(runner.ExitUsage, err) }
 	runOpts, validateOpts, inspectOpts, initOpts := runOptions(), validateOptions(), inspectOptions(), initOptions()
 	runLike := func(command string, opts []option[invocation]) cli.ActionFunc {
 		return func(c *cli.Context) error {
@@ -76,16 +77,28 @@ func newApp(stdout, stderr io.Writer, act actions) *cli.App {
 			return act.run(c, v)
 		}
 	}
-	return &cli.App{
+	app := &cli.App{
 		Name:                      "groupimport",
 		Usage:                     "turn company and membership exports into Customer.io / Segment group calls",
 		Version:                   Version,
+		HideVersion:               true, // --version is the app's own flag: it says more (versionInfo)
 		Writer:                    stdout,
 		ErrWriter:                 stderr,
 		DisableSliceFlagSeparator: true,
-		CustomAppHelpTemplate:     cli.AppHelpTemplate + "\n" + exitHelp,
+		EnableBashCompletion:      true,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError:              usageError,
+		Flags:                     []cli.Flag{&cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print the version"}},
+		Action: func(c *cli.Context) error {
+			switch {
+			case c.Bool("version"):
+				fmt.Fprint(stdout, versionInfo())
+				return nil
+			case c.NArg() > 0:
+				return exitWith(runner.ExitUsage, unknownCommand(c.App, c.Args().First()))
+			}
+			return cli.ShowAppHelp(c)
+		},
 		Commands: []*cli.Command{
 			{
 				Name: "run", Usage: "read, map, validate and deliver",
@@ -116,8 +129,66 @@ func newApp(stdout, stderr io.Writer, act actions) *cli.App {
 					return act.init(c, buildInit(c, initOpts, stdout))
 				},
 			},
+			{
+				Name: "version", Usage: "print the version, the commit it was built from and the Go version",
+				Action: func(*cli.Context) error { fmt.Fprint(stdout, versionInfo()); return nil },
+			},
+			completionCommand(stdout),
+			{
+				// a help topic (groupimport help mapping), not a command
+				Name: "mapping", Usage: "the mapping file: keys, types, examples", Hidden: true,
+				CustomHelpTemplate: templateText(mappingHelp),
+				Action:             func(*cli.Context) error { fmt.Fprint(stdout, mappingHelp); return nil },
+			},
 		},
 	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = usageError
+		if cmd.CustomHelpTemplate == "" {
+			cmd.CustomHelpTemplate = templateText(commandHelp(cmd))
+		}
+	}
+	app.CustomAppHelpTemplate = templateText(appHelp(app))
+	return app
+}
+
+// usageError is a flag the command line could not read: exit 2, with the
+// flag of the command nearest to an unknown one.
+func usageError(c *cli.Context, err error, _ bool) error {
+	const undefined = "flag provided but not defined: -"
+	msg := err.Error()
+	if i := strings.Index(msg, undefined); i >= 0 && c != nil && c.Command != nil {
+		name := strings.TrimLeft(msg[i+len(undefined):], "-")
+		var known []string
+		for _, f := range c.Command.Flags {
+			known = append(known, f.Names()...)
+		}
+		if c.Command.Name == "" || c.Command.Name == c.App.Name {
+			for _, f := range c.App.Flags {
+				known = append(known, f.Names()...)
+			}
+		}
+		if s := suggest.Closest(name, known); s != "" {
+			err = fmt.Errorf("%w (did you mean --%s?)", err, s)
+		}
+	}
+	return exitWith(runner.ExitUsage, err)
+}
+
+// unknownCommand is the error of a command that does not exist, naming
+// the nearest one that does.
+func unknownCommand(app *cli.App, name string) error {
+	var known []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			known = append(known, c.Name)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q: groupimport %s", name, strings.Join(known, ", groupimport "))
+	if s := suggest.Closest(name, known); s != "" {
+		msg = fmt.Sprintf("unknown command %q (did you mean %q?)", name, s)
+	}
+	return errors.New(msg)
 }
 
 // buildRun reads the command line of run or validate into an invocation:
@@ -194,8 +265,8 @@ func execInit(c *cli.Context, o runner.InitOptions) error {
 // --out DIR` (a glob the shell expanded) mean what they say: urfave/cli,
 // like Go's flag package, stops reading flags at the first file name.
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 3 {
-		return args
+	if len(args) < 3 || args[len(args)-1] == "--generate-bash-completion" {
+		return args // (shell completion wants its flag last)
 	}
 	cmd := app.Command(args[1])
 	if cmd == nil {
@@ -234,20 +305,42 @@ func reorderArgs(app *cli.App, args []string) []string {
 	return out
 }
 
-// run runs the app and returns the exit code.
+// run runs the app and returns the exit code. An error the command line
+// reports itself (a flag it cannot read) is a JSON record when the
+// command line asks for JSON logs.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := App(stdout, stderr)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return 0
 	}
+	code := runner.ExitUsage
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "groupimport: %v\n", ee.err)
-		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	fmt.Fprintf(stderr, "groupimport: %v\n", err)
-	return runner.ExitUsage
+	if err != nil {
+		runner.LogFailure(stderr, logFormat(args), err, code)
+	}
+	return code
+}
+
+// logFormat is the --log-format of a command line (or
+// $GROUPIMPORT_LOG_FORMAT), read without the app: for errors the app
+// could not get past.
+func logFormat(args []string) string {
+	format := os.Getenv(envVar("log-format"))
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return format
+		case a == "--log-format" || a == "-log-format":
+			if i+1 < len(args) {
+				format = args[i+1]
+			}
+		case strings.HasPrefix(a, "--log-format=") || strings.HasPrefix(a, "-log-format="):
+			format = a[strings.IndexByte(a, '=')+1:]
+		}
+	}
+	return format
 }

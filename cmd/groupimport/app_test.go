@@ -65,14 +65,19 @@ type reportFile struct {
 	Status   string
 	ExitCode int `json:"exit_code"`
 	Totals   struct {
-		Read, Emitted, Rejected int64
-		Skipped                 int64 `json:"skipped"`
+		Read, Emitted, Rejected         int64
+		Skipped                         int64 `json:"skipped"`
+		Delivered, Undelivered, Refused *int64
 	}
-	Kinds map[string]struct{ Read, Emitted, Rejected int64 }
+	Kinds map[string]struct {
+		Read, Emitted, Rejected         int64
+		Delivered, Undelivered, Refused *int64
+	}
 	Files []struct {
-		Path                    string
-		Read, Emitted, Rejected int64
-		Error                   string
+		Path                            string
+		Read, Emitted, Rejected         int64
+		Delivered, Undelivered, Refused *int64
+		Error                           string
 	}
 	Errors []string
 	Plan   struct {
@@ -94,6 +99,9 @@ func readReport(t *testing.T, path string) reportFile {
 	}
 	if r.Totals.Read != r.Totals.Emitted+r.Totals.Rejected+r.Totals.Skipped {
 		t.Errorf("report: read %d != emitted %d + rejected %d + skipped %d", r.Totals.Read, r.Totals.Emitted, r.Totals.Rejected, r.Totals.Skipped)
+	}
+	if d, u := r.Totals.Delivered, r.Totals.Undelivered; d == nil || u == nil || *d+*u != r.Totals.Emitted {
+		t.Errorf("report: delivered %v + undelivered %v != emitted %d", d, u, r.Totals.Emitted)
 	}
 	return r
 }
@@ -315,24 +323,38 @@ func TestOutputDirectoryOfAnotherRun(t *testing.T) {
 
 func TestStdoutAndValidateWriteNoFiles(t *testing.T) {
 	dir := t.TempDir()
+	stateHome := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", stateHome)
 	wd, _ := os.Getwd()
 	abs := func(p string) string { return filepath.Join(wd, p) }
 	t.Chdir(dir)
-	code, stdout, _ := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-", "-q")
+	code, stdout, stderr := gi(t, "run", "--companies", abs(fixtures+"companies_semicolon.csv"), "--out", "-")
 	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.HasPrefix(stdout, `{"type":"group"`) {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "groupimport-report.json")); err != nil {
-		t.Errorf("no report for --out -: %v", err)
+	// the report goes into the user's state directory, and the summary says so
+	report := filepath.Join(stateHome, "groupimport", "report.json")
+	sameExitCode(t, report, code)
+	if !strings.Contains(stderr, "  report: "+report+"\n") || !strings.Contains(stderr, "  rejects: "+filepath.Join(stateHome, "groupimport", "rejects.ndjson")) {
+		t.Errorf("the summary does not name the report and rejects:\n%s", stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("run --out - wrote into the working directory: %v", entries)
 	}
 	vdir := t.TempDir()
 	t.Chdir(vdir)
-	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q")
+	code, stdout, _ = gi(t, "validate", "--companies", abs(fixtures+"companies.csv"), "-q", "--review")
 	if code != 3 || stdout != "" {
 		t.Fatalf("validate: exit %d stdout %q", code, stdout)
 	}
 	if entries, _ := os.ReadDir(vdir); len(entries) != 0 {
-		t.Errorf("validate wrote files: %v", entries)
+		t.Errorf("validate wrote files into the working directory: %v", entries)
+	}
+	sameExitCode(t, report, code)
+	for _, f := range []string{"review.md", "review.html", "rejects.ndjson"} {
+		if _, err := os.Stat(filepath.Join(stateHome, "groupimport", f)); err != nil {
+			t.Errorf("validate --review: %v", err)
+		}
 	}
 }
 
@@ -377,18 +399,18 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-// The README's example must keep working.
+// The README's Quick start must keep working: its first command exits 0 on
+// the clean sample, the second 3 on the one with broken rows.
 func TestReadmeExample(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Skip("no README")
 	}
 	sc := bufio.NewScanner(bytes.NewReader(readme))
-	found := false
+	var codes []int
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(line, "go run ./cmd/groupimport run ") {
-			found = true
 			args := strings.Fields(strings.TrimPrefix(line, "go run ./cmd/groupimport "))
 			for i, a := range args {
 				if strings.HasPrefix(a, "fixtures/") {
@@ -399,18 +421,19 @@ func TestReadmeExample(t *testing.T) {
 				}
 			}
 			code, _, stderr := gi(t, args...)
-			if code != 0 && code != 3 {
-				t.Errorf("README example %q: exit %d\n%s", line, code, stderr)
-			}
+			codes = append(codes, code)
 			for i, a := range args {
 				if a == "--out" {
 					sameExitCode(t, filepath.Join(args[i+1], "report.json"), code)
 				}
 			}
+			if len(codes) == 1 && code != 0 {
+				t.Errorf("the Quick start's main command %q: exit %d, want 0\n%s", line, code, stderr)
+			}
 		}
 	}
-	if !found {
-		t.Error("README has no `go run ./cmd/groupimport run` example")
+	if len(codes) < 2 || codes[1] != 3 {
+		t.Errorf("the README's Quick start: exit codes %v, want 0 then 3 (a command that shows rejects)", codes)
 	}
 }
 

@@ -40,8 +40,11 @@ func TestUnwritableReviewOrMetrics(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("metrics", func(t *testing.T) {
 		out := filepath.Join(dir, "m")
+		// a file where its directory should be (a missing directory is made)
+		notDir := filepath.Join(dir, "not-a-dir")
+		os.WriteFile(notDir, nil, 0o644)
 		code, _, stderr := gi(t, "run", "--companies", fixtures+"companies.csv", "--out", out,
-			"--metrics-file", filepath.Join(dir, "missing", "groupimport.prom"))
+			"--metrics-file", filepath.Join(notDir, "groupimport.prom"))
 		if code != runner.ExitFailure || !strings.Contains(stderr, "writing the metrics file") {
 			t.Fatalf("exit %d, want 1 naming the metrics file\n%s", code, stderr)
 		}

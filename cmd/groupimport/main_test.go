@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// a run given neither --out DIR nor --report writes its report into
+	// the user's state directory: the tests' own, never the real one
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/groupimport/groupimport/runner"
 )
@@ -20,6 +21,7 @@ const (
 	minRecordBytes   = 1 << 10
 	maxRecordBytes   = 1 << 30
 	maxDecompression = 1000000000
+	maxRetryBase     = time.Minute
 )
 
 // checkRanges range-checks the numeric flags of command, as read into o.
@@ -54,6 +56,9 @@ func checkRanges(o *runner.Options, command string) error {
 		}
 		if h.RequestTimeout <= 0 {
 			return fmt.Errorf("--request-timeout must be more than 0, not %v", h.RequestTimeout)
+		}
+		if h.RetryBase < 0 || h.RetryBase > maxRetryBase {
+			return fmt.Errorf("--retry-base must be between 0 (the default, 500ms) and %v, not %v", maxRetryBase, h.RetryBase)
 		}
 	}
 	for _, c := range checks {

@@ -9,20 +9,32 @@
 //     occurs most often outside quotes in the header line, unless
 //     Options.Comma names it.
 //   - The first record is the header: its names, trimmed, are the columns.
+//     Empty names at its end, as Excel writes them (a,b,c,,,), are dropped
+//     with a warning (Reader.Warnings): a row may have fields under them
+//     or not, and those fields must be empty (else the row is rejected,
+//     record.CodeUnnamedColumn). An empty name before the last name is a
+//     file error.
 //
 // The contract. NewReader reads the header; Next appends rows to a batch
 // and returns io.EOF at the end of the input. A problem with one record is
 // a row error (record.Row.Err, with a Code from package record) and reading
 // goes on with the next record: a row with more or fewer fields than the
 // header (record.CodeFieldCount), invalid UTF-8 (record.CodeInvalidUTF8,
-// naming the line and column of the byte), a quoted field followed by
-// anything but a delimiter or a record end (record.CodeTextAfterQuote). A
-// problem that leaves the rest of the input unreadable is a file error, a
-// *ParseError naming the line (and column): a quoted field still open at
-// the end of the input (ErrQuote, naming the line where it opens), a record
-// longer than Options.MaxRecordBytes (ErrRecordLimit), a header that is
-// missing, empty, repeated or not UTF-8 (ErrHeader), or a failed read of the
-// input. Rows placed in the batch before a file error are valid.
+// naming the column of the byte), a quoted field followed by anything but
+// a delimiter or a record end (record.CodeTextAfterQuote). A problem that
+// leaves the rest of the input unreadable is a file error, a *ParseError
+// naming the line (and column): a quoted field still open at the end of
+// the input (ErrQuote), a record longer than Options.MaxRecordBytes
+// (ErrRecordLimit), a header that is missing, empty, repeated or not UTF-8
+// (ErrHeader), or a failed read of the input. Rows placed in the batch
+// before a file error are valid.
+//
+// Every error, row or file, is at the record's first line (a column is
+// given when the problem is on that line); when the parser noticed the
+// problem on a later line of the record (a quoted field spans lines), the
+// message says where the quoted field opens and where it was noticed: a
+// stray quote is found where it is, not where the file ends or the next
+// quote happens to be.
 //
 // The input must be UTF-8 (package importer decodes other encodings and
 // decompresses before it gets here). Every row keeps its record's text
@@ -34,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -117,7 +130,11 @@ type Reader struct {
 	line   int64 // physical line of in.Buf[in.Pos]
 	rows   int64
 	header []string
+	// width is the number of columns of the header, the unnamed ones at
+	// its end (dropped from header) included
+	width  int
 	schema *record.Schema
+	warns  map[string]int64
 	spans  []span
 	// maxSpans bounds r.spans: fields past it are counted in dropped, not
 	// kept, so a record of a million delimiters costs no memory (it is
@@ -192,32 +209,70 @@ func (r *Reader) readHeader() error {
 	}
 	if !utf8.Valid(data) {
 		off := lineio.InvalidUTF8At(data)
-		return bad(off, "invalid UTF-8 (byte 0x%02x); name the file's encoding with --encoding", data[off])
+		col, at := opens(data, off, line)
+		if col > 0 {
+			at = ""
+		} else {
+			at = " " + at
+		}
+		return &ParseError{Line: line, Column: col, Err: fmt.Errorf("%w: invalid UTF-8 (byte 0x%02x)%s; name the file's encoding with --encoding",
+			ErrHeader, data[off], at)}
 	}
 	if n := r.fields(); n > r.opts.MaxColumns {
 		return bad(0, "%d columns, more than the limit of %d", n, r.opts.MaxColumns)
 	}
 	names := make([]string, len(r.spans))
-	seen := map[string]int{}
+	named := 0 // the columns up to the last one with a name
 	for k, sp := range r.spans {
 		v := data[sp.s:sp.e]
 		if sp.esc {
 			v = unescapeQuotes(append([]byte(nil), v...))
 		}
-		name := strings.TrimSpace(string(v))
+		if names[k] = strings.TrimSpace(string(v)); names[k] != "" {
+			named = k + 1
+		}
+	}
+	seen := map[string]int{}
+	for k, name := range names[:max(named, 1)] {
 		if name == "" {
-			return bad(sp.s, "column %d has no name", k+1)
+			return bad(r.spans[k].s, "column %d has no name", k+1)
 		}
 		if prev, dup := seen[name]; dup {
-			return bad(sp.s, "column name %q appears twice (columns %d and %d)", name, prev+1, k+1)
+			return bad(r.spans[k].s, "column name %q appears twice (columns %d and %d)", name, prev+1, k+1)
 		}
 		seen[name] = k
-		names[k] = name
 	}
-	r.header = names
-	r.schema = record.NewSchema(names)
+	r.width = len(names)
+	r.header = names[:named:named]
+	r.schema = record.NewSchema(r.header)
+	if d := r.width - named; d > 0 {
+		r.warn(unnamedWarning(named, r.width))
+	}
 	return nil
 }
+
+// unnamedWarning is the warning about a header whose columns past named
+// (up to width) have no name.
+func unnamedWarning(named, width int) string {
+	if width-named == 1 {
+		return fmt.Sprintf("the header's last column (%d) has no name, as Excel writes it: it is dropped, and a row with a value in it is rejected (%s)",
+			width, record.CodeUnnamedColumn)
+	}
+	return fmt.Sprintf("the header's last %d columns (%d to %d) have no name, as Excel writes them: they are dropped, and a row with a value in them is rejected (%s)",
+		width-named, named+1, width, record.CodeUnnamedColumn)
+}
+
+// warn counts a warning about the input.
+func (r *Reader) warn(msg string) {
+	if r.warns == nil {
+		r.warns = map[string]int64{}
+	}
+	r.warns[msg]++
+}
+
+// Warnings returns the warnings about the input, each with the number of
+// times it occurred: the header's unnamed columns at the end, dropped.
+func (r *Reader) Warnings() map[string]int64 { return maps.Clone(r.warns) }
 
 // Next appends rows to b until it holds max rows or its arena is full. It
 // returns io.EOF (possibly with rows) at the end of the input, or a
@@ -231,11 +286,11 @@ func (r *Reader) Next(b *record.Batch, max int) error {
 		r.rows++
 		raw := b.Copy(data)
 		row := record.Row{Line: line, Num: r.rows, Schema: r.schema, Raw: raw}
-		if rec.rowErr != nil || r.fields() != len(r.header) || !utf8.Valid(raw) {
+		if rec.rowErr != nil || !r.fitsHeader() || !utf8.Valid(raw) {
 			row.Err = r.rowError(raw, &rec, line)
 		} else {
 			vals := b.Values(len(r.header))
-			for k, sp := range r.spans {
+			for k, sp := range r.spans[:len(r.header)] {
 				v := raw[sp.s:sp.e:sp.e]
 				if sp.esc {
 					v = unescapeQuotes(b.Copy(v))
@@ -257,15 +312,14 @@ func (r *Reader) rowError(raw []byte, rec *csvRecord, line int64) *record.Error 
 	switch {
 	case !utf8.Valid(raw):
 		off := lineio.InvalidUTF8At(raw)
-		e := &record.Error{
-			Code:   record.CodeInvalidUTF8,
-			Column: r.columnAt(off),
-			Col:    lineio.Col(raw, off),
-			Reason: fmt.Sprintf("invalid UTF-8 (byte 0x%02x); if the file is not UTF-8, name its encoding with --encoding", raw[off]),
+		e := &record.Error{Code: record.CodeInvalidUTF8, Column: r.columnAt(off)}
+		var at string
+		if e.Col, at = opens(raw, off, line); e.Col > 0 {
+			at = ""
+		} else {
+			at = " " + at + " of the record"
 		}
-		if n := countLines(raw[:off]); n > 0 {
-			e.Line = line + int64(n) // the line of the bad byte, when not the first
-		}
+		e.Reason = fmt.Sprintf("invalid UTF-8 (byte 0x%02x)%s; if the file is not UTF-8, name its encoding with --encoding", raw[off], at)
 		return e
 	case rec.rowErr != nil:
 		if rec.errField < ncol {
@@ -273,7 +327,48 @@ func (r *Reader) rowError(raw []byte, rec *csvRecord, line int64) *record.Error 
 		}
 		return rec.rowErr
 	}
-	return &record.Error{Code: record.CodeFieldCount, Reason: fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)}
+	if k := r.unnamedValue(); k >= 0 {
+		col, at := opens(raw, r.spans[k].s, line)
+		if col > 0 {
+			at = ""
+		} else {
+			at = ", " + at
+		}
+		return &record.Error{Code: record.CodeUnnamedColumn, Col: col, Reason: fmt.Sprintf(
+			"a value in column %d%s, which has no name in the header (the header's unnamed columns at the end are dropped): name the column, or remove the value",
+			k+1, at)}
+	}
+	reason := fmt.Sprintf("the row has %d fields, the header has %d", r.fields(), ncol)
+	if r.width > ncol {
+		reason = fmt.Sprintf("the row has %d fields, the header has %d named columns and %d unnamed ones at the end", r.fields(), ncol, r.width-ncol)
+	}
+	if last, _ := where(raw, len(raw), line); last > line {
+		// a quoted field with line ends in it, most often a stray quote
+		reason += fmt.Sprintf(" (the record spans lines %d to %d: a quoted field holds line ends; a stray quote makes the lines up to the next quote one field)", line, last)
+	}
+	return &record.Error{Code: record.CodeFieldCount, Reason: reason}
+}
+
+// fitsHeader reports whether the last record has a field for every
+// column of the header: as many as it has names, or up to its width when
+// the fields under its unnamed columns are empty.
+func (r *Reader) fitsHeader() bool {
+	n := r.fields()
+	return n == len(r.header) || n > len(r.header) && n <= r.width && r.unnamedValue() < 0
+}
+
+// unnamedValue returns the index of the first field of the last record
+// that is under an unnamed column of the header and not empty, or -1.
+func (r *Reader) unnamedValue() int {
+	if r.fields() > r.width {
+		return -1
+	}
+	for k := len(r.header); k < len(r.spans); k++ {
+		if r.spans[k].s < r.spans[k].e {
+			return k
+		}
+	}
+	return -1
 }
 
 // columnAt names the column whose field holds byte off of the last record.

@@ -21,7 +21,19 @@ type csvCase struct {
 	err     error // the *FileError's cause (errors.Is), nil for a clean read
 	errLine int64
 	errCol  int
+	errMsg  string // the error's whole text, when set
 }
+
+// tenRows are rows c1..c10 of an id,name,city file, on lines 2 to 11.
+var tenRows, tenRowsWant = func() (string, []wantRow) {
+	var s strings.Builder
+	var w []wantRow
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&s, "c%d,N%d,X\n", i, i)
+		w = append(w, ok(int64(i+1), fmt.Sprintf("c%d", i), fmt.Sprintf("N%d", i), "X"))
+	}
+	return s.String(), w
+}()
 
 var long70k = strings.Repeat("x", 70<<10)
 var long1500k = strings.Repeat("é", 750<<10) // 1.5 MiB of two-byte runes
@@ -70,7 +82,19 @@ var csvCases = []csvCase{
 	{name: "duplicate header name", in: "id,name,id\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 9},
 	{name: "duplicate header after blank lines", in: "\n\nid,\"name\",name\n", err: ErrHeader, errLine: 3, errCol: 11},
 	{name: "empty header name", in: "id,,name\n", err: ErrHeader, errLine: 1, errCol: 4},
-	{name: "empty header name at the end", in: "id,name,\n", err: ErrHeader, errLine: 1, errCol: 9},
+	{name: "empty header name at the end", in: "id,name,\n", cols: []string{"id", "name"}},
+	{name: "empty header name in the middle, empty ones at the end", in: "\n\nid, ,name,,\n", err: ErrHeader, errLine: 3, errCol: 4,
+		errMsg: "line 3, column 4: bad header: column 2 has no name"},
+	{name: "unnamed columns at the end", in: "a,b,c,,,\r\n1,2,3,,,\r\n4,5,6\r\n7,8,9,,\r\n10,11,12,,x,\r\n13,14,15,,,,\r\n16,17\r\n\"\",\"\",\"\",\"\",\"\",\"\"\r\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{
+			ok(2, "1", "2", "3"), ok(3, "4", "5", "6"), ok(4, "7", "8", "9"),
+			{Line: 5, Err: &record.Error{Code: record.CodeUnnamedColumn, Col: 11,
+				Reason: "a value in column 5, which has no name in the header (the header's unnamed columns at the end are dropped): name the column, or remove the value"}},
+			{Line: 6, Err: &record.Error{Code: record.CodeFieldCount, Reason: "the row has 7 fields, the header has 3 named columns and 3 unnamed ones at the end"}},
+			{Line: 7, Err: &record.Error{Code: record.CodeFieldCount, Reason: "the row has 2 fields, the header has 3 named columns and 3 unnamed ones at the end"}},
+			ok(8, "", "", "")}},
+	{name: "only unnamed columns", in: ",,\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 1,
+		errMsg: "line 1, column 1: bad header: column 1 has no name"},
 	{name: "ragged rows", in: "a,b\n1,2,3\n4\n\"x\ny\",2,3\n5,6\n",
 		cols: []string{"a", "b"}, rows: []wantRow{
 			rej(2, 0, "", "the row has 3 fields, the header has 2"),
@@ -80,7 +104,8 @@ var csvCases = []csvCase{
 	{name: "invalid UTF-8", in: "a,b\n1,x\xffy\n2,ok\n",
 		cols: []string{"a", "b"}, rows: []wantRow{rej(2, 4, "b", "invalid UTF-8 (byte 0xff)"), ok(3, "2", "ok")}},
 	{name: "invalid UTF-8 on a later line of a quoted field", in: "a,b\n1,\"p\nqq\xc3\"\n",
-		cols: []string{"a", "b"}, rows: []wantRow{{Line: 2, Err: &record.Error{Line: 3, Col: 3, Column: "b", Reason: "invalid UTF-8 (byte 0xc3)"}}}},
+		cols: []string{"a", "b"}, rows: []wantRow{{Line: 2, Err: &record.Error{Column: "b",
+			Reason: "invalid UTF-8 (byte 0xc3) on line 3 (column 3) of the record; if the file is not UTF-8, name its encoding with --encoding"}}}},
 	{name: "invalid UTF-8 in the first column", in: "a,b\n\xe9t\xe9,1\n",
 		cols: []string{"a", "b"}, rows: []wantRow{rej(2, 1, "a", "invalid UTF-8 (byte 0xe9)")}},
 	{name: "invalid UTF-8 in the header", in: "a,n\xe9\n", err: ErrHeader, errLine: 1, errCol: 4},
@@ -93,10 +118,31 @@ var csvCases = []csvCase{
 	{name: "record over the limit", in: "a,b\n1,2\n\n3," + strings.Repeat("x", 99) + "\n2,3\n", opts: Options{MaxRecordBytes: 100},
 		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}, err: ErrRecordLimit, errLine: 4},
 	{name: "record over the limit in a quoted field", in: "a,b\n1,\"x\n" + strings.Repeat("x\n", 60) + "\"\n", opts: Options{MaxRecordBytes: 100},
-		cols: []string{"a", "b"}, err: ErrRecordLimit, errLine: 2, errCol: 3},
+		cols: []string{"a", "b"}, err: ErrRecordLimit, errLine: 2, errCol: 3,
+		errMsg: "line 2, column 3: record longer than the limit: the quoted field that opens here (column 3) is still open after 100 bytes " +
+			"(noticed on line 50; quoted field never closed, or a stray quote?); raise --max-record-bytes if the file is right"},
 	{name: "quote never closed", in: "a,b\n1,2\n3,\"abc\n4,5\n6,7\n",
-		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}, err: ErrQuote, errLine: 3, errCol: 3},
-	{name: "quote never closed in the header", in: "a,\"b\n1,2\n", err: ErrQuote, errLine: 1, errCol: 3},
+		cols: []string{"a", "b"}, rows: []wantRow{ok(2, "1", "2")}, err: ErrQuote, errLine: 3, errCol: 3,
+		errMsg: "line 3, column 3: quoted field never closed: the quoted field that opens here (column 3) never closes (noticed at the end of the file, line 5)"},
+	{name: "quote never closed, noticed lines later", in: "id,name,city\n" + tenRows + "c11,\"Broken,X\nc12,N12,X\nc13,N13,X\nc14,N14,X\nc15,N15,X\nc16,N16,X\n",
+		cols: []string{"id", "name", "city"}, rows: tenRowsWant, err: ErrQuote, errLine: 12, errCol: 5,
+		errMsg: "line 12, column 5: quoted field never closed: the quoted field that opens here (column 5) never closes (noticed at the end of the file, line 17)"},
+	{name: "quote never closed on a later line of its record", in: "a,b,c\n1,\"x\ny\",\"open\n2\r\n\r\n",
+		cols: []string{"a", "b", "c"}, err: ErrQuote, errLine: 2,
+		errMsg: "line 2: quoted field never closed: the quoted field that opens on line 3 (column 4) never closes (noticed at the end of the file, line 4)"},
+	{name: "quote never closed in the header", in: "a,\"b\n1,2\n", err: ErrQuote, errLine: 1, errCol: 3,
+		errMsg: "line 1, column 3: quoted field never closed: the quoted field that opens here (column 3) never closes (noticed at the end of the file, line 2)"},
+	{name: "stray quote closed lines later", in: "a,b\n1,\"stray\n2,3\n4,\"5\n6,7\n",
+		cols: []string{"a", "b"}, rows: []wantRow{
+			{Line: 2, Err: &record.Error{Col: 3, Column: "b", Code: record.CodeTextAfterQuote,
+				Reason: `unexpected '5' after the closing quote of the quoted field that opens here (column 3) (noticed on line 4, column 4): ` +
+					"a quote inside a quoted field must be doubled, and a stray quote makes the lines up to the next quote one field"}},
+			ok(5, "6", "7")}},
+	{name: "stray quote makes a record of several lines", in: "a,b\n1,\"x\ny\",z\n5,6\n",
+		cols: []string{"a", "b"}, rows: []wantRow{
+			rej(2, 0, "", "the row has 3 fields, the header has 2 (the record spans lines 2 to 3: a quoted field holds line ends; "+
+				"a stray quote makes the lines up to the next quote one field)"),
+			ok(4, "5", "6")}},
 	{name: "text after a closing quote", in: "a,b,c\n\"x\"y,2,3\n4,\"q\"\"\"  ,6\n7,8,9\n",
 		cols: []string{"a", "b", "c"}, rows: []wantRow{
 			rej(2, 4, "a", `unexpected 'y' after the closing quote`),
@@ -104,8 +150,14 @@ var csvCases = []csvCase{
 			ok(4, "7", "8", "9")}},
 	{name: "text after a closing quote on a later line", in: "a,b\n1,\"x\ny\"z\n7,8\n",
 		cols: []string{"a", "b"}, rows: []wantRow{
-			{Line: 2, Err: &record.Error{Line: 3, Col: 3, Column: "b", Reason: `unexpected 'z' after the closing quote`}},
+			{Line: 2, Err: &record.Error{Col: 3, Column: "b",
+				Reason: `unexpected 'z' after the closing quote of the quoted field that opens here (column 3) (noticed on line 3, column 3)`}},
 			ok(4, "7", "8")}},
+	{name: "text after a quoted field that opens on a later line", in: "a,b,c\n1,\"x\ny\",\"q\nr\"s\n7,8,9\n",
+		cols: []string{"a", "b", "c"}, rows: []wantRow{
+			{Line: 2, Err: &record.Error{Column: "c",
+				Reason: `unexpected 's' after the closing quote of the quoted field that opens on line 3 (column 4) (noticed on line 4, column 3)`}},
+			ok(5, "7", "8", "9")}},
 	{name: "quote inside an unquoted field", in: "size,b\n5\" screen,x\"\"y\n",
 		cols: []string{"size", "b"}, rows: []wantRow{ok(2, `5" screen`, `x""y`)}},
 	{name: "only a header", in: "a,b\n", cols: []string{"a", "b"}},
@@ -127,6 +179,9 @@ func TestCSV(t *testing.T) {
 					t.Fatalf("no error, want %v", tc.err)
 				}
 				wantParseErr(t, err, tc.err, tc.errLine, tc.errCol)
+				if tc.errMsg != "" && err.Error() != tc.errMsg {
+					t.Errorf("error text\n%s\nwant\n%s", err, tc.errMsg)
+				}
 			} else if err != nil {
 				t.Fatalf("error %v", err)
 			}
@@ -277,5 +332,30 @@ func TestCSVComma(t *testing.T) {
 		if _, err := NewReader(strings.NewReader("a,b\n"), Options{Comma: c}); err == nil {
 			t.Errorf("delimiter %q accepted", c)
 		}
+	}
+}
+
+// Excel's empty columns at the end of a header are dropped with one
+// warning; the names before them are the columns.
+func TestCSVUnnamedColumnsWarning(t *testing.T) {
+	for _, tc := range []struct{ in, warning string }{
+		{"a,b,c,,,\n1,2,3,,,\n", "the header's last 3 columns (4 to 6) have no name, as Excel writes them: they are dropped, " +
+			"and a row with a value in them is rejected (unnamed_column)"},
+		{"a;b;\"\"\n1;2;\n", "the header's last column (3) has no name, as Excel writes it: it is dropped, and a row with a value in it is rejected (unnamed_column)"},
+	} {
+		r, err := NewReader(strings.NewReader(tc.in), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readertest.Drain(r, 10, readertest.Contract{Lines: true, FileErr: isParseErr}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Warnings(), map[string]int64{tc.warning: 1}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: warnings %v, want %v", tc.in, got, want)
+		}
+	}
+	r, err := NewReader(strings.NewReader("a,b\n1,2\n"), Options{})
+	if err != nil || len(r.Warnings()) != 0 {
+		t.Errorf("a header without unnamed columns: warnings %v, %v", r.Warnings(), err)
 	}
 }

@@ -168,15 +168,8 @@ func (r *Reader) parse(data []byte, atEOF bool) (rec csvRecord, ok bool, fatal e
 				// Text after the closing quote: reject the row, and read on to
 				// the end of this field so the next field lines up.
 				if rec.rowErr == nil {
-					rec.rowErr = &record.Error{
-						Code:   record.CodeTextAfterQuote,
-						Col:    lineio.Col(data, j),
-						Reason: fmt.Sprintf("unexpected %q after the closing quote of a quoted field (a quote inside a quoted field must be doubled)", c),
-					}
+					rec.rowErr = r.textAfterQuote(data, i, j)
 					rec.errField = r.fields() - 1
-					if n := countLines(data[:j]); n > 0 {
-						rec.rowErr.Line = r.line + int64(n)
-					}
 				}
 				for j < len(data) && !r.stop[data[j]] {
 					j++
@@ -249,9 +242,10 @@ func (r *Reader) terminate(data []byte, j int, rec csvRecord, atEOF bool) (csvRe
 }
 
 // limitErr is the error for a record longer than MaxRecordBytes that starts
-// at buf[pos]. When the byte just past the limit is inside a quoted field,
-// it names where that field opens (a stray quote makes the rest of the
-// file one field); otherwise the record's line.
+// at buf[pos], at the record's first line. When the byte just past the
+// limit is inside a quoted field, it says where that field opens (a stray
+// quote makes the rest of the file one field) and on which line the limit
+// was reached.
 func (r *Reader) limitErr(rec csvRecord) error {
 	data, limit := r.in.Buf[r.in.Pos:r.in.End], r.opts.MaxRecordBytes
 	quote := rec.limitQuote - 1
@@ -261,14 +255,58 @@ func (r *Reader) limitErr(rec csvRecord) error {
 	if quote < 0 {
 		return r.fileErr(0, lineio.RecordLimitError(limit))
 	}
-	return &ParseError{Line: r.line + int64(countLines(data[:quote])), Column: lineio.Col(data, quote),
-		Err: fmt.Errorf("%w: the quoted field that opens here is still open after %d bytes (%w, or a stray quote?); raise --max-record-bytes if the file is right",
-			ErrRecordLimit, limit, ErrQuote)}
+	col, at := opens(data, quote, r.line)
+	noticed, _ := where(data, min(limit, len(data)), r.line)
+	return &ParseError{Line: r.line, Column: col,
+		Err: fmt.Errorf("%w: the quoted field that opens %s is still open after %d bytes (noticed on line %d; %w, or a stray quote?); raise --max-record-bytes if the file is right",
+			ErrRecordLimit, at, limit, noticed, ErrQuote)}
 }
 
+// recordErr is the error for a quoted field, opening at data[off], that
+// the end of the input leaves open: at the record's first line, saying
+// where the field opens and where the file ends.
 func (r *Reader) recordErr(data []byte, off int, err error) error {
-	line := r.line + int64(countLines(data[:off]))
-	return &ParseError{Line: line, Column: lineio.Col(data, off), Err: fmt.Errorf("%w (it opens here and the file ends before it closes)", err)}
+	col, at := opens(data, off, r.line)
+	end := r.line + int64(countLines(bytes.TrimRight(data, "\r\n")))
+	return &ParseError{Line: r.line, Column: col,
+		Err: fmt.Errorf("%w: the quoted field that opens %s never closes (noticed at the end of the file, line %d)", err, at, end)}
+}
+
+// opens says where data[off], a byte of the record that starts on line
+// start (data[0]), is: its column when it is on the record's first line
+// (else 0), and "here (column C)" or "on line L (column C)" for a message
+// about the record's first line.
+func opens(data []byte, off int, start int64) (int, string) {
+	line, col := where(data, off, start)
+	if line == start {
+		return col, fmt.Sprintf("here (column %d)", col)
+	}
+	return 0, fmt.Sprintf("on line %d (column %d)", line, col)
+}
+
+// where is the physical line and the column of data[off], a byte of the
+// record that starts on line start (data[0]).
+func where(data []byte, off int, start int64) (int64, int) {
+	return start + int64(countLines(data[:off])), lineio.Col(data, off)
+}
+
+// textAfterQuote is the row error for the byte data[j] that follows the
+// closing quote of the quoted field opening at data[i]. When the field
+// spans lines, the error is at the record's first line and says where the
+// field opens and where the problem was noticed.
+func (r *Reader) textAfterQuote(data []byte, i, j int) *record.Error {
+	e := &record.Error{Code: record.CodeTextAfterQuote}
+	line, col := where(data, j, r.line)
+	if line == r.line {
+		e.Col = col
+		e.Reason = fmt.Sprintf("unexpected %q after the closing quote of a quoted field (a quote inside a quoted field must be doubled)", data[j])
+		return e
+	}
+	var at string
+	e.Col, at = opens(data, i, r.line)
+	e.Reason = fmt.Sprintf("unexpected %q after the closing quote of the quoted field that opens %s (noticed on line %d, column %d): "+
+		"a quote inside a quoted field must be doubled, and a stray quote makes the lines up to the next quote one field", data[j], at, line, col)
+	return e
 }
 
 // countLines counts line ends (LF, CRLF, lone CR) in p.
