@@ -398,7 +398,7 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 {{with .Review}}{{range .Kinds}}{{$kr := .}}<h2>Fields of {{.Kind}} <span class="muted">({{comma .Messages}} calls)</span></h2>
 <table><tr><th>field</th><th>column</th><th>filled</th><th>types</th><th>examples</th><th>dates</th></tr>
 {{range .Fields}}<tr><td><code>{{.Name}}</code></td><td>{{.Source}}</td><td style="white-space:nowrap"><span class="fill"><span style="width:{{.FillPct}}%"></span></span>{{.FillPct}}%</td><td>{{typeList .Types}}</td><td><code>{{join .Examples ", "}}</code></td><td>{{if .MinDate}}{{.MinDate}} … {{.MaxDate}}{{end}}</td></tr>{{end}}</table>
-{{if hasValues .}}<p class="muted">Values: distinct (≈ a HyperLogLog estimate), the most frequent (≥: lower bounds), numbers (min … max, mean), text lengths in bytes (min / median / max), dates by month or year.</p>
+{{if hasValues .}}<p class="muted">Values: distinct (≈ a HyperLogLog estimate), the most frequent (≥: lower bounds; ≈: estimated, with the numbers, from one row in 8 after a file's first 65,536), numbers (min … max, mean), text lengths in bytes (min / median / max), dates by month or year.</p>
 <table><tr><th>field</th><th class="n">distinct</th><th>top values</th><th>numbers</th><th>text length</th><th>dates</th></tr>
 {{range .Fields}}<tr><td><code>{{.Name}}</code></td><td class="n">{{distinct .}}</td><td>{{topBars . $kr.Messages}}</td><td>{{numText .}}</td><td>{{lenText .}}</td><td>{{dateSVG .}}</td></tr>{{end}}</table>{{end}}
 <p class="muted">Message sizes (largest {{comma (i64 .MaxSize)}} bytes; the API's limit is 32,000):</p>

@@ -82,10 +82,7 @@ func topBars(f FieldReview, calls int64) template.HTML {
 		if calls > 0 {
 			pct = 100 * float64(tv.Count) / float64(calls)
 		}
-		ge := ""
-		if !f.TopExact {
-			ge = "≥"
-		}
+		ge := f.countMark()
 		fmt.Fprintf(&b, `<div class="top"><code>%s</code> <span class="muted">%s%s</span><span class="tbar" style="width:%.1f%%"></span></div>`,
 			template.HTMLEscapeString(tv.Value), ge, comma(tv.Count), min(pct, 100))
 	}

@@ -489,9 +489,10 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 			st.Deletes++
 		}
 		st.size(len(dst) - start - 1)
+		w := sampleWeight(row.Num)
 		for _, o := range b.obs {
 			if f := b.curStats[o.idx]; f != nil {
-				st.observe(f, dst[o.start:o.end])
+				st.observe(f, dst[o.start:o.end], w)
 			}
 		}
 		if !st.countsOnly {

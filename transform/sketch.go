@@ -138,17 +138,22 @@ func (t *topK) slot(h uint64) (int, bool) {
 	}
 }
 
-// add counts one value (its hash and text); stoppable lets a batch stop
-// counting a field whose values do not repeat. It reports whether the
-// value had a counter already (then it was seen before in this batch).
-func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
+// add counts one value (its hash and text) w times; stoppable lets a
+// batch stop counting a field whose values do not repeat. It reports
+// whether the value had a counter already (then it was seen before in
+// this batch). A count of more than one (a sampled row) makes the counts
+// estimates, not exact.
+func (t *topK) add(h uint64, v []byte, stoppable bool, w int64) bool {
 	if t.stopped {
 		return false
+	}
+	if w > 1 {
+		t.exact = false
 	}
 	t.seen++
 	i, ok := t.slot(h)
 	if ok {
-		t.entries[t.index[i]-1].count++
+		t.entries[t.index[i]-1].count += w
 		t.hits++
 		return true
 	}
@@ -160,7 +165,7 @@ func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
 		t.compact()
 		i, _ = t.slot(h)
 	}
-	t.insert(i, h, v, 1)
+	t.insert(i, h, v, w)
 	return false
 }
 
@@ -271,7 +276,8 @@ type numStats struct {
 	Sum      float64
 }
 
-func (s *numStats) add(v []byte) {
+// add counts the number v w times.
+func (s *numStats) add(v []byte, w int64) {
 	f, ok := statDecimal(v)
 	if !ok {
 		var err error
@@ -285,8 +291,8 @@ func (s *numStats) add(v []byte) {
 	if s.N == 0 || f > s.Max {
 		s.Max = f
 	}
-	s.N++
-	s.Sum += f
+	s.N += w
+	s.Sum += f * float64(w)
 }
 
 func (s *numStats) merge(o *numStats) {

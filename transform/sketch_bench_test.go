@@ -19,7 +19,7 @@ func BenchmarkTopKLowCardinality(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		j := (i * 7) & 7
-		t.add(hs[j], vals[j], true)
+		t.add(hs[j], vals[j], true, 1)
 	}
 }
 
@@ -43,7 +43,7 @@ func BenchmarkNumStats(b *testing.B) {
 	var n numStats
 	v := []byte("21622.33")
 	for i := 0; i < b.N; i++ {
-		n.add(v)
+		n.add(v, 1)
 	}
 }
 

@@ -40,6 +40,8 @@ type FieldStats struct {
 
 	// Distinct estimates the distinct values (strings, numbers, booleans).
 	Distinct *hll
+	// sampled counts the values of sampled rows (see sampleWeight).
+	sampled int64
 	// Top counts the most frequent values (not of dates).
 	Top *topK
 	// Numbers summarises the numbers, Lengths the texts' lengths (bytes as
@@ -89,8 +91,9 @@ func (s *Stats) field(name, source string, dates bool) *FieldStats {
 	return f
 }
 
-// observe records one written JSON value.
-func (s *Stats) observe(f *FieldStats, v []byte) {
+// observe records one written JSON value, counted w times in the value
+// sketches (0: not at all, see sampleWeight).
+func (s *Stats) observe(f *FieldStats, v []byte, w int64) {
 	if len(v) == 0 {
 		return
 	}
@@ -115,7 +118,7 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 	}
 	if !s.countsOnly {
 		s.curShape += f.id
-		f.describe(t, v)
+		f.describe(t, v, w)
 	}
 	if f.Dates && t == JSONString && len(v) == 26 {
 		d := unsafe.String(&v[1], 24) // copied only when kept

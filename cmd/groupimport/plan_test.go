@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/groupimport/groupimport/internal/fakeapi"
+	"github.com/groupimport/groupimport/state"
 )
 
 // With --state, the plan names the first keys created, changed (with the
@@ -107,5 +108,80 @@ func TestPlanTraitsAfterAPIDelivery(t *testing.T) {
 	}
 	if c := rep.Plan.FirstChanged; len(c) != 3 || c[0].GroupID != "Globex" || !reflect.DeepEqual(c[0].Changed, []string{"employees", "plan"}) {
 		t.Errorf("first_changed: %+v", c)
+	}
+}
+
+// A state file written before per-trait hashes were kept still opens: the
+// plan names the changed keys and says their traits are unknown, in
+// report.json and the review.
+func TestPlanWithAnOlderState(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "crm.state")
+	if code, _, stderr := gi(t, "run", "--companies", fixtures+"review/companies-before.csv", "--out", filepath.Join(dir, "sent"), "--state", st); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	withoutTraitHashes(t, st)
+	out := filepath.Join(dir, "plan")
+	if code, _, stderr := gi(t, "run", "--dry-run", "--companies", fixtures+"review/companies.csv", "--out", out, "--state", st); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Plan struct {
+			FirstChanged []struct {
+				GroupID string   `json:"group_id"`
+				Changed []string `json:"changed_traits"`
+				Unknown string   `json:"traits_unknown"`
+			} `json:"first_changed"`
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Plan.FirstChanged
+	if len(c) != 3 || c[0].GroupID != "Globex" {
+		t.Fatalf("first_changed: %+v", c)
+	}
+	for _, k := range c {
+		if k.Changed != nil || !strings.Contains(k.Unknown, "older version") {
+			t.Errorf("%s: changed %v, unknown %q", k.GroupID, k.Changed, k.Unknown)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "review.md"))
+	if err != nil || !strings.Contains(string(md), "`Globex` — `"+fixtures+"review/companies.csv:3`: traits unknown: ") {
+		t.Errorf("review.md does not say Globex's traits are unknown (%v):\n%s", err, md)
+	}
+}
+
+// withoutTraitHashes rewrites every record of a state without its trait
+// hashes, as a version before them wrote it.
+func withoutTraitHashes(t *testing.T, path string) {
+	t.Helper()
+	s, err := state.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var recs []state.Record
+	err = s.View(func(it *state.Iter) error {
+		for {
+			r, ok, err := it.Next()
+			if err != nil || !ok {
+				return err
+			}
+			recs = append(recs, r) // View leaves the trait hashes out
+		}
+	})
+	if err == nil {
+		err = s.Journal(recs)
+	}
+	if err == nil {
+		err = s.Consolidate("", nil)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
