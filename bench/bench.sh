@@ -55,3 +55,33 @@ for c in "${configs[@]}"; do
   awk -v n="$name" -v t="$t" -v m="$m" -v rows="${rows[$file]}" 'BEGIN {printf "%-18s %9.2f %11.0f %7.0f MB\n", n, t, rows/t, m/1024}'
 done
 rm -f "$data/results.$$"
+
+# State runs (issue 18): the stateless run of c1m.csv beside a first run
+# with --state (a fresh state), a second run of the same export (nothing
+# changed) and a run where 1% of the rows changed (the name of every 100th
+# company), each against a copy of the first run's state; interleaved, the
+# ratio of rows/s to the stateless run and the peak RSS (the state's mapped
+# pages included).
+[ -s "$data/c1m-1pct.csv" ] || awk 'NR > 1 && NR % 100 == 0 {sub(/^[^,]*,[^,]*/, "& v2")} {print}' "$data/c1m.csv" > "$data/c1m-1pct.csv"
+state_run() { # name file state
+  rm -rf "$data/out"
+  /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run --companies "$data/$2" --out "$data/out" -q ${3:+--state "$data/$3"} || true
+  echo "$1 $(cat "$data/time")" >> "$data/state.$$"
+}
+for ((i = 0; i < runs; i++)); do
+  state_run stateless c1m.csv ""
+  rm -f "$data/first.state"
+  state_run state-first c1m.csv first.state
+  cp "$data/first.state" "$data/again.state"
+  state_run state-unchanged c1m.csv again.state
+  cp "$data/first.state" "$data/changed.state"
+  state_run state-1%-changed c1m-1pct.csv changed.state
+done
+printf "\n%-16s %9s %11s %10s %8s\n" config "median s" "rows/s" "peak RSS" "ratio"
+base=$(awk '$1 == "stateless" {print $2}' "$data/state.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+for name in stateless state-first state-unchanged state-1%-changed; do
+  t=$(awk -v n="$name" '$1 == n {print $2}' "$data/state.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  m=$(awk -v n="$name" '$1 == n {print $3}' "$data/state.$$" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  awk -v n="$name" -v t="$t" -v m="$m" -v b="$base" 'BEGIN {printf "%-16s %9.2f %11.0f %7.0f MB %7.2fx\n", n, t, 1000000/t, m/1024, b/t}'
+done
+rm -f "$data/state.$$" "$data"/*.state

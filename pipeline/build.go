@@ -20,6 +20,7 @@ type built struct {
 	// deliveries tell the Tracker what each payload is (parallel to
 	// chunk.Ends, with one)
 	deliveries []Delivery
+	traitBuf   []byte       // the deliveries' TraitHashes
 	seen       []keyInfo    // keys of rejected rows (with Config.RejectedKeys)
 	unkeyed    int64        // rejected rows whose key could not be read
 	otherShard int64        // rows of other shards' objects
@@ -58,6 +59,7 @@ func (r *run) build(_ context.Context, worker int, wk *work) (*built, error) {
 	bl := r.builders[worker][t]
 	if bl == nil {
 		bl = t.NewBuilder()
+		bl.TraitHashes = r.cfg.Tracker != nil // what the state remembers
 		r.builders[worker][t] = bl
 	}
 	b := &built{file: wk.file, first: wk.first, offset: wk.batch.Offset, chunk: r.chunks.get(), keys: r.chunks.getKeys(),
@@ -133,8 +135,11 @@ func (bb *batchBuilder) row(row *record.Row, ord int64) {
 		b.joins = append(b.joins, joinRec{out.Key, append([]byte(nil), c.Data[out.Traits[0]:out.Traits[1]]...)})
 	}
 	if cfg.Tracker != nil {
+		n := len(b.traitBuf)
+		b.traitBuf = append(b.traitBuf, out.TraitHashes...)
 		b.deliveries = append(b.deliveries, Delivery{Key: out.Key, Hash: out.Hash, Deleted: out.Delete, Relationship: out.Relationship,
-			ObjType: string(out.ObjType), GroupID: string(out.GroupID), UserID: string(out.UserID), AnonymousID: string(out.AnonymousID)})
+			ObjType: string(out.ObjType), GroupID: string(out.GroupID), UserID: string(out.UserID), AnonymousID: string(out.AnonymousID),
+			Shape: out.Shape, TraitHashes: b.traitBuf[n:len(b.traitBuf):len(b.traitBuf)]})
 	}
 }
 

@@ -132,6 +132,10 @@ type Delivery struct {
 	GroupID      string
 	UserID       string
 	AnonymousID  string
+	// Shape and TraitHashes describe a group payload's traits one by one
+	// (transform.Out): the builders of a run with a Tracker make them.
+	Shape       uint64
+	TraitHashes []byte
 }
 
 // JoinTable collects the traits of company payloads for memberships that

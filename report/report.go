@@ -39,6 +39,15 @@ type Plan struct {
 	// DeletesWithheld says why the deletes of missing keys were not sent:
 	// the export is not known to be whole.
 	DeletesWithheld string `json:"deletes_of_missing_withheld,omitempty"`
+	// FirstCreated, FirstChanged and FirstDeleted name the first keys
+	// (up to 20 of each) the run creates, changes and deletes, in the
+	// order they are sent: filled as they are, so a run that ended before
+	// sending lists only the keys missing from the export, which the state
+	// names. FirstDeleted holds the deletes of the export, then those of
+	// keys missing from it (with --delete-missing).
+	FirstCreated []PlanKey `json:"first_created,omitempty"`
+	FirstChanged []PlanKey `json:"first_changed,omitempty"`
+	FirstDeleted []PlanKey `json:"first_deleted,omitempty"`
 	// RetriedRefusals counts the new and changed rows whose key the API
 	// refused on an earlier run (the state keeps refused keys);
 	// RetriedUnchanged those of them whose content is the one refused.

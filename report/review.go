@@ -210,6 +210,7 @@ func (r *Report) Markdown() []byte {
 		w("\n## Plan (compared with the state)\n\n| new | changed | unchanged | deletes in the export | deletes of missing keys | requests | time at the rate limit |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 		w("| %s | %s | %s | %s | %s | %s | %.1f s |\n", comma(p.Creates), comma(p.Updates), comma(p.Unchanged), comma(p.Deletes),
 			comma(p.VanishedObjects+p.VanishedRelationships), comma(p.Requests), p.SecondsAtRateLimit)
+		p.keysMarkdown(w)
 	}
 	if rv := r.Review; rv != nil {
 		w("\n## Findings\n\n")
@@ -374,7 +375,8 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 
 {{with .Plan}}<h2>Plan (compared with the state)</h2>
 <table><tr><th class="n">new</th><th class="n">changed</th><th class="n">unchanged</th><th class="n">deletes in the export</th><th class="n">objects missing, to delete</th><th class="n">relationships missing, to delete</th><th class="n">requests</th><th class="n">time at the rate limit</th></tr>
-<tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>{{end}}
+<tr><td class="n">{{comma .Creates}}</td><td class="n">{{comma .Updates}}</td><td class="n">{{comma .Unchanged}}</td><td class="n">{{comma .Deletes}}</td><td class="n">{{comma .VanishedObjects}}</td><td class="n">{{comma .VanishedRelationships}}</td><td class="n">{{comma .Requests}}</td><td class="n">{{printf "%.1f" .SecondsAtRateLimit}} s</td></tr></table>
+{{planKeys .}}{{end}}
 
 {{with .Review}}<h2>Findings</h2>
 {{if .Findings}}<ul class="findings">{{range .Findings}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>Nothing looks wrong.</p>{{end}}
@@ -399,7 +401,7 @@ default event time {{.DefaultTimestamp}}{{if .Output.Destination}} · {{comma .O
 {{with .Review}}{{range .Kinds}}{{$kr := .}}<h2>Fields of {{.Kind}} <span class="muted">({{comma .Messages}} calls)</span></h2>
 <table><tr><th>field</th><th>column</th><th>filled</th><th>types</th><th>examples</th><th>dates</th></tr>
 {{range .Fields}}<tr><td><code>{{.Name}}</code></td><td>{{.Source}}</td><td style="white-space:nowrap"><span class="fill"><span style="width:{{.FillPct}}%"></span></span>{{.FillPct}}%</td><td>{{typeList .Types}}</td><td><code>{{join .Examples ", "}}</code></td><td>{{if .MinDate}}{{.MinDate}} … {{.MaxDate}}{{end}}</td></tr>{{end}}</table>
-{{if hasValues .}}<p class="muted">Values: distinct (≈ a HyperLogLog estimate), the most frequent (≥: lower bounds), numbers (min … max, mean), text lengths in bytes (min / median / max), dates by month or year.</p>
+{{if hasValues .}}<p class="muted">Values: distinct (≈ a HyperLogLog estimate), the most frequent (≥: lower bounds; ≈: estimated, with the numbers, from one row in 8 after a file's first 65,536), numbers (min … max, mean), text lengths in bytes (min / median / max), dates by month or year.</p>
 <table><tr><th>field</th><th class="n">distinct</th><th>top values</th><th>numbers</th><th>text length</th><th>dates</th></tr>
 {{range .Fields}}<tr><td><code>{{.Name}}</code></td><td class="n">{{distinct .}}</td><td>{{topBars . $kr.Messages}}</td><td>{{numText .}}</td><td>{{lenText .}}</td><td>{{dateSVG .}}</td></tr>{{end}}</table>{{end}}
 <p class="muted">Message sizes (largest {{comma (i64 .MaxSize)}} bytes; the API's limit is 32,000):</p>

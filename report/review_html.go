@@ -24,6 +24,7 @@ var reviewFuncs = template.FuncMap{
 		return kr.hasValues()
 	},
 	"inc":       func(i int) int { return i + 1 },
+	"planKeys":  func(p *Plan) template.HTML { return p.keysHTML() },
 	"joinShort": func(xs []string) string { return strings.Join(xs, ", ") },
 	"ge": func(exact bool) string {
 		if exact {
@@ -81,10 +82,7 @@ func topBars(f FieldReview, calls int64) template.HTML {
 		if calls > 0 {
 			pct = 100 * float64(tv.Count) / float64(calls)
 		}
-		ge := ""
-		if !f.TopExact {
-			ge = "≥"
-		}
+		ge := f.countMark()
 		fmt.Fprintf(&b, `<div class="top"><code>%s</code> <span class="muted">%s%s</span><span class="tbar" style="width:%.1f%%"></span></div>`,
 			template.HTMLEscapeString(tv.Value), ge, comma(tv.Count), min(pct, 100))
 	}

@@ -97,7 +97,7 @@ func (kr *KindReview) valuesMarkdown(w mdWriter) {
 	if !kr.hasValues() {
 		return
 	}
-	w("\nValues (distinct: exact, or ≈ a HyperLogLog estimate; top values: ≥ marks lower bounds; text lengths in bytes, min / median / max):\n\n")
+	w("\nValues (distinct: exact, or ≈ a HyperLogLog estimate; top values: ≥ marks lower bounds, ≈ estimates from a sample of one row in 8 after a file's first 65,536, as are their numbers; text lengths in bytes, min / median / max):\n\n")
 	w("| field | distinct | top values | numbers | text length |\n|---|---:|---|---|---|\n")
 	for _, f := range kr.Fields {
 		w("| %s | %s | %s | %s | %s |\n", f.Name, f.distinctText(), mdCell(f.topText(5)), f.numText(), f.lenText())

@@ -23,6 +23,10 @@ type FieldValues struct {
 	// Misra-Gries summary of 64 counters).
 	TopValues []ValueCount `json:"top_values,omitempty"`
 	TopExact  bool         `json:"top_exact,omitempty"`
+	// Sampled says the top values and numbers come partly from a sample:
+	// one row in 8 after the first 65,536 of a file, each counting 8. Their
+	// counts, mean and range are then estimates (≈).
+	Sampled bool `json:"sampled,omitempty"`
 	// Numbers spreads the numbers; Lengths the texts' lengths in bytes as
 	// written (escapes included), the median exact below 64 bytes.
 	Numbers *NumberSpread `json:"numbers,omitempty"`
@@ -316,19 +320,32 @@ func (v *FieldValues) topText(limit int) string {
 		if tv.Count < 2 {
 			break
 		}
-		c := comma(tv.Count)
-		if !v.TopExact {
-			c = "≥" + c
-		}
+		c := v.countMark() + comma(tv.Count)
 		parts = append(parts, fmt.Sprintf("%s ×%s", tv.Value, c))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// numText is "min … max, mean x" for numbers.
+// countMark marks the top values' counts: "≈" estimated from a sample,
+// "≥" lower bounds, "" exact.
+func (v *FieldValues) countMark() string {
+	switch {
+	case v.Sampled:
+		return "≈"
+	case !v.TopExact:
+		return "≥"
+	}
+	return ""
+}
+
+// numText is "min … max, mean x" for numbers ("≈ " first when sampled).
 func (v *FieldValues) numText() string {
 	if n := v.Numbers; n != nil {
-		return fmt.Sprintf("%s … %s, mean %s", num(n.Min), num(n.Max), num(n.Mean))
+		s := fmt.Sprintf("%s … %s, mean %s", num(n.Min), num(n.Max), num(n.Mean))
+		if v.Sampled {
+			s = "≈ " + s
+		}
+		return s
 	}
 	return ""
 }

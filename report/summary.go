@@ -60,6 +60,9 @@ func (r *Report) Summary(w io.Writer, wrote []Written) {
 		fmt.Fprintf(w, "  delivery: %s to %s, %s acknowledged, %s\n", requests(h.Requests, h.Retries.Total()), h.Endpoint,
 			comma(h.Messages), countOf(h.Refused, "refused"))
 	}
+	if r.Plan != nil {
+		r.Plan.writeKeys(w)
+	}
 	r.rejections(w)
 	for i, wn := range r.Warnings {
 		if i == 5 {

@@ -33,6 +33,8 @@ type incrementalPlan struct {
 	// withheld is why the deletes of missing keys are not sent (the run
 	// then fails), nil when they are or none were asked for.
 	withheld error
+	// picks are the first keys of each change (plankeys.go)
+	picks planPicks
 }
 
 func (p *incrementalPlan) close() {
@@ -152,11 +154,14 @@ func (d *stateDiff) classify(last dedup.Entry, known *state.Record) {
 		p.Unchanged++
 	case last.Delete:
 		p.Deletes++
+		p.picks.add(changeDelete, last.Row, last.Key, known)
 	case known == nil || known.Deleted:
 		p.Creates++
+		p.picks.add(changeCreate, last.Row, last.Key, nil)
 		d.retried(last)
 	default:
 		p.Updates++
+		p.picks.add(changeUpdate, last.Row, last.Key, known)
 		d.retried(last)
 	}
 }
@@ -209,6 +214,7 @@ func (d *stateDiff) vanish(r *state.Record) error {
 	} else {
 		p.VanishedObjects++
 	}
+	p.picks.addMissing(r)
 	return rf.Add(r)
 }
 
@@ -319,6 +325,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		return nil, err
 	}
 	pl.Full, pl.DeleteMissing = c.Full, c.DeleteMissing
+	pl.FirstDeleted = pl.picks.missing // the deletes of the export go first, as they are sent
 	complete, why := exportComplete(pre)
 	switch {
 	case c.DeleteMissing && !complete:
@@ -327,7 +334,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 			"(%d objects, %d relationships) were withheld; everything else was delivered. Fix the export and run again",
 			why, pl.VanishedObjects, pl.VanishedRelationships)
 		pl.DeletesWithheld = why
-		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
+		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 		c.notice(pl.withheld.Error())
 	case c.DeleteMissing:
 		if err := c.massDeleteGuard(pl); err != nil {
@@ -336,7 +343,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		}
 		j.pass.Inputs = j.withVanishedInputs(pl)
 	default:
-		pl.VanishedObjects, pl.VanishedRelationships = 0, 0
+		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 	}
 	pl.estimateRequests(pass.Sink.Stats())
 	return pl, nil

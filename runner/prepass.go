@@ -83,6 +83,7 @@ func (j *job) incremental(ctx context.Context) error {
 			j.out = &sink.Discard{}
 			j.pass.Sink = j.out
 		}
+		j.pass.Tracker = j.planTracker(pl, nil)
 		return nil
 	case j.httpSink != nil:
 		if j.acks, err = newAckJournal(j.store); err != nil {
@@ -95,6 +96,7 @@ func (j *job) incremental(ctx context.Context) error {
 		j.onClose(func() { j.tracker.sorter.Close() })
 		j.pass.Tracker = j.tracker
 	}
+	j.pass.Tracker = j.planTracker(pl, j.pass.Tracker)
 	return j.store.SaveRun(j.runInfo("running", ""))
 }
 

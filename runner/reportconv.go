@@ -104,7 +104,7 @@ func fieldValues(f *transform.FieldStats) report.FieldValues {
 	var v report.FieldValues
 	v.Distinct, v.DistinctExact = f.DistinctCount()
 	top, exact := f.TopValues(10)
-	v.TopValues, v.TopExact = valueCounts(top), exact
+	v.TopValues, v.TopExact, v.Sampled = valueCounts(top), exact, f.Sampled()
 	if len(v.TopValues) == 0 {
 		v.TopValues, v.TopExact = nil, false
 	}

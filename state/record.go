@@ -40,11 +40,25 @@ type Record struct {
 	GroupID      string
 	UserID       string
 	AnonymousID  string
+	// Shape and TraitHashes say what each trait of the content delivered
+	// was, so that a later run can tell which traits of a changed key
+	// changed: Shape is the hash of the list of the payload's trait names
+	// (the state keeps the lists by their hash, see SaveShapes), and
+	// TraitHashes holds two bytes of the hash of each trait's value, in
+	// that list's order. Shape 0 means the record has none (written by an
+	// older version, or a delete).
+	Shape       uint64
+	TraitHashes []byte
 }
 
 const (
 	flagDeleted      = 1
 	flagRelationship = 2
+	// flagTraits marks a record with Shape and TraitHashes after its ids.
+	// Versions before it read the ids and ignore what follows, and records
+	// without it are read as before: old and new state files open with
+	// either version.
+	flagTraits = 4
 )
 
 // appendValue encodes everything but the key.
@@ -56,18 +70,32 @@ func (r *Record) appendValue(dst []byte) []byte {
 	if r.Relationship {
 		flags |= flagRelationship
 	}
+	if r.Shape != 0 {
+		flags |= flagTraits
+	}
 	dst = append(dst, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, r.Hash)
 	for _, s := range []string{r.ObjType, r.GroupID, r.UserID, r.AnonymousID} {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
 	}
+	if r.Shape != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, r.Shape)
+		dst = binary.AppendUvarint(dst, uint64(len(r.TraitHashes)))
+		dst = append(dst, r.TraitHashes...)
+	}
 	return dst
 }
 
 var errCorrupt = errors.New("state: a record is corrupt")
 
-func decodeRecord(key, val []byte) (Record, error) {
+// decodeRecord decodes a record, its trait hashes copied.
+func decodeRecord(key, val []byte) (Record, error) { return decodeRecordTraits(key, val, true) }
+
+// decodeRecordTraits decodes a record; without traits its Shape and
+// TraitHashes are left empty (a comparison of whole hashes needs neither,
+// and saves their copy).
+func decodeRecordTraits(key, val []byte, traits bool) (Record, error) {
 	var r Record
 	if len(key) != 16 || len(val) < 9 {
 		return r, errCorrupt
@@ -87,6 +115,21 @@ func decodeRecord(key, val []byte) (Record, error) {
 		rest = rest[k+int(n):]
 	}
 	r.ObjType, r.GroupID, r.UserID, r.AnonymousID = fields[0], fields[1], fields[2], fields[3]
+	if val[0]&flagTraits == 0 {
+		return r, nil
+	}
+	if len(rest) < 8 {
+		return r, fmt.Errorf("%w (shape)", errCorrupt)
+	}
+	shape := binary.LittleEndian.Uint64(rest)
+	n, k := binary.Uvarint(rest[8:])
+	if k <= 0 || uint64(len(rest)-8-k) < n {
+		return r, fmt.Errorf("%w (trait hashes)", errCorrupt)
+	}
+	if traits {
+		r.Shape = shape
+		r.TraitHashes = append([]byte(nil), rest[8+k:8+k+int(n)]...)
+	}
 	return r, nil
 }
 

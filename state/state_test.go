@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/groupimport/groupimport/internal/extsort"
@@ -149,13 +150,68 @@ func TestRecordRoundTrip(t *testing.T) {
 		in := rec(i, r.Uint64())
 		in.Deleted = i%2 == 0
 		in.AnonymousID = string(rune('a' + i%26))
+		if i%3 == 0 {
+			in.Shape, in.TraitHashes = r.Uint64()|1, []byte{byte(i), 2, 3, 4}
+		}
 		v := in.appendValue(nil)
 		out, err := decodeRecord(in.Key[:], v)
-		if err != nil || out != in {
+		if err != nil || !reflect.DeepEqual(out, in) {
 			t.Fatalf("%+v → %+v (%v)", in, out, err)
+		}
+		lite, err := decodeRecordTraits(in.Key[:], v, false)
+		in.Shape, in.TraitHashes = 0, nil
+		if err != nil || !reflect.DeepEqual(lite, in) {
+			t.Fatalf("without traits: %+v → %+v (%v)", in, lite, err)
 		}
 	}
 	if _, err := decodeRecord(make([]byte, 16), []byte{0, 1, 2}); err == nil {
 		t.Error("a short value decoded")
+	}
+}
+
+// A record with trait hashes is the record of before with the flag and
+// the hashes after its ids: a version that knows nothing of them reads its
+// ids (it ignores flags it does not know and what follows the ids); a
+// record of before reads as one without hashes.
+func TestRecordTraitsCompatible(t *testing.T) {
+	old := rec(7, 42)
+	before := old.appendValue(nil)
+	withTraits := old
+	withTraits.Shape, withTraits.TraitHashes = 99, []byte{1, 2}
+	after := withTraits.appendValue(nil)
+	if after[0] != before[0]|flagTraits || !bytes.Equal(after[1:len(before)], before[1:]) {
+		t.Fatalf("the encoding of the fields of before changed:\n%x\n%x", before, after)
+	}
+	got, err := decodeRecord(old.Key[:], before)
+	if err != nil || got.Shape != 0 || got.TraitHashes != nil || got.GroupID != old.GroupID {
+		t.Fatalf("a record of before: %+v (%v)", got, err)
+	}
+	if _, err := decodeRecord(old.Key[:], after[:len(after)-1]); err == nil {
+		t.Error("cut trait hashes decoded")
+	}
+}
+
+func TestShapes(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.ShapeNames([]uint64{1}); err != nil || len(got) != 0 {
+		t.Fatalf("a new state knows shapes: %v %v", got, err)
+	}
+	want := map[uint64][]string{1: {"name", "plan"}, 2: {}, 3: {"relationshipAttributes.role", "naïve"}}
+	if err := s.SaveShapes(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveShapes(map[uint64][]string{1: {"changed"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ShapeNames([]uint64{1, 2, 3, 4})
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v (%v), want %v (a list once kept is not replaced)", got, err, want)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

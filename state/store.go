@@ -59,13 +59,21 @@ func (s *Store) Close() (err error) {
 	return err
 }
 
-// Iter walks the records of the current generation in key order.
+// Iter walks the records of the current generation in key order. Its
+// records leave out their trait hashes (Lookup gives them).
 type Iter struct {
-	s *Store
-	c *bolt.Cursor
-	k []byte
-	v []byte
+	s      *Store
+	tx     *bolt.Tx
+	c      *bolt.Cursor
+	k      []byte
+	v      []byte
+	traits bool
+	n      int // records read, for release
 }
+
+// releaseEvery is how many records an Iter reads between releases of the
+// file's mapped pages (about 8 MB of a state file).
+const releaseEvery = 1 << 16
 
 // Next returns the next record, or false at the end. A corrupt record or
 // page is a *DamagedError.
@@ -75,11 +83,14 @@ func (it *Iter) Next() (r Record, ok bool, err error) {
 	}
 	defer it.s.recoverDamage(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	r, err = decodeRecord(it.k, it.v)
+	r, err = decodeRecordTraits(it.k, it.v, it.traits)
 	if err != nil {
 		return r, false, &DamagedError{Path: it.s.path, Err: err}
 	}
 	it.k, it.v = it.c.Next()
+	if it.n++; it.n%releaseEvery == 0 {
+		release(it.s.db, it.tx)
+	}
 	return r, true, nil
 }
 
@@ -102,7 +113,7 @@ func (s *Store) View(fn func(it *Iter) error) error {
 func (s *Store) first(tx *bolt.Tx) (it *Iter, err error) {
 	defer s.recoverDamage(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	it = &Iter{s: s}
+	it = &Iter{s: s, tx: tx}
 	if b := tx.Bucket(genBucket(s.gen)); b != nil {
 		it.c = b.Cursor()
 		it.k, it.v = it.c.First()
@@ -165,11 +176,11 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 	}
 	defer s.recoverDamage(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	srt := NewSorter(tmpDir)
-	defer srt.Close()
-	if err := s.collect(srt, extra); err != nil {
+	srt, err := s.pending(tmpDir, extra)
+	if err != nil {
 		return err
 	}
+	defer srt.Close()
 	if srt.Len() == 0 {
 		return nil
 	}
@@ -181,6 +192,28 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 		return err
 	}
 	return s.switchGeneration(next)
+}
+
+// pending returns the records to fold in, sorted: extra itself when the
+// journal is empty (a run to files journals nothing), else the journal's
+// records and extra's sorted together. Sorting a first run's 1M records
+// once rather than twice took about 15% off its time (issue 18).
+func (s *Store) pending(tmpDir string, extra *Sorter) (*Sorter, error) {
+	if extra != nil {
+		n, err := s.JournalLen()
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return extra, nil
+		}
+	}
+	srt := NewSorter(tmpDir)
+	if err := s.collect(srt, extra); err != nil {
+		srt.Close()
+		return nil, err
+	}
+	return srt, nil
 }
 
 // collect sorts the journal's records, then extra's, into srt.
@@ -223,6 +256,20 @@ func (s *Store) writeGeneration(next uint64, srt *Sorter) error {
 		return fmt.Errorf("state: %w", err)
 	}
 	out := &putter{db: s.db, bucket: genBucket(next), fill: 1} // appended in key order
+	if empty, err := s.emptyGeneration(); err != nil {
+		return fmt.Errorf("state: %w", err)
+	} else if empty {
+		// nothing to merge with (a first run): the sorted records as they
+		// are encoded, without decoding and encoding each again
+		err = srt.EachRaw(out.put)
+		if err == nil {
+			err = out.flush()
+		}
+		if err != nil {
+			return fmt.Errorf("state: writing a new generation: %w", err)
+		}
+		return nil
+	}
 	put := func(r *Record) error { return out.put(r.Key[:], r.appendValue(nil)) }
 	// bbolt must not hold a read transaction while this goroutine writes
 	// (a write may need to remap the file): the old generation is read in
@@ -260,6 +307,20 @@ func (s *Store) writeGeneration(next uint64, srt *Sorter) error {
 		return fmt.Errorf("state: writing a new generation: %w", err)
 	}
 	return nil
+}
+
+// emptyGeneration reports whether the current generation has no record.
+func (s *Store) emptyGeneration() (empty bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(genBucket(s.gen))
+		empty = b == nil
+		if b != nil {
+			k, _ := b.Cursor().First()
+			empty = k == nil
+		}
+		return nil
+	})
+	return empty, err
 }
 
 // switchGeneration makes generation next current, in one transaction that
@@ -355,6 +416,11 @@ func (p *putter) flush() error {
 		return nil
 	})
 	p.pending = p.pending[:0]
+	if err == nil {
+		// the pages of the keys put, read while putting and committing,
+		// need not stay mapped
+		err = p.db.View(func(tx *bolt.Tx) error { release(p.db, tx); return nil })
+	}
 	return err
 }
 

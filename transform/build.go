@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zeebo/xxh3"
@@ -84,6 +85,9 @@ type Transformer struct {
 	// lastYear is next year: dates after it are odd (see checkDate).
 	lastYear string
 	notes    notes
+	// shapes are the lists of trait names of the payloads built, by
+	// their hash (see traithash.go)
+	shapes sync.Map
 }
 
 // New checks cfg and returns a Transformer.
@@ -190,6 +194,9 @@ type Builder struct {
 	Warnings map[string]int64
 	// Stats describes the payloads built (with Config.CollectStats).
 	Stats *Stats
+	// TraitHashes, with Config.ContentHash, makes the builder fill
+	// Out.Shape and Out.TraitHashes (see traithash.go).
+	TraitHashes bool
 
 	curStats []*FieldStats
 	obs      []observation
@@ -205,6 +212,14 @@ type Builder struct {
 	traitsStart, traitsEnd int
 	joinKey                []byte
 	joined                 []byte
+
+	// trait hashes (traithash.go): on for this payload, the traits noted,
+	// their value hashes, the shapes registered, the last shape
+	hashTraits bool
+	traitNotes []traitNote
+	traitBuf   []byte
+	shapes     map[uint64]struct{}
+	lastShape  uint64
 }
 
 // appendObjectTraits joins in the traits of the membership's object,
@@ -225,7 +240,7 @@ func (b *Builder) appendObjectTraits(dst []byte, p *rowPlan, id *identity) []byt
 		b.warn("memberships: no object in this run's companies input for some rows (their object traits could not be joined in)")
 		return dst
 	}
-	if len(p.joinTraitNames) == 0 && len(p.traits) == 0 {
+	if len(p.joinTraitNames) == 0 && len(p.traits) == 0 && !b.hashTraits {
 		return append(dst, b.joined[1:]...)
 	}
 	obj := append(b.joined, '}')
@@ -239,6 +254,9 @@ func (b *Builder) appendObjectTraits(dst []byte, p *rowPlan, id *identity) []byt
 		dst = append(dst, key...)
 		dst = append(dst, ':')
 		dst = append(dst, value...)
+		if b.hashTraits {
+			b.noteTrait(traitNameHash(name, false), name, false, value)
+		}
 		return nil
 	})
 	return dst
@@ -421,6 +439,11 @@ type Out struct {
 	// Traits is where a company payload's traits (after objectTypeId,
 	// from the comma) lie in the buffer Append wrote: dst[Traits[0]:Traits[1]].
 	Traits [2]int
+	// Shape and TraitHashes describe a group payload's traits one by one
+	// (with Builder.TraitHashes; see traithash.go). TraitHashes is valid
+	// until the next Append.
+	Shape       uint64
+	TraitHashes []byte
 }
 
 // Append appends row's payload and a newline to dst. On a RowError dst is
@@ -436,6 +459,8 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	}
 	b.row = row
 	start := len(dst)
+	b.hashTraits = b.TraitHashes && b.t.cfg.ContentHash
+	b.traitNotes = b.traitNotes[:0]
 	var id identity
 	if rerr := b.identify(row, p, &id); rerr != nil {
 		if id.keyed {
@@ -460,6 +485,9 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 		if b.t.cfg.ContentHash {
 			out.Hash = xxh3.Hash(dst[start:])
 		}
+		if b.hashTraits && !id.deleted {
+			b.describeTraits(&out)
+		}
 		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
 		dst, rerr = b.finish(dst, start, row, p)
 	}
@@ -473,12 +501,15 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 			st.Deletes++
 		}
 		st.size(len(dst) - start - 1)
+		w := sampleWeight(row.Num)
 		for _, o := range b.obs {
 			if f := b.curStats[o.idx]; f != nil {
-				st.observe(f, dst[o.start:o.end])
+				st.observe(f, dst[o.start:o.end], w)
 			}
 		}
-		b.reviewPayload(dst[start:len(dst)-1], &out, row)
+		if !st.countsOnly {
+			b.reviewPayload(dst[start:len(dst)-1], &out, row)
+		}
 		b.obs = b.obs[:0]
 	}
 	return dst, out, nil
@@ -817,7 +848,15 @@ func quoteValue(v record.Value) string {
 // appendSlot appends one trait or attribute (",key":value).
 func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, comma bool, count *int) ([]byte, *RowError) {
 	if s.address != nil {
-		return b.appendAddress(dst, row, p, s.address, comma, count)
+		n := len(dst)
+		dst, rerr := b.appendAddress(dst, row, p, s.address, comma, count)
+		if rerr == nil && len(dst) > n {
+			if comma {
+				n++
+			}
+			b.noteSlot(s, dst[n+len(s.key):]) // the object after "address":
+		}
+		return dst, rerr
 	}
 	f := s.field
 	if f.Const != nil {
@@ -827,6 +866,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 		dst = append(dst, s.key...)
 		*count++
 		b.observe(s.stat, len(dst), len(dst)+len(f.Const))
+		b.noteSlot(s, f.Const)
 		return append(dst, f.Const...), nil
 	}
 	v := b.value(row, p, s.col)
@@ -838,6 +878,7 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 			dst = append(dst, s.key...)
 			*count++
 			b.observe(s.stat, len(dst), len(dst)+4)
+			b.noteSlot(s, nullJSON)
 			return append(dst, "null"...), nil
 		}
 		return dst, nil
@@ -866,8 +907,11 @@ func (b *Builder) appendSlot(dst []byte, row *record.Row, p *rowPlan, s *slot, c
 	}
 	*count++
 	b.observe(s.stat, vstart, len(dst))
+	b.noteSlot(s, dst[vstart:])
 	return dst, nil
 }
+
+var nullJSON = []byte("null")
 
 // emptyCell reports whether a cell is empty: no value, empty text, or a
 // JSON empty string (a reader's nested "" is as empty as a CSV's).

@@ -74,6 +74,10 @@ type slot struct {
 	// decimal comma the section does not declare, is the warning for each
 	// such value sent as text.
 	commaWarn string
+	// rel marks a relationship attribute; traitHash is the hash of the
+	// name (traitNameHash, for the state's trait hashes)
+	rel       bool
+	traitHash uint64
 }
 
 // addressSlot is where the address trait's parts come from.
@@ -439,9 +443,12 @@ func (c *compiler) claim(section, name, from string) error {
 func (p *rowPlan) numberSlots() {
 	for i := range p.traits {
 		p.traits[i].stat = statFirstSlot + i
+		p.traits[i].traitHash = traitNameHash(p.traits[i].name, false)
 	}
 	for i := range p.relationshipAttrs {
-		p.relationshipAttrs[i].stat = statFirstSlot + len(p.traits) + i
+		s := &p.relationshipAttrs[i]
+		s.stat = statFirstSlot + len(p.traits) + i
+		s.rel, s.traitHash = true, traitNameHash(s.name, true)
 	}
 }
 

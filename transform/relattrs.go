@@ -55,6 +55,9 @@ func (b *Builder) appendAttributesObject(dst []byte, row *record.Row, p *rowPlan
 		dst = append(dst, ':')
 		dst = append(dst, val...)
 		*count++
+		if b.hashTraits {
+			b.noteTrait(traitNameHash(name, true), name, true, val)
+		}
 		return nil
 	})
 	if rerr != nil {

@@ -25,7 +25,7 @@ func TestTopKExactThenLowerBounds(t *testing.T) {
 	tk := newTopK(4)
 	for i, v := range []string{"a", "b", "a", "c", "a", "b"} {
 		_ = i
-		tk.add(xxh3.HashString(v), []byte(v), false)
+		tk.add(xxh3.HashString(v), []byte(v), false, 1)
 	}
 	top := tk.top(2)
 	if !tk.exact || top[0] != (ValueCount{"a", 3}) || top[1] != (ValueCount{"b", 2}) {
@@ -38,7 +38,7 @@ func TestTopKExactThenLowerBounds(t *testing.T) {
 		if i%2 == 1 {
 			v = fmt.Sprint("x", i)
 		}
-		tk.add(xxh3.HashString(v), []byte(v), false)
+		tk.add(xxh3.HashString(v), []byte(v), false, 1)
 	}
 	top = tk.top(1)
 	if tk.exact || top[0].Value != "heavy" || top[0].Count > 500 || top[0].Count < 500-1000/5 {
@@ -49,7 +49,7 @@ func TestTopKExactThenLowerBounds(t *testing.T) {
 func TestNumbersAndLengths(t *testing.T) {
 	var n numStats
 	for _, v := range []string{"12", "-3.5", "1234.25", "1e3", "x"} {
-		n.add([]byte(v))
+		n.add([]byte(v), 1)
 	}
 	if n.N != 4 || n.Min != -3.5 || n.Max != 1234.25 || n.Sum != 12-3.5+1234.25+1000 {
 		t.Errorf("%+v", n)
@@ -116,5 +116,66 @@ func TestReviewKeys(t *testing.T) {
 	rk.addObjects([]uint64{9}) // a later pass: ignored
 	if rk.Len() != 3 {
 		t.Errorf("len %d", rk.Len())
+	}
+}
+
+// After describeAll rows the top values and numbers see one row in
+// describeEvery: the top counts stay close to the truth and say they are
+// estimates; the distinct counts still see every value.
+func TestSampledValueSketches(t *testing.T) {
+	const rows = 300000
+	cases := []struct {
+		name     string
+		value    func(r int) string
+		distinct int64
+	}{
+		{"ids", func(r int) string { return fmt.Sprintf(`"id-%d"`, r) }, rows},
+		{"plans", func(r int) string { return [...]string{`"free"`, `"pro"`, `"pro"`, `"enterprise"`}[r*7%4] }, 3},
+		{"digits", func(r int) string { return fmt.Sprint(r % 10) }, 10},
+		{"numbers", func(r int) string { return fmt.Sprint(r % 100000) }, 100000},
+	}
+	for _, c := range cases {
+		run := &FieldStats{Name: c.name}
+		cur := &FieldStats{Name: c.name}
+		for r := 1; r <= rows; r++ {
+			v := []byte(c.value(r))
+			typ := JSONString
+			if v[0] != '"' {
+				typ = JSONNumber
+			}
+			cur.Filled++
+			cur.describe(typ, v, sampleWeight(int64(r)))
+			if r%4096 == 0 || r == rows { // a batch ends (as TakeBatchStats)
+				cp := *cur
+				cp.Distinct, cp.Top = nil, cur.Top.take()
+				run.Filled += cp.Filled
+				run.mergeValues(&cp)
+				*cur = FieldStats{Name: c.name, Distinct: cur.Distinct, Top: cur.Top}
+			}
+		}
+		run.mergeValues(&FieldStats{Distinct: cur.Distinct})
+		n, exact := run.DistinctCount()
+		if d := float64(n-c.distinct) / float64(c.distinct); exact || d > 0.1 || d < -0.1 || !run.Sampled() {
+			t.Errorf("%s: %d distinct (exact %v, sampled %v), want ≈%d", c.name, n, exact, run.Sampled(), c.distinct)
+		}
+		if c.name == "plans" {
+			top, exact := run.TopValues(1)
+			if want := int64(rows / 2); exact || top[0].Value != `"pro"` || top[0].Count < want*97/100 || top[0].Count > want*103/100 {
+				t.Errorf("plans: top %+v (exact %v), want \"pro\" ≈%d", top, exact, want)
+			}
+		}
+	}
+	sampled := 0
+	for r := int64(describeAll + 1); r <= describeAll+80000; r++ {
+		switch sampleWeight(r) {
+		case describeEvery:
+			sampled++
+		case 0:
+		default:
+			t.Fatalf("row %d weighs %d", r, sampleWeight(r))
+		}
+	}
+	if sampleWeight(describeAll) != 1 || sampled < 9800 || sampled > 10200 {
+		t.Errorf("sampleWeight: %d of 80,000 rows sampled", sampled)
 	}
 }

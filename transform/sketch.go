@@ -54,15 +54,18 @@ func (h *hll) estimate() int64 {
 	return int64(e + 0.5)
 }
 
-// topK counts the most frequent values (Misra-Gries): at most k counters;
-// a value that finds no free counter takes one from every counter. A count
-// is a lower bound, short of the truth by at most n/(k+1); with fewer than
-// k distinct values every count is exact (exact stays set).
+// topK counts the most frequent values (Misra-Gries, its decrements
+// batched): up to 2k counters; when a value finds them all taken, the
+// (k+1)-th largest count is taken from every counter (those left at zero
+// or less are dropped, k at most remain) and the value takes a free one:
+// one sort per k new values rather than a pass over every counter per
+// value. A count is a lower bound, short of the truth by at most n/(k+1);
+// with at most 2k distinct values every count is exact (exact stays set).
 type topK struct {
 	k       int
 	entries []tkEntry
-	index   []int32 // open addressing: hash → entry index + 1
-	arena   []byte  // the values' text
+	index   []uint16 // open addressing: hash → entry index + 1
+	arena   []byte   // the values' text
 	// exact is false once a counter was ever taken away (or values were
 	// left uncounted): the counts are then lower bounds.
 	exact bool
@@ -70,6 +73,12 @@ type topK struct {
 	// their counter, to stop early on values that never repeat.
 	seen, hits int
 	stopped    bool
+	// spare buffers of shrink and compact, reused
+	spare struct {
+		entries []tkEntry
+		arena   []byte
+		counts  []int64
+	}
 }
 
 type tkEntry struct {
@@ -89,10 +98,31 @@ const (
 
 func newTopK(k int) *topK {
 	n := 4
-	for n < 4*k {
+	for n < 4*k { // at most half full with 2k counters
 		n <<= 1
 	}
-	return &topK{k: k, index: make([]int32, n), exact: true}
+	return &topK{k: k, index: make([]uint16, n), exact: true}
+}
+
+// take returns the counters of t (nil when there are none), to be merged
+// into others (the copy has no index, so counts nothing itself), and
+// empties t, keeping its memory for the next batch.
+func (t *topK) take() *topK {
+	if t == nil || len(t.entries) == 0 && t.exact {
+		if t != nil {
+			t.reset()
+		}
+		return nil
+	}
+	cp := &topK{k: t.k, entries: slices.Clone(t.entries), arena: slices.Clone(t.arena), exact: t.exact}
+	t.reset()
+	return cp
+}
+
+func (t *topK) reset() {
+	clear(t.index)
+	t.entries, t.arena = t.entries[:0], t.arena[:0]
+	t.exact, t.seen, t.hits, t.stopped = true, 0, 0, false
 }
 
 func (t *topK) slot(h uint64) (int, bool) {
@@ -108,17 +138,22 @@ func (t *topK) slot(h uint64) (int, bool) {
 	}
 }
 
-// add counts one value (its hash and text); stoppable lets a batch stop
-// counting a field whose values do not repeat. It reports whether the
-// value had a counter already (then it was seen before in this batch).
-func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
+// add counts one value (its hash and text) w times; stoppable lets a
+// batch stop counting a field whose values do not repeat. It reports
+// whether the value had a counter already (then it was seen before in
+// this batch). A count of more than one (a sampled row) makes the counts
+// estimates, not exact.
+func (t *topK) add(h uint64, v []byte, stoppable bool, w int64) bool {
 	if t.stopped {
 		return false
+	}
+	if w > 1 {
+		t.exact = false
 	}
 	t.seen++
 	i, ok := t.slot(h)
 	if ok {
-		t.entries[t.index[i]-1].count++
+		t.entries[t.index[i]-1].count += w
 		t.hits++
 		return true
 	}
@@ -126,12 +161,11 @@ func (t *topK) add(h uint64, v []byte, stoppable bool) bool {
 		t.stopped, t.exact = true, false
 		return false
 	}
-	if len(t.entries) < t.k {
-		t.insert(i, h, v, 1)
-		return false
+	if len(t.entries) >= 2*t.k {
+		t.compact()
+		i, _ = t.slot(h)
 	}
-	t.exact = false
-	t.shrink(1)
+	t.insert(i, h, v, w)
 	return false
 }
 
@@ -143,13 +177,14 @@ func (t *topK) insert(slot int, h uint64, v []byte, n int64) {
 		t.arena = append(t.arena, v...)
 	}
 	t.entries = append(t.entries, tkEntry{hash: h, count: n, off: int32(off), len: int32(len(t.arena) - off)})
-	t.index[slot] = int32(len(t.entries))
+	t.index[slot] = uint16(len(t.entries))
 }
 
-// shrink takes d from every counter and drops those left at zero or less.
+// shrink takes d from every counter and drops those left at zero or less
+// (into the spare buffers, which the old ones become).
 func (t *topK) shrink(d int64) {
 	old, oldArena := t.entries, t.arena
-	t.entries, t.arena = make([]tkEntry, 0, t.k), make([]byte, 0, len(oldArena))
+	t.entries, t.arena = t.spare.entries[:0], t.spare.arena[:0]
 	clear(t.index)
 	for _, e := range old {
 		if e.count -= d; e.count > 0 {
@@ -157,6 +192,7 @@ func (t *topK) shrink(d int64) {
 			t.insert(i, e.hash, oldArena[e.off:e.off+e.len], e.count)
 		}
 	}
+	t.spare.entries, t.spare.arena = old, oldArena
 }
 
 func (t *topK) text(e tkEntry) []byte { return t.arena[e.off : e.off+e.len] }
@@ -190,11 +226,12 @@ func (t *topK) compact() {
 	if len(t.entries) <= t.k {
 		return
 	}
-	counts := make([]int64, len(t.entries))
-	for i, e := range t.entries {
-		counts[i] = e.count
+	counts := t.spare.counts[:0]
+	for _, e := range t.entries {
+		counts = append(counts, e.count)
 	}
 	slices.Sort(counts)
+	t.spare.counts = counts
 	t.exact = false
 	t.shrink(counts[len(counts)-1-t.k])
 }
@@ -239,7 +276,8 @@ type numStats struct {
 	Sum      float64
 }
 
-func (s *numStats) add(v []byte) {
+// add counts the number v w times.
+func (s *numStats) add(v []byte, w int64) {
 	f, ok := statDecimal(v)
 	if !ok {
 		var err error
@@ -253,8 +291,8 @@ func (s *numStats) add(v []byte) {
 	if s.N == 0 || f > s.Max {
 		s.Max = f
 	}
-	s.N++
-	s.Sum += f
+	s.N += w
+	s.Sum += f * float64(w)
 }
 
 func (s *numStats) merge(o *numStats) {
@@ -272,57 +310,45 @@ func (s *numStats) merge(o *numStats) {
 }
 
 // statDecimal reads a JSON number of up to 18 digits without exponent
-// (the common case, without strconv's cost; close enough for statistics).
+// (the common case, in one pass and without strconv's cost): the digits
+// as one integer, divided by the power of ten of the fraction's length
+// (both exact in a float64, so the quotient is correctly rounded).
 func statDecimal(v []byte) (float64, bool) {
-	dot := -1
-	for i, c := range v {
-		if c == '.' {
-			dot = i
-			break
+	i := 0
+	if len(v) > 0 && v[0] == '-' {
+		i = 1
+	}
+	var n uint64
+	digits, frac := 0, -1 // frac: digits after the point, -1 without one
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0 && digits > 0:
+			frac = 0
+		default:
+			return 0, false
 		}
 	}
-	if dot < 0 {
-		n, ok := parseInt(v)
-		return float64(n), ok
-	}
-	if dot == 0 || dot == len(v)-1 || len(v) > 19 {
+	if digits == 0 || digits > 18 || frac == 0 {
 		return 0, false
 	}
-	ip, ok1 := parseInt(v[:dot])
-	fp, ok2 := parseInt(v[dot+1:])
-	if !ok1 || !ok2 || v[dot+1] == '-' {
-		return 0, false
+	f := float64(n)
+	if frac > 0 {
+		f /= pow10[frac]
 	}
-	frac := float64(fp) / pow10[len(v)-dot-1]
 	if v[0] == '-' {
-		return float64(ip) - frac, true
+		f = -f
 	}
-	return float64(ip) + frac, true
+	return f, true
 }
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
-
-// parseInt reads a JSON integer of up to 18 digits.
-func parseInt(v []byte) (int64, bool) {
-	neg := len(v) > 0 && v[0] == '-'
-	if neg {
-		v = v[1:]
-	}
-	if len(v) == 0 || len(v) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
 
 // lenHist counts text lengths in bytes: one bucket per length below 64,
 // then one per power of two.

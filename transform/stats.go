@@ -40,6 +40,8 @@ type FieldStats struct {
 
 	// Distinct estimates the distinct values (strings, numbers, booleans).
 	Distinct *hll
+	// sampled counts the values of sampled rows (see sampleWeight).
+	sampled int64
 	// Top counts the most frequent values (not of dates).
 	Top *topK
 	// Numbers summarises the numbers, Lengths the texts' lengths (bytes as
@@ -61,6 +63,11 @@ type Stats struct {
 	Sizes   [8]int64
 	MaxSize int
 	future  string // timestamps after this (ISO) are in the future
+	// countsOnly leaves out the review's statistics of values and payloads
+	// (distinct and top values, spreads, dates by month, samples, shapes,
+	// id checks), keeping the counts, types and examples: what the
+	// benchmarks that measure their cost compare with.
+	countsOnly bool
 
 	review
 }
@@ -84,8 +91,9 @@ func (s *Stats) field(name, source string, dates bool) *FieldStats {
 	return f
 }
 
-// observe records one written JSON value.
-func (s *Stats) observe(f *FieldStats, v []byte) {
+// observe records one written JSON value, counted w times in the value
+// sketches (0: not at all, see sampleWeight).
+func (s *Stats) observe(f *FieldStats, v []byte, w int64) {
 	if len(v) == 0 {
 		return
 	}
@@ -108,8 +116,10 @@ func (s *Stats) observe(f *FieldStats, v []byte) {
 	if f.Types[t] == 1 {
 		f.TypeExamples[t] = shorten(v)
 	}
-	s.curShape += f.id
-	f.describe(t, v)
+	if !s.countsOnly {
+		s.curShape += f.id
+		f.describe(t, v, w)
+	}
 	if f.Dates && t == JSONString && len(v) == 26 {
 		d := unsafe.String(&v[1], 24) // copied only when kept
 		if f.MinDate == "" || d < f.MinDate {
