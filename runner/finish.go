@@ -146,6 +146,8 @@ func (j *job) outputsWritten(rep *report.Report) []report.Written {
 			note += "; " + s
 		}
 		wrote = append(wrote, report.Written{What: "payloads", Path: j.c.outDir(), Note: note})
+	} else if s := j.payloadsNote(rep.Output); s != "" && j.fileOut != nil {
+		wrote = append(wrote, report.Written{What: "payloads", Path: j.c.outDir(), Note: "no part file; " + s})
 	}
 	if j.rejects != nil && j.rejects.Path() != "" {
 		wrote = append(wrote, report.Written{What: "rejects", Path: j.rejects.Path(), Note: rowsNote(j.rejects.Count())})

@@ -113,6 +113,9 @@ func TestDryRunPayloads(t *testing.T) {
 		if c.mode == "sample" && !strings.Contains(stderr, "--payloads sample: 199 of 400 payloads written") {
 			t.Errorf("--payloads sample: the summary does not say how many payloads were written:\n%s", stderr)
 		}
+		if c.mode == "none" && !strings.Contains(stderr, "(no part file; --payloads none: 0 of 400 payloads written)") {
+			t.Errorf("--payloads none: the summary does not say that no payload was written:\n%s", stderr)
+		}
 		reviews, totals = append(reviews, raw.Review), append(totals, rep.Totals)
 	}
 	for i := 1; i < len(reviews); i++ {
