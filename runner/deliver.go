@@ -36,6 +36,7 @@ func (j *job) deliver(ctx context.Context) error {
 	first.keep(err)
 	first.keep(j.closeOutputs(ctx, first.err))
 	first.keep(j.remember(first.err))
+	first.keep(j.finishOnePass())
 	j.rep.Output = reportOutput(j.out.Stats())
 	j.sampleOutput(&j.rep.Output)
 	return first.err
