@@ -29,7 +29,11 @@ func (j *job) deliver(ctx context.Context) error {
 	}
 	j.pass.Progress, j.pass.ProgressInterval = prog.update, prog.interval
 	j.streams.LastPass() // a stream read by an earlier pass is not kept past this one
-	res, err := j.runPass(ctx, j.pass)
+	res := j.unchangedResult()
+	var err error
+	if res == nil {
+		res, err = j.runPass(ctx, j.pass)
+	}
 	prog.done()
 	j.res = res
 	var first firstError

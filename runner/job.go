@@ -64,6 +64,9 @@ type job struct {
 	acks     *ackJournal     // an incremental run to the API: what it acknowledged
 	withheld error           // deletes of missing keys not sent: the run fails
 	onePass  *onePassPlan    // a first incremental run into files: its plan, made as it delivers
+	// unchanged is the planning pass's result of an incremental run that
+	// sends nothing, when it stands in for the delivery pass (unchanged.go)
+	unchanged *pipeline.Result
 
 	// rep is the report under construction (from openInputs on); res the
 	// delivery pass's result (deliver), nil when the run ended before it.

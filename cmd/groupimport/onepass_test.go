@@ -176,3 +176,60 @@ func withoutTimes(t *testing.T, lines []string) []string {
 	}
 	return out
 }
+
+// An incremental run over an unchanged export reads it once (issue 18:
+// the delivery pass only skipped every row), and reports what the
+// delivery pass would: every row skipped as unchanged or superseded,
+// nothing written. One changed row brings the delivery pass back.
+func TestUnchangedStateRunReadsTheExportOnce(t *testing.T) {
+	srv := fakes3.Start(t)
+	srv.Bucket(t, "b")
+	dir := t.TempDir()
+	const n = 5000
+	export := func(changed string) []byte {
+		var b strings.Builder
+		b.WriteString("company_id,name\n")
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("Company %d", i)
+			if i == 7 && changed != "" {
+				name = changed
+			}
+			fmt.Fprintf(&b, "c%05d,%s\n", i, name)
+		}
+		b.WriteString("c00000,Company zero again\nc00001,Company one again\n")
+		return []byte(b.String())
+	}
+	state := filepath.Join(dir, "crm.state")
+	run := func(name string, data []byte, stateArgs ...string) (reportFile, statePlan, int) {
+		srv.Put(t, "b", "companies.csv", data)
+		out := filepath.Join(dir, name)
+		srv.Reset()
+		code, _, stderr := gi(t, append([]string{"run", "--companies", "s3://b/companies.csv", "--out", out, "-q"}, stateArgs...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
+		}
+		plan, rep := readPlan(t, out)
+		if parts, _ := filepath.Glob(filepath.Join(out, "payloads-*")); int64(len(readAllParts(t, out))) != rep.Totals.Emitted {
+			t.Errorf("%s: %d parts hold other than the %d emitted", name, len(parts), rep.Totals.Emitted)
+		}
+		return rep, plan, len(fakes3.Gets(srv.Requests(), "/b/companies.csv"))
+	}
+	_, _, once := run("stateless", export(""))
+	if _, _, gets := run("first", export(""), "--state", state); gets != once {
+		t.Errorf("the first run fetched the export %d times, the stateless run %d", gets, once)
+	}
+	rep, plan, gets := run("unchanged", export(""), "--state", state)
+	if gets != once {
+		t.Errorf("the unchanged run fetched the export %d times, the stateless run %d: want as often", gets, once)
+	}
+	if rep.Totals.Emitted != 0 || rep.Totals.Skipped != n+2 || rep.Totals.Read != n+2 || plan.Unchanged != n || plan.Superseded != 2 {
+		t.Errorf("unchanged run: totals %+v, plan %+v; want %d read, all skipped (%d unchanged, 2 superseded)", rep.Totals, plan, n+2, n)
+	}
+	if len(rep.Files) != 1 || rep.Files[0].Emitted != 0 || rep.Files[0].Read != n+2 {
+		t.Errorf("unchanged run: files %+v", rep.Files)
+	}
+	rep, plan, gets = run("changed", export("Renamed"), "--state", state)
+	if gets != once+1 || rep.Totals.Emitted != 1 || plan.Updates != 1 || plan.Unchanged != n-1 {
+		t.Errorf("one row changed: %d fetches (want %d), emitted %d, plan %+v; want the delivery pass to send the one change", gets, once+1, rep.Totals.Emitted, plan)
+	}
+}
