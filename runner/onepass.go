@@ -9,10 +9,10 @@ package runner
 // the files afterwards, before the state remembers anything), the state's
 // tracker records what was written, and the plan is made from what the
 // pass counted. What it buys, measured on 1M companies (bench/gen, --out
-// on tmpfs, a heavily shared 2-core machine, medians of two sets of 4
-// interleaved runs): the first --state run's CPU went from 3.1–3.8× the
-// stateless run's to 2.2–2.4× (14.4 → 10.2 s and 15.9 → 9.8 s of CPU, the
-// stateless run 4.6 and 4.1 s), its wall time from 14.9 s to 9.0 s.
+// on tmpfs, a heavily shared 2-core machine, medians of 8 interleaved
+// runs): the first --state run's CPU went from 3.25× the stateless run's
+// to 2.21× (14.2 → 9.7 s; the stateless run 4.4 s), its wall time from
+// 10.8 to 7.0 s (0.28 → 0.44× the stateless run's rows/s).
 //
 // It is taken only where that is exactly what the two passes did:
 //   - the state holds no record, journal or refusal (HoldsNothing), so

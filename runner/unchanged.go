@@ -15,9 +15,10 @@ import (
 // statistics (the delivery pass describes only the rows it builds), and
 // each file's built rows exactly its unchanged and superseded ones.
 // What it buys, measured on 1M companies (bench/gen, --out on tmpfs, a
-// heavily shared 2-core machine, medians of 4 interleaved runs): the
-// unchanged run's CPU went from 1.49× the stateless run's to 1.25× (6.16
-// → 5.16 s; the stateless run 4.14 s), its wall time from 5.4 to 5.0 s.
+// heavily shared 2-core machine, medians of 8 interleaved runs): the
+// unchanged run's CPU went from 1.39× the stateless run's to 1.16× (6.1
+// → 5.1 s; the stateless run 4.4 s), its wall time from 4.9 to 4.3 s
+// (0.62 → 0.71× the stateless run's rows/s).
 // What is left is the planning pass itself: building every payload to
 // hash it (~55% of the run), parsing (~20%), the key log and the merge
 // with the state (~20%).
