@@ -29,13 +29,18 @@ func (j *job) deliver(ctx context.Context) error {
 	}
 	j.pass.Progress, j.pass.ProgressInterval = prog.update, prog.interval
 	j.streams.LastPass() // a stream read by an earlier pass is not kept past this one
-	res, err := j.runPass(ctx, j.pass)
+	res := j.unchangedResult()
+	var err error
+	if res == nil {
+		res, err = j.runPass(ctx, j.pass)
+	}
 	prog.done()
 	j.res = res
 	var first firstError
 	first.keep(err)
 	first.keep(j.closeOutputs(ctx, first.err))
 	first.keep(j.remember(first.err))
+	first.keep(j.finishOnePass())
 	j.rep.Output = reportOutput(j.out.Stats())
 	j.sampleOutput(&j.rep.Output)
 	return first.err

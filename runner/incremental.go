@@ -346,6 +346,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 	}
 	pl.estimateRequests(pass.Sink.Stats())
+	j.noDeliveryPass(pl, pre)
 	return pl, nil
 }
 

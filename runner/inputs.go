@@ -173,6 +173,9 @@ func (j *job) transformer(kind transform.Kind, full *transform.KindMapping) (*tr
 		SentAt: j.c.sentAt(), CollectStats: j.c.reviewing(), ContentHash: j.c.StateFile != "",
 		ObjectTypes: j.objectTypesFor(kind), Review: j.reviewKeys, Shard: j.c.shard,
 	}
+	if full.Deleted != nil && (kind == transform.Companies || kind == transform.Memberships) {
+		j.upsertDeletes = true
+	}
 	if full.IncludeObjectTraits && kind == transform.Memberships {
 		if len(j.c.Companies) == 0 {
 			return nil, &transform.ConfigError{Msg: "memberships: include_object_traits needs the companies input in the same run (--companies)"}

@@ -39,6 +39,9 @@ type job struct {
 	// review's checks (newReviewKeys).
 	objectTypes *transform.ObjectTypes
 	reviewKeys  *transform.ReviewKeys
+	// upsertDeletes is set when a companies or memberships mapping has a
+	// deleted column (transformer): some of their rows may be deletes.
+	upsertDeletes bool
 
 	// the destination (openOutputs)
 	out      sink.Sink
@@ -60,6 +63,10 @@ type job struct {
 	tracker  *stateTracker   // an incremental run into files: what to remember
 	acks     *ackJournal     // an incremental run to the API: what it acknowledged
 	withheld error           // deletes of missing keys not sent: the run fails
+	onePass  *onePassPlan    // a first incremental run into files: its plan, made as it delivers
+	// unchanged is the planning pass's result of an incremental run that
+	// sends nothing, when it stands in for the delivery pass (unchanged.go)
+	unchanged *pipeline.Result
 
 	// rep is the report under construction (from openInputs on); res the
 	// delivery pass's result (deliver), nil when the run ended before it.

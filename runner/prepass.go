@@ -62,6 +62,11 @@ func (j *job) findDuplicates(ctx context.Context) error {
 // run as running there.
 func (j *job) incremental(ctx context.Context) error {
 	c := j.c
+	if one, err := j.canSendInOnePass(); err != nil {
+		return fmt.Errorf("reading the state: %w", err)
+	} else if one {
+		return j.incrementalOnePass()
+	}
 	pl, err := j.planIncremental(ctx)
 	if pl != nil {
 		j.rep.Plan = &pl.Plan
