@@ -1047,6 +1047,9 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 	case record.Time:
 		return jsonx.AppendString(dst, v.Bytes), nil
 	case record.String, record.Number:
+		if out, ok := appendPlainISO(dst, v.Bytes, ds); ok {
+			return out, nil
+		}
 		t, err := parseTime(v.Bytes, ds)
 		if err != nil {
 			return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
