@@ -1018,7 +1018,7 @@ func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		return append(dst, v.Bytes...), nil
 	case record.String:
 		text := trimSpace(v.Bytes)
-		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && bytes.IndexAny(text, "eE") < 0 {
+		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && !hasExponent(text) {
 			return append(dst, text...), nil // the common case: JSON already
 		}
 		out, ok, err := appendNumber(dst, text, p.numbers, &b.digits)

@@ -44,3 +44,11 @@ func BenchmarkAppendUUID(b *testing.B) {
 		}
 	})
 }
+
+func TestHasExponent(t *testing.T) {
+	for s, want := range map[string]bool{"1e3": true, "1E3": true, "-2.5e-7": true, "21622.33": false, "95853": false, "": false, "1.5": false} {
+		if got := hasExponent([]byte(s)); got != want {
+			t.Errorf("hasExponent(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
