@@ -10,9 +10,11 @@
 // default.pgo is a CPU profile that go build uses for profile-guided
 // optimisation (inlining and layout of the hot path): the merged
 // --cpuprofile of runs on bench/duckdb.sh's three files (1M companies CSV
-// and Parquet, 3M memberships Parquet). It took 7-8% off the CPU time of
-// each; remake it the same way (go tool pprof -proto a b c > default.pgo)
-// when the hot path changes much.
+// and Parquet, 3M memberships Parquet). Measured on the shared 2-core
+// machine: 8% less CPU on the companies Parquet, none measurable on the
+// memberships Parquet when measured again; the first build with it
+// compiles every dependency again. Remake it the same way (go tool pprof
+// -proto a b c > default.pgo) when the hot path changes much.
 package main
 
 import (
