@@ -114,6 +114,10 @@ func notAnObject(column string) *RowError {
 	return &RowError{Code: CodeInvalidAddress, Column: column, Reason: "the address is not a JSON object"}
 }
 
+// addressKeys are addressParts as written, quoted with their colon
+// (TestAddressKeys).
+var addressKeys = [...]string{`"street":`, `"city":`, `"state":`, `"postalCode":`, `"country":`}
+
 // writeAddress appends "address":{…} from b.addressBuf.
 func (b *Builder) writeAddress(dst []byte, p *rowPlan, comma bool, count *int) ([]byte, *RowError) {
 	if comma {
@@ -132,8 +136,7 @@ func (b *Builder) writeAddress(dst []byte, p *rowPlan, comma bool, count *int) (
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = jsonx.AppendStringS(dst, addressParts[k])
-		dst = append(dst, ':')
+		dst = append(dst, addressKeys[k]...)
 		mark := len(dst)
 		dst = jsonx.AppendString(dst, v)
 		b.observe(statAddress+k, mark, len(dst))

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -1061,7 +1062,7 @@ func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		return append(dst, v.Bytes...), nil
 	case record.String:
 		text := trimSpace(v.Bytes)
-		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && bytes.IndexAny(text, "eE") < 0 {
+		if p.numbers.decimal == '.' && len(text) < 300 && jsonx.IsNumber(text) && !hasExponent(text) {
 			return append(dst, text...), nil // the common case: JSON already
 		}
 		out, ok, err := appendNumber(dst, text, p.numbers, &b.digits)
@@ -1090,6 +1091,9 @@ func appendTime(dst []byte, v record.Value, ds *dateSpec, column string) ([]byte
 	case record.Time:
 		return jsonx.AppendString(dst, v.Bytes), nil
 	case record.String, record.Number:
+		if out, ok := appendPlainISO(dst, v.Bytes, ds); ok {
+			return out, nil
+		}
 		t, err := parseTime(v.Bytes, ds)
 		if err != nil {
 			return dst, &RowError{Code: CodeInvalidTimestamp, Column: column, Reason: fmt.Sprintf("%s is not a date: %v", quoteValue(v), err)}
@@ -1111,18 +1115,20 @@ func boolWord(b []byte) (bool, bool) {
 	return false, false
 }
 
-const hexd = "0123456789abcdef"
-
 // appendUUID formats a 128-bit hash as a version-8 UUID.
 func appendUUID(dst []byte, sum *[16]byte) []byte {
 	u := *sum
 	u[6] = u[6]&0x0f | 0x80
 	u[8] = u[8]&0x3f | 0x80
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, hexd[c>>4], hexd[c&0xf])
-	}
-	return dst
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], u[10:16])
+	return append(dst, s[:]...)
 }

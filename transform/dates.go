@@ -449,6 +449,49 @@ func appendISO(dst []byte, t time.Time) []byte {
 	return dst
 }
 
+// appendPlainISO writes, quoted, the dates most exports hold, already in
+// UTC: YYYY-MM-DD (in a UTC field) and YYYY-MM-DDTHH:MM:SS[.mmm]Z, copying
+// their digits once checked, as parseTime and appendISO would write them;
+// ok is false for any other form (and for year 0), which they handle.
+// Through time.Date and back, these two forms were 8% of the CPU of a run
+// on the bench's companies CSV.
+func appendPlainISO(dst, b []byte, ds *dateSpec) ([]byte, bool) {
+	b = trimSpace(b)
+	if ds.format != "" || len(b) < 10 {
+		return dst, false
+	}
+	year, month, day, ok := isoDate(b)
+	if !ok || b[4] != '-' || year == 0 || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) {
+		return dst, false
+	}
+	switch {
+	case len(b) == 10:
+		if ds.loc != time.UTC {
+			return dst, false
+		}
+	case (len(b) == 20 || len(b) == 24 && b[19] == '.' && allDigits(b[20:23])) && b[10] == 'T' && b[len(b)-1] == 'Z':
+		hour, okH := digitsN(b, 11, 2)
+		min, okM := digitsN(b, 14, 2)
+		sec, okS := digitsN(b, 17, 2)
+		if !okH || !okM || !okS || b[13] != ':' || b[16] != ':' || hour > 23 || min > 59 || sec > 59 {
+			return dst, false
+		}
+	default:
+		return dst, false
+	}
+	dst = append(dst, '"')
+	switch len(b) {
+	case 10:
+		dst = append(dst, b...)
+		return append(dst, "T00:00:00.000Z\""...), true
+	case 20:
+		dst = append(dst, b[:19]...)
+		return append(dst, ".000Z\""...), true
+	}
+	dst = append(dst, b...)
+	return append(dst, '"'), true
+}
+
 // FormatTime writes t the way payloads carry instants.
 func FormatTime(t time.Time) string { return string(appendISO(nil, t)) }
 

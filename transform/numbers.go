@@ -275,7 +275,7 @@ func appendIntegerText(dst, b []byte, nf numberFormat, buf *[]byte) (out []byte,
 // jsonNumberInRange reports whether a double holds the JSON number b; it
 // parses only numbers with an exponent or of 300 digits or more.
 func jsonNumberInRange(b []byte) bool {
-	if len(b) < 300 && bytes.IndexAny(b, "eE") < 0 {
+	if len(b) < 300 && !hasExponent(b) {
 		return true
 	}
 	d, ok := parseDecimal(b, plainNumbers, nil)
@@ -291,6 +291,18 @@ func integerText(b []byte) ([]byte, bool) {
 	var buf []byte
 	out, ok, err := appendIntegerText(nil, b, plainNumbers, &buf)
 	return out, ok && err == nil
+}
+
+// hasExponent reports whether a number's text has an e or E: a loop, as
+// bytes.IndexAny(b, "eE") built its set of bytes on every call (2.4% of a
+// run's CPU on the bench's companies Parquet, whose numbers all pass here).
+func hasExponent(b []byte) bool {
+	for _, c := range b {
+		if c|0x20 == 'e' {
+			return true
+		}
+	}
+	return false
 }
 
 func allDigits(b []byte) bool {

@@ -126,6 +126,8 @@ type Reader struct {
 	opts  Options
 	comma byte
 	stop  [256]bool
+	// commas is comma in every byte of a word (fieldEnd)
+	commas uint64
 
 	line   int64 // physical line of in.Buf[in.Pos]
 	rows   int64
@@ -175,6 +177,7 @@ func newReaderSize(rd io.Reader, opts Options, size int) (*Reader, error) {
 		return nil, &ParseError{Err: fmt.Errorf("the delimiter %q cannot be used", r.comma)}
 	}
 	r.stop[r.comma] = true
+	r.commas = lo8 * uint64(r.comma)
 	r.stop['\n'] = true
 	r.stop['\r'] = true
 	if err := r.readHeader(); err != nil {
