@@ -6,15 +6,6 @@
 // each command into the runner's settings, every flag declared once with
 // what it sets (flags.go), and turns the runner's exit code into the
 // process's. The runner (package runner) does the work.
-//
-// default.pgo is a CPU profile that go build uses for profile-guided
-// optimisation (inlining and layout of the hot path): the merged
-// --cpuprofile of runs on bench/duckdb.sh's three files (1M companies CSV
-// and Parquet, 3M memberships Parquet). Measured on the shared 2-core
-// machine: 8% less CPU on the companies Parquet, none measurable on the
-// memberships Parquet when measured again; the first build with it
-// compiles every dependency again. Remake it the same way (go tool pprof
-// -proto a b c > default.pgo) when the hot path changes much.
 package main
 
 import (
