@@ -237,6 +237,9 @@ func (r *Reader) readHeader() error {
 	}
 	seen := map[string]int{}
 	for k, name := range names[:max(named, 1)] {
+		if name == "" && k == 0 && named > 1 {
+			return bad(r.spans[k].s, "column 1 has no name, as pandas writes its index (DataFrame.to_csv without index=False): name it in the header, or write the file without the index")
+		}
 		if name == "" {
 			return bad(r.spans[k].s, "column %d has no name", k+1)
 		}

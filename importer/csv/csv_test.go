@@ -95,6 +95,8 @@ var csvCases = []csvCase{
 			ok(8, "", "", "")}},
 	{name: "only unnamed columns", in: ",,\n1,2,3\n", err: ErrHeader, errLine: 1, errCol: 1,
 		errMsg: "line 1, column 1: bad header: column 1 has no name"},
+	{name: "pandas index", in: ",company_id,name\n0,c1,Acme\n", err: ErrHeader, errLine: 1, errCol: 1,
+		errMsg: "line 1, column 1: bad header: column 1 has no name, as pandas writes its index (DataFrame.to_csv without index=False): name it in the header, or write the file without the index"},
 	{name: "ragged rows", in: "a,b\n1,2,3\n4\n\"x\ny\",2,3\n5,6\n",
 		cols: []string{"a", "b"}, rows: []wantRow{
 			rej(2, 0, "", "the row has 3 fields, the header has 2"),
