@@ -769,6 +769,12 @@ func TestParquetRealFiles(t *testing.T) {
 		{file: "dms_test_table_LOAD00000001.parquet", rows: 10, lines: map[int]string{
 			1: `DMS_TIMESTAMP=string:2022-07-26 06:46:18.618066 id=number:2 my_int=number:531430493 my_smallint=number:27086 my_numeric=number:1272649819.81 my_real=number:0.6938381 my_double=number:0.03032254783300687 my_money=number:12664053511.7100 my_varchar=string:tco my_text=string: my_bytea=string:atyyinkarekjyix my_timestamp=timestamp:2022-04-03T00:25:27.534Z my_uuid=string:b98aa0f0-69ba-4b8b-a757-290676933e57 my_json=string:{"key_90":"ct"} my_jsonb=string:{"key_78": "ynsg"} my_bool=boolean:true`,
 		}},
+		// written by DuckDB 1.5.6 (bench/duckdb): DECIMAL, HUGEINT, TIMESTAMPTZ,
+		// UUID, LIST, STRUCT, MAP, TIME, ENUM
+		{file: "duckdb_types.parquet", rows: 3, lines: map[int]string{
+			0: `company_id=string:1-co revenue=number:1.25 big=number:100 updated_at=timestamp:2024-05-01T11:00:00.000Z created_at=timestamp:2019-03-02T00:00:00.000Z token=string:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 tags=json:[1,2] address=json:{"city":"Paris","country":"FR"} attrs=json:{"a":1} maybe=string:x t=string:10:30:00.000 is_partner=boolean:false f=number:3.5 mood=string:sad`,
+			1: `company_id=string:2-co revenue=number:2.50 big=number:200 updated_at=timestamp:2024-05-01T12:00:00.000Z created_at=timestamp:2019-03-03T00:00:00.000Z token=string:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 tags=json:[2,3] address=json:{"city":"Paris","country":"FR"} attrs=json:{"a":2} maybe=null: t=string:10:30:00.000 is_partner=boolean:true f=number:3.5 mood=string:sad`,
+		}},
 		{file: "empty.parquet", rows: 0},
 		{file: "issue276_4_per_page.parquet", rows: 5, lines: map[int]string{
 			0: "id=string:0 int64_array=json:[0,1,2,3,4,5,6,7,8,9,10,11,12]",
