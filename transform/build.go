@@ -794,7 +794,9 @@ func (b *Builder) identifier(row *record.Row, p *rowPlan, c colRef, field string
 		return nil, nil
 	case record.String:
 		return b.trimID(field, v.Bytes), nil
-	case record.Number, record.Time:
+	case record.Number:
+		return b.numericID(field, v.Bytes), nil
+	case record.Time:
 		return v.Bytes, nil
 	}
 	return nil, &RowError{Code: CodeInvalidID, Column: c.column, Reason: fmt.Sprintf("an id must be text or a number, not %s %s", article(v.Kind), quoteValue(v))}

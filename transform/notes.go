@@ -155,3 +155,29 @@ func (b *Builder) trimID(field string, id []byte) []byte {
 	b.Warnings[r.msg]++
 	return t
 }
+
+// numericID is the id of a number: a whole number written as a decimal or
+// with an exponent (13.0, 1.3e1: how pandas writes an integer column that
+// has a null, or a float column of ids) is the integer's digits, counted
+// and warned with the first such value — "13.0" would be another object
+// than the "13" of every other export. Other numbers keep their exact
+// digits.
+func (b *Builder) numericID(field string, n []byte) []byte {
+	if digits := n; len(digits) > 0 {
+		if digits[0] == '-' {
+			digits = digits[1:]
+		}
+		if allDigits(digits) {
+			return n
+		}
+	}
+	t, ok := integerText(n)
+	if !ok {
+		return n
+	}
+	r := b.noted("numeric id\x00"+field, func() string { return string(n) + " sent as " + string(t) }, func(ex string) string {
+		return fmt.Sprintf("%s: %s values were whole numbers written as decimals, sent as integers; e.g. %s", b.t.cfg.Kind, field, ex)
+	})
+	b.Warnings[r.msg]++
+	return t
+}

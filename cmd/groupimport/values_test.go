@@ -107,6 +107,36 @@ func TestPaddedIDsThroughTheCLI(t *testing.T) {
 	}
 }
 
+// Ids that are JSON numbers written as decimals (13.0: pandas' float ids)
+// are the integers they mean, for groupId and userId alike, warned once per
+// kind and field; other numbers keep their digits.
+func TestNumericIDsThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	co := write(t, dir, "companies.ndjson", `{"company_id":13.0,"name":"A"}`+"\n"+`{"company_id":1.4e1,"name":"B"}`+"\n"+
+		`{"company_id":-2.0,"name":"C"}`+"\n"+`{"company_id":15.5,"name":"D"}`+"\n"+`{"company_id":16,"name":"E"}`+"\n")
+	mem := write(t, dir, "memberships.ndjson", `{"company_id":13.0,"user_id":7.0}`+"\n")
+	payloads, warnings, _ := runOut(t, 0, "--companies", co, "--memberships", mem, "--timestamp", "2024-06-01T00:00:00Z")
+	var got []string
+	for _, p := range payloads {
+		var m struct{ GroupID, UserID string }
+		if err := json.Unmarshal([]byte(p), &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.GroupID+"/"+m.UserID)
+	}
+	if want := []string{"13/", "14/", "-2/", "15.5/", "16/", "13/7"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	want := map[string]int64{
+		"companies: groupId values were whole numbers written as decimals, sent as integers; e.g. 13.0 sent as 13":   3,
+		"memberships: groupId values were whole numbers written as decimals, sent as integers; e.g. 13.0 sent as 13": 1,
+		"memberships: userId values were whole numbers written as decimals, sent as integers; e.g. 7.0 sent as 7":    1,
+	}
+	if !reflect.DeepEqual(warnings, want) {
+		t.Errorf("warnings\n got %v\nwant %v", warnings, want)
+	}
+}
+
 // The seed's relationship example, end to end: the membership payload's
 // traits are the example's, exactly (the object's traits joined in from
 // the companies input). As a Parquet struct the same.
