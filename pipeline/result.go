@@ -7,26 +7,44 @@ import (
 	"github.com/groupimport/groupimport/transform"
 )
 
-// FileResult is what happened to one input file.
-type FileResult struct {
-	Path        string
-	Kind        transform.Kind
-	Format      string
-	Compression string
-	Read        int64
-	Emitted     int64
-	Rejected    int64
+// Counts are the rows of a file or a run: Read = Emitted + Rejected +
+// Skipped + Superseded + OtherShard.
+type Counts struct {
+	Read     int64
+	Emitted  int64
+	Rejected int64
 	// Skipped counts the rows an incremental run found unchanged.
 	Skipped    int64
 	Superseded int64
 	// OtherShard counts the rows of other shards' objects (--shard).
 	OtherShard int64
 	Deleted    int64
+	// Unkeyed counts the rejected rows whose key could not be read (a
+	// wrong field count, a missing or unreadable id): the run cannot tell
+	// which object or relationship they were about.
+	Unkeyed int64
+}
+
+func (c *Counts) add(o Counts) {
+	c.Read += o.Read
+	c.Emitted += o.Emitted
+	c.Rejected += o.Rejected
+	c.Skipped += o.Skipped
+	c.Superseded += o.Superseded
+	c.OtherShard += o.OtherShard
+	c.Deleted += o.Deleted
+	c.Unkeyed += o.Unkeyed
+}
+
+// FileResult is what happened to one input file.
+type FileResult struct {
+	Path        string
+	Kind        transform.Kind
+	Format      string
+	Compression string
+	Counts
 	DurationMS int64
 	Error      string
-	// Unkeyed counts the rejected rows whose key could not be read (a
-	// wrong field count, a missing or unreadable id).
-	Unkeyed int64
 
 	started time.Time
 	// the reader's warnings about the file (importer.Warner), set by the
@@ -39,21 +57,9 @@ type FileResult struct {
 
 // Result is what a run did.
 type Result struct {
-	Files      []*FileResult
-	Read       int64
-	Emitted    int64
-	Rejected   int64
-	Skipped    int64
-	Superseded int64
-	// OtherShard counts the rows of other shards' objects (--shard):
-	// skipped, with Skipped (unchanged) and Superseded, so that Read =
-	// Emitted + Rejected + Skipped + Superseded + OtherShard.
-	OtherShard int64
-	Deleted    int64
+	Files []*FileResult
+	Counts
 	FileErrors int
-	// Unkeyed counts the rejected rows whose key could not be read: the
-	// run cannot tell which object or relationship they were about.
-	Unkeyed int64
 	// UnkeyedElsewhere counts such rows that another shard reports: they
 	// may have been about this shard's objects all the same.
 	UnkeyedElsewhere int64

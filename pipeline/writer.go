@@ -107,28 +107,16 @@ func (w *writer) count(b *built) {
 		fr.seen, fr.ordFirst = true, b.first
 	}
 	fr.ordEnd = b.first + b.read
+	c := Counts{Read: b.read, Emitted: int64(b.chunk.Count()), Rejected: int64(len(b.rejects)), Unkeyed: b.unkeyed,
+		Superseded: b.superseded, Skipped: b.unchanged, OtherShard: b.otherShard}
 	for _, k := range b.keys {
 		if k.delete {
-			fr.Deleted++
-			res.Deleted++
+			c.Deleted++
 		}
 	}
-	n, rejected := int64(b.chunk.Count()), int64(len(b.rejects))
-	fr.Read += b.read
-	fr.Emitted += n
-	fr.Rejected += rejected
-	fr.Unkeyed += b.unkeyed
-	fr.Superseded += b.superseded
-	fr.Skipped += b.unchanged
-	fr.OtherShard += b.otherShard
-	res.OtherShard += b.otherShard
+	fr.add(c)
+	res.add(c)
 	res.UnkeyedElsewhere += b.elsewhere
-	res.Read += b.read
-	res.Emitted += n
-	res.Rejected += rejected
-	res.Unkeyed += b.unkeyed
-	res.Superseded += b.superseded
-	res.Skipped += b.unchanged
 }
 
 // reject counts a batch's rejects by code and writes them out.
