@@ -17,8 +17,7 @@ func (s *Store) Lookup(keys [][16]byte, found func(key [16]byte, r Record, ok bo
 		return nil
 	}
 	return s.db.View(func(tx *bolt.Tx) (err error) {
-		defer s.recoverDamage(&err)
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 		b := tx.Bucket(genBucket(s.gen))
 		for _, k := range keys {
 			var v []byte

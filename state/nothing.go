@@ -9,8 +9,7 @@ func (s *Store) HoldsNothing() (nothing bool, err error) {
 	if s.db == nil {
 		return true, nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	if empty, err := s.emptyGeneration(); err != nil || !empty {
 		return false, err
 	}

@@ -113,8 +113,7 @@ func (s *Store) Check() (err error) {
 	if s.db == nil {
 		return nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {
@@ -201,8 +200,7 @@ func open(path string, readOnly bool) (_ *Store, err error) {
 			file.Close()
 		}
 	}()
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	st, err := os.Stat(path)
 	switch {
 	case err != nil:
@@ -261,9 +259,11 @@ func closeQuietly(db *bolt.DB) {
 
 // recoverDamage turns a panic of bbolt (or a memory fault, with
 // debug.SetPanicOnFault) on a corrupt file, and a corrupt record, into a
-// *DamagedError. Deferred directly by the methods that read or write the
-// file.
-func (s *Store) recoverDamage(err *error) {
+// *DamagedError, and sets panic-on-fault back as it was. The methods that
+// read or write the file defer it directly, as
+// defer s.recoverDamage(&err, debug.SetPanicOnFault(true)).
+func (s *Store) recoverDamage(err *error, panicOnFault bool) {
+	defer debug.SetPanicOnFault(panicOnFault)
 	if p := recover(); p != nil {
 		*err = &DamagedError{Path: s.path, Err: fmt.Errorf("reading it failed: %v", p)}
 	}
@@ -275,8 +275,7 @@ func (s *Store) recoverDamage(err *error) {
 // consolidatedCopy copies the state (a consistent snapshot) to a private
 // temporary file and folds the journal in there.
 func (s *Store) consolidatedCopy() (c *Store, err error) {
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	f, err := os.CreateTemp("", "groupimport-state-copy-*")
 	if err != nil {
 		return nil, fmt.Errorf("state %s: a private copy: %w", s.path, err)

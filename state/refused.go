@@ -27,8 +27,7 @@ func (s *Store) Refused() (m map[[16]byte]uint64, err error) {
 	if s.db == nil {
 		return nil, nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyRefused)
 		if len(v)%24 != 0 {
@@ -52,8 +51,7 @@ func (s *Store) SaveRefused(m map[[16]byte]uint64) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	keys := make([][16]byte, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -29,8 +29,7 @@ func (s *Store) SaveShapes(shapes map[uint64][]string) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	var missing []uint64
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketShapes)
@@ -74,8 +73,7 @@ func (s *Store) ShapeNames(shapes []uint64) (out map[uint64][]string, err error)
 	if s.db == nil || len(shapes) == 0 {
 		return out, nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketShapes)
 		if b == nil {

@@ -50,7 +50,7 @@ func (s *Store) Close() (err error) {
 	if s.db == nil {
 		return nil
 	}
-	defer s.recoverDamage(&err)
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.Close()
 	s.db = nil
 	if s.tmpCopy != "" {
@@ -81,8 +81,7 @@ func (it *Iter) Next() (r Record, ok bool, err error) {
 	if it.k == nil {
 		return Record{}, false, nil
 	}
-	defer it.s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer it.s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	r, err = decodeRecordTraits(it.k, it.v, it.traits)
 	if err != nil {
 		return r, false, &DamagedError{Path: it.s.path, Err: err}
@@ -111,8 +110,7 @@ func (s *Store) View(fn func(it *Iter) error) error {
 
 // first positions an iterator on the first record of the generation.
 func (s *Store) first(tx *bolt.Tx) (it *Iter, err error) {
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	it = &Iter{s: s, tx: tx}
 	if b := tx.Bucket(genBucket(s.gen)); b != nil {
 		it.c = b.Cursor()
@@ -129,8 +127,7 @@ func (s *Store) Journal(recs []Record) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJournal)
 		b.FillPercent = 1 // keys only ever grow
@@ -155,8 +152,7 @@ func (s *Store) JournalLen() (n int, err error) {
 	if s.db == nil {
 		return 0, nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketJournal).Stats().KeyN
 		return nil
@@ -174,8 +170,7 @@ func (s *Store) Consolidate(tmpDir string, extra *Sorter) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	srt, err := s.pending(tmpDir, extra)
 	if err != nil {
 		return err
@@ -501,8 +496,7 @@ func (s *Store) LastRun() (ri *RunInfo, err error) {
 	if s.db == nil {
 		return nil, nil
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyRun)
 		if v == nil {
@@ -519,8 +513,7 @@ func (s *Store) SaveRun(ri *RunInfo) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
-	defer s.recoverDamage(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	data, err := json.Marshal(ri)
 	if err != nil {
 		return err
