@@ -34,6 +34,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/time/rate"
 
+	"github.com/groupimport/groupimport/internal/backoff"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -415,7 +416,7 @@ func (o *HTTPOptions) normalize() error {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = backoff.Sleep
 	}
 	return nil
 }
@@ -454,20 +455,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // httpBatch is messages copied out of chunks, back to back in buf.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/groupimport/groupimport/internal/backoff"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -122,7 +122,7 @@ func (s *HTTPSink) deliver(ctx context.Context, b *httpBatch, msgs []batchMsg) e
 			// Everyone waits what the API asked; this sender adds a little
 			// jitter so that the senders do not all come back at once.
 			s.gate.pauseUntil(now.Add(a.retryAfter))
-			wait = jitter(s.opts.BackoffBase)
+			wait = backoff.Jitter(s.opts.BackoffBase)
 		} else {
 			wait = s.backoff(n)
 		}
@@ -210,21 +210,7 @@ func (s *HTTPSink) gaveUp(msgs []batchMsg, attempts int, elapsed time.Duration, 
 
 // backoff is exponential backoff with full jitter for attempt n (1-based).
 func (s *HTTPSink) backoff(n int) time.Duration {
-	ceil := s.opts.BackoffBase
-	for i := 1; i < n && ceil < s.opts.BackoffMax; i++ {
-		ceil *= 2
-	}
-	if ceil > s.opts.BackoffMax {
-		ceil = s.opts.BackoffMax
-	}
-	return jitter(ceil)
-}
-
-func jitter(ceil time.Duration) time.Duration {
-	if ceil <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(ceil)))
+	return backoff.FullJitter(s.opts.BackoffBase, s.opts.BackoffMax, n)
 }
 
 // post makes one request with a fresh sentAt and classifies the answer.

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groupimport/groupimport/internal/backoff"
 	"github.com/groupimport/groupimport/internal/fakeapi"
 	"github.com/groupimport/groupimport/record"
 )
@@ -1012,7 +1013,7 @@ func TestHTTPLingerAndEmptyChunks(t *testing.T) {
 
 func TestHTTPRateLimit(t *testing.T) {
 	h := newHarness(t, fakeapi.Options{}, HTTPOptions{RateLimit: 40, RateBurst: 1, MaxBatchMessages: 5,
-		Now: time.Now, Sleep: sleepCtx})
+		Now: time.Now, Sleep: backoff.Sleep})
 	start := time.Now()
 	if err := h.run(chunks(payloads(60, 10), 60)); err != nil {
 		t.Fatal(err)

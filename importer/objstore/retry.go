@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/groupimport/groupimport/importer"
+	"github.com/groupimport/groupimport/internal/backoff"
 )
 
 // retry runs op until it succeeds, fails for good, or the attempts are
@@ -37,18 +36,7 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 
 // backoff waits before attempt+1: full jitter over an exponential bound.
 func (s *Store) backoff(ctx context.Context, attempt int) error {
-	bound := s.opts.BackoffBase << min(attempt-1, 20)
-	if bound > s.opts.BackoffMax || bound <= 0 {
-		bound = s.opts.BackoffMax
-	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(bound)) + 1))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Sleep(ctx, backoff.FullJitter(s.opts.BackoffBase, s.opts.BackoffMax, attempt)+1)
 }
 
 // transient says whether a request that failed with err may succeed when
