@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/groupimport/groupimport/report"
-	"github.com/groupimport/groupimport/state"
+	"github.com/groupimport/groupimport/state/statetest"
 )
 
 // The plan of a dry run against the state of last week's export names the
@@ -73,7 +73,9 @@ func TestPlanTraitsOfAnOlderState(t *testing.T) {
 	if code := Run(context.Background(), before); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	forgetTraitHashes(t, st)
+	if err := statetest.ForgetTraitHashes(st); err != nil {
+		t.Fatal(err)
+	}
 	_, rep := reviewRun(t, Options{Companies: []string{"fixtures/review/companies.csv"}, StateFile: st})
 	t.Chdir("runner")
 	if rep.Plan == nil || len(rep.Plan.FirstChanged) != 3 {
@@ -83,36 +85,6 @@ func TestPlanTraitsOfAnOlderState(t *testing.T) {
 		if !strings.Contains(k.TraitsUnknown, "state written by an older version") || k.ChangedTraits != nil {
 			t.Errorf("%s: %+v", k.ID(), k)
 		}
-	}
-}
-
-// forgetTraitHashes rewrites every record of a state without its trait
-// hashes, as a version before them wrote it.
-func forgetTraitHashes(t *testing.T, path string) {
-	t.Helper()
-	s, err := state.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var recs []state.Record
-	err = s.View(func(it *state.Iter) error {
-		for {
-			r, ok, err := it.Next()
-			if err != nil || !ok {
-				return err
-			}
-			recs = append(recs, r) // View leaves the trait hashes out
-		}
-	})
-	if err == nil {
-		err = s.Journal(recs)
-	}
-	if err == nil {
-		err = s.Consolidate("", nil)
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/groupimport/groupimport/internal/fakeapi"
-	"github.com/groupimport/groupimport/state"
+	"github.com/groupimport/groupimport/state/statetest"
 )
 
 // With --state, the plan names the first keys created, changed (with the
@@ -120,7 +120,9 @@ func TestPlanWithAnOlderState(t *testing.T) {
 	if code, _, stderr := gi(t, "run", "--companies", fixtures+"review/companies-before.csv", "--out", filepath.Join(dir, "sent"), "--state", st); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	withoutTraitHashes(t, st)
+	if err := statetest.ForgetTraitHashes(st); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "plan")
 	if code, _, stderr := gi(t, "run", "--dry-run", "--companies", fixtures+"review/companies.csv", "--out", out, "--state", st); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -153,35 +155,5 @@ func TestPlanWithAnOlderState(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "review.md"))
 	if err != nil || !strings.Contains(string(md), "`Globex` — `"+fixtures+"review/companies.csv:3`: traits unknown: ") {
 		t.Errorf("review.md does not say Globex's traits are unknown (%v):\n%s", err, md)
-	}
-}
-
-// withoutTraitHashes rewrites every record of a state without its trait
-// hashes, as a version before them wrote it.
-func withoutTraitHashes(t *testing.T, path string) {
-	t.Helper()
-	s, err := state.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var recs []state.Record
-	err = s.View(func(it *state.Iter) error {
-		for {
-			r, ok, err := it.Next()
-			if err != nil || !ok {
-				return err
-			}
-			recs = append(recs, r) // View leaves the trait hashes out
-		}
-	})
-	if err == nil {
-		err = s.Journal(recs)
-	}
-	if err == nil {
-		err = s.Consolidate("", nil)
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 }
