@@ -1,6 +1,9 @@
 package extsort
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func BenchmarkAdd(b *testing.B) {
 	s := New(b.TempDir(), 0)
@@ -11,5 +14,32 @@ func BenchmarkAdd(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
 		s.Add(k, uint64(i), v)
+	}
+}
+
+// BenchmarkSortBuffer sorts one full buffer of state-sized records (16 MiB
+// of 97-byte records, keys in hash order).
+func BenchmarkSortBuffer(b *testing.B) {
+	s := New(b.TempDir(), 0)
+	defer s.Close()
+	v := make([]byte, 69)
+	var k [16]byte
+	var bufs []*buffer
+	for i := 0; len(bufs) < 1; i++ {
+		x := uint64(i)*0x9E3779B97F4A7C15 + 1
+		for j := 0; j < 8; j++ {
+			k[j] = byte(x >> (8 * j))
+		}
+		if len(s.cur.data)+hdr+len(v) >= s.limit {
+			bufs = append(bufs, s.cur)
+			break
+		}
+		s.Add(k, uint64(i), v)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c := *bufs[0]
+		c.index = slices.Clone(bufs[0].index)
+		c.sort()
 	}
 }

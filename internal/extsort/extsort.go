@@ -38,7 +38,19 @@ type Sorter struct {
 
 type buffer struct {
 	data  []byte
-	index []int // offsets of records in data
+	index []entry // the records in data
+}
+
+// entry is a record of a buffer: its offset, and its key's first 8 bytes
+// as a number. Sorting entries compares the numbers within the index, and
+// reads a record's data only for keys whose first 8 bytes are equal:
+// sorting a 16 MiB buffer of state records (97 bytes each, hashed keys)
+// by offsets alone, every comparison two cache misses into the data, took
+// a median 680 ms; this 250 ms (BenchmarkSortBuffer, 3 interleaved runs
+// on a heavily shared 2-core machine).
+type entry struct {
+	k0  uint64
+	off int
 }
 
 // New returns a sorter spilling to dir ("" for the system's temporary
@@ -56,7 +68,7 @@ func New(dir string, limit int) *Sorter {
 // newBuffer makes a buffer that holds a run without growing (growing a
 // multi-megabyte slice by 1.25 each time copied it over and over).
 func (s *Sorter) newBuffer() *buffer {
-	return &buffer{data: make([]byte, 0, s.limit+64<<10), index: make([]int, 0, s.limit/32)}
+	return &buffer{data: make([]byte, 0, s.limit+64<<10), index: make([]entry, 0, s.limit/32)}
 }
 
 // Len is the number of records added.
@@ -81,7 +93,7 @@ func (s *Sorter) Add(key [16]byte, order uint64, value []byte) error {
 	b.data = binary.BigEndian.AppendUint64(b.data, order)
 	b.data = binary.LittleEndian.AppendUint32(b.data, uint32(len(value)))
 	b.data = append(b.data, value...)
-	b.index = append(b.index, off)
+	b.index = append(b.index, entry{binary.BigEndian.Uint64(key[:]), off})
 	s.n++
 	if len(b.data) >= s.limit {
 		return s.spillAsync()
@@ -96,10 +108,14 @@ func (b *buffer) record(off int) []byte {
 
 func (b *buffer) sort() {
 	d := b.data
-	// key and order are 24 big-endian bytes: three integer comparisons
-	slices.SortFunc(b.index, func(x, y int) int {
-		for i := 0; i < 24; i += 8 {
-			a, c := binary.BigEndian.Uint64(d[x+i:]), binary.BigEndian.Uint64(d[y+i:])
+	// key and order are 24 big-endian bytes: three integer comparisons,
+	// the first without reading the data
+	slices.SortFunc(b.index, func(x, y entry) int {
+		if x.k0 != y.k0 {
+			return cmp.Compare(x.k0, y.k0)
+		}
+		for i := 8; i < 24; i += 8 {
+			a, c := binary.BigEndian.Uint64(d[x.off+i:]), binary.BigEndian.Uint64(d[y.off+i:])
 			if a != c {
 				return cmp.Compare(a, c)
 			}
@@ -165,8 +181,8 @@ func (s *Sorter) writeRun(b *buffer) (*spill.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sorting: %w", err)
 	}
-	for _, off := range b.index {
-		if err := f.Append(b.record(off)); err != nil {
+	for _, e := range b.index {
+		if err := f.Append(b.record(e.off)); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("sorting: %w", err)
 		}
@@ -193,8 +209,8 @@ func (s *Sorter) Each(fn func(key []byte, order uint64, value []byte) error) err
 	}
 	if len(s.runs) == 0 {
 		s.cur.sort()
-		for _, off := range s.cur.index {
-			if err := visit(s.cur.record(off)); err != nil {
+		for _, e := range s.cur.index {
+			if err := visit(s.cur.record(e.off)); err != nil {
 				return err
 			}
 		}
