@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"unsafe"
 
 	"github.com/groupimport/groupimport/internal/spill"
 )
@@ -34,6 +35,9 @@ type Sorter struct {
 	spare    chan *buffer
 	done     chan error
 	pending  int
+	// mapped are the buffers' memory outside the Go heap, unmapped by
+	// Close
+	mapped [][]byte
 }
 
 type buffer struct {
@@ -66,9 +70,22 @@ func New(dir string, limit int) *Sorter {
 }
 
 // newBuffer makes a buffer that holds a run without growing (growing a
-// multi-megabyte slice by 1.25 each time copied it over and over).
+// multi-megabyte slice by 1.25 each time copied it over and over), its
+// data and index mapped outside the Go heap where the system allows. The
+// process runs under a soft memory limit (cmd/groupimport): two 16 MiB
+// buffers and their indexes on the heap brought a first --state run's
+// heap near it, and the collector ran nearly all the time: on 1M
+// companies, 8.3 s of CPU against 5.2 s with the limit raised out of the
+// way.
 func (s *Sorter) newBuffer() *buffer {
-	return &buffer{data: make([]byte, 0, s.limit+64<<10), index: make([]entry, 0, s.limit/32)}
+	dataN := (s.limit + 64<<10 + 7) &^ 7 // the index after it is 8-aligned
+	idxN := s.limit/hdr + 1              // as many records as can fit
+	if mem := offHeap(dataN + idxN*int(unsafe.Sizeof(entry{}))); mem != nil {
+		s.mapped = append(s.mapped, mem)
+		index := unsafe.Slice((*entry)(unsafe.Pointer(&mem[dataN])), idxN)
+		return &buffer{data: mem[:0:dataN], index: index[:0]}
+	}
+	return &buffer{data: make([]byte, 0, dataN), index: make([]entry, 0, idxN)}
 }
 
 // Len is the number of records added.
@@ -329,5 +346,9 @@ func (s *Sorter) Close() {
 		r.Close()
 	}
 	s.runs = nil
-	s.cur = &buffer{}
+	s.cur, s.spare = &buffer{}, nil
+	for _, m := range s.mapped {
+		freeOffHeap(m)
+	}
+	s.mapped = nil
 }
