@@ -43,3 +43,24 @@ func BenchmarkSortBuffer(b *testing.B) {
 		c.sort()
 	}
 }
+
+// BenchmarkMerge merges 1M state-sized records from 6 sorted runs (the
+// runs' writing is not timed).
+func BenchmarkMerge(b *testing.B) {
+	v := make([]byte, 69)
+	for b.Loop() {
+		b.StopTimer()
+		s := New(b.TempDir(), 16<<20)
+		var k [16]byte
+		for i := 0; i < 1000000; i++ {
+			x := uint64(i)*0x9E3779B97F4A7C15 + 1
+			for j := 0; j < 8; j++ {
+				k[j] = byte(x >> (8 * j))
+			}
+			s.Add(k, uint64(i), v)
+		}
+		b.StartTimer()
+		s.Each(func([]byte, uint64, []byte) error { return nil })
+		s.Close()
+	}
+}
