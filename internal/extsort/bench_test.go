@@ -64,3 +64,33 @@ func BenchmarkMerge(b *testing.B) {
 		s.Close()
 	}
 }
+
+// BenchmarkWriteRun sorts and writes one full buffer of state-sized
+// records (97 bytes, keys in hash order) as a run.
+func BenchmarkWriteRun(b *testing.B) {
+	s := New(b.TempDir(), 0)
+	defer s.Close()
+	v := make([]byte, 69)
+	var k [16]byte
+	for i := 0; ; i++ {
+		x := uint64(i)*0x9E3779B97F4A7C15 + 1
+		for j := 0; j < 8; j++ {
+			k[j] = byte(x >> (8 * j))
+		}
+		if len(s.cur.data)+hdr+len(v) >= s.limit {
+			break
+		}
+		s.Add(k, uint64(i), v)
+	}
+	full := s.cur
+	b.ResetTimer()
+	for b.Loop() {
+		c := *full
+		c.index = append(c.index[:0:0], full.index...)
+		f, err := s.writeRun(&c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
