@@ -64,6 +64,9 @@ func (r *run) build(_ context.Context, worker int, wk *work) (*built, error) {
 	}
 	b := &built{file: wk.file, first: wk.first, offset: wk.batch.Offset, chunk: r.chunks.get(), keys: r.chunks.getKeys(),
 		done: wk.done, err: wk.err}
+	if r.cfg.Tracker != nil {
+		b.deliveries = r.chunks.getDeliveries()
+	}
 	bb := &batchBuilder{cfg: r.cfg, kind: wk.input.Kind, bl: bl, file: wk.batch.File, b: b}
 	for i := range wk.batch.Rows {
 		bb.row(&wk.batch.Rows[i], wk.first+int64(i))

@@ -177,14 +177,41 @@ func inputSize(in *Input, path string) int64 {
 	return st.Size()
 }
 
-// chunkPool recycles chunks and the key lists that go with them.
+// chunkPool recycles chunks and the key and delivery lists that go with
+// them.
 type chunkPool struct {
 	free chan *sink.Chunk
 	keys chan []keyInfo
+	// deliveries: a batch's list grown from nothing, then left to the GC,
+	// cost a run with --state 0.5 s of 6 s of CPU samples (growslice and
+	// GC assists) on 1M companies
+	deliveries chan []Delivery
 }
 
 func newChunkPool(n int) *chunkPool {
-	return &chunkPool{free: make(chan *sink.Chunk, n), keys: make(chan []keyInfo, n)}
+	return &chunkPool{free: make(chan *sink.Chunk, n), keys: make(chan []keyInfo, n), deliveries: make(chan []Delivery, n)}
+}
+
+func (p *chunkPool) getDeliveries() []Delivery {
+	select {
+	case d := <-p.deliveries:
+		return d[:0]
+	default:
+		return nil
+	}
+}
+
+// putDeliveries takes back a list the Tracker was told (it keeps none:
+// Tracker.Delivered's slices are valid only during the call).
+func (p *chunkPool) putDeliveries(d []Delivery) {
+	if cap(d) == 0 {
+		return
+	}
+	clear(d[:cap(d)]) // the strings go
+	select {
+	case p.deliveries <- d:
+	default:
+	}
 }
 
 func (p *chunkPool) get() *sink.Chunk {

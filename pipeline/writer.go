@@ -39,6 +39,7 @@ func (w *writer) write(ctx context.Context, c *sink.Chunk, ds []Delivery) error 
 func (w *writer) deliver(ctx context.Context, b *built) error {
 	defer w.chunks.put(b.chunk)
 	defer w.chunks.putKeys(b.keys)
+	defer w.chunks.putDeliveries(b.deliveries)
 	werr := w.write(ctx, b.chunk, b.deliveries)
 	// The chunk's rows were read and built whether or not the sink took
 	// them: counted either way, so that a failed run's report adds up.

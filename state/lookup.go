@@ -18,10 +18,15 @@ func (s *Store) Lookup(keys [][16]byte, found func(key [16]byte, r Record, ok bo
 	}
 	return s.db.View(func(tx *bolt.Tx) (err error) {
 		defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
-		b := tx.Bucket(genBucket(s.gen))
+		b := tx.Bucket(s.genName())
 		for _, k := range keys {
 			var v []byte
-			if b != nil {
+			switch {
+			case b != nil && s.blocks:
+				if v, err = lookupBlock(b, k[:]); err != nil {
+					return &DamagedError{Path: s.path, Err: err}
+				}
+			case b != nil:
 				v = b.Get(k[:])
 			}
 			if v == nil {

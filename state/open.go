@@ -116,6 +116,9 @@ func (s *Store) Check() (err error) {
 	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if string(name) == string(blockBucket(s.gen)) {
+				return checkBlocks(b)
+			}
 			return b.ForEach(func(k, v []byte) error {
 				switch {
 				case string(name) == string(genBucket(s.gen)):
@@ -161,7 +164,7 @@ func create(path string) error {
 		if _, err := tx.CreateBucket(bucketJournal); err != nil {
 			return err
 		}
-		_, err = tx.CreateBucket(genBucket(0))
+		_, err = tx.CreateBucket(blockBucket(0))
 		return err
 	})
 	if cerr := db.Close(); err == nil {
@@ -226,8 +229,8 @@ func open(path string, readOnly bool) (_ *Store, err error) {
 		if meta == nil || meta.Get(keyVersion) == nil {
 			return &DamagedError{Path: path, Err: errors.New("a bbolt file without groupimport's marker: not a state this tool wrote")}
 		}
-		if v := meta.Get(keyVersion); string(v) != formatVersion {
-			return fmt.Errorf("state %s: the file has format %s; this groupimport reads format %s", path, v, formatVersion)
+		if v := meta.Get(keyVersion); string(v) != formatVersion && string(v) != formatPerRecord {
+			return fmt.Errorf("state %s: the file has format %s; this groupimport reads formats %s and %s", path, v, formatPerRecord, formatVersion)
 		}
 		if v := meta.Get(keyGen); v != nil {
 			g, perr := strconv.ParseUint(string(v), 10, 64)
@@ -239,7 +242,8 @@ func open(path string, readOnly bool) (_ *Store, err error) {
 		if tx.Bucket(bucketJournal) == nil {
 			return &DamagedError{Path: path, Err: errors.New("the journal is missing")}
 		}
-		if tx.Bucket(genBucket(s.gen)) == nil && s.gen > 0 {
+		s.blocks = tx.Bucket(blockBucket(s.gen)) != nil
+		if !s.blocks && tx.Bucket(genBucket(s.gen)) == nil && s.gen > 0 {
 			return &DamagedError{Path: path, Err: fmt.Errorf("generation %d is missing", s.gen)}
 		}
 		return nil

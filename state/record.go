@@ -5,8 +5,9 @@
 //
 // It is one bbolt file (a single-writer B+tree with ACID transactions, and a
 // file lock that keeps two runs off the same state). The records of a
-// generation live in one bucket sorted by key, so a run compares its rows
-// with the state in one sequential merge, never a lookup per row.
+// generation live in one bucket sorted by key, in blocks of about 2 KB
+// (blocks.go), so a run compares its rows with the state in one sequential
+// merge, never a lookup per row.
 // Acknowledged deliveries are appended to a journal bucket as they happen
 // (cheap, sequential, durable) and folded into a new generation at the end
 // of the run, again sequentially; a crash at any moment leaves the previous

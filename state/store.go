@@ -21,14 +21,21 @@ var (
 	keyVersion    = []byte("version")
 )
 
-const formatVersion = "1"
+// formatVersion is the format of a state written by this version: 2, the
+// records of a generation in blocks (blocks.go). Format 1 files (a
+// record per key) are read and updated as they are.
+const (
+	formatVersion   = "2"
+	formatPerRecord = "1"
+)
 
 // Store is an open state file. It is used by one goroutine at a time.
 type Store struct {
 	db      *bolt.DB // nil for Empty
 	path    string
 	gen     uint64
-	inPlace int // see inPlaceLimit
+	blocks  bool // the current generation is in blocks (blocks.go)
+	inPlace int  // see inPlaceLimit
 	// readOnly stores refuse to write (dry runs).
 	readOnly bool
 	// tmpCopy is a private copy the store reads instead of path, removed
@@ -65,8 +72,11 @@ type Iter struct {
 	s      *Store
 	tx     *bolt.Tx
 	c      *bolt.Cursor
-	k      []byte
+	k      []byte // the current record's key and value
 	v      []byte
+	blocks bool   // the cursor walks blocks
+	blk    []byte // the entries after the current one in its block
+	err    error  // a damaged block met while advancing
 	traits bool
 	n      int // records read, for release
 }
@@ -78,6 +88,9 @@ const releaseEvery = 1 << 16
 // Next returns the next record, or false at the end. A corrupt record or
 // page is a *DamagedError.
 func (it *Iter) Next() (r Record, ok bool, err error) {
+	if it.err != nil {
+		return Record{}, false, &DamagedError{Path: it.s.path, Err: it.err}
+	}
 	if it.k == nil {
 		return Record{}, false, nil
 	}
@@ -86,7 +99,9 @@ func (it *Iter) Next() (r Record, ok bool, err error) {
 	if err != nil {
 		return r, false, &DamagedError{Path: it.s.path, Err: err}
 	}
-	it.k, it.v = it.c.Next()
+	if it.err = it.advance(); it.err != nil {
+		it.k = nil
+	}
 	if it.n++; it.n%releaseEvery == 0 {
 		release(it.s.db, it.tx)
 	}
@@ -111,10 +126,12 @@ func (s *Store) View(fn func(it *Iter) error) error {
 // first positions an iterator on the first record of the generation.
 func (s *Store) first(tx *bolt.Tx) (it *Iter, err error) {
 	defer s.recoverDamage(&err, debug.SetPanicOnFault(true))
-	it = &Iter{s: s, tx: tx}
-	if b := tx.Bucket(genBucket(s.gen)); b != nil {
+	it = &Iter{s: s, tx: tx, blocks: s.blocks}
+	if b := tx.Bucket(s.genName()); b != nil {
 		it.c = b.Cursor()
-		it.k, it.v = it.c.First()
+		if err := it.firstRecord(); err != nil {
+			return nil, &DamagedError{Path: s.path, Err: err}
+		}
 	}
 	return it, nil
 }
@@ -234,66 +251,58 @@ func (s *Store) collect(srt, extra *Sorter) error {
 	return nil
 }
 
-// writeGeneration writes generation next: the current one merged with the
-// sorted new records (a new record replaces the old one of its key), in
-// key order.
+// writeGeneration writes generation next, in blocks: the current one
+// merged with the sorted new records (a new record replaces the old one of
+// its key), in key order. Records are merged as they are encoded, never
+// decoded and encoded again.
 func (s *Store) writeGeneration(next uint64, srt *Sorter) error {
 	// A leftover bucket of an interrupted consolidation goes first.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(genBucket(next)) != nil {
-			if err := tx.DeleteBucket(genBucket(next)); err != nil {
-				return err
+		for _, name := range [][]byte{blockBucket(next), genBucket(next)} {
+			if tx.Bucket(name) != nil {
+				if err := tx.DeleteBucket(name); err != nil {
+					return err
+				}
 			}
 		}
-		_, err := tx.CreateBucket(genBucket(next))
+		_, err := tx.CreateBucket(blockBucket(next))
 		return err
 	}); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	out := &putter{db: s.db, bucket: genBucket(next), fill: 1} // appended in key order
-	if empty, err := s.emptyGeneration(); err != nil {
-		return fmt.Errorf("state: %w", err)
-	} else if empty {
-		// nothing to merge with (a first run): the sorted records as they
-		// are encoded, without decoding and encoding each again
-		err = srt.EachRaw(out.put)
-		if err == nil {
-			err = out.flush()
-		}
-		if err != nil {
-			return fmt.Errorf("state: writing a new generation: %w", err)
-		}
-		return nil
-	}
-	put := func(r *Record) error { return out.put(r.Key[:], r.appendValue(nil)) }
+	out := &putter{db: s.db, bucket: blockBucket(next), fill: 1} // appended in key order
+	bw := &blockWriter{put: out.put}
 	// bbolt must not hold a read transaction while this goroutine writes
 	// (a write may need to remap the file): the old generation is read in
 	// batches, each in its own short read transaction.
-	oldGen := &batchReader{s: s, bucket: genBucket(s.gen)}
-	old, okOld, err := oldGen.next()
+	old := &genReader{s: s, bucket: s.genName(), blocks: s.blocks}
+	ok, ov, okOld, err := old.next()
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	err = srt.Each(func(r Record) error {
-		for okOld && bytes.Compare(old.Key[:], r.Key[:]) < 0 {
-			if err := put(&old); err != nil {
+	err = srt.EachRaw(func(k, v []byte) error {
+		for okOld && bytes.Compare(ok, k) < 0 {
+			if err := bw.add(ok, ov); err != nil {
 				return err
 			}
-			if old, okOld, err = oldGen.next(); err != nil {
-				return err
-			}
-		}
-		if okOld && old.Key == r.Key {
-			if old, okOld, err = oldGen.next(); err != nil { // replaced by r
+			if ok, ov, okOld, err = old.next(); err != nil {
 				return err
 			}
 		}
-		return put(&r)
+		if okOld && bytes.Equal(ok, k) {
+			if ok, ov, okOld, err = old.next(); err != nil { // replaced by k's
+				return err
+			}
+		}
+		return bw.add(k, v)
 	})
 	for err == nil && okOld {
-		if err = put(&old); err == nil {
-			old, okOld, err = oldGen.next()
+		if err = bw.add(ok, ov); err == nil {
+			ok, ov, okOld, err = old.next()
 		}
+	}
+	if err == nil {
+		err = bw.flush()
 	}
 	if err == nil {
 		err = out.flush()
@@ -307,7 +316,7 @@ func (s *Store) writeGeneration(next uint64, srt *Sorter) error {
 // emptyGeneration reports whether the current generation has no record.
 func (s *Store) emptyGeneration() (empty bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(genBucket(s.gen))
+		b := tx.Bucket(s.genName())
 		empty = b == nil
 		if b != nil {
 			k, _ := b.Cursor().First()
@@ -318,14 +327,19 @@ func (s *Store) emptyGeneration() (empty bool, err error) {
 	return empty, err
 }
 
-// switchGeneration makes generation next current, in one transaction that
-// drops the old generation and the journal.
+// switchGeneration makes generation next (in blocks) current, in one
+// transaction that drops the old generation and the journal, and marks
+// the file as format 2.
 func (s *Store) switchGeneration(next uint64) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketMeta).Put(keyGen, []byte(strconv.FormatUint(next, 10))); err != nil {
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyGen, []byte(strconv.FormatUint(next, 10))); err != nil {
 			return err
 		}
-		if err := tx.DeleteBucket(genBucket(s.gen)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := meta.Put(keyVersion, []byte(formatVersion)); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(s.genName()); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 			return err
 		}
 		if err := tx.DeleteBucket(bucketJournal); err != nil {
@@ -337,7 +351,7 @@ func (s *Store) switchGeneration(next uint64) error {
 	if err != nil {
 		return fmt.Errorf("state: switching generations: %w", err)
 	}
-	s.gen = next
+	s.gen, s.blocks = next, true
 	return nil
 }
 
@@ -352,10 +366,15 @@ const inPlaceLimit = 200000
 // between leaves the journal, whose records are put again by the next
 // consolidation: putting a record twice changes nothing.
 func (s *Store) updateInPlace(srt *Sorter) error {
-	out := &putter{db: s.db, bucket: genBucket(s.gen)}
-	err := srt.EachRaw(out.put)
-	if err == nil {
-		err = out.flush()
+	var err error
+	if s.blocks {
+		err = s.updateBlocks(srt)
+	} else {
+		out := &putter{db: s.db, bucket: genBucket(s.gen)}
+		err = srt.EachRaw(out.put)
+		if err == nil {
+			err = out.flush()
+		}
 	}
 	if err == nil {
 		err = s.db.Update(func(tx *bolt.Tx) error {
@@ -372,27 +391,36 @@ func (s *Store) updateInPlace(srt *Sorter) error {
 	return nil
 }
 
+// putterBytes bounds the keys and values a putter holds (and bbolt's
+// dirty pages of a transaction): about 8 MB.
+const putterBytes = 8 << 20
+
 // putter writes key-value pairs into a bucket (created if missing) in
-// transactions of 50,000 puts: bbolt keeps a transaction's dirty pages in
-// memory until it commits.
+// transactions of up to putterBytes or 50,000 puts: bbolt keeps a
+// transaction's dirty pages in memory until it commits. The pairs are
+// copied into one buffer, not an allocation each.
 type putter struct {
-	db      *bolt.DB
-	bucket  []byte
-	fill    float64 // the bucket's FillPercent; 0 keeps bbolt's default
-	pending []struct{ k, v []byte }
+	db     *bolt.DB
+	bucket []byte
+	fill   float64 // the bucket's FillPercent; 0 keeps bbolt's default
+	buf    []byte
+	ends   []int // per pair, the ends of its key and of its value in buf
 }
 
 // put copies k and v (bbolt needs them until the commit).
 func (p *putter) put(k, v []byte) error {
-	p.pending = append(p.pending, struct{ k, v []byte }{append([]byte(nil), k...), append([]byte(nil), v...)})
-	if len(p.pending) >= 50000 {
+	p.buf = append(p.buf, k...)
+	p.ends = append(p.ends, len(p.buf))
+	p.buf = append(p.buf, v...)
+	p.ends = append(p.ends, len(p.buf))
+	if len(p.buf) >= putterBytes || len(p.ends) >= 2*50000 {
 		return p.flush()
 	}
 	return nil
 }
 
 func (p *putter) flush() error {
-	if len(p.pending) == 0 {
+	if len(p.ends) == 0 {
 		return nil
 	}
 	err := p.db.Update(func(tx *bolt.Tx) error {
@@ -403,14 +431,17 @@ func (p *putter) flush() error {
 		if p.fill > 0 {
 			b.FillPercent = p.fill
 		}
-		for _, kv := range p.pending {
-			if err := b.Put(kv.k, kv.v); err != nil {
+		start := 0
+		for i := 0; i < len(p.ends); i += 2 {
+			k, v := p.buf[start:p.ends[i]:p.ends[i]], p.buf[p.ends[i]:p.ends[i+1]:p.ends[i+1]]
+			if err := b.Put(k, v); err != nil {
 				return err
 			}
+			start = p.ends[i+1]
 		}
 		return nil
 	})
-	p.pending = p.pending[:0]
+	p.buf, p.ends = p.buf[:0], p.ends[:0]
 	if err == nil {
 		// the pages of the keys put, read while putting and committing,
 		// need not stay mapped
@@ -419,58 +450,68 @@ func (p *putter) flush() error {
 	return err
 }
 
-// batchReader reads a bucket in key order, a batch per read transaction.
-type batchReader struct {
+// genReader reads the records of a generation in key order, as they are
+// encoded, a batch of about 4 MB per read transaction.
+type genReader struct {
 	s      *Store
 	bucket []byte
-	buf    []Record
-	last   []byte
+	blocks bool
+	buf    []byte // the batch: its records' entries
+	rest   []byte // the entries not yet read
+	last   []byte // the bbolt key (of a record or a block) read last
 	done   bool
 }
 
-func (br *batchReader) next() (Record, bool, error) {
-	if len(br.buf) == 0 && !br.done {
-		err := br.s.db.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket(br.bucket)
-			if b == nil {
-				br.done = true
-				return nil
-			}
-			c := b.Cursor()
-			var k, v []byte
-			if br.last == nil {
-				k, v = c.First()
-			} else {
-				k, v = c.Seek(br.last)
-				if k != nil && string(k) == string(br.last) {
-					k, v = c.Next()
-				}
-			}
-			for ; k != nil && len(br.buf) < 20000; k, v = c.Next() {
-				r, err := decodeRecord(k, v)
-				if err != nil {
-					return err
-				}
-				br.buf = append(br.buf, r)
-			}
-			if k == nil {
-				br.done = true
-			}
-			return nil
-		})
-		if err != nil {
-			return Record{}, false, err
-		}
-		if n := len(br.buf); n > 0 {
-			br.last = append(br.last[:0], br.buf[n-1].Key[:]...)
+// next returns the next record's key and value, valid until the next
+// call; ok is false at the end.
+func (g *genReader) next() (key, value []byte, ok bool, err error) {
+	if len(g.rest) == 0 && !g.done {
+		if err := g.s.db.View(g.fill); err != nil {
+			return nil, nil, false, err
 		}
 	}
-	if len(br.buf) == 0 {
-		return Record{}, false, nil
+	if len(g.rest) == 0 {
+		return nil, nil, false, nil
 	}
-	r := br.buf[0]
-	br.buf = br.buf[1:]
-	return r, true, nil
+	key, value, g.rest, err = nextEntry(g.rest)
+	if err == nil {
+		_, err = decodeRecordTraits(key, value, false)
+	}
+	if err != nil {
+		return nil, nil, false, &DamagedError{Path: g.s.path, Err: err}
+	}
+	return key, value, true, nil
+}
+
+// fill reads the next batch.
+func (g *genReader) fill(tx *bolt.Tx) error {
+	g.buf = g.buf[:0]
+	b := tx.Bucket(g.bucket)
+	if b == nil {
+		g.done = true
+		return nil
+	}
+	c := b.Cursor()
+	var k, v []byte
+	if g.last == nil {
+		k, v = c.First()
+	} else if k, v = c.Seek(g.last); k != nil && bytes.Equal(k, g.last) {
+		k, v = c.Next()
+	}
+	for ; k != nil && len(g.buf) < 4<<20; k, v = c.Next() {
+		if g.blocks {
+			if len(v) == 0 {
+				return &DamagedError{Path: g.s.path, Err: errCorrupt}
+			}
+			g.buf = append(g.buf, v...)
+		} else {
+			g.buf = appendEntry(g.buf, k, v)
+		}
+		g.last = append(g.last[:0], k...)
+	}
+	g.done = k == nil
+	g.rest = g.buf
+	return nil
 }
 
 // RunInfo is the record of a run, kept so that a run started again after a
