@@ -316,6 +316,7 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 	defer keys.Close()
 	pass := j.passConfig(j.inputs)
 	pass.Keys, pass.RejectedKeys, pass.Scope = keyLog{keys}, seenOnly{keys}, true
+	pass.HashOnly = true // the content hashes, not the calls (transform's HashRow)
 	pre, err := j.runPass(ctx, pass)
 	if err != nil {
 		return nil, fmt.Errorf("reading the inputs to compare with the state: %w", err)
@@ -345,9 +346,23 @@ func (j *job) planIncremental(ctx context.Context) (*incrementalPlan, error) {
 	default:
 		pl.VanishedObjects, pl.VanishedRelationships, pl.FirstDeleted = 0, 0, nil
 	}
-	pl.estimateRequests(pass.Sink.Stats())
+	st := pass.Sink.Stats()
+	st.Bytes += st.Messages * int64(callOverhead(j.inputs)) // the pass wrote contents, not calls
+	pl.estimateRequests(st)
 	j.noDeliveryPass(pl, pre)
 	return pl, nil
+}
+
+// callOverhead is about what a call adds to the content a hash-only pass
+// writes (the largest of the inputs').
+func callOverhead(inputs []pipeline.Input) int {
+	n := 0
+	for _, in := range inputs {
+		if in.Transformer != nil {
+			n = max(n, in.Transformer.CallOverhead())
+		}
+	}
+	return n
 }
 
 // massDeleteGuard refuses deleting more than --mass-delete-percent of the
