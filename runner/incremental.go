@@ -87,7 +87,7 @@ type stateDiff struct {
 	full  bool
 	shard shard.Spec // the run's share of the objects (diff)
 	it    *state.Iter
-	cur   state.Record // the state's next record, when ok
+	cur   state.RawRecord // the state's next record, when ok (valid until next)
 	ok    bool
 	// pending is the latest sendable entry of the current key so far (held
 	// holds it); seen-only entries are never the one sent.
@@ -98,7 +98,7 @@ type stateDiff struct {
 }
 
 func (d *stateDiff) next() (err error) {
-	d.cur, d.ok, err = d.it.Next()
+	d.cur, d.ok, err = d.it.NextRaw()
 	return err
 }
 
@@ -128,24 +128,23 @@ func (d *stateDiff) key(e dedup.Entry, _ int64) error {
 			return err
 		}
 	}
-	var known *state.Record
+	var known *state.RawRecord
 	if d.ok && d.cur.Key == e.Key {
-		c := d.cur
-		known = &c
-		if err := d.passed(false); err != nil {
-			return err
-		}
+		known = &d.cur
 	}
 	if d.pending == nil {
 		d.p.RejectedKept++
-		return nil
+	} else {
+		d.classify(*d.pending, known)
 	}
-	d.classify(*d.pending, known)
+	if known != nil {
+		return d.passed(false)
+	}
 	return nil
 }
 
 // classify counts what sending last does, given the state's record.
-func (d *stateDiff) classify(last dedup.Entry, known *state.Record) {
+func (d *stateDiff) classify(last dedup.Entry, known *state.RawRecord) {
 	p := d.p
 	switch {
 	case known != nil && !d.full && last.Delete && known.Deleted,
@@ -180,8 +179,8 @@ func (d *stateDiff) retried(last dedup.Entry) {
 // scope), keeps it as vanished when the export lacks its key, and moves on.
 func (d *stateDiff) passed(vanished bool) error {
 	r := &d.cur
-	inScope := !r.Deleted && d.scope[pipeline.ClassOf(r.Relationship)][r.ObjType] &&
-		d.shard.Has([]byte(r.ObjType), []byte(r.GroupID))
+	inScope := !r.Deleted && d.scope[pipeline.ClassOf(r.Relationship)][string(r.ObjType)] &&
+		d.shard.Has(r.ObjType, r.GroupID)
 	if inScope {
 		if r.Relationship {
 			d.p.KnownRelationships++
@@ -198,8 +197,12 @@ func (d *stateDiff) passed(vanished bool) error {
 }
 
 // vanish keeps a record whose key the export lacks, for its delete.
-func (d *stateDiff) vanish(r *state.Record) error {
+func (d *stateDiff) vanish(raw *state.RawRecord) error {
 	p := d.p
+	r, err := raw.Record()
+	if err != nil {
+		return err
+	}
 	class := pipeline.ClassOf(r.Relationship)
 	rf := p.vanished[class]
 	if rf == nil {
@@ -214,8 +217,8 @@ func (d *stateDiff) vanish(r *state.Record) error {
 	} else {
 		p.VanishedObjects++
 	}
-	p.picks.addMissing(r)
-	return rf.Add(r)
+	p.picks.addMissing(&r)
+	return rf.Add(&r)
 }
 
 // vanishedReader serves remembered keys as rows of groupId, objectTypeId,

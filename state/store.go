@@ -68,7 +68,8 @@ type Iter struct {
 	k      []byte
 	v      []byte
 	traits bool
-	n      int // records read, for release
+	n      int    // records read, for release
+	raw    []byte // NextRaw's copy of the record (raw.go)
 }
 
 // releaseEvery is how many records an Iter reads between releases of the
