@@ -3,6 +3,7 @@ package dedup
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -218,7 +219,7 @@ func (l *Log) Each(superseded func(Entry) error, last func(e Entry, superseded i
 			}
 		}
 		l.tmp = nil // the merge needs no sort buffer
-		err = l.merge(g.add)
+		err = l.mergeAhead(g.add)
 	}
 	if err != nil {
 		return err
@@ -258,6 +259,59 @@ func (g *grouper) end() error {
 		return nil
 	}
 	return g.last(g.prev.entry(), g.n)
+}
+
+// errStopped ends a merge whose reader stopped.
+var errStopped = errors.New("stopped")
+
+// mergeAhead is merge in a goroutine of its own, handing fn the entries in
+// batches: the merge (reading, checking and decoding the runs) and what
+// the caller does with each entry (an incremental run's comparison with
+// its state) run side by side, where one goroutine did both in turn.
+func (l *Log) mergeAhead(fn func(logEntry) error) error {
+	const batchLen, batches = 4096, 3
+	full, free := make(chan []logEntry, batches), make(chan []logEntry, batches)
+	for range batches {
+		free <- make([]logEntry, 0, batchLen)
+	}
+	stop, merged := make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(full)
+		cur := <-free
+		hand := func() bool {
+			select {
+			case full <- cur:
+				cur = (<-free)[:0] // never waits long: the reader returns every batch
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		err := l.merge(func(e logEntry) error {
+			if cur = append(cur, e); len(cur) == batchLen && !hand() {
+				return errStopped
+			}
+			return nil
+		})
+		if err == nil && len(cur) > 0 {
+			hand()
+		}
+		merged <- err
+	}()
+	var ferr error
+	for b := range full {
+		for i := 0; i < len(b) && ferr == nil; i++ {
+			if ferr = fn(b[i]); ferr != nil {
+				close(stop)
+			}
+		}
+		free <- b // room for every batch: never blocks
+	}
+	err := <-merged
+	if ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 // runCursor is a run being merged, at its next entry.

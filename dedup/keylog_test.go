@@ -3,6 +3,7 @@ package dedup
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -99,4 +100,29 @@ func BenchmarkLog(b *testing.B) {
 		l.Close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
+}
+
+// TestLogEachStops: an error of Each's caller stops the merge of spilled
+// runs and is Each's error.
+func TestLogEachStops(t *testing.T) {
+	l := NewLog(t.TempDir(), 100)
+	defer l.Close()
+	for i := range 50000 {
+		var k [16]byte
+		k[0], k[1], k[2] = byte(i*7), byte(i), byte(i>>8)
+		if err := l.Add(Entry{Key: k, Row: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := errors.New("enough")
+	n := 0
+	err := l.Each(func(Entry) error { return nil }, func(Entry, int64) error {
+		if n++; n == 20000 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 20000 {
+		t.Fatalf("Each: %v after %d keys, want %v after 20000", err, n, stop)
+	}
 }

@@ -59,7 +59,9 @@ func diff(store *state.Store, keys *dedup.Log, scope map[pipeline.Class]map[stri
 		return nil, fmt.Errorf("comparing with the state: %w", err)
 	}
 	err = store.View(func(it *state.Iter) error {
-		d := &stateDiff{p: p, scope: scope, full: full, shard: sh, it: it, refused: refused}
+		feed := startFeed(it)
+		defer feed.close()
+		d := &stateDiff{p: p, scope: scope, full: full, shard: sh, feed: feed, refused: refused}
 		if err := d.next(); err != nil {
 			return err
 		}
@@ -87,7 +89,7 @@ type stateDiff struct {
 	scope map[pipeline.Class]map[string]bool
 	full  bool
 	shard shard.Spec // the run's share of the objects (diff)
-	it    *state.Iter
+	feed  *stateFeed
 	cur   state.RawRecord // the state's next record, when ok (valid until next)
 	ok    bool
 	// pending is the latest sendable entry of the current key so far (held
@@ -99,7 +101,7 @@ type stateDiff struct {
 }
 
 func (d *stateDiff) next() (err error) {
-	d.cur, d.ok, err = d.it.NextRaw()
+	d.cur, d.ok, err = d.feed.next()
 	return err
 }
 

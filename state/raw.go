@@ -75,3 +75,29 @@ func decodeRaw(key, val []byte) (RawRecord, error) {
 func (r *RawRecord) Record() (Record, error) {
 	return decodeRecordTraits(r.Key[:], r.val, false)
 }
+
+// NextRaws reads records on into dst (up to its capacity), their bytes
+// copied into arena (up to its capacity, but at least one record): what
+// NextRaw reads, a batch at a time, for a reader in another goroutine
+// than the comparison's. The records' slices point into arena. An empty
+// batch is the end.
+func (it *Iter) NextRaws(dst []RawRecord, arena []byte) (_ []RawRecord, _ []byte, err error) {
+	defer it.s.recoverDamage(&err, debug.SetPanicOnFault(true))
+	for it.k != nil && len(dst) < cap(dst) {
+		if len(dst) > 0 && len(arena)+len(it.v) > cap(arena) {
+			break
+		}
+		start := len(arena)
+		arena = append(arena, it.v...)
+		r, err := decodeRaw(it.k, arena[start:len(arena):len(arena)])
+		if err != nil {
+			return dst, arena, &DamagedError{Path: it.s.path, Err: err}
+		}
+		dst = append(dst, r)
+		it.k, it.v = it.c.Next()
+		if it.n++; it.n%releaseEvery == 0 {
+			release(it.s.db, it.tx)
+		}
+	}
+	return dst, arena, nil
+}

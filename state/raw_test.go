@@ -61,3 +61,62 @@ func TestNextRaw(t *testing.T) {
 		t.Fatalf("%d records read, want %d", n, len(recs))
 	}
 }
+
+// TestNextRaws: batches of NextRaws hold the records NextRaw reads, in
+// order, however small the batch and its arena (a record larger than the
+// arena is a batch of its own).
+func TestNextRaws(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var recs []Record
+	for i := range 1000 {
+		r := rec(i, uint64(i))
+		if i%100 == 0 {
+			r.GroupID = string(make([]byte, 400)) // larger than the arena
+		}
+		recs = append(recs, r)
+	}
+	if err := s.Journal(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Consolidate(t.TempDir(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var want, got []RawRecord
+	read := func(fn func(it *Iter) error) {
+		if err := s.View(fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(func(it *Iter) error {
+		for {
+			r, ok, err := it.NextRaw()
+			if err != nil || !ok {
+				return err
+			}
+			r.ObjType, r.GroupID, r.val = append([]byte(nil), r.ObjType...), append([]byte(nil), r.GroupID...), nil
+			want = append(want, r)
+		}
+	})
+	read(func(it *Iter) error {
+		for {
+			b, _, err := it.NextRaws(make([]RawRecord, 0, 7), make([]byte, 0, 300))
+			if err != nil || len(b) == 0 {
+				return err
+			}
+			for _, r := range b {
+				if _, err := r.Record(); err != nil {
+					t.Fatal(err)
+				}
+				r.val = nil
+				got = append(got, r)
+			}
+		}
+	})
+	if len(want) != len(recs) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d records in batches, %d one by one, want %d", len(got), len(want), len(recs))
+	}
+}
