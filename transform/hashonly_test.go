@@ -1,12 +1,15 @@
 package transform
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"maps"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/groupimport/groupimport/bench/synth"
 	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
 )
@@ -162,5 +165,55 @@ func TestHashRowSizeLimit(t *testing.T) {
 				compareHashRow(t, fmt.Sprintf("name of %d bytes, timestamp %q", n, ts), cfg, row)
 			}
 		}
+	}
+}
+
+// BenchmarkPlanCompanies: what the planning pass of an incremental run
+// builds of synthetic companies (bench/synth, the rows of bench/gen, the
+// mapping inferred): the whole call (Append, as before HashRow) or the
+// content only (HashRow), with the content hash.
+func BenchmarkPlanCompanies(b *testing.B) {
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, "companies", "csv", 20000); err != nil {
+		b.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema := record.NewSchema(recs[0])
+	rows := make([]record.Row, len(recs)-1)
+	for i, r := range recs[1:] {
+		rows[i] = record.Row{Line: int64(i + 2), Num: int64(i + 1), Schema: schema}
+		for _, c := range r {
+			rows[i].Values = append(rows[i].Values, str(c))
+		}
+	}
+	km, err := Infer(Companies, nil, recs[0], rows[:1000])
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := New(Config{Kind: Companies, Mapping: km, Timestamp: fixedTS, Version: "bench", ContentHash: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"Append", "HashRow"} {
+		b.Run(mode, func(b *testing.B) {
+			bl := tr.NewBuilder()
+			build := bl.Append
+			if mode == "HashRow" {
+				build = bl.HashRow
+			}
+			var dst []byte
+			for range b.N {
+				for j := range rows {
+					var rerr *RowError
+					if dst, _, rerr = build(dst[:0], &rows[j]); rerr != nil {
+						b.Fatal(rerr)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+		})
 	}
 }
