@@ -8,9 +8,9 @@
 // output. Two logs resolve them into a Result (sets of row ordinals and
 // payload indexes):
 //
-//   - Log sorts the entries (package internal/extsort: in memory up to a
-//     limit, else in sorted runs spilled to temporary files and merged) and
-//     streams them grouped by key, for an incremental run's comparison with
+//   - Log sorts the entries (in memory up to a limit, else in sorted runs
+//     spilled to temporary files and merged; see keylog.go) and streams
+//     them grouped by key, for an incremental run's comparison with
 //     its state as well as for Resolve. Groups are streamed, never held:
 //     memory stays flat whatever the distribution of keys (one key on every
 //     row included).
@@ -20,10 +20,7 @@
 package dedup
 
 import (
-	"encoding/binary"
 	"math/bits"
-
-	"github.com/groupimport/groupimport/internal/extsort"
 )
 
 // Entry is one logged payload. Its fields are those of pipeline.KeyEntry,
@@ -34,79 +31,6 @@ type Entry struct {
 	Msg    int64  // the payload's index in the output, or -1
 	Hash   uint64 // the hash of the payload's content (for incremental runs)
 	Delete bool   // the payload is a delete event
-}
-
-// Log collects entries and gives them back grouped by key, in bounded
-// memory (package extsort).
-type Log struct {
-	s   *extsort.Sorter
-	buf []byte
-}
-
-// NewLog returns a log that spills to dir ("" for the system temporary
-// directory) past maxInMemory entries (default 256 Ki, about 13 MB; two
-// such buffers at most): memory stays flat whatever the number of rows.
-func NewLog(dir string, maxInMemory int) *Log {
-	if maxInMemory <= 0 {
-		maxInMemory = 256 << 10
-	}
-	return &Log{s: extsort.New(dir, maxInMemory*(28+valueSize))}
-}
-
-// Len is the number of entries logged.
-func (l *Log) Len() int64 { return l.s.Len() }
-
-// value layout: msg(8) hash(8) delete(1); the row is the sort order
-const valueSize = 17
-
-// Add logs an entry.
-func (l *Log) Add(e Entry) error {
-	l.buf = binary.LittleEndian.AppendUint64(l.buf[:0], uint64(e.Msg))
-	l.buf = binary.LittleEndian.AppendUint64(l.buf, e.Hash)
-	if e.Delete {
-		l.buf = append(l.buf, 1)
-	} else {
-		l.buf = append(l.buf, 0)
-	}
-	return l.s.Add(e.Key, uint64(e.Row), l.buf)
-}
-
-// Each streams the log grouped by key (keys in ascending byte order, the
-// entries of a key by ascending row ordinal): superseded is called with
-// every entry but the last of its key, then last with the winning entry
-// and the number of entries it superseded. Only one entry is held at a
-// time, so a key repeated on every row costs no more memory than any other.
-func (l *Log) Each(superseded func(Entry) error, last func(e Entry, superseded int64) error) error {
-	var prev Entry
-	have := false
-	var n int64
-	err := l.s.Each(func(key []byte, order uint64, v []byte) error {
-		var e Entry
-		copy(e.Key[:], key)
-		e.Row = int64(order)
-		e.Msg = int64(binary.LittleEndian.Uint64(v))
-		e.Hash = binary.LittleEndian.Uint64(v[8:])
-		e.Delete = v[16] == 1
-		if have {
-			if prev.Key == e.Key {
-				n++
-				if err := superseded(prev); err != nil {
-					return err
-				}
-			} else {
-				if err := last(prev, n); err != nil {
-					return err
-				}
-				n = 0
-			}
-		}
-		prev, have = e, true
-		return nil
-	})
-	if err == nil && have {
-		err = last(prev, n)
-	}
-	return err
 }
 
 // Resolve finds the superseded entries: for each key, all but the one with
@@ -127,9 +51,6 @@ func (l *Log) Resolve() (*Result, error) {
 	}
 	return res, nil
 }
-
-// Close removes the temporary files.
-func (l *Log) Close() { l.s.Close() }
 
 // Result says which entries lost to a later row of their key, as sets of
 // row ordinals and payload indexes (a bit each: memory follows the number

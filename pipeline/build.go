@@ -105,7 +105,7 @@ func (bb *batchBuilder) row(row *record.Row, ord int64) {
 	mark := len(c.Data)
 	var out transform.Out
 	var rerr *transform.RowError
-	c.Data, out, rerr = safeAppend(bb.bl, c.Data, row)
+	c.Data, out, rerr = safeAppend(bb.bl, c.Data, row, cfg.HashOnly)
 	if out.OtherShard {
 		b.otherShard++
 		return
@@ -191,7 +191,7 @@ func (b *built) addScope(on bool, out *transform.Out) {
 
 // safeAppend builds one row; a panic (a bug) rejects that row and marks
 // its file as failed instead of crashing the run.
-func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte, o transform.Out, rerr *transform.RowError) {
+func safeAppend(bl *transform.Builder, dst []byte, row *record.Row, hashOnly bool) (out []byte, o transform.Out, rerr *transform.RowError) {
 	n := len(dst)
 	defer func() {
 		if p := recover(); p != nil {
@@ -199,6 +199,9 @@ func safeAppend(bl *transform.Builder, dst []byte, row *record.Row) (out []byte,
 			rerr = &transform.RowError{Code: transform.CodeInternal, Internal: true, Reason: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
+	if hashOnly {
+		return bl.HashRow(dst, row)
+	}
 	return bl.Append(dst, row)
 }
 

@@ -82,6 +82,11 @@ type Config struct {
 	// built after the last company and before the first membership is
 	// read, for memberships that join object traits in.
 	Join JoinTable
+	// HashOnly builds each row's content only (transform's HashRow): the
+	// key, the content hash and the rejections are Append's, but the
+	// chunks hold each payload's content, not the call. For a pass that
+	// only looks (an incremental run's plan), into a sink that only counts.
+	HashOnly bool
 	// Shard, when on, is this run's share of the objects (the
 	// transformers leave out the rows of other shards' objects): a
 	// rejected row whose key could not be read is reported by one shard

@@ -48,15 +48,16 @@ type planPicks struct {
 }
 
 // add considers a key classified by diff (known: the state's record).
-func (pp *planPicks) add(kind changeKind, row int64, key [16]byte, known *state.Record) {
+func (pp *planPicks) add(kind changeKind, row int64, key [16]byte, known *state.RawRecord) {
 	l := pp.first[kind]
 	if len(l) == planKeysN && row >= l[len(l)-1].row {
 		return // the common case: keys come in hash order, rows at random
 	}
 	p := pick{row: row, key: key, kind: kind}
 	if known != nil {
-		k := *known
-		p.known = &k
+		if k, err := known.Record(); err == nil {
+			p.known = &k
+		}
 	}
 	i, _ := slices.BinarySearchFunc(l, row, func(p pick, row int64) int { return cmpInt(p.row, row) })
 	l = slices.Insert(l, i, p)

@@ -78,7 +78,8 @@ type Iter struct {
 	blk    []byte // the entries after the current one in its block
 	err    error  // a damaged block met while advancing
 	traits bool
-	n      int // records read, for release
+	n      int    // records read, for release
+	raw    []byte // NextRaw's copy of the record (raw.go)
 }
 
 // releaseEvery is how many records an Iter reads between releases of the

@@ -221,6 +221,7 @@ type Builder struct {
 	traitBuf   []byte
 	shapes     map[uint64]struct{}
 	lastShape  uint64
+	tsBuf      []byte // HashRow's scratch (hashonly.go)
 }
 
 // appendObjectTraits joins in the traits of the membership's object,

@@ -1,0 +1,116 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/groupimport/groupimport/record"
+)
+
+// Hash-only builds (issue 18): the planning pass of an incremental run
+// needs of each row only what the comparison with the state needs — its
+// key, whether it is rejected, and Out.Hash — never the call itself.
+// HashRow writes only the payload's content (type, ids, traits: the bytes
+// Out.Hash hashes, the same Append writes) and checks the rest of the call
+// (the row's timestamp, the call's size) without writing it: no messageId
+// hash, timestamp, context or sentAt. The hash is the same function of
+// the same bytes as Append's, so the state a delivery pass writes compares
+// with it as it is.
+
+// HashRow does to row what Append does — the same Out, the same RowError,
+// the same warnings — but appends only the payload's content (Append's
+// payload up to the end of its traits or properties, which Out.Hash
+// hashes) and a newline. Out.Traits indexes dst as Append's does. With
+// statistics or trait hashes on, which describe the whole call, it is
+// Append.
+func (b *Builder) HashRow(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
+	if b.Stats != nil || (b.TraitHashes && b.t.cfg.ContentHash) {
+		return b.Append(dst, row)
+	}
+	if row.Err != nil {
+		return dst, Out{}, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
+	}
+	p, err := b.planFor(row.Schema)
+	if err != nil {
+		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+	}
+	b.row = row
+	b.hashTraits = false
+	b.traitNotes = b.traitNotes[:0]
+	var id identity
+	if rerr := b.identify(row, p, &id); rerr != nil {
+		if id.keyed {
+			return b.otherShard(dst, &id, rerr)
+		}
+		return dst, Out{}, rerr
+	}
+	out := b.keyOf(&id)
+	b.checkObjectType(&id)
+	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
+		out.OtherShard = true
+		return dst, out, nil
+	}
+	b.traitsStart, b.traitsEnd = 0, 0
+	start := len(dst)
+	var rerr *RowError
+	if id.deleted {
+		dst, rerr = b.buildDelete(dst, row, p, &id)
+	} else {
+		dst, rerr = b.buildGroup(dst, row, p, &id)
+	}
+	if rerr == nil {
+		if b.t.cfg.ContentHash {
+			out.Hash = xxh3.Hash(dst[start:])
+		}
+		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
+		rerr = b.checkFinish(len(dst)-start, row, p)
+	}
+	if rerr != nil {
+		return dst[:start], b.keyOf(&id), rerr
+	}
+	return append(dst, '\n'), out, nil
+}
+
+// CallOverhead is about what Append writes after the content HashRow
+// writes, in bytes: timestamp, context, messageId (a row's own timestamp
+// may differ from the default by a few bytes).
+func (t *Transformer) CallOverhead() int {
+	return len(`,"timestamp":`) + len(t.defTS) + len(t.tail) + len(`,"messageId":"`) + 36 + 1 + len(t.sentAt) + 1
+}
+
+// checkFinish checks what finish would write after content bytes of
+// payload — the row's own timestamp, the size of the whole call — and
+// counts the same warnings, without writing it.
+func (b *Builder) checkFinish(content int, row *record.Row, p *rowPlan) *RowError {
+	size := content + len(`,"timestamp":`)
+	own := false
+	if p.timestamp.present() {
+		v := b.value(row, p, p.timestamp)
+		if v.IsEmpty() {
+			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
+		} else {
+			ts, rerr := appendTime(b.tsBuf[:0], v, p.timestampDates, p.timestamp.column)
+			if rerr != nil {
+				return rerr
+			}
+			b.tsBuf = ts
+			b.checkDate(ts, v.Bytes, &p.timestampDates.watch)
+			size += len(ts)
+			own = true
+		}
+	}
+	if !own {
+		size += len(b.t.defTS)
+	}
+	// the tail, `,"messageId":"<uuid>"`, sentAt and the closing brace
+	size += len(b.t.tail) + len(`,"messageId":"`) + 36 + 1 + len(b.t.sentAt) + 1
+	if b.t.sentAt == nil {
+		size += sentAtReserve // what a sink adds at sending
+	}
+	if size > b.t.maxBytes {
+		return &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
+	}
+	return nil
+}
