@@ -100,13 +100,20 @@ func (it *Iter) Next() (r Record, ok bool, err error) {
 	if err != nil {
 		return r, false, &DamagedError{Path: it.s.path, Err: err}
 	}
+	it.step()
+	return r, true, nil
+}
+
+// step moves the iterator to the next record (a damaged block met on the
+// way is kept in err for the next read) and releases the file's mapped
+// pages every releaseEvery records.
+func (it *Iter) step() {
 	if it.err = it.advance(); it.err != nil {
 		it.k = nil
 	}
 	if it.n++; it.n%releaseEvery == 0 {
 		release(it.s.db, it.tx)
 	}
-	return r, true, nil
 }
 
 // View calls fn with an iterator over the current generation, inside one
