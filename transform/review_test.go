@@ -58,7 +58,7 @@ func TestNumbersAndLengths(t *testing.T) {
 	for _, k := range []int{1, 2, 3, 100, 5000} {
 		l.add(k)
 	}
-	if l.Min != 1 || l.Max != 5000 || l.median() != 3 {
+	if l.min() != 1 || l.max() != 5000 || l.median() != 3 || l.n() != 5 {
 		t.Errorf("lengths %+v median %d", l, l.median())
 	}
 }
@@ -137,14 +137,10 @@ func TestSampledValueSketches(t *testing.T) {
 	for _, c := range cases {
 		run := &FieldStats{Name: c.name}
 		cur := &FieldStats{Name: c.name}
+		st := &Stats{}
 		for r := 1; r <= rows; r++ {
 			v := []byte(c.value(r))
-			typ := JSONString
-			if v[0] != '"' {
-				typ = JSONNumber
-			}
-			cur.Filled++
-			cur.describe(typ, v, sampleWeight(int64(r)))
+			st.observePayload([]observation{{0, 0, len(v)}}, []*FieldStats{cur}, v, sampleWeight(int64(r)))
 			if r%4096 == 0 || r == rows { // a batch ends (as TakeBatchStats)
 				cp := *cur
 				cp.Distinct, cp.Top = nil, cur.Top.take()

@@ -351,11 +351,12 @@ func statDecimal(v []byte) (float64, bool) {
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // lenHist counts text lengths in bytes: one bucket per length below 64,
-// then one per power of two.
+// then one per power of two. A length below 64 is one increment (the
+// count, shortest and longest follow from the buckets); only longer
+// texts keep their exact extremes.
 type lenHist struct {
-	Counts   [lenBuckets]int64
-	Min, Max int
-	N        int64
+	Counts           [lenBuckets]int64
+	longMin, longMax int // of the lengths of 64 and more (when counted)
 }
 
 const lenBuckets = 64 + 10
@@ -377,41 +378,85 @@ func lenBucketLow(b int) int {
 }
 
 func (l *lenHist) add(n int) {
-	if l.N == 0 || n < l.Min {
-		l.Min = n
+	if n < 64 {
+		l.Counts[n]++
+		return
 	}
-	if n > l.Max {
-		l.Max = n
+	l.addLong(n)
+}
+
+func (l *lenHist) addLong(n int) {
+	if !l.hasLong() || n < l.longMin {
+		l.longMin = n
 	}
-	l.N++
+	l.longMax = max(l.longMax, n)
 	l.Counts[lenBucket(n)]++
 }
 
+func (l *lenHist) hasLong() bool {
+	for _, c := range l.Counts[64:] {
+		if c > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *lenHist) merge(o *lenHist) {
-	if o.N == 0 {
-		return
+	if o.hasLong() {
+		if !l.hasLong() || o.longMin < l.longMin {
+			l.longMin = o.longMin
+		}
+		l.longMax = max(l.longMax, o.longMax)
 	}
-	if l.N == 0 || o.Min < l.Min {
-		l.Min = o.Min
-	}
-	l.Max = max(l.Max, o.Max)
-	l.N += o.N
 	for i, c := range o.Counts {
 		l.Counts[i] += c
 	}
 }
 
+// n is the number of lengths counted.
+func (l *lenHist) n() int64 {
+	var n int64
+	for _, c := range l.Counts {
+		n += c
+	}
+	return n
+}
+
+// min is the shortest length (0 when none).
+func (l *lenHist) min() int {
+	for b, c := range l.Counts[:64] {
+		if c > 0 {
+			return b
+		}
+	}
+	return l.longMin
+}
+
+// max is the longest length (0 when none).
+func (l *lenHist) max() int {
+	if l.hasLong() {
+		return l.longMax
+	}
+	for b := 63; b > 0; b-- {
+		if l.Counts[b] > 0 {
+			return b
+		}
+	}
+	return 0
+}
+
 // median returns the median length: exact below 64 bytes, else the
 // smallest length of its bucket.
 func (l *lenHist) median() int {
-	half := (l.N + 1) / 2
+	half := (l.n() + 1) / 2
 	var acc int64
 	for b, c := range l.Counts {
 		if acc += c; acc >= half {
-			return max(lenBucketLow(b), l.Min)
+			return max(lenBucketLow(b), l.min())
 		}
 	}
-	return l.Max
+	return l.max()
 }
 
 // Dates are counted by month from firstYear to lastYear; others apart.
