@@ -179,7 +179,7 @@ func sampleWeight(rowNum int64) int64 {
 }
 
 // the hashes of the booleans' texts (+1, as numbers')
-var hashTrue, hashFalse = xxh3.HashString("true") + 1, xxh3.HashString("false") + 1
+var hashTrue, hashFalse = valueHash([]byte("true")) + 1, valueHash([]byte("false")) + 1
 
 // count adds a value to the top values and the distinct-value sketch: a
 // value that found its counter was added to the sketch when it took it

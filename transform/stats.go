@@ -117,7 +117,7 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 		if f.Types[t]++; f.Types[t] == 1 {
 			f.TypeExamples[t] = shorten(v)
 		}
-		if len(f.Examples) < maxExamples {
+		if len(f.Examples) < maxExamples && w != 0 { // examples from the rows described in full
 			f.example(v)
 		}
 		if f.Dates && t == JSONString && len(v) == 26 {
@@ -127,35 +127,52 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 			continue
 		}
 		s.curShape += f.id
-		var h uint64
+		var hv []byte // the text hashed: a text's body, a number as written
 		switch t {
 		case JSONString:
-			body := v[1 : len(v)-1]
-			f.Lengths.add(len(body))
+			hv = v[1 : len(v)-1]
+			f.Lengths.add(len(hv))
 			if f.Dates {
-				f.months().add(body)
+				f.months().add(hv)
 			}
-			h = xxh3.Hash(body)
 		case JSONNumber:
 			if w > 0 {
 				f.Numbers.add(v, w)
 			}
-			h = xxh3.Hash(v) + 1 // +1: not the hash of the text "…"
+			hv = v
 		case JSONBoolean:
-			if w == 0 {
-				continue
+			if w > 0 {
+				h := hashFalse
+				if v[0] == 't' {
+					h = hashTrue
+				}
+				f.count(h, v, false, w)
 			}
-			h = hashFalse
-			if v[0] == 't' {
-				h = hashTrue
-			}
-			f.count(h, v, false, w)
 			continue
 		default:
 			continue
 		}
+		var h uint64 // valueHash(hv), its short cases written out
+		switch n := len(hv); {
+		case n > 16:
+			h = valueHashLong(hv)
+		case n >= 8:
+			h = hashShort(binary.LittleEndian.Uint64(hv), binary.LittleEndian.Uint64(hv[n-8:]), n)
+		case n >= 4:
+			h = hashShort(uint64(binary.LittleEndian.Uint32(hv)), uint64(binary.LittleEndian.Uint32(hv[n-4:])), n)
+		case n > 0:
+			h = hashShort(uint64(hv[0])<<16|uint64(hv[n>>1])<<8|uint64(hv[n-1]), 0, n)
+		default:
+			h = hashShort(0, 0, 0)
+		}
+		if t == JSONNumber {
+			h++ // not the hash of the text "…"
+		}
 		if w == 0 {
-			f.distinct().add(h)
+			// hll.add written out: most hashes stop at the floor
+			if d := f.distinct(); hllRank(h) > d.floor {
+				d.update(h>>(64-hllP), hllRank(h))
+			}
 		} else {
 			f.count(h, v, true, w)
 		}
