@@ -99,13 +99,22 @@ func (s *Stats) field(name, source string, dates bool) *FieldStats {
 // sketches (0: not at all, see sampleWeight).
 //
 // Every value of every row passes here (20 a company of bench/gen), so
-// the common cases are written out in one loop rather than a chain of
-// calls per value, and the rare ones (a first value of a type, the
-// examples still missing, dates, sampled rows) are calls: the review's
-// statistics were a third of a dry run's CPU time at a call chain per
-// value, most of it calls and the value's hash (see
+// the rows not sampled (w 0, most of a large file) take a loop of their
+// own that makes no call in its common case: their values count their
+// type, shape, length and distinct value, and nothing else. A value of a
+// new type, of a date field or of a sampled row takes observe. The
+// review's statistics were a third of a dry run's CPU time at a chain of
+// calls per value, most of it calls, spills and the value's hash (see
 // BenchmarkStats1MOverhead).
 func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []byte, w int64) {
+	if w != 0 || s.countsOnly {
+		for _, o := range obs {
+			if f := fields[o.idx]; f != nil && o.end > o.start {
+				s.observe(f, dst[o.start:o.end], w)
+			}
+		}
+		return
+	}
 	for _, o := range obs {
 		f := fields[o.idx]
 		if f == nil || o.end <= o.start {
@@ -113,69 +122,82 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 		}
 		v := dst[o.start:o.end]
 		t := jsonTypeOf[v[0]]
-		f.Filled++
-		if f.Types[t]++; f.Types[t] == 1 {
-			f.TypeExamples[t] = shorten(v)
-		}
-		if len(f.Examples) < maxExamples && w != 0 { // examples from the rows described in full
-			f.example(v)
-		}
-		if f.Dates && t == JSONString && len(v) == 26 {
-			s.date(f, v)
-		}
-		if s.countsOnly {
+		if f.Dates || f.Types[t] == 0 {
+			s.observe(f, v, 0)
 			continue
 		}
+		f.Filled++
+		f.Types[t]++
 		s.curShape += f.id
-		var hv []byte // the text hashed: a text's body, a number as written
+		hv, plus := v, uint64(1) // a number as written, +1: not the hash of the text "…"
 		switch t {
 		case JSONString:
-			hv = v[1 : len(v)-1]
+			hv, plus = v[1:len(v)-1], 0
 			f.Lengths.add(len(hv))
-			if f.Dates {
-				f.months().add(hv)
-			}
 		case JSONNumber:
-			if w > 0 {
-				f.Numbers.add(v, w)
-			}
-			hv = v
-		case JSONBoolean:
-			if w > 0 {
-				h := hashFalse
-				if v[0] == 't' {
-					h = hashTrue
-				}
-				f.count(h, v, false, w)
-			}
-			continue
 		default:
 			continue
 		}
-		var h uint64 // valueHash(hv), its short cases written out
-		switch n := len(hv); {
-		case n > 16:
-			h = valueHashLong(hv)
-		case n >= 8:
-			h = hashShort(binary.LittleEndian.Uint64(hv), binary.LittleEndian.Uint64(hv[n-8:]), n)
-		case n >= 4:
-			h = hashShort(uint64(binary.LittleEndian.Uint32(hv)), uint64(binary.LittleEndian.Uint32(hv[n-4:])), n)
-		case n > 0:
-			h = hashShort(uint64(hv[0])<<16|uint64(hv[n>>1])<<8|uint64(hv[n-1]), 0, n)
-		default:
-			h = hashShort(0, 0, 0)
-		}
-		if t == JSONNumber {
-			h++ // not the hash of the text "…"
-		}
-		if w == 0 {
-			// hll.add written out: most hashes stop at the floor
-			if d := f.distinct(); hllRank(h) > d.floor {
-				d.update(h>>(64-hllP), hllRank(h))
-			}
+		var h uint64 // valueHash(hv) + plus, its common case written out
+		if n := len(hv); n >= 8 && n <= 16 {
+			h = hashShort(load64(hv, 0), load64(hv, n-8), n) + plus
 		} else {
-			f.count(h, v, true, w)
+			h = valueHashOther(hv) + plus
 		}
+		// hll.add written out: most hashes stop at the floor
+		if d := f.distinct(); hllRank(h) > d.floor {
+			d.update(h>>(64-hllP), hllRank(h))
+		}
+	}
+}
+
+// observe counts one value (of a row of weight w) in f.
+func (s *Stats) observe(f *FieldStats, v []byte, w int64) {
+	t := jsonTypeOf[v[0]]
+	f.Filled++
+	if f.Types[t]++; f.Types[t] == 1 {
+		f.TypeExamples[t] = shorten(v)
+	}
+	if len(f.Examples) < maxExamples && w != 0 { // examples from the rows described in full
+		f.example(v)
+	}
+	if f.Dates && t == JSONString && len(v) == 26 {
+		s.date(f, v)
+	}
+	if s.countsOnly {
+		return
+	}
+	s.curShape += f.id
+	var h uint64
+	switch t {
+	case JSONString:
+		hv := v[1 : len(v)-1]
+		f.Lengths.add(len(hv))
+		if f.Dates {
+			f.months().add(hv)
+		}
+		h = valueHash(hv)
+	case JSONNumber:
+		if w > 0 {
+			f.Numbers.add(v, w)
+		}
+		h = valueHash(v) + 1 // +1: not the hash of the text "…"
+	case JSONBoolean:
+		if w > 0 {
+			h := hashFalse
+			if v[0] == 't' {
+				h = hashTrue
+			}
+			f.count(h, v, false, w)
+		}
+		return
+	default:
+		return
+	}
+	if w == 0 {
+		f.distinct().add(h)
+	} else {
+		f.count(h, v, true, w)
 	}
 }
 

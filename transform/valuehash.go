@@ -14,12 +14,20 @@ import (
 // constants are fixed: a value hashes the same in every run, so the
 // review is deterministic.
 func valueHash(v []byte) uint64 {
+	if n := len(v); n >= 8 && n <= 16 {
+		return hashShort(load64(v, 0), load64(v, n-8), n)
+	}
+	return valueHashOther(v)
+}
+
+// valueHashOther is valueHash of less than 8 or more than 16 bytes.
+func valueHashOther(v []byte) uint64 {
 	n := len(v)
 	switch {
-	case n > 16:
+	case n > 32:
 		return valueHashLong(v)
-	case n >= 8:
-		return hashShort(binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[n-8:]), n)
+	case n > 16:
+		return hashMid(v)
 	case n >= 4:
 		return hashShort(uint64(binary.LittleEndian.Uint32(v)), uint64(binary.LittleEndian.Uint32(v[n-4:])), n)
 	case n > 0:
@@ -34,8 +42,17 @@ func hashShort(a, b uint64, n int) uint64 {
 	return mum(mum(a^hashK1, b^hashK2)^hashK3, uint64(n)^hashK4)
 }
 
-// valueHashLong hashes a value of more than 16 bytes: 32 bytes a round in
-// two independent lanes, the last 32 (or the whole 17–31) last.
+// hashMid hashes a value of 17 to 32 bytes: its first and last 16 in two
+// lanes.
+func hashMid(v []byte) uint64 {
+	n := len(v)
+	a := mum(load64(v, 0)^hashK1, load64(v, 8)^hashK2)
+	b := mum(load64(v, n-16)^hashK3, load64(v, n-8)^hashK4)
+	return mum(a^hashK0, b^hashK5^uint64(n))
+}
+
+// valueHashLong hashes a value of more than 32 bytes: 32 bytes a round in
+// two independent lanes, the last 32 last.
 func valueHashLong(v []byte) uint64 {
 	n := len(v)
 	s0, s1 := mum(uint64(n)^hashK0, hashK1), uint64(hashK1) // the length multiplied in: XORed, it would cancel a byte's difference
@@ -44,13 +61,8 @@ func valueHashLong(v []byte) uint64 {
 		s0 = mum(binary.LittleEndian.Uint64(w)^hashK2, binary.LittleEndian.Uint64(w[8:])^s0)
 		s1 = mum(binary.LittleEndian.Uint64(w[16:])^hashK3, binary.LittleEndian.Uint64(w[24:])^s1)
 	}
-	var a, b, c, d uint64
-	if n >= 32 {
-		w := v[n-32:]
-		a, b, c, d = binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:]), binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-	} else {
-		a, b, c, d = binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:]), binary.LittleEndian.Uint64(v[n-16:]), binary.LittleEndian.Uint64(v[n-8:])
-	}
+	w := v[n-32:]
+	a, b, c, d := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:]), binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
 	s0 = mum(a^hashK2, b^s0)
 	s1 = mum(c^hashK3, d^s1)
 	return mum(s0^hashK4, s1^hashK5)
@@ -71,3 +83,8 @@ const (
 	hashK4 = 0x1d8e4e27c47d124f
 	hashK5 = 0x2d358dccaa6c78a5
 )
+
+// load64 reads 8 bytes of v at i, little-endian (i+8 ≤ len(v)).
+func load64(v []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(v[i : i+8 : i+8])
+}
