@@ -138,10 +138,15 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 		default:
 			continue
 		}
-		var h uint64 // valueHash(hv) + plus, its common case written out
-		if n := len(hv); n >= 8 && n <= 16 {
+		var h uint64 // valueHash(hv) + plus, its common cases written out
+		switch n := len(hv); {
+		case n > 16:
+			h = valueHashOther(hv) + plus
+		case n >= 8:
 			h = hashShort(load64(hv, 0), load64(hv, n-8), n) + plus
-		} else {
+		case n >= 4:
+			h = hashShort(uint64(load32(hv, 0)), uint64(load32(hv, n-4)), n) + plus
+		default:
 			h = valueHashOther(hv) + plus
 		}
 		// hll.add written out: most hashes stop at the floor

@@ -29,7 +29,7 @@ func valueHashOther(v []byte) uint64 {
 	case n > 16:
 		return hashMid(v)
 	case n >= 4:
-		return hashShort(uint64(binary.LittleEndian.Uint32(v)), uint64(binary.LittleEndian.Uint32(v[n-4:])), n)
+		return hashShort(uint64(load32(v, 0)), uint64(load32(v, n-4)), n)
 	case n > 0:
 		return hashShort(uint64(v[0])<<16|uint64(v[n>>1])<<8|uint64(v[n-1]), 0, n)
 	}
@@ -87,4 +87,9 @@ const (
 // load64 reads 8 bytes of v at i, little-endian (i+8 ≤ len(v)).
 func load64(v []byte, i int) uint64 {
 	return binary.LittleEndian.Uint64(v[i : i+8 : i+8])
+}
+
+// load32 reads 4 bytes of v at i, little-endian (i+4 ≤ len(v)).
+func load32(v []byte, i int) uint32 {
+	return binary.LittleEndian.Uint32(v[i : i+4 : i+4])
 }
