@@ -61,6 +61,16 @@ func TestNumbersAndLengths(t *testing.T) {
 	if l.min() != 1 || l.max() != 5000 || l.median() != 3 || l.n() != 5 {
 		t.Errorf("lengths %+v median %d", l, l.median())
 	}
+	// only long texts: their extremes are kept apart from the buckets,
+	// and merged
+	var long, other lenHist
+	long.add(100)
+	other.add(70)
+	other.add(3000)
+	long.merge(&other)
+	if long.min() != 70 || long.max() != 3000 || long.n() != 3 || long.median() != 70 {
+		t.Errorf("long lengths %+v: %d / %d / %d", long, long.min(), long.median(), long.max())
+	}
 }
 
 func TestDateHistogram(t *testing.T) {
