@@ -503,12 +503,7 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 			st.Deletes++
 		}
 		st.size(len(dst) - start - 1)
-		w := sampleWeight(row.Num)
-		for _, o := range b.obs {
-			if f := b.curStats[o.idx]; f != nil {
-				st.observe(f, dst[o.start:o.end], w)
-			}
-		}
+		st.observePayload(b.obs, b.curStats, dst, sampleWeight(row.Num))
 		if !st.countsOnly {
 			b.reviewPayload(dst[start:len(dst)-1], &out, row)
 		}

@@ -152,37 +152,6 @@ func (c *IDCheck) merge(o *IDCheck) {
 	}
 }
 
-// describe counts one value of the field by its type: its length, month
-// and distinct value always, its number and top value w times (none for
-// 0).
-func (f *FieldStats) describe(t int, v []byte, w int64) {
-	switch t {
-	case JSONString:
-		body := v[1 : len(v)-1]
-		f.Lengths.add(len(body))
-		if f.Dates {
-			if f.Months == nil {
-				f.Months = &monthHist{}
-			}
-			f.Months.add(body)
-		}
-		f.count(xxh3.Hash(body), v, true, w)
-	case JSONNumber:
-		if w > 0 {
-			f.Numbers.add(v, w)
-		}
-		f.count(xxh3.Hash(v)+1, v, true, w) // +1: not the hash of the text "…"
-	case JSONBoolean:
-		h := hashFalse
-		if v[0] == 't' {
-			h = hashTrue
-		}
-		if w > 0 {
-			f.count(h, v, false, w)
-		}
-	}
-}
-
 // The top values and numbers of a field describe every row of a file up
 // to describeAll, then one row in describeEvery, weighing describeEvery:
 // counting and parsing were most of the statistics' cost, a quarter of a
@@ -210,7 +179,7 @@ func sampleWeight(rowNum int64) int64 {
 }
 
 // the hashes of the booleans' texts (+1, as numbers')
-var hashTrue, hashFalse = xxh3.HashString("true") + 1, xxh3.HashString("false") + 1
+var hashTrue, hashFalse = valueHash([]byte("true")) + 1, valueHash([]byte("false")) + 1
 
 // count adds a value to the top values and the distinct-value sketch: a
 // value that found its counter was added to the sketch when it took it
@@ -230,6 +199,13 @@ func (f *FieldStats) distinct() *hll {
 		f.Distinct = &hll{}
 	}
 	return f.Distinct
+}
+
+func (f *FieldStats) months() *monthHist {
+	if f.Months == nil {
+		f.Months = &monthHist{}
+	}
+	return f.Months
 }
 
 func (f *FieldStats) top() *topK {
@@ -287,10 +263,10 @@ func (f *FieldStats) TopValues(n int) ([]ValueCount, bool) {
 
 // LengthSpread returns the shortest, median and longest text (bytes).
 func (f *FieldStats) LengthSpread() (lo, median, hi int, ok bool) {
-	if f.Lengths.N == 0 {
+	if f.Lengths.n() == 0 {
 		return 0, 0, 0, false
 	}
-	return f.Lengths.Min, f.Lengths.median(), f.Lengths.Max, true
+	return f.Lengths.min(), f.Lengths.median(), f.Lengths.max(), true
 }
 
 // NumberSpread returns the smallest, mean and largest number.
@@ -371,7 +347,7 @@ func (b *Builder) TakeBatchStats() *Stats {
 		return nil
 	}
 	out := &Stats{Kind: st.Kind, Messages: st.Messages, Deletes: st.Deletes, Sizes: st.Sizes, MaxSize: st.MaxSize,
-		Fields: make(map[string]*FieldStats, len(st.Fields)), future: st.future, review: st.review}
+		Fields: make(map[string]*FieldStats, len(st.Fields)), futureKey: st.futureKey, review: st.review}
 	for name, f := range st.Fields {
 		// the distinct values and the dates stay with the builder: their
 		// summaries merge in any order, and are large to start afresh

@@ -11,8 +11,8 @@ func TestHLLEstimate(t *testing.T) {
 	for _, n := range []int{3, 1000, 200000} {
 		var h hll
 		for i := range n {
-			h.add(xxh3.HashString(fmt.Sprint("v", i)))
-			h.add(xxh3.HashString(fmt.Sprint("v", i))) // twice: counted once
+			h.add(valueHash([]byte(fmt.Sprint("v", i))))
+			h.add(valueHash([]byte(fmt.Sprint("v", i)))) // twice: counted once
 		}
 		got := h.estimate()
 		if d := float64(got-int64(n)) / float64(n); d > 0.07 || d < -0.07 {
@@ -58,8 +58,18 @@ func TestNumbersAndLengths(t *testing.T) {
 	for _, k := range []int{1, 2, 3, 100, 5000} {
 		l.add(k)
 	}
-	if l.Min != 1 || l.Max != 5000 || l.median() != 3 {
+	if l.min() != 1 || l.max() != 5000 || l.median() != 3 || l.n() != 5 {
 		t.Errorf("lengths %+v median %d", l, l.median())
+	}
+	// only long texts: their extremes are kept apart from the buckets,
+	// and merged
+	var long, other lenHist
+	long.add(100)
+	other.add(70)
+	other.add(3000)
+	long.merge(&other)
+	if long.min() != 70 || long.max() != 3000 || long.n() != 3 || long.median() != 70 {
+		t.Errorf("long lengths %+v: %d / %d / %d", long, long.min(), long.median(), long.max())
 	}
 }
 
@@ -137,14 +147,10 @@ func TestSampledValueSketches(t *testing.T) {
 	for _, c := range cases {
 		run := &FieldStats{Name: c.name}
 		cur := &FieldStats{Name: c.name}
+		st := &Stats{}
 		for r := 1; r <= rows; r++ {
 			v := []byte(c.value(r))
-			typ := JSONString
-			if v[0] != '"' {
-				typ = JSONNumber
-			}
-			cur.Filled++
-			cur.describe(typ, v, sampleWeight(int64(r)))
+			st.observePayload([]observation{{0, 0, len(v)}}, []*FieldStats{cur}, v, sampleWeight(int64(r)))
 			if r%4096 == 0 || r == rows { // a batch ends (as TakeBatchStats)
 				cp := *cur
 				cp.Distinct, cp.Top = nil, cur.Top.take()

@@ -18,14 +18,40 @@ import (
 const hllP = 11
 
 // hll is a HyperLogLog sketch of 64-bit hashes (merge: the larger register).
-type hll struct{ reg [1 << hllP]uint8 }
+//
+// floor is at most the smallest register (registers only grow): a hash
+// whose rank is no more than floor changes nothing and is not looked up.
+// Once every register is set (some 16,000 distinct values) that is most
+// hashes (1 − 2^−floor), and the register, a random byte of 2 KiB a
+// field, was the statistics' most frequent cache miss.
+type hll struct {
+	floor  uint8
+	raised uint8 // registers raised since floor was computed (mod 256)
+	reg    [1 << hllP]uint8
+}
 
 func (h *hll) add(x uint64) {
-	idx := x >> (64 - hllP)
-	rho := uint8(bits.LeadingZeros64(x<<hllP|1<<(hllP-1))) + 1
+	if rho := hllRank(x); rho > h.floor {
+		h.update(x>>(64-hllP), rho)
+	}
+}
+
+// hllRank is the rank of a hash: 1 + the leading zeros past its register's bits.
+func hllRank(x uint64) uint8 { return uint8(bits.LeadingZeros64(x<<hllP|1<<(hllP-1))) + 1 }
+
+// update raises register idx to rho if lower.
+func (h *hll) update(idx uint64, rho uint8) {
 	if rho > h.reg[idx] {
 		h.reg[idx] = rho
+		if h.raised++; h.raised == 0 {
+			h.refloor()
+		}
 	}
+}
+
+// refloor sets floor to the smallest register.
+func (h *hll) refloor() {
+	h.floor = slices.Min(h.reg[:])
 }
 
 func (h *hll) merge(o *hll) {
@@ -351,11 +377,12 @@ func statDecimal(v []byte) (float64, bool) {
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // lenHist counts text lengths in bytes: one bucket per length below 64,
-// then one per power of two.
+// then one per power of two. A length below 64 is one increment (the
+// count, shortest and longest follow from the buckets); only longer
+// texts keep their exact extremes.
 type lenHist struct {
-	Counts   [lenBuckets]int64
-	Min, Max int
-	N        int64
+	Counts           [lenBuckets]int64
+	longMin, longMax int // of the lengths of 64 and more (when counted)
 }
 
 const lenBuckets = 64 + 10
@@ -377,41 +404,85 @@ func lenBucketLow(b int) int {
 }
 
 func (l *lenHist) add(n int) {
-	if l.N == 0 || n < l.Min {
-		l.Min = n
+	if n < 64 {
+		l.Counts[n]++
+		return
 	}
-	if n > l.Max {
-		l.Max = n
+	l.addLong(n)
+}
+
+func (l *lenHist) addLong(n int) {
+	if !l.hasLong() || n < l.longMin {
+		l.longMin = n
 	}
-	l.N++
+	l.longMax = max(l.longMax, n)
 	l.Counts[lenBucket(n)]++
 }
 
+func (l *lenHist) hasLong() bool {
+	for _, c := range l.Counts[64:] {
+		if c > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *lenHist) merge(o *lenHist) {
-	if o.N == 0 {
-		return
+	if o.hasLong() {
+		if !l.hasLong() || o.longMin < l.longMin {
+			l.longMin = o.longMin
+		}
+		l.longMax = max(l.longMax, o.longMax)
 	}
-	if l.N == 0 || o.Min < l.Min {
-		l.Min = o.Min
-	}
-	l.Max = max(l.Max, o.Max)
-	l.N += o.N
 	for i, c := range o.Counts {
 		l.Counts[i] += c
 	}
 }
 
+// n is the number of lengths counted.
+func (l *lenHist) n() int64 {
+	var n int64
+	for _, c := range l.Counts {
+		n += c
+	}
+	return n
+}
+
+// min is the shortest length (0 when none).
+func (l *lenHist) min() int {
+	for b, c := range l.Counts[:64] {
+		if c > 0 {
+			return b
+		}
+	}
+	return l.longMin
+}
+
+// max is the longest length (0 when none).
+func (l *lenHist) max() int {
+	if l.hasLong() {
+		return l.longMax
+	}
+	for b := 63; b > 0; b-- {
+		if l.Counts[b] > 0 {
+			return b
+		}
+	}
+	return 0
+}
+
 // median returns the median length: exact below 64 bytes, else the
 // smallest length of its bucket.
 func (l *lenHist) median() int {
-	half := (l.N + 1) / 2
+	half := (l.n() + 1) / 2
 	var acc int64
 	for b, c := range l.Counts {
 		if acc += c; acc >= half {
-			return max(lenBucketLow(b), l.Min)
+			return max(lenBucketLow(b), l.min())
 		}
 	}
-	return l.Max
+	return l.max()
 }
 
 // Dates are counted by month from firstYear to lastYear; others apart.

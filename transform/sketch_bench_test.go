@@ -56,3 +56,19 @@ func BenchmarkStatDecimal(b *testing.B) {
 	}
 	_ = s
 }
+
+var hashSamples = [][]byte{[]byte("0000000000000000"), []byte("2024-06-08T05:35:05.000Z"), []byte("Company 0 S.A."), []byte("Media"),
+	[]byte("50859"), []byte("487 Main Street, Suite 576"), []byte("São Paulo"), []byte("SP"), []byte("BR"), []byte("01000-000"),
+	[]byte("https://www.company-0.example.com"), []byte("starter"), []byte("21622.33"), []byte("+1-555-738-8230"),
+	[]byte("billing@company-0.example.com"), []byte("and since since provider reliable for solutions global leading and solutions platform global cloud "),
+	[]byte("95853"), []byte("231"), []byte("owner29@vendor.example")}
+
+func BenchmarkHashValuesXXH3(b *testing.B) {
+	var s uint64
+	for i := 0; i < b.N; i++ {
+		for _, v := range hashSamples {
+			s += xxh3.Hash(v)
+		}
+	}
+	_ = s
+}

@@ -1,10 +1,10 @@
 package transform
 
 import (
+	"encoding/binary"
 	"sort"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/zeebo/xxh3"
 )
@@ -37,6 +37,7 @@ type FieldStats struct {
 	Dates                            bool
 	MinDate, MaxDate                 string
 	Before1990, Future, UnixEpochDay int64
+	minKey, maxKey                   dateKey // MinDate and MaxDate, while observing
 
 	// Distinct estimates the distinct values (strings, numbers, booleans).
 	Distinct *hll
@@ -62,7 +63,8 @@ type Stats struct {
 	// Sizes counts messages by size: < 256 B, < 512 B, … < 32 KiB.
 	Sizes   [8]int64
 	MaxSize int
-	future  string // timestamps after this (ISO) are in the future
+	// timestamps after futureKey (an ISO time) are in the future
+	futureKey dateKey
 	// countsOnly leaves out the review's statistics of values and payloads
 	// (distinct and top values, spreads, dates by month, samples, shapes,
 	// id checks), keeping the counts, types and examples: what the
@@ -79,7 +81,8 @@ const maxExamples = 3
 var SizeBuckets = [8]string{"< 256 B", "256–511 B", "512 B–1 KiB", "1–2 KiB", "2–4 KiB", "4–8 KiB", "8–16 KiB", "16–32 KiB"}
 
 func newStats(kind Kind, now time.Time) *Stats {
-	return &Stats{Kind: kind, Fields: map[string]*FieldStats{}, future: FormatTime(now.Add(24 * time.Hour))}
+	future := FormatTime(now.Add(24 * time.Hour))
+	return &Stats{Kind: kind, Fields: map[string]*FieldStats{}, futureKey: dateKeyOf([]byte(future))}
 }
 
 func (s *Stats) field(name, source string, dates bool) *FieldStats {
@@ -91,62 +94,192 @@ func (s *Stats) field(name, source string, dates bool) *FieldStats {
 	return f
 }
 
-// observe records one written JSON value, counted w times in the value
+// observePayload counts the values of a payload just built (dst), its
+// fields by observation; w is the weight of the row in the sampled
 // sketches (0: not at all, see sampleWeight).
-func (s *Stats) observe(f *FieldStats, v []byte, w int64) {
-	if len(v) == 0 {
+//
+// Every value of every row passes here (20 a company of bench/gen), so
+// the rows not sampled (w 0, most of a large file) take a loop of their
+// own that makes no call in its common case: their values count their
+// type, shape, length and distinct value, and nothing else. A value of a
+// new type, of a date field or of a sampled row takes observe. The
+// review's statistics were a third of a dry run's CPU time at a chain of
+// calls per value, most of it calls, spills and the value's hash (see
+// BenchmarkStats1MOverhead).
+func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []byte, w int64) {
+	if w != 0 || s.countsOnly {
+		for _, o := range obs {
+			if f := fields[o.idx]; f != nil && o.end > o.start {
+				s.observe(f, dst[o.start:o.end], w)
+			}
+		}
 		return
 	}
-	f.Filled++
-	t := JSONString
-	switch c := v[0]; {
-	case c == '"':
-	case c == '{':
-		t = JSONObject
-	case c == '[':
-		t = JSONArray
-	case c == 't' || c == 'f':
-		t = JSONBoolean
-	case c == 'n':
-		t = JSONNull
-	default:
-		t = JSONNumber
-	}
-	f.Types[t]++
-	if f.Types[t] == 1 {
-		f.TypeExamples[t] = shorten(v)
-	}
-	if !s.countsOnly {
+	for _, o := range obs {
+		f := fields[o.idx]
+		if f == nil || o.end <= o.start {
+			continue
+		}
+		v := dst[o.start:o.end]
+		t := jsonTypeOf[v[0]]
+		if f.Dates || f.Types[t] == 0 {
+			s.observe(f, v, 0)
+			continue
+		}
+		f.Filled++
+		f.Types[t]++
 		s.curShape += f.id
-		f.describe(t, v, w)
-	}
-	if f.Dates && t == JSONString && len(v) == 26 {
-		d := unsafe.String(&v[1], 24) // copied only when kept
-		if f.MinDate == "" || d < f.MinDate {
-			f.MinDate = strings.Clone(d)
+		hv, plus := v, uint64(1) // a number as written, +1: not the hash of the text "…"
+		switch t {
+		case JSONString:
+			hv, plus = v[1:len(v)-1], 0
+			f.Lengths.add(len(hv))
+		case JSONNumber:
+		default:
+			continue
 		}
-		if d > f.MaxDate {
-			f.MaxDate = strings.Clone(d)
+		var h uint64 // valueHash(hv) + plus, its common cases written out
+		switch n := len(hv); {
+		case n > 16:
+			h = valueHashOther(hv) + plus
+		case n >= 8:
+			h = hashShort(load64(hv, 0), load64(hv, n-8), n) + plus
+		case n >= 4:
+			h = hashShort(uint64(load32(hv, 0)), uint64(load32(hv, n-4)), n) + plus
+		default:
+			h = valueHashOther(hv) + plus
 		}
-		switch {
-		case d < "1990":
-			f.Before1990++
-			if strings.HasPrefix(d, "1970-01-01") {
-				f.UnixEpochDay++
-			}
-		case d > s.future:
-			f.Future++
+		// hll.add written out: most hashes stop at the floor
+		if d := f.distinct(); hllRank(h) > d.floor {
+			d.update(h>>(64-hllP), hllRank(h))
 		}
-	}
-	if len(f.Examples) < maxExamples {
-		for _, e := range f.Examples {
-			if len(v) <= 60 && e == string(v) || len(v) > 60 && e == shorten(v) {
-				return
-			}
-		}
-		f.Examples = append(f.Examples, shorten(v))
 	}
 }
+
+// observe counts one value (of a row of weight w) in f.
+func (s *Stats) observe(f *FieldStats, v []byte, w int64) {
+	t := jsonTypeOf[v[0]]
+	f.Filled++
+	if f.Types[t]++; f.Types[t] == 1 {
+		f.TypeExamples[t] = shorten(v)
+	}
+	if len(f.Examples) < maxExamples && w != 0 { // examples from the rows described in full
+		f.example(v)
+	}
+	if f.Dates && t == JSONString && len(v) == 26 {
+		s.date(f, v)
+	}
+	if s.countsOnly {
+		return
+	}
+	s.curShape += f.id
+	var h uint64
+	switch t {
+	case JSONString:
+		hv := v[1 : len(v)-1]
+		f.Lengths.add(len(hv))
+		if f.Dates {
+			f.months().add(hv)
+		}
+		h = valueHash(hv)
+	case JSONNumber:
+		if w > 0 {
+			f.Numbers.add(v, w)
+		}
+		h = valueHash(v) + 1 // +1: not the hash of the text "…"
+	case JSONBoolean:
+		if w > 0 {
+			h := hashFalse
+			if v[0] == 't' {
+				h = hashTrue
+			}
+			f.count(h, v, false, w)
+		}
+		return
+	default:
+		return
+	}
+	if w == 0 {
+		f.distinct().add(h)
+	} else {
+		f.count(h, v, true, w)
+	}
+}
+
+// jsonTypeOf is the type of a JSON value by its first byte.
+var jsonTypeOf = func() (t [256]uint8) {
+	for c := range t {
+		switch c {
+		case '"':
+			t[c] = JSONString
+		case '{':
+			t[c] = JSONObject
+		case '[':
+			t[c] = JSONArray
+		case 't', 'f':
+			t[c] = JSONBoolean
+		case 'n':
+			t[c] = JSONNull
+		default:
+			t[c] = JSONNumber
+		}
+	}
+	return t
+}()
+
+// example keeps v as an example when it is new.
+func (f *FieldStats) example(v []byte) {
+	for _, e := range f.Examples {
+		if len(v) <= 60 && e == string(v) || len(v) > 60 && e == shorten(v) {
+			return
+		}
+	}
+	f.Examples = append(f.Examples, shorten(v))
+}
+
+// date counts a date (v: "YYYY-MM-DDTHH:MM:SS.mmmZ", quoted), compared
+// as three big-endian words (a string comparison was a call per compare).
+func (s *Stats) date(f *FieldStats, v []byte) {
+	k := dateKeyOf(v[1:25])
+	if f.MinDate == "" || k.less(f.minKey) {
+		f.MinDate, f.minKey = string(v[1:25]), k
+	}
+	if f.MaxDate == "" || f.maxKey.less(k) {
+		f.MaxDate, f.maxKey = string(v[1:25]), k
+	}
+	switch {
+	case k[0]>>32 < year1990: // before "1990"
+		f.Before1990++
+		if k[0] == epochDay[0] && k[1]>>48 == epochDay[1]>>48 { // "1970-01-01"
+			f.UnixEpochDay++
+		}
+	case s.futureKey.less(k):
+		f.Future++
+	}
+}
+
+// dateKey is an ISO time's 24 bytes as big-endian words: ordered as the text.
+type dateKey [3]uint64
+
+func dateKeyOf(d []byte) dateKey {
+	_ = d[23]
+	return dateKey{binary.BigEndian.Uint64(d), binary.BigEndian.Uint64(d[8:]), binary.BigEndian.Uint64(d[16:])}
+}
+
+func (a dateKey) less(b dateKey) bool {
+	if a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	if a[1] != b[1] {
+		return a[1] < b[1]
+	}
+	return a[2] < b[2]
+}
+
+var (
+	year1990 = uint64(binary.BigEndian.Uint32([]byte("1990")))
+	epochDay = dateKeyOf([]byte("1970-01-01T00:00:00.000Z"))
+)
 
 func shorten(v []byte) string {
 	if len(v) > 60 {
