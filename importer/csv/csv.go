@@ -300,7 +300,7 @@ func (r *Reader) Next(b *record.Batch, max int) error {
 		if rec.rowErr != nil || !r.fitsHeader() || !r.validUTF8(raw) {
 			row.Err = r.rowError(raw, &rec, line)
 		} else {
-			vals := b.Values(len(r.header))
+			vals := b.ValuesToFill(len(r.header)) // every one set below
 			for k, sp := range r.spans[:len(r.header)] {
 				v := raw[sp.s:sp.e:sp.e]
 				if sp.esc {
