@@ -53,7 +53,12 @@ func (k Kind) String() string {
 
 // Value is one cell.
 type Value struct {
-	Kind  Kind
+	Kind Kind
+	// Plain, on a String, says the reader found that Bytes hold no byte a
+	// JSON string must escape (a control character, '"' or '\\'), so a
+	// writer may copy them between quotes as they are. False says
+	// nothing.
+	Plain bool
 	Bytes []byte
 }
 

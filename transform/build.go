@@ -954,7 +954,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		}
 		return b.asRead(dst, v, s)
 	case TypeString:
-		return jsonx.AppendString(dst, v.Bytes), nil
+		return appendText(dst, v), nil
 	case TypeInteger:
 		return b.appendInteger(dst, v, s, p)
 	case TypeFloat:
@@ -1081,7 +1081,7 @@ func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) (
 func appendAsRead(dst []byte, v record.Value) []byte {
 	switch v.Kind {
 	case record.String, record.Time:
-		return jsonx.AppendString(dst, v.Bytes)
+		return appendText(dst, v)
 	case record.Null:
 		return append(dst, "null"...)
 	}
@@ -1115,6 +1115,19 @@ func boolWord(b []byte) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// appendText writes v's bytes as a JSON string: copied as they are when
+// the reader found them plain (record.Value.Plain; Parquet text, whose
+// check for UTF-8 looks for what JSON escapes in the same pass), else
+// escaped.
+func appendText(dst []byte, v record.Value) []byte {
+	if v.Plain {
+		dst = append(dst, '"')
+		dst = append(dst, v.Bytes...)
+		return append(dst, '"')
+	}
+	return jsonx.AppendString(dst, v.Bytes)
 }
 
 // appendUUID formats a 128-bit hash as a version-8 UUID. The hex digits

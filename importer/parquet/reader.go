@@ -427,9 +427,9 @@ func (r *Reader) appendRow(b *record.Batch, c *pqChunk, i int, arena []byte, par
 		case cell.kind == record.Null:
 			vals[k] = record.Value{}
 		case arena != nil:
-			vals[k] = record.Value{Kind: cell.kind, Bytes: arena[cell.off:cell.end:cell.end]}
+			vals[k] = record.Value{Kind: cell.kind, Plain: cell.plain, Bytes: arena[cell.off:cell.end:cell.end]}
 		default:
-			vals[k] = record.Value{Kind: cell.kind, Bytes: b.Copy(c.arena[cell.off:cell.end])}
+			vals[k] = record.Value{Kind: cell.kind, Plain: cell.plain, Bytes: b.Copy(c.arena[cell.off:cell.end])}
 		}
 	}
 	if n := copy(vals[ncol:], parts); ncol+n != len(vals) {
