@@ -121,8 +121,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 // span is a field of the record being parsed.
 type span struct {
-	s, e int // field content within the record
-	esc  bool
+	s, e  int // field content within the record
+	esc   bool
+	plain bool // an unquoted field with no byte JSON escapes (fieldEnd)
 }
 
 // Reader reads the records of one CSV input.
@@ -306,7 +307,7 @@ func (r *Reader) Next(b *record.Batch, max int) error {
 				if sp.esc {
 					v = unescapeQuotes(b.Copy(v))
 				}
-				vals[k] = record.Value{Kind: record.String, Bytes: v}
+				vals[k] = record.Value{Kind: record.String, Bytes: v, Plain: sp.plain}
 			}
 			row.Values = vals
 		}
