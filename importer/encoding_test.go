@@ -374,3 +374,34 @@ func TestNamedEncodingButUTF8(t *testing.T) {
 		})
 	}
 }
+
+// The CSV reader trusts the text check's word for the records read while
+// no byte was bad (it does not check them again), and checks each record
+// again from the first bad byte on: far into a file that is UTF-8 (many
+// reads in), a row with a latin-1 byte is still rejected, and the rows
+// around it are not.
+func TestNotUTF8RowFarIntoAUTF8File(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("id,name\n")
+	const n = 20000 // ~300 KB: many of the text check's reads
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "c%d,Zoë\n", i)
+	}
+	b.WriteString("bad,Caf\xe9\nafter,Åsa\n")
+	p := writeFile(t, "f.csv", b.Bytes())
+	r, _, err := Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err := drain(r, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []wantRow
+	for i := 0; i < n; i++ {
+		want = append(want, ok(int64(i+2), fmt.Sprintf("c%d", i), "Zoë"))
+	}
+	want = append(want, rej(n+2, 8, "name", "invalid UTF-8 (byte 0xe9)"), ok(n+3, "after", "Åsa"))
+	checkRows(t, rows, want)
+}

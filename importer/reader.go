@@ -35,7 +35,11 @@ func NewReader(src *Source, opts Options) (Reader, error) {
 	switch src.Format {
 	case CSV:
 		var cr *csv.Reader
-		if cr, err = csv.NewReader(src.r, opts.csv()); err == nil {
+		co := opts.csv()
+		if src.check != nil {
+			co.Valid = src.check.clean
+		}
+		if cr, err = csv.NewReader(src.r, co); err == nil {
 			r.rows = cr
 			return &csvReader{reader: r, csv: cr}, nil
 		}

@@ -79,6 +79,10 @@ func (c *textCheck) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// clean reports whether every byte handed out so far is valid UTF-8 (the
+// format reader need not check them again).
+func (c *textCheck) clean() bool { return c.bad == 0 }
+
 // fill reads and checks the next bytes. A character cut by the end of a
 // read waits for the rest.
 func (c *textCheck) fill() {

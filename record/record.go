@@ -53,7 +53,12 @@ func (k Kind) String() string {
 
 // Value is one cell.
 type Value struct {
-	Kind  Kind
+	Kind Kind
+	// Plain, on a String, says the reader found that Bytes hold no byte a
+	// JSON string must escape (a control character, '"' or '\\'), so a
+	// writer may copy them between quotes as they are. False says
+	// nothing.
+	Plain bool
 	Bytes []byte
 }
 
@@ -176,8 +181,7 @@ func (b *Batch) Reset() {
 	}
 	b.Rows = b.Rows[:0]
 	b.arena = b.arena[:0]
-	clear(b.values)
-	b.values = b.values[:0]
+	b.values = b.values[:0] // not cleared: see ValuesToFill
 	b.File = ""
 	b.Offset = 0
 }
@@ -214,6 +218,17 @@ func (b *Batch) grow(n int) {
 
 // Values returns n zeroed values from the batch's value arena.
 func (b *Batch) Values(n int) []Value {
+	v := b.ValuesToFill(n)
+	clear(v)
+	return v
+}
+
+// ValuesToFill returns n values from the batch's value arena as an earlier
+// use of the batch left them: the caller sets every one. Reset leaves the
+// arena as it is, so that the readers that set every value of a row
+// anyway (CSV, NDJSON, Parquet) do not pay for clearing it first: that
+// was 2% of the CPU of a 3M-membership Parquet run.
+func (b *Batch) ValuesToFill(n int) []Value {
 	if cap(b.values)-len(b.values) < n {
 		c := 2 * cap(b.values)
 		if c < n {

@@ -2,7 +2,7 @@ package transform
 
 import (
 	"bytes"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -950,7 +950,7 @@ func (b *Builder) appendTyped(dst []byte, v record.Value, s *slot, p *rowPlan) (
 		}
 		return b.asRead(dst, v, s)
 	case TypeString:
-		return jsonx.AppendString(dst, v.Bytes), nil
+		return appendText(dst, v), nil
 	case TypeInteger:
 		return b.appendInteger(dst, v, s, p)
 	case TypeFloat:
@@ -1077,7 +1077,7 @@ func (b *Builder) appendFloat(dst []byte, v record.Value, s *slot, p *rowPlan) (
 func appendAsRead(dst []byte, v record.Value) []byte {
 	switch v.Kind {
 	case record.String, record.Time:
-		return jsonx.AppendString(dst, v.Bytes)
+		return appendText(dst, v)
 	case record.Null:
 		return append(dst, "null"...)
 	}
@@ -1113,20 +1113,50 @@ func boolWord(b []byte) (bool, bool) {
 	return false, false
 }
 
-// appendUUID formats a 128-bit hash as a version-8 UUID.
+// appendText writes v's bytes as a JSON string: copied as they are when
+// the reader found them plain (record.Value.Plain; Parquet text, whose
+// check for UTF-8 looks for what JSON escapes in the same pass), else
+// escaped.
+func appendText(dst []byte, v record.Value) []byte {
+	if v.Plain {
+		dst = append(dst, '"')
+		dst = append(dst, v.Bytes...)
+		return append(dst, '"')
+	}
+	return jsonx.AppendString(dst, v.Bytes)
+}
+
+// appendUUID formats a 128-bit hash as a version-8 UUID. The hex digits
+// are made four bytes at a time (hex8): BenchmarkAppendUUID/hex, fastest
+// of 6 interleaved runs on a loaded 2-core machine, 77 ns with hex.Encode
+// over the five groups, 31 ns so; hex.Encode was 2% of the CPU of a
+// 3M-membership Parquet run.
 func appendUUID(dst []byte, sum *[16]byte) []byte {
 	u := *sum
 	u[6] = u[6]&0x0f | 0x80
 	u[8] = u[8]&0x3f | 0x80
 	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], u[10:16])
+	le := binary.LittleEndian
+	le.PutUint64(s[0:], hex8(le.Uint32(u[0:])))
+	h := hex8(le.Uint32(u[4:]))
+	le.PutUint32(s[9:], uint32(h))
+	le.PutUint32(s[14:], uint32(h>>32))
+	h = hex8(le.Uint32(u[8:]))
+	le.PutUint32(s[19:], uint32(h))
+	le.PutUint32(s[24:], uint32(h>>32))
+	le.PutUint64(s[28:], hex8(le.Uint32(u[12:])))
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
 	return append(dst, s[:]...)
+}
+
+// hex8 returns the eight lower-case hex digits of the four bytes of x
+// (little-endian: the first byte's digits in the lowest two bytes), as
+// written by binary.LittleEndian.PutUint64.
+func hex8(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	v = (v | v<<8) & 0x00ff00ff00ff00ff // byte k of x in byte 2k
+	n := (v>>4)&0x000f000f000f000f | (v&0x000f000f000f000f)<<8
+	// a nibble n becomes '0'+n, plus 'a'-'0'-10 = 39 when n > 9
+	return n + 0x3030303030303030 + ((n+0x0606060606060606)>>4&0x0101010101010101)*39
 }

@@ -19,10 +19,10 @@ func appendUUIDBytewise(dst []byte, sum *[16]byte) []byte {
 }
 
 func TestAppendUUID(t *testing.T) {
-	for k := 0; k < 256; k++ {
+	for k := 0; k < 4096; k++ {
 		var sum [16]byte
 		for i := range sum {
-			sum[i] = byte(k*31 + i*17)
+			sum[i] = byte(k*31 + i*17 + k>>8*i)
 		}
 		if got, want := string(appendUUID([]byte("x"), &sum)), string(appendUUIDBytewise([]byte("x"), &sum)); got != want {
 			t.Fatalf("appendUUID(%x) = %s, want %s", sum, got, want)

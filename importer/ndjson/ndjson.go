@@ -367,7 +367,7 @@ func (r *Reader) parseRow(b *record.Batch, row *record.Row, raw []byte) *record.
 		return &record.Error{Code: record.CodeMalformedJSON, Col: lineio.Col(raw, j), Reason: "malformed JSON: unexpected data after the object"}
 	}
 	row.Schema = r.intern()
-	vals := b.Values(len(r.vals))
+	vals := b.ValuesToFill(len(r.vals))
 	copy(vals, r.vals)
 	row.Values = vals
 	return nil

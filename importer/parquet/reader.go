@@ -421,17 +421,20 @@ func (r *Reader) appendChunk(b *record.Batch, c *pqChunk, parts []record.Value) 
 // the batch, or nil to copy only the row's values.
 func (r *Reader) appendRow(b *record.Batch, c *pqChunk, i int, arena []byte, parts []record.Value) {
 	ncol := len(r.cols)
-	vals := b.Values(len(r.names))
+	vals := b.ValuesToFill(len(r.names)) // every one set below
 	for k, cell := range c.cells[i*ncol : i*ncol+ncol] {
 		switch {
 		case cell.kind == record.Null:
+			vals[k] = record.Value{}
 		case arena != nil:
-			vals[k] = record.Value{Kind: cell.kind, Bytes: arena[cell.off:cell.end:cell.end]}
+			vals[k] = record.Value{Kind: cell.kind, Plain: cell.plain, Bytes: arena[cell.off:cell.end:cell.end]}
 		default:
-			vals[k] = record.Value{Kind: cell.kind, Bytes: b.Copy(c.arena[cell.off:cell.end])}
+			vals[k] = record.Value{Kind: cell.kind, Plain: cell.plain, Bytes: b.Copy(c.arena[cell.off:cell.end])}
 		}
 	}
-	copy(vals[ncol:], parts)
+	if n := copy(vals[ncol:], parts); ncol+n != len(vals) {
+		clear(vals[ncol+n:]) // no partition values yet (see Next)
+	}
 	b.Rows = append(b.Rows, record.Row{Num: c.first + int64(i) + 1, Group: c.rg, Schema: r.schema, Values: vals, Err: c.errs[i]})
 }
 

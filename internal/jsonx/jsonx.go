@@ -112,6 +112,31 @@ func escapeIndex(s []byte) int {
 	return -1
 }
 
+// NeedsEscape reports whether s holds a byte a JSON string must escape.
+func NeedsEscape(s []byte) bool { return escapeIndex(s) >= 0 }
+
+// PlainASCII reports whether s is ASCII (so valid UTF-8) and holds no byte
+// a JSON string must escape: what a reader that must validate text anyway
+// can learn in the same pass, so that the writer copies s as it is
+// (record.Value.Plain) instead of looking again.
+func PlainASCII(s []byte) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		q := x ^ (lo8 * '"')
+		b := x ^ (lo8 * '\\')
+		if (x|(x-lo8*0x20)&^x|(q-lo8)&^q|(b-lo8)&^b)&hi8 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf || needsEscape[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendStringS is AppendString for a Go string.
 func AppendStringS(dst []byte, s string) []byte {
 	dst = append(dst, '"')

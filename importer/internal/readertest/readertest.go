@@ -133,6 +133,18 @@ func broken(format string, args ...any) error {
 	return &ContractError{fmt.Sprintf(format, args...)}
 }
 
+// poison resets b with values no reader sets in its value arena (Reset
+// does not clear it, see record.Batch.ValuesToFill): a reader that leaves
+// a value of a row unset hands out one of these.
+func poison(b *record.Batch) {
+	b.Reset()
+	v := b.ValuesToFill(4096)
+	for i := range v {
+		v[i] = record.Value{Kind: record.JSON, Bytes: []byte(`"stale value"`)}
+	}
+	b.Reset()
+}
+
 // Nexter is the part of a reader Drain uses.
 type Nexter interface {
 	Next(b *record.Batch, max int) error
@@ -149,7 +161,7 @@ func Drain(r Nexter, max int, c Contract) ([]Row, error) {
 		if calls > 1<<22 {
 			return rows, broken("Next never returns io.EOF")
 		}
-		b.Reset()
+		poison(b)
 		err := r.Next(b, max)
 		if len(b.Rows) > max {
 			return rows, broken("Next put %d rows in a batch of max %d", len(b.Rows), max)
