@@ -10,6 +10,8 @@
 #   bench/rss10m.sh BIN CSV WORKDIR [OUTDIR]    e.g. a 10M export from
 #   go run ./bench/gen -rows 10000000 -kind companies -format csv > c10m.csv
 #
+# TRACE=1 keeps every sample (run, seconds, RssAnon KB, file KB) in
+# WORKDIR/trace.
 # WORKDIR holds the states, OUTDIR (default WORKDIR/out) the payloads: a
 # 10M run writes about 4 GB of them, better on disk than on tmpfs.
 set -euo pipefail
@@ -28,6 +30,7 @@ run() {
   while kill -0 "$tpid" 2>/dev/null; do
     if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
       read -r a f < <(awk '/^RssAnon/ {a=$2} /^RssFile|^RssShmem/ {f+=$2} END {print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+      [ -n "${TRACE:-}" ] && echo "$1 $SECONDS $a $f" >> "$work/trace"
       ((a > anon)) && anon=$a
       ((f > file)) && file=$f
     fi
@@ -46,4 +49,5 @@ run unchanged "$csv" "$work/again.state"
 cp "$work/first.state" "$work/changed.state"
 run 1%-changed "$changed" "$work/changed.state"
 ls -l "$work/first.state" "$work/changed.state" | awk '{printf "%s %.0f MB\n", $NF, $5/1048576}'
-rm -rf "$out" "$work/time" "$work"/*.state
+rm -rf "$out" "$work/time" "$work/again.state" "$work/changed.state"
+[ -n "${KEEP:-}" ] || rm -f "$work/first.state" # KEEP=1 keeps the first state
