@@ -7,8 +7,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// An update in place of more than putterBytes of blocks commits in
-// several transactions, each of about putterBytes of blocks written: bbolt
+// An update in place of more than updateBytes of blocks commits in
+// several transactions, each of about updateBytes of blocks written: bbolt
 // keeps a transaction's dirty pages (and the mapped pages it read) until
 // it commits, so one transaction for the whole update would hold memory
 // in proportion to the changes (issue 18: peak RSS flat in the number of
@@ -62,9 +62,9 @@ func TestBlockUpdateTransactionsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// a transaction commits once it has written putterBytes: it writes at
+	// a transaction commits once it has written updateBytes: it writes at
 	// most that and one block's group more
-	if want := rewritten/(putterBytes+64<<10) + 1; commits < want || rewritten < 2*putterBytes {
+	if want := rewritten/(updateBytes+64<<10) + 1; commits < want || rewritten < 4*updateBytes {
 		t.Fatalf("%d bytes of blocks rewritten in %d transactions, want ≥ %d", rewritten, commits, want)
 	}
 	m.check(t, s)
