@@ -27,8 +27,9 @@ var ErrCorrupt = errors.New("the temporary file is corrupt")
 
 const (
 	blockHeader = 8
-	// blockSize is the body a block is written at, unless one record is
-	// larger; it is also the size of the write and read buffers.
+	// blockSize is the body a block is written at (unless one record is
+	// larger, or the file was made with a smaller one: CreateBlocks); it
+	// is also the size of the write and read buffers.
 	blockSize = 256 << 10
 	maxRecord = 1<<31 - 1
 )
@@ -52,6 +53,8 @@ type File struct {
 	size int64  // bytes written to st
 	n    int64  // records appended
 	err  error  // the first write error, returned by every later Append
+	// block is the file's block size, blockSize when 0
+	block int
 }
 
 // Create returns an empty File in an unnamed temporary file in dir ("" for
@@ -64,6 +67,17 @@ func Create(dir, pattern string) (*File, error) {
 	}
 	os.Remove(f.Name())
 	return New(f, filepath.Base(f.Name())), nil
+}
+
+// CreateBlocks is Create with blocks of up to block bytes rather than
+// blockSize: a reader holds one block, so a merge reading many files at
+// once holds one per file.
+func CreateBlocks(dir, pattern string, block int) (*File, error) {
+	f, err := Create(dir, pattern)
+	if err == nil && block > 0 {
+		f.block = min(block, blockSize)
+	}
+	return f, err
 }
 
 // New returns an empty File writing to st; name is for error messages.
@@ -80,18 +94,25 @@ func (f *File) Append(rec []byte) error {
 	if len(rec) > maxRecord {
 		return fmt.Errorf("%s: a record of %d bytes is too large", f.name, len(rec))
 	}
-	if len(f.buf)+binary.MaxVarintLen32+len(rec) > blockHeader+blockSize {
+	if len(f.buf)+binary.MaxVarintLen32+len(rec) > blockHeader+f.blockSize() {
 		if err := f.writeBlock(); err != nil {
 			return err
 		}
 	}
 	if f.buf == nil {
-		f.buf = make([]byte, blockHeader, blockHeader+blockSize)
+		f.buf = make([]byte, blockHeader, blockHeader+f.blockSize())
 	}
 	f.buf = binary.AppendUvarint(f.buf, uint64(len(rec)))
 	f.buf = append(f.buf, rec...)
 	f.n++
 	return nil
+}
+
+func (f *File) blockSize() int {
+	if f.block > 0 {
+		return f.block
+	}
+	return blockSize
 }
 
 // writeBlock writes the block being filled, if it holds any record.
@@ -108,7 +129,7 @@ func (f *File) writeBlock() error {
 	}
 	f.size += int64(len(f.buf))
 	f.buf = f.buf[:blockHeader]
-	if cap(f.buf) > 2*blockSize {
+	if cap(f.buf) > 2*f.blockSize() {
 		f.buf = nil // grown for one large record: not kept
 	}
 	return nil

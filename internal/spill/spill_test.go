@@ -249,3 +249,43 @@ func BenchmarkAppend(b *testing.B) {
 type discard struct{ memStorage }
 
 func (*discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// A file made with small blocks writes them at that size (a larger record
+// a block of its own) and reads every record back; its reader holds one
+// such block (the merge of an external sort holds one per run).
+func TestCreateBlocks(t *testing.T) {
+	const block = 1 << 10
+	f, err := CreateBlocks(t.TempDir(), "t-*", block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs := [][]byte{bytes.Repeat([]byte("a"), 3*block)}
+	for i := range 500 {
+		recs = append(recs, []byte(fmt.Sprint("record ", i)))
+	}
+	for _, r := range recs {
+		if err := f.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd, err := f.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks := (f.size - 3*block) / block; blocks < 5 {
+		t.Fatalf("%d bytes in about %d blocks, want blocks of %d bytes", f.size, blocks, block)
+	}
+	for i, want := range recs {
+		got, err := rd.Next()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("record %d: %q %v", i, got, err)
+		}
+		if i > 0 && cap(rd.block) > 3*block+16 {
+			t.Fatalf("the reader holds %d bytes", cap(rd.block))
+		}
+	}
+	if _, err := rd.Next(); err != io.EOF {
+		t.Fatalf("after the last: %v", err)
+	}
+}
