@@ -185,3 +185,27 @@ func TestSampledValueSketches(t *testing.T) {
 		t.Errorf("sampleWeight: %d of 80,000 rows sampled", sampled)
 	}
 }
+
+// plainID's eight bytes at a time agree with a byte at a time.
+func TestPlainIDWords(t *testing.T) {
+	slow := func(id []byte) bool {
+		for _, c := range id {
+			if c >= 'A' && c <= 'Z' || c <= ' ' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("abcdefgh-0123456789_xyz")
+	for n := 0; n <= len(base); n++ {
+		for i := 0; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				id := append([]byte(nil), base[:n]...)
+				id[i] = byte(c)
+				if got, want := plainID(id), slow(id); got != want {
+					t.Fatalf("plainID(%q) = %v, want %v", id, got, want)
+				}
+			}
+		}
+	}
+}

@@ -115,20 +115,27 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 		}
 		return
 	}
-	for _, o := range obs {
-		f := fields[o.idx]
-		if f == nil || o.end <= o.start {
+	shape := s.curShape // in a register: s.curShape was a load and a store a value
+	for i := range obs {
+		o := &obs[i]
+		if o.end <= o.start {
 			continue
 		}
-		v := dst[o.start:o.end]
+		f := fields[o.idx]
+		if f == nil {
+			continue
+		}
+		v := dst[o.start:o.end:o.end]
 		t := jsonTypeOf[v[0]]
 		if f.Types[t] == 0 {
+			s.curShape = shape
 			s.observe(f, v, 0)
+			shape = s.curShape
 			continue
 		}
 		f.Filled++
 		f.Types[t]++
-		s.curShape += f.id
+		shape += f.id
 		hv, plus := v, uint64(1) // a number as written, +1: not the hash of the text "…"
 		switch t {
 		case JSONString:
@@ -160,6 +167,7 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 			d.update(h>>(64-hllP), hllRank(h))
 		}
 	}
+	s.curShape = shape
 }
 
 // observe counts one value (of a row of weight w) in f.
