@@ -603,7 +603,7 @@ func plainID(id []byte) bool {
 		if x&tops != 0 {
 			return false
 		}
-		space := ^(x + 0x5F*ones) // top bit: the byte is ≤ ' '
+		space := ^(x + 0x5F*ones)                   // top bit: the byte is ≤ ' '
 		upper := (x + 0x3F*ones) &^ (x + 0x25*ones) // 'A' ≤ byte ≤ 'Z'
 		if (space|upper)&tops != 0 {
 			return false
