@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/zeebo/xxh3"
 )
@@ -207,5 +208,31 @@ func TestPlainIDWords(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A date field's values in rows not described in full (observePayload's
+// own loop) count as observe counts them: range, months, old and future
+// dates, lengths and distinct values.
+func TestFastLoopDates(t *testing.T) {
+	vals := []string{`"2023-08-07T00:00:00.000Z"`, `"1970-01-01T00:00:00.000Z"`, `"1850-03-01T00:00:00.000Z"`,
+		`"2150-12-31T23:59:59.999Z"`, `"2024-06-08T05:35:05.000Z"`, `"2024-06"`, `"not a date"`, `"2023-08-07T00:00:00.000Z"`, `17`}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fast, slow := newStats("companies", now), newStats("companies", now)
+	ff, sf := fast.field("timestamp", "t", true), slow.field("timestamp", "t", true)
+	for i := 0; i < 3; i++ {
+		for _, v := range vals {
+			b := []byte(v)
+			fast.observePayload([]observation{{0, 0, len(b)}}, []*FieldStats{ff}, b, 0)
+			slow.observe(sf, b, 0)
+		}
+	}
+	if ff.MinDate != sf.MinDate || ff.MaxDate != sf.MaxDate || ff.Before1990 != sf.Before1990 || ff.Future != sf.Future ||
+		ff.UnixEpochDay != sf.UnixEpochDay || *ff.Months != *sf.Months || ff.Lengths != sf.Lengths || *ff.Distinct != *sf.Distinct ||
+		ff.Types != sf.Types || ff.Filled != sf.Filled || fast.curShape != slow.curShape {
+		t.Errorf("fast loop %+v\nobserve %+v", ff, sf)
+	}
+	if ff.MinDate != "1850-03-01T00:00:00.000Z" || ff.Future != 3 || ff.Before1990 != 6 || ff.UnixEpochDay != 3 {
+		t.Errorf("dates: %s, future %d, before 1990 %d, epoch %d", ff.MinDate, ff.Future, ff.Before1990, ff.UnixEpochDay)
 	}
 }

@@ -143,9 +143,12 @@ func (s *Stats) observePayload(obs []observation, fields []*FieldStats, dst []by
 			f.Lengths.add(len(hv))
 			if f.Dates { // as observe does, without its call and general hash
 				if len(v) == 26 {
-					s.date(f, v)
+					k := dateKeyOf(hv)
+					s.dateKey(f, k, hv)
+					f.months().addWord(k[0])
+				} else {
+					f.months().add(hv)
 				}
-				f.months().add(hv)
 			}
 		case JSONNumber:
 		default:
@@ -254,12 +257,16 @@ func (f *FieldStats) example(v []byte) {
 // date counts a date (v: "YYYY-MM-DDTHH:MM:SS.mmmZ", quoted), compared
 // as three big-endian words (a string comparison was a call per compare).
 func (s *Stats) date(f *FieldStats, v []byte) {
-	k := dateKeyOf(v[1:25])
+	s.dateKey(f, dateKeyOf(v[1:25]), v[1:25])
+}
+
+// dateKey counts the date d (24 bytes, unquoted) of key k.
+func (s *Stats) dateKey(f *FieldStats, k dateKey, d []byte) {
 	if f.MinDate == "" || k.less(f.minKey) {
-		f.MinDate, f.minKey = string(v[1:25]), k
+		f.MinDate, f.minKey = string(d[:24]), k
 	}
 	if f.MaxDate == "" || f.maxKey.less(k) {
-		f.MaxDate, f.maxKey = string(v[1:25]), k
+		f.MaxDate, f.maxKey = string(d[:24]), k
 	}
 	switch {
 	case k[0]>>32 < year1990: // before "1990"
