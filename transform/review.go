@@ -155,13 +155,18 @@ func (c *IDCheck) merge(o *IDCheck) {
 // The top values and numbers of a field describe every row of a file up
 // to describeAll, then one row in describeEvery, weighing describeEvery:
 // counting and parsing were most of the statistics' cost, a quarter of a
-// dry run's CPU time on 1M companies of bench/gen (20 values a row). The
+// dry run's CPU time on 1M companies of bench/gen (20 values a row). A
+// row described in full costs ~5,000 instructions there; one in 32 rather
+// than 8 saved 0.43 G of the review's 5.1 G (cachegrind) and still
+// describes ~29,000 of its rows, enough for the top values and means
+// (marked ≈) to read the same. The
 // distinct values (hashed once, a HyperLogLog; a sample would not tell
 // how many values it missed), counts, types, examples, date ranges,
 // lengths, months and shapes stay over every row.
 const (
-	describeAll   = 1 << 16
-	describeEvery = 8
+	describeAll       = 1 << 16
+	describeEveryBits = 5
+	describeEvery     = 1 << describeEveryBits
 )
 
 // sampleWeight is the weight of a row's values in the value sketches. The
@@ -172,7 +177,7 @@ func sampleWeight(rowNum int64) int64 {
 	switch {
 	case rowNum <= describeAll:
 		return 1
-	case uint64(rowNum)*0x9e3779b97f4a7c15>>61 == 0: // the top 3 bits: 1 in 8
+	case uint64(rowNum)*0x9e3779b97f4a7c15>>(64-describeEveryBits) == 0: // the top bits: 1 in describeEvery
 		return describeEvery
 	}
 	return 0
@@ -586,7 +591,25 @@ func fingerprint(key [16]byte) uint64 { return binary.LittleEndian.Uint64(key[:8
 // plainID says whether an id is only lower-case ASCII letters, digits
 // and punctuation other than white space: no name, no white space, not
 // changed by folding (most ids; checked first, in one pass).
+//
+// Eight bytes are tested at a time (a byte's top bit says whether it is
+// non-ASCII, or, once 0x5F, 0x3F or 0x25 is added to it, whether it is
+// above ' ', at least 'A' or above 'Z'): a byte at a time it was 160
+// instructions of an id of 16, a sixth of the review's cost per row.
 func plainID(id []byte) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	for len(id) >= 8 {
+		x := binary.LittleEndian.Uint64(id)
+		if x&tops != 0 {
+			return false
+		}
+		space := ^(x + 0x5F*ones)                   // top bit: the byte is ≤ ' '
+		upper := (x + 0x3F*ones) &^ (x + 0x25*ones) // 'A' ≤ byte ≤ 'Z'
+		if (space|upper)&tops != 0 {
+			return false
+		}
+		id = id[8:]
+	}
 	for _, c := range id {
 		if c >= 'A' && c <= 'Z' || c <= ' ' || c >= utf8.RuneSelf {
 			return false

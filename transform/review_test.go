@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/zeebo/xxh3"
 )
@@ -181,7 +182,57 @@ func TestSampledValueSketches(t *testing.T) {
 			t.Fatalf("row %d weighs %d", r, sampleWeight(r))
 		}
 	}
-	if sampleWeight(describeAll) != 1 || sampled < 9800 || sampled > 10200 {
+	if want := 80000 / describeEvery; sampleWeight(describeAll) != 1 || sampled < want*98/100 || sampled > want*102/100 {
 		t.Errorf("sampleWeight: %d of 80,000 rows sampled", sampled)
+	}
+}
+
+// plainID's eight bytes at a time agree with a byte at a time.
+func TestPlainIDWords(t *testing.T) {
+	slow := func(id []byte) bool {
+		for _, c := range id {
+			if c >= 'A' && c <= 'Z' || c <= ' ' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("abcdefgh-0123456789_xyz")
+	for n := 0; n <= len(base); n++ {
+		for i := 0; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				id := append([]byte(nil), base[:n]...)
+				id[i] = byte(c)
+				if got, want := plainID(id), slow(id); got != want {
+					t.Fatalf("plainID(%q) = %v, want %v", id, got, want)
+				}
+			}
+		}
+	}
+}
+
+// A date field's values in rows not described in full (observePayload's
+// own loop) count as observe counts them: range, months, old and future
+// dates, lengths and distinct values.
+func TestFastLoopDates(t *testing.T) {
+	vals := []string{`"2023-08-07T00:00:00.000Z"`, `"1970-01-01T00:00:00.000Z"`, `"1850-03-01T00:00:00.000Z"`,
+		`"2150-12-31T23:59:59.999Z"`, `"2024-06-08T05:35:05.000Z"`, `"2024-06"`, `"not a date"`, `"2023-08-07T00:00:00.000Z"`, `17`}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fast, slow := newStats("companies", now), newStats("companies", now)
+	ff, sf := fast.field("timestamp", "t", true), slow.field("timestamp", "t", true)
+	for i := 0; i < 3; i++ {
+		for _, v := range vals {
+			b := []byte(v)
+			fast.observePayload([]observation{{0, 0, len(b)}}, []*FieldStats{ff}, b, 0)
+			slow.observe(sf, b, 0)
+		}
+	}
+	if ff.MinDate != sf.MinDate || ff.MaxDate != sf.MaxDate || ff.Before1990 != sf.Before1990 || ff.Future != sf.Future ||
+		ff.UnixEpochDay != sf.UnixEpochDay || *ff.Months != *sf.Months || ff.Lengths != sf.Lengths || *ff.Distinct != *sf.Distinct ||
+		ff.Types != sf.Types || ff.Filled != sf.Filled || fast.curShape != slow.curShape {
+		t.Errorf("fast loop %+v\nobserve %+v", ff, sf)
+	}
+	if ff.MinDate != "1850-03-01T00:00:00.000Z" || ff.Future != 3 || ff.Before1990 != 6 || ff.UnixEpochDay != 3 {
+		t.Errorf("dates: %s, future %d, before 1990 %d, epoch %d", ff.MinDate, ff.Future, ff.Before1990, ff.UnixEpochDay)
 	}
 }

@@ -502,8 +502,20 @@ func (m *monthHist) add(d []byte) {
 	if len(d) < 7 {
 		return
 	}
-	y := int(d[0]-'0')*1000 + int(d[1]-'0')*100 + int(d[2]-'0')*10 + int(d[3]-'0')
-	mo := int(d[5]-'0')*10 + int(d[6]-'0')
+	m.addYM(d[0], d[1], d[2], d[3], d[5], d[6])
+}
+
+// addWord counts a date by its first eight bytes read big-endian
+// ("YYYY-MM-", the first word of its dateKey): as add, without reading
+// the text again.
+func (m *monthHist) addWord(k uint64) {
+	m.addYM(byte(k>>56), byte(k>>48), byte(k>>40), byte(k>>32), byte(k>>16), byte(k>>8))
+}
+
+// addYM counts the month of the year y1y2y3y4, month m1m2 (digits).
+func (m *monthHist) addYM(y1, y2, y3, y4, m1, m2 byte) {
+	y := int(y1-'0')*1000 + int(y2-'0')*100 + int(y3-'0')*10 + int(y4-'0')
+	mo := int(m1-'0')*10 + int(m2-'0')
 	switch {
 	case mo < 1 || mo > 12:
 	case y < firstYear:
