@@ -23,7 +23,7 @@ trap 'rm -f "$log"' EXIT
 [ $# -gt 0 ] && shift
 targets="importer/csv:FuzzCSV importer/csv:FuzzCSVRoundTrip importer/ndjson:FuzzNDJSON importer:FuzzDecompress importer:FuzzTextCheck importer/parquet:FuzzParquet
 internal/jsonx:FuzzValid internal/jsonx:FuzzString internal/jsonx:FuzzUnquote internal/variant:FuzzDecode
-transform:FuzzParseTime transform:FuzzParseTimeFormat transform:FuzzNumbers transform:FuzzBuild internal/speccheck:FuzzScanObject"
+transform:FuzzParseTime transform:FuzzParseTimeFormat transform:FuzzNumbers transform:FuzzBuild transform:FuzzHashRow internal/speccheck:FuzzScanObject"
 for t in $targets; do
 	pkg=${t%%:*}
 	name=${t#*:}

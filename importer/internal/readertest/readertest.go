@@ -16,6 +16,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -114,6 +115,11 @@ func CheckRow(row *record.Row, valuesWithErr bool) (Row, error) {
 	for _, v := range row.Values {
 		if (v.Kind == record.String || v.Kind == record.JSON) && !utf8.Valid(v.Bytes) {
 			return g, fmt.Errorf("row %d: value %q is not valid UTF-8", row.Num, v.Bytes)
+		}
+		// Plain text is copied into the payload as it is (transform's
+		// appendText): a byte JSON escapes there would break the payload.
+		if v.Plain && (v.Kind != record.String || jsonx.NeedsEscape(v.Bytes)) {
+			return g, fmt.Errorf("row %d: value %q (kind %v) is marked plain", row.Num, v.Bytes, v.Kind)
 		}
 		g.Values = append(g.Values, string(v.Bytes))
 		g.Kinds = append(g.Kinds, v.Kind)
