@@ -452,51 +452,21 @@ type Out struct {
 // returned unchanged, and the Out describes the row's key when its ids
 // could be read (Out.Keyed).
 func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
-	if row.Err != nil {
-		return dst, Out{}, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
-	}
-	p, err := b.planFor(row.Schema)
-	if err != nil {
-		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
-	}
-	b.row = row
-	start := len(dst)
-	b.hashTraits = b.TraitHashes && b.t.cfg.ContentHash
-	b.traitNotes = b.traitNotes[:0]
-	var id identity
-	if rerr := b.identify(row, p, &id); rerr != nil {
-		if id.keyed {
-			return b.otherShard(dst, &id, rerr)
+	var c rowContent
+	dst, rerr := b.content(dst, row, b.TraitHashes && b.t.cfg.ContentHash, &c)
+	if rerr == nil && !c.skip {
+		if b.hashTraits && !c.id.deleted {
+			b.describeTraits(&c.out)
 		}
-		return dst, Out{}, rerr
-	}
-	out := b.keyOf(&id)
-	b.checkObjectType(&id)
-	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
-		out.OtherShard = true
-		return dst, out, nil
-	}
-	b.traitsStart, b.traitsEnd = 0, 0
-	var rerr *RowError
-	if id.deleted {
-		dst, rerr = b.buildDelete(dst, row, p, &id)
-	} else {
-		dst, rerr = b.buildGroup(dst, row, p, &id)
-	}
-	if rerr == nil {
-		if b.t.cfg.ContentHash {
-			out.Hash = xxh3.Hash(dst[start:])
+		if dst, rerr = b.finish(dst, c.start, row, c.p); rerr != nil {
+			dst, c.out = dst[:c.start], b.keyOf(&c.id)
 		}
-		if b.hashTraits && !id.deleted {
-			b.describeTraits(&out)
-		}
-		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
-		dst, rerr = b.finish(dst, start, row, p)
 	}
-	if rerr != nil {
+	if rerr != nil || c.skip {
 		b.obs = b.obs[:0]
-		return dst[:start], b.keyOf(&id), rerr
+		return dst, c.out, rerr
 	}
+	out, start := c.out, c.start
 	if st := b.Stats; st != nil {
 		st.Messages++
 		if out.Delete {
@@ -512,15 +482,72 @@ func (b *Builder) Append(dst []byte, row *record.Row) ([]byte, Out, *RowError) {
 	return dst, out, nil
 }
 
+// rowContent is what content made of a row: its plan and identity, where
+// its payload starts in dst, and its Out so far (key, ids, Hash, Traits).
+type rowContent struct {
+	p     *rowPlan
+	id    identity
+	start int
+	out   Out
+	skip  bool // another shard's row: nothing written, out names its key
+}
+
+// content is the part of a call Append and HashRow both write: it reads
+// row's identity and appends the payload's content (type, ids, traits or
+// properties: the bytes Out.Hash hashes) to dst, filling c. On a
+// RowError dst is returned unchanged and c.out describes the row's key
+// when its ids could be read (Out.Keyed).
+func (b *Builder) content(dst []byte, row *record.Row, hashTraits bool, c *rowContent) ([]byte, *RowError) {
+	if row.Err != nil {
+		return dst, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
+	}
+	p, err := b.planFor(row.Schema)
+	if err != nil {
+		return dst, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+	}
+	b.row, c.p, c.start = row, p, len(dst)
+	b.hashTraits = hashTraits
+	b.traitNotes = b.traitNotes[:0]
+	id := &c.id
+	if rerr := b.identify(row, p, id); rerr != nil {
+		if id.keyed {
+			c.out, c.skip, rerr = b.otherShard(id, rerr)
+		}
+		return dst, rerr
+	}
+	c.out = b.keyOf(id)
+	b.checkObjectType(id)
+	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
+		c.out.OtherShard, c.skip = true, true
+		return dst, nil
+	}
+	b.traitsStart, b.traitsEnd = 0, 0
+	var rerr *RowError
+	if id.deleted {
+		dst, rerr = b.buildDelete(dst, row, p, id)
+	} else {
+		dst, rerr = b.buildGroup(dst, row, p, id)
+	}
+	if rerr != nil {
+		c.out = b.keyOf(id)
+		return dst[:c.start], rerr
+	}
+	if b.t.cfg.ContentHash {
+		c.out.Hash = xxh3.Hash(dst[c.start:])
+	}
+	c.out.Traits = [2]int{b.traitsStart, b.traitsEnd}
+	return dst, nil
+}
+
 // otherShard is a row rejected once its key was read: another shard's
 // row is skipped instead (that shard rejects it).
-func (b *Builder) otherShard(dst []byte, id *identity, rerr *RowError) ([]byte, Out, *RowError) {
+func (b *Builder) otherShard(id *identity, rerr *RowError) (Out, bool, *RowError) {
 	out := b.keyOf(id)
 	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
 		out.OtherShard = true
-		return dst, out, nil
+		return out, true, nil
 	}
-	return dst, out, rerr
+	return out, false, rerr
 }
 
 // keyOf describes the identity's key (Keyed set), for a payload or for a

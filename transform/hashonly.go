@@ -2,9 +2,6 @@ package transform
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/zeebo/xxh3"
 
 	"github.com/groupimport/groupimport/record"
 )
@@ -29,48 +26,15 @@ func (b *Builder) HashRow(dst []byte, row *record.Row) ([]byte, Out, *RowError) 
 	if b.Stats != nil || (b.TraitHashes && b.t.cfg.ContentHash) {
 		return b.Append(dst, row)
 	}
-	if row.Err != nil {
-		return dst, Out{}, &RowError{Code: firstNonEmpty(row.Err.Code, CodeUnreadableRow), Column: row.Err.Column, Reason: row.Err.Reason}
+	var c rowContent
+	dst, rerr := b.content(dst, row, false, &c)
+	if rerr != nil || c.skip {
+		return dst, c.out, rerr
 	}
-	p, err := b.planFor(row.Schema)
-	if err != nil {
-		return dst, Out{}, &RowError{Code: CodeMappingMismatch, Reason: strings.TrimPrefix(err.Error(), "mapping: ")}
+	if rerr = b.checkFinish(len(dst)-c.start, row, c.p); rerr != nil {
+		return dst[:c.start], b.keyOf(&c.id), rerr
 	}
-	b.row = row
-	b.hashTraits = false
-	b.traitNotes = b.traitNotes[:0]
-	var id identity
-	if rerr := b.identify(row, p, &id); rerr != nil {
-		if id.keyed {
-			return b.otherShard(dst, &id, rerr)
-		}
-		return dst, Out{}, rerr
-	}
-	out := b.keyOf(&id)
-	b.checkObjectType(&id)
-	if !b.t.cfg.Shard.Has(id.objectType, id.groupID) {
-		out.OtherShard = true
-		return dst, out, nil
-	}
-	b.traitsStart, b.traitsEnd = 0, 0
-	start := len(dst)
-	var rerr *RowError
-	if id.deleted {
-		dst, rerr = b.buildDelete(dst, row, p, &id)
-	} else {
-		dst, rerr = b.buildGroup(dst, row, p, &id)
-	}
-	if rerr == nil {
-		if b.t.cfg.ContentHash {
-			out.Hash = xxh3.Hash(dst[start:])
-		}
-		out.Traits = [2]int{b.traitsStart, b.traitsEnd}
-		rerr = b.checkFinish(len(dst)-start, row, p)
-	}
-	if rerr != nil {
-		return dst[:start], b.keyOf(&id), rerr
-	}
-	return append(dst, '\n'), out, nil
+	return append(dst, '\n'), c.out, nil
 }
 
 // CallOverhead is about what Append writes after the content HashRow
