@@ -1,8 +1,6 @@
 package state
 
 import (
-	"encoding/binary"
-	"fmt"
 	"runtime/debug"
 )
 
@@ -45,28 +43,11 @@ func (it *Iter) NextRaw() (r RawRecord, ok bool, err error) {
 // and checks that the other ids are there.
 func decodeRaw(key, val []byte) (RawRecord, error) {
 	var r RawRecord
-	if len(key) != 16 || len(val) < 9 {
-		return r, errCorrupt
+	fields, _, err := splitRecord(key, val, &r.Key, &r.Hash, &r.Deleted, &r.Relationship)
+	if err != nil {
+		return r, err
 	}
-	copy(r.Key[:], key)
-	r.Deleted = val[0]&flagDeleted != 0
-	r.Relationship = val[0]&flagRelationship != 0
-	r.Hash = binary.LittleEndian.Uint64(val[1:])
-	rest := val[9:]
-	for i := range 4 {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < n {
-			return r, fmt.Errorf("%w (field %d)", errCorrupt, i)
-		}
-		switch i {
-		case 0:
-			r.ObjType = rest[k : k+int(n)]
-		case 1:
-			r.GroupID = rest[k : k+int(n)]
-		}
-		rest = rest[k+int(n):]
-	}
-	r.val = val
+	r.ObjType, r.GroupID, r.val = fields[0], fields[1], val
 	return r, nil
 }
 

@@ -98,24 +98,11 @@ func decodeRecord(key, val []byte) (Record, error) { return decodeRecordTraits(k
 // and saves their copy).
 func decodeRecordTraits(key, val []byte, traits bool) (Record, error) {
 	var r Record
-	if len(key) != 16 || len(val) < 9 {
-		return r, errCorrupt
+	fields, rest, err := splitRecord(key, val, &r.Key, &r.Hash, &r.Deleted, &r.Relationship)
+	if err != nil {
+		return r, err
 	}
-	copy(r.Key[:], key)
-	r.Deleted = val[0]&flagDeleted != 0
-	r.Relationship = val[0]&flagRelationship != 0
-	r.Hash = binary.LittleEndian.Uint64(val[1:])
-	rest := val[9:]
-	var fields [4]string
-	for i := range fields {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < n {
-			return r, fmt.Errorf("%w (field %d)", errCorrupt, i)
-		}
-		fields[i] = string(rest[k : k+int(n)])
-		rest = rest[k+int(n):]
-	}
-	r.ObjType, r.GroupID, r.UserID, r.AnonymousID = fields[0], fields[1], fields[2], fields[3]
+	r.ObjType, r.GroupID, r.UserID, r.AnonymousID = string(fields[0]), string(fields[1]), string(fields[2]), string(fields[3])
 	if val[0]&flagTraits == 0 {
 		return r, nil
 	}
@@ -132,6 +119,29 @@ func decodeRecordTraits(key, val []byte, traits bool) (Record, error) {
 		r.TraitHashes = append([]byte(nil), rest[8+k:8+k+int(n)]...)
 	}
 	return r, nil
+}
+
+// splitRecord reads a record's key, hash and flags into the pointers and
+// returns its four ids (object type, groupId, userId, anonymousId: slices
+// of val) and the bytes after them.
+func splitRecord(key, val []byte, k16 *[16]byte, hash *uint64, deleted, rel *bool) (fields [4][]byte, rest []byte, err error) {
+	if len(key) != 16 || len(val) < 9 {
+		return fields, nil, errCorrupt
+	}
+	copy(k16[:], key)
+	*deleted = val[0]&flagDeleted != 0
+	*rel = val[0]&flagRelationship != 0
+	*hash = binary.LittleEndian.Uint64(val[1:])
+	rest = val[9:]
+	for i := range fields {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return fields, nil, fmt.Errorf("%w (field %d)", errCorrupt, i)
+		}
+		fields[i] = rest[k : k+int(n)]
+		rest = rest[k+int(n):]
+	}
+	return fields, rest, nil
 }
 
 // RecordFile is a temporary file of records, written then read back in
