@@ -754,20 +754,9 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]
 	keyStart := len(dst)
 	dst = append(dst, `,"timestamp":`...)
 	tsStart := len(dst)
-	own := false
-	if p.timestamp.present() {
-		v := b.value(row, p, p.timestamp)
-		if v.IsEmpty() {
-			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
-		} else {
-			var rerr *RowError
-			dst, rerr = appendTime(dst, v, p.timestampDates, p.timestamp.column)
-			if rerr != nil {
-				return dst, rerr
-			}
-			b.checkDate(dst[tsStart:], v.Bytes, &p.timestampDates.watch)
-			own = true
-		}
+	dst, own, rerr := b.appendOwnTimestamp(dst, row, p)
+	if rerr != nil {
+		return dst, rerr
 	}
 	if !own {
 		if b.t.cfg.ClockTimestamp {
@@ -788,14 +777,43 @@ func (b *Builder) finish(dst []byte, start int, row *record.Row, p *rowPlan) ([]
 	dst = append(dst, '"')
 	dst = append(dst, b.t.sentAt...)
 	dst = append(dst, '}')
-	size := len(dst) - start
-	if b.t.sentAt == nil {
-		size += sentAtReserve
-	}
-	if size > b.t.maxBytes {
-		return dst, &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
+	if rerr := b.t.checkSize(len(dst) - start); rerr != nil {
+		return dst, rerr
 	}
 	return append(dst, '\n'), nil
+}
+
+// appendOwnTimestamp appends the row's own timestamp (the mapping's
+// timestamp column), checked and watched as a date, and says whether it
+// had one; an empty cell is warned about (the run's default is used).
+func (b *Builder) appendOwnTimestamp(dst []byte, row *record.Row, p *rowPlan) ([]byte, bool, *RowError) {
+	if !p.timestamp.present() {
+		return dst, false, nil
+	}
+	v := b.value(row, p, p.timestamp)
+	if v.IsEmpty() {
+		b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
+		return dst, false, nil
+	}
+	start := len(dst)
+	dst, rerr := appendTime(dst, v, p.timestampDates, p.timestamp.column)
+	if rerr != nil {
+		return dst, false, rerr
+	}
+	b.checkDate(dst[start:], v.Bytes, &p.timestampDates.watch)
+	return dst, true, nil
+}
+
+// checkSize refuses a call of size bytes (sentAt's room added when a sink
+// adds it) over the API's limit.
+func (t *Transformer) checkSize(size int) *RowError {
+	if t.sentAt == nil {
+		size += sentAtReserve
+	}
+	if size > t.maxBytes {
+		return &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, t.maxBytes)}
+	}
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

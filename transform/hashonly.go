@@ -1,8 +1,6 @@
 package transform
 
 import (
-	"fmt"
-
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -41,40 +39,26 @@ func (b *Builder) HashRow(dst []byte, row *record.Row) ([]byte, Out, *RowError) 
 // writes, in bytes: timestamp, context, messageId (a row's own timestamp
 // may differ from the default by a few bytes).
 func (t *Transformer) CallOverhead() int {
-	return len(`,"timestamp":`) + len(t.defTS) + len(t.tail) + len(`,"messageId":"`) + 36 + 1 + len(t.sentAt) + 1
+	return len(`,"timestamp":`) + len(t.defTS) + t.tailBytes()
+}
+
+// tailBytes is the size of what finish writes after the timestamp: the
+// tail, `,"messageId":"<uuid>"`, sentAt and the closing brace.
+func (t *Transformer) tailBytes() int {
+	return len(t.tail) + len(`,"messageId":"`) + 36 + 1 + len(t.sentAt) + 1
 }
 
 // checkFinish checks what finish would write after content bytes of
 // payload — the row's own timestamp, the size of the whole call — and
 // counts the same warnings, without writing it.
 func (b *Builder) checkFinish(content int, row *record.Row, p *rowPlan) *RowError {
-	size := content + len(`,"timestamp":`)
-	own := false
-	if p.timestamp.present() {
-		v := b.value(row, p, p.timestamp)
-		if v.IsEmpty() {
-			b.warn("timestamp column %q empty: the run's default timestamp was used", p.timestamp.column)
-		} else {
-			ts, rerr := appendTime(b.tsBuf[:0], v, p.timestampDates, p.timestamp.column)
-			if rerr != nil {
-				return rerr
-			}
-			b.tsBuf = ts
-			b.checkDate(ts, v.Bytes, &p.timestampDates.watch)
-			size += len(ts)
-			own = true
-		}
+	ts, own, rerr := b.appendOwnTimestamp(b.tsBuf[:0], row, p)
+	if rerr != nil {
+		return rerr
 	}
+	b.tsBuf = ts
 	if !own {
-		size += len(b.t.defTS)
+		ts = b.t.defTS
 	}
-	// the tail, `,"messageId":"<uuid>"`, sentAt and the closing brace
-	size += len(b.t.tail) + len(`,"messageId":"`) + 36 + 1 + len(b.t.sentAt) + 1
-	if b.t.sentAt == nil {
-		size += sentAtReserve // what a sink adds at sending
-	}
-	if size > b.t.maxBytes {
-		return &RowError{Code: CodeMessageTooLarge, Reason: fmt.Sprintf("the call would be %d bytes, over the API's limit of %d bytes per message", size, b.t.maxBytes)}
-	}
-	return nil
+	return b.t.checkSize(content + len(`,"timestamp":`) + len(ts) + b.t.tailBytes())
 }
