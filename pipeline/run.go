@@ -180,72 +180,63 @@ func inputSize(in *Input, path string) int64 {
 // chunkPool recycles chunks and the key and delivery lists that go with
 // them.
 type chunkPool struct {
-	free chan *sink.Chunk
-	keys chan []keyInfo
+	free recycler[*sink.Chunk]
+	keys recycler[[]keyInfo]
 	// deliveries: a batch's list grown from nothing, then left to the GC,
 	// cost a run with --state 0.5 s of 6 s of CPU samples (growslice and
 	// GC assists) on 1M companies
-	deliveries chan []Delivery
+	deliveries recycler[[]Delivery]
 }
 
 func newChunkPool(n int) *chunkPool {
-	return &chunkPool{free: make(chan *sink.Chunk, n), keys: make(chan []keyInfo, n), deliveries: make(chan []Delivery, n)}
+	return &chunkPool{free: make(recycler[*sink.Chunk], n), keys: make(recycler[[]keyInfo], n), deliveries: make(recycler[[]Delivery], n)}
 }
 
-func (p *chunkPool) getDeliveries() []Delivery {
+// recycler holds up to its capacity of things given back, for reuse.
+type recycler[T any] chan T
+
+// get returns a thing given back, or the zero value when there is none.
+func (r recycler[T]) get() (v T) {
 	select {
-	case d := <-p.deliveries:
-		return d[:0]
+	case v = <-r:
 	default:
-		return nil
+	}
+	return v
+}
+
+// put gives v back; it is dropped when the recycler is full.
+func (r recycler[T]) put(v T) {
+	select {
+	case r <- v:
+	default:
 	}
 }
+
+func (p *chunkPool) getDeliveries() []Delivery { return p.deliveries.get()[:0] }
 
 // putDeliveries takes back a list the Tracker was told (it keeps none:
 // Tracker.Delivered's slices are valid only during the call).
 func (p *chunkPool) putDeliveries(d []Delivery) {
-	if cap(d) == 0 {
-		return
-	}
-	clear(d[:cap(d)]) // the strings go
-	select {
-	case p.deliveries <- d:
-	default:
+	if cap(d) > 0 {
+		clear(d[:cap(d)]) // the strings go
+		p.deliveries.put(d)
 	}
 }
 
 func (p *chunkPool) get() *sink.Chunk {
-	select {
-	case c := <-p.free:
+	if c := p.free.get(); c != nil {
 		c.Reset()
 		return c
-	default:
-		return &sink.Chunk{Data: make([]byte, 0, 4<<20)}
 	}
+	return &sink.Chunk{Data: make([]byte, 0, 4<<20)}
 }
 
-func (p *chunkPool) put(c *sink.Chunk) {
-	select {
-	case p.free <- c:
-	default:
-	}
-}
+func (p *chunkPool) put(c *sink.Chunk) { p.free.put(c) }
 
-func (p *chunkPool) getKeys() []keyInfo {
-	select {
-	case k := <-p.keys:
-		return k[:0]
-	default:
-		return nil
-	}
-}
+func (p *chunkPool) getKeys() []keyInfo { return p.keys.get()[:0] }
 
 func (p *chunkPool) putKeys(k []keyInfo) {
-	if cap(k) == 0 {
-		return
-	}
-	select {
-	case p.keys <- k:
-	default:
+	if cap(k) > 0 {
+		p.keys.put(k)
 	}
 }
