@@ -28,16 +28,9 @@ func FuzzBuild(f *testing.F) {
 		kms[k] = km
 	}
 	f.Fuzz(func(t *testing.T, gid, name, created, employees, address, note, updated, uid, aid, deleted string) {
-		vals := []string{gid, name, created, employees, address, note, updated, uid, aid, deleted}
-		row := &record.Row{Schema: record.NewSchema(cols), Values: make([]record.Value, len(cols))}
-		for i, v := range vals {
-			if !utf8.ValidString(v) {
-				return // readers never pass invalid UTF-8 on
-			}
-			row.Values[i] = record.Value{Kind: record.String, Bytes: []byte(v)}
-		}
-		if jsonx.Valid([]byte(address), 8) == nil {
-			row.Values[4] = record.Value{Kind: record.JSON, Bytes: []byte(address)}
+		row, ok := fuzzRow(cols, gid, name, created, employees, address, note, updated, uid, aid, deleted)
+		if !ok {
+			return
 		}
 		for kind, km := range kms {
 			tr, err := New(Config{Kind: kind, Mapping: km, Timestamp: fixedTS, Version: "fuzz"})
@@ -64,4 +57,21 @@ func FuzzBuild(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzRow is a row of fuzzed text cells under cols, the fifth (address) a
+// JSON cell when it is valid JSON; false when a cell is not UTF-8 (readers
+// never pass invalid UTF-8 on).
+func fuzzRow(cols []string, vals ...string) (*record.Row, bool) {
+	row := &record.Row{Num: 1, Schema: record.NewSchema(cols), Values: make([]record.Value, len(cols))}
+	for i, v := range vals {
+		if !utf8.ValidString(v) {
+			return nil, false
+		}
+		row.Values[i] = record.Value{Kind: record.String, Bytes: []byte(v)}
+	}
+	if jsonx.Valid([]byte(vals[4]), 8) == nil {
+		row.Values[4] = record.Value{Kind: record.JSON, Bytes: []byte(vals[4])}
+	}
+	return row, true
 }

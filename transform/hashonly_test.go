@@ -7,10 +7,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/groupimport/groupimport/bench/synth"
-	"github.com/groupimport/groupimport/internal/jsonx"
 	"github.com/groupimport/groupimport/record"
 )
 
@@ -61,16 +59,9 @@ func FuzzHashRow(f *testing.F) {
 	f.Add(" g4 ", string(make([]byte, 700)), "1999-12-31", "12.5", "", "", "", "u4", "", "", "1,5", "f", "null", "")
 	cfgs := hashMappings(f)
 	f.Fuzz(func(t *testing.T, gid, name, created, employees, address, note, updated, uid, aid, deleted, score, active, meta, ts string) {
-		vals := []string{gid, name, created, employees, address, note, updated, uid, aid, deleted, score, active, meta, ts}
-		row := &record.Row{Num: 1, Schema: record.NewSchema(hashCols), Values: make([]record.Value, len(hashCols))}
-		for i, v := range vals {
-			if !utf8.ValidString(v) {
-				return // readers never pass invalid UTF-8 on
-			}
-			row.Values[i] = record.Value{Kind: record.String, Bytes: []byte(v)}
-		}
-		if jsonx.Valid([]byte(address), 8) == nil {
-			row.Values[4] = record.Value{Kind: record.JSON, Bytes: []byte(address)}
+		row, ok := fuzzRow(hashCols, gid, name, created, employees, address, note, updated, uid, aid, deleted, score, active, meta, ts)
+		if !ok {
+			return
 		}
 		for i, cfg := range cfgs {
 			cfg.Timestamp, cfg.Version, cfg.ContentHash = fixedTS, "fuzz", true
